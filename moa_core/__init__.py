@@ -1,0 +1,1 @@
+"""MoA workbench engine: proposers, aggregator, records, storage. Never imports streamlit."""

@@ -1,0 +1,54 @@
+"""The `moa` command line: one module per command group, each exposing `register(subparsers)`.
+
+A command module's `register` adds its sub-parser and sets `handler=` to a function
+`(args) -> int` (the exit code). Errors the user can fix raise `UserError`: main prints one
+line on stderr and exits 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES = ["run", "agreement", "storage"]
+
+
+class UserError(Exception):
+    """Bad input or configuration, reported as one line on stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        raise UserError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="moa", description="Mixture-of-Agents workbench")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"moa_core.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"moa_core.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if not getattr(args, "handler", None):
+            raise UserError("missing command (try `moa run --help`)")
+        return args.handler(args)
+    except UserError as exc:
+        print(f"moa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("moa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""`moa run`: one MoA run from the command line, shown live or printed as one JSON object."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from ..engine import Document, RunInputError, stream_run
+from ..lineup import Lineup, LineupError, ModelSpec
+from ..prices import format_cost
+from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord,
+                       TokenDelta)
+from . import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a Mixture-of-Agents query")
+    p.add_argument("prompt", nargs="?", help="the query (or '-' to read it from stdin)")
+    p.add_argument("--proposer", action="append", default=[], metavar="MODEL", help="proposer model (repeatable)")
+    p.add_argument("--aggregator", metavar="MODEL", help="aggregator model (default: the first proposer)")
+    p.add_argument("--rounds", type=int, help="proposer rounds before the synthesis (default 1)")
+    p.add_argument("--baseline", metavar="MODEL", help="single model to answer alongside, for comparison")
+    p.add_argument("--fallback", metavar="MODEL", help="model that answers alone if MoA cannot")
+    p.add_argument("--api-base", metavar="URL", help="base URL for every model given on the command line")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-call timeout")
+    p.add_argument("--quorum", type=int, metavar="K", help="aggregate once K proposers of a round are done")
+    p.add_argument("--quorum-deadline", type=float, metavar="SECONDS",
+                   help="aggregate once this many seconds passed in a round (stragglers cancelled)")
+    p.add_argument("--min-proposals", type=int, metavar="K", help="fewer good proposals than K -> fallback")
+    p.add_argument("--retries", type=int, metavar="N", help="retries per call on rate limits, 5xx, timeouts")
+    p.add_argument("--temperature", type=float, help="temperature for models given on the command line")
+    p.add_argument("--max-tokens", type=int, help="max tokens per answer for models given on the command line")
+    p.add_argument("--document", metavar="FILE", help="a document the query is about (plain text)")
+    p.add_argument("--lineup", metavar="FILE.toml", help="a saved lineup; command-line models are added to it")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
+    p.add_argument("--no-store", action="store_true", help="do not save the run in the database")
+    p.set_defaults(handler=handle)
+
+
+def build_lineup(args: argparse.Namespace) -> Lineup:
+    """The lineup from --lineup and/or the model options; command-line options win."""
+    def spec(model: str) -> ModelSpec:
+        if not model.strip():
+            raise UserError("empty model name")
+        values = {"model": model.strip(), "api_base": args.api_base}
+        if args.temperature is not None:
+            values["temperature"] = args.temperature
+        if args.max_tokens is not None:
+            values["max_tokens"] = args.max_tokens
+        return ModelSpec(**values)
+
+    try:
+        if args.lineup:
+            data = Lineup.load(args.lineup).to_dict()
+        elif args.proposer:
+            data = {}
+        else:
+            from ..defaults import default_lineup
+
+            data = default_lineup().to_dict()
+        if args.proposer:
+            data["proposers"] = [spec(m).to_dict() for m in args.proposer]
+        if args.aggregator or "aggregator" not in data:
+            data["aggregator"] = spec(args.aggregator or args.proposer[0]).to_dict()
+        for key in ("baseline", "fallback"):
+            if getattr(args, key):
+                data[key] = spec(getattr(args, key)).to_dict()
+        for key, option in (("rounds", "rounds"), ("timeout_s", "timeout"), ("quorum", "quorum"),
+                            ("quorum_deadline_s", "quorum_deadline"), ("min_proposals", "min_proposals"),
+                            ("max_retries", "retries")):
+            if getattr(args, option) is not None:
+                data[key] = getattr(args, option)
+        return Lineup.from_dict(data)
+    except LineupError as exc:
+        raise UserError(str(exc)) from None
+
+
+def read_prompt(args: argparse.Namespace) -> str:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    if not prompt or not prompt.strip():
+        raise UserError("the prompt is empty")
+    return prompt
+
+
+def read_document(path: str | None) -> Document | None:
+    if not path:
+        return None
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"document not found: {path}")
+    from ..documents import DocumentError, extract_text
+
+    try:
+        return Document(file.name, extract_text(file.name, file.read_bytes()))
+    except DocumentError as exc:
+        raise UserError(str(exc)) from None
+
+
+class LiveView:
+    """Readable progress on stderr-free stdout: each proposer's state, then the synthesis streamed."""
+
+    def __init__(self, out=sys.stdout):
+        self.out = out
+        self.streaming: str | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, CallStarted):
+            c = event.call
+            self._line(f"… {self._name(c)} started")
+        elif isinstance(event, TokenDelta) and event.call.role in ("aggregator", "fallback"):
+            if self.streaming != event.call.call_id:
+                self.streaming = event.call.call_id
+                self.out.write(f"\n── {event.call.role}: {event.call.label} ──\n")
+            self.out.write(event.text)
+            self.out.flush()
+        elif isinstance(event, CallRetrying):
+            self._line(f"↻ {self._name(event.call)} retrying in {event.wait_s:.1f}s ({event.error})")
+        elif isinstance(event, CallFinished):
+            c = event.call
+            tokens = f"{c.completion_tokens or 0} tok"
+            self._line(f"✓ {self._name(c)} {c.duration_s:.2f}s, {tokens}, {format_cost(c.cost_usd)}")
+        elif isinstance(event, CallFailed):
+            self._line(f"✗ {self._name(event.call)} {event.call.status}: {event.call.error}")
+        elif isinstance(event, RunFinished):
+            self._summary(event.run)
+
+    def _name(self, c) -> str:
+        return f"[{c.index + 1}] {c.label} (round {c.round})" if c.role == "proposer" else f"{c.role} {c.label}"
+
+    def _line(self, text: str) -> None:
+        if self.streaming:
+            self.out.write("\n")
+            self.streaming = None
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _summary(self, run: RunRecord) -> None:
+        for baseline in run.calls_for("baseline"):
+            if baseline.ok:
+                self._line(f"\n── baseline: {baseline.label} ──\n{baseline.text}")
+        cp = run.critical_path_s
+        self._line(f"\nrun {run.run_id}: {run.status} — {run.note}")
+        self._line(f"wall {run.wall_s:.2f}s, critical path {cp if cp is None else round(cp, 2)}s, "
+                   f"cost {format_cost(run.cost_usd)}, {len(run.calls)} calls")
+
+
+def handle(args: argparse.Namespace) -> int:
+    prompt = read_prompt(args)
+    lineup = build_lineup(args)
+    document = read_document(args.document)
+    observers = [] if args.json else [LiveView()]
+    if not args.json and any(s.model.startswith("local/") for _, s in lineup.all_specs()):
+        from ..local_model import OFFLINE_NOTICE
+
+        print(f"note: {OFFLINE_NOTICE}\n", flush=True)
+    store = None if args.no_store else _open_store()
+    if store is not None:
+        observers.append(store.observe)
+
+    async def go() -> RunRecord:
+        record = None
+        async for event in stream_run(prompt, lineup, document=document, prices=_prices(store)):
+            for observe in observers:
+                observe(event)
+            if isinstance(event, RunFinished):
+                record = event.run
+        return record
+
+    try:
+        record = asyncio.run(go())
+    except RunInputError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        print(json.dumps(record.summary(), ensure_ascii=False))
+    if record.status == "failed":
+        print(f"moa: error: run failed: {record.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _open_store():
+    """The run store, when the storage module is there (it records every run by default)."""
+    try:
+        from ..storage import RunStore
+    except ImportError:
+        return None
+    return RunStore.open_default()
+
+
+def _prices(store):
+    return store.price_book() if store is not None else None

@@ -1,0 +1,180 @@
+"""A lineup: which models propose, which one aggregates, how many rounds, and the safety nets.
+
+Lineups round-trip through TOML (top-level `rounds`, `[[proposers]]`, `[aggregator]`,
+optional `[baseline]` and `[fallback]`), so they can be versioned, shared and edited by hand.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+
+class LineupError(ValueError):
+    """A lineup that cannot run, with a message that says which key is wrong."""
+
+
+@dataclass
+class ModelSpec:
+    """One seat in the lineup: a litellm model string plus how to reach and prompt it."""
+
+    model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    temperature: float | None = 0.7
+    max_tokens: int | None = 1024
+    system_prompt: str | None = None
+    label: str | None = None
+    input_cost_per_token: float | None = None  # user price override, USD
+    output_cost_per_token: float | None = None
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.model
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "model") -> "ModelSpec":
+        if not isinstance(data, dict):
+            raise LineupError(f"{where} must be a table with at least `model`")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise LineupError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        model = data.get("model")
+        if not isinstance(model, str) or not model.strip():
+            raise LineupError(f"{where}: `model` is required")
+        spec = cls(**data)
+        for name in ("temperature", "input_cost_per_token", "output_cost_per_token"):
+            value = getattr(spec, name)
+            if value is not None and (not isinstance(value, (int, float)) or value < 0):
+                raise LineupError(f"{where}: `{name}` must be a non-negative number")
+        if spec.max_tokens is not None and (not isinstance(spec.max_tokens, int) or spec.max_tokens < 1):
+            raise LineupError(f"{where}: `max_tokens` must be a positive integer")
+        return spec
+
+
+@dataclass
+class Lineup:
+    """A whole MoA configuration. `rounds` = proposer layers before the final synthesis."""
+
+    proposers: list[ModelSpec]
+    aggregator: ModelSpec
+    rounds: int = 1
+    baseline: ModelSpec | None = None
+    fallback: ModelSpec | None = None
+    name: str = ""
+    aggregator_prompt: str | None = None  # template; None = the reference MoA prompt
+    min_proposals: int = 1  # fewer successful proposals than this -> fallback
+    quorum: int | None = None  # aggregate once this many proposers of a round are done
+    quorum_deadline_s: float | None = None  # ... or once this many seconds have passed
+    timeout_s: float = 120.0  # per call attempt
+    max_retries: int = 3
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if not self.proposers:
+            raise LineupError("a lineup needs at least one proposer")
+        if not isinstance(self.rounds, int) or self.rounds < 1:
+            raise LineupError("`rounds` must be an integer >= 1")
+        if self.min_proposals < 1 or self.min_proposals > len(self.proposers):
+            raise LineupError(f"`min_proposals` must be between 1 and {len(self.proposers)}")
+        if self.quorum is not None and not 1 <= self.quorum <= len(self.proposers):
+            raise LineupError(f"`quorum` must be between 1 and {len(self.proposers)} (the number of proposers)")
+        if self.quorum_deadline_s is not None and self.quorum_deadline_s <= 0:
+            raise LineupError("`quorum_deadline_s` must be positive")
+        if self.timeout_s <= 0:
+            raise LineupError("`timeout_s` must be positive")
+        if self.max_retries < 0:
+            raise LineupError("`max_retries` must be >= 0")
+        self.proposers = with_unique_labels(self.proposers)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"rounds": self.rounds}
+        for key in ("name", "aggregator_prompt", "quorum", "quorum_deadline_s"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        data |= {"min_proposals": self.min_proposals, "timeout_s": self.timeout_s, "max_retries": self.max_retries}
+        data["proposers"] = [p.to_dict() for p in self.proposers]
+        data["aggregator"] = self.aggregator.to_dict()
+        for key in ("baseline", "fallback"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key).to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Lineup":
+        data = dict(data)
+        proposers = data.pop("proposers", None)
+        if not isinstance(proposers, list) or not proposers:
+            raise LineupError("a lineup needs at least one [[proposers]] table")
+        if "aggregator" not in data:
+            raise LineupError("a lineup needs an [aggregator] table")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise LineupError(f"unknown lineup key(s): {', '.join(unknown)}")
+        specs = {
+            key: ModelSpec.from_dict(data.pop(key), key) if data.get(key) is not None else None
+            for key in ("aggregator", "baseline", "fallback")
+        }
+        try:
+            return cls(
+                proposers=[ModelSpec.from_dict(p, f"proposers[{i}]") for i, p in enumerate(proposers)],
+                **specs, **data,
+            )
+        except TypeError as exc:
+            raise LineupError(str(exc)) from None
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    @classmethod
+    def from_toml(cls, text: str) -> "Lineup":
+        try:
+            return cls.from_dict(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise LineupError(f"invalid TOML: {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Lineup":
+        path = Path(path)
+        if not path.is_file():
+            raise LineupError(f"lineup file not found: {path}")
+        return cls.from_toml(path.read_text(encoding="utf-8"))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_toml(), encoding="utf-8")
+
+    def all_specs(self) -> list[tuple[str, ModelSpec]]:
+        """Every seat with its role, in the order calls are made."""
+        seats = [("proposer", p) for p in self.proposers] + [("aggregator", self.aggregator)]
+        seats += [(role, spec) for role, spec in (("baseline", self.baseline), ("fallback", self.fallback)) if spec]
+        return seats
+
+
+def with_unique_labels(specs: list[ModelSpec]) -> list[ModelSpec]:
+    """Give every proposer a distinct label, so proposals, records and the UI name them alike.
+
+    Self-MoA repeats one model: its copies are told apart by temperature, then by number.
+    """
+    out: list[ModelSpec] = []
+    seen: set[str] = set()
+    for spec in specs:
+        label = spec.display_label
+        if label in seen and spec.temperature is not None:
+            label = f"{spec.display_label} (t={spec.temperature:g})"
+        n = 2
+        base = label
+        while label in seen:
+            label, n = f"{base} #{n}", n + 1
+        seen.add(label)
+        out.append(spec if label == spec.label else ModelSpec(**{**asdict(spec), "label": label}))
+    return out

@@ -1,0 +1,169 @@
+"""The one door to litellm: offline-safe import, and a streamed call with timeout and retries.
+
+`LITELLM_LOCAL_MODEL_COST_MAP` must be set before litellm is imported, or it fetches its
+price map from the internet (and may swap prices mid-run): importing litellm only from here
+guarantees that.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import litellm  # noqa: E402
+
+litellm.suppress_debug_info = True
+litellm.drop_params = True  # providers that reject e.g. temperature still answer
+litellm.telemetry = False
+
+DeltaHandler = Callable[[str], Awaitable[None] | None]
+
+
+@dataclass
+class Target:
+    """Where a call goes once a ModelSpec is resolved: litellm model string, endpoint, key."""
+
+    model: str
+    api_base: str | None = None
+    api_key: str | None = None
+    extra: dict[str, Any] | None = None
+    system_in_user: bool = False  # chat format has no system role (Gemma): fold it into the user turn
+
+
+@dataclass
+class Completion:
+    text: str
+    first_token_at: float | None  # time.monotonic() of the first content token
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+class CallError(Exception):
+    """A call that failed for good (after retries), with a message a user can read."""
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 3
+    base_delay_s: float = 0.5
+    max_delay_s: float = 20.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with full jitter; a server's Retry-After wins when it is longer."""
+        backoff = random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** attempt))
+        return max(backoff, min(retry_after, self.max_delay_s * 3)) if retry_after else backoff
+
+
+_RETRYABLE = (
+    litellm.RateLimitError,
+    litellm.InternalServerError,
+    litellm.ServiceUnavailableError,
+    litellm.APIConnectionError,
+    litellm.Timeout,
+    asyncio.TimeoutError,
+    ConnectionError,
+)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, _RETRYABLE):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status >= 500 or status == 429)
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait, from a Retry-After header if litellm kept one."""
+    headers = None
+    response = getattr(exc, "response", None)
+    if response is not None:
+        headers = getattr(response, "headers", None)
+    headers = headers or getattr(exc, "litellm_response_headers", None) or {}
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason, without litellm's multi-line banners."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out"
+    name = type(exc).__name__
+    message = str(getattr(exc, "message", "") or exc).strip().splitlines()
+    text = (message[0] if message else "").replace("litellm.", "")
+    prefix = re.compile(rf"^\s*({re.escape(name)}|OpenAIException|APIError)\s*[:-]\s*")
+    while prefix.match(text):
+        text = prefix.sub("", text, count=1)
+    return f"{name}: {text[:300]}" if text else name
+
+
+async def stream_completion(
+    target: Target,
+    messages: list[dict[str, Any]],
+    *,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    timeout_s: float = 120.0,
+    on_delta: DeltaHandler | None = None,
+) -> Completion:
+    """One streamed attempt, bounded by `timeout_s` from request to last token."""
+    kwargs: dict[str, Any] = dict(
+        model=target.model, messages=messages, stream=True,
+        stream_options={"include_usage": True}, timeout=timeout_s, num_retries=0, max_retries=0,
+    )
+    if target.api_base:
+        kwargs["api_base"] = target.api_base
+    if target.api_key:
+        kwargs["api_key"] = target.api_key
+    if temperature is not None:
+        kwargs["temperature"] = temperature
+    if max_tokens is not None:
+        kwargs["max_tokens"] = max_tokens
+    kwargs |= target.extra or {}
+
+    parts: list[str] = []
+    first_token_at: float | None = None
+    usage = None
+    async with asyncio.timeout(timeout_s):
+        stream = await litellm.acompletion(**kwargs)
+        async for chunk in stream:
+            if getattr(chunk, "usage", None):
+                usage = chunk.usage
+            if not chunk.choices:
+                continue
+            delta = chunk.choices[0].delta.content or ""
+            if delta:
+                if first_token_at is None:
+                    first_token_at = time.monotonic()
+                parts.append(delta)
+                if on_delta is not None:
+                    result = on_delta(delta)
+                    if asyncio.iscoroutine(result):
+                        await result
+    text = "".join(parts)
+    prompt_tokens = getattr(usage, "prompt_tokens", None) if usage else None
+    completion_tokens = getattr(usage, "completion_tokens", None) if usage else None
+    if prompt_tokens is None:
+        prompt_tokens = count_tokens(target.model, messages)
+    if completion_tokens is None:
+        completion_tokens = count_tokens(target.model, text=text) if text else 0
+    return Completion(text, first_token_at, prompt_tokens, completion_tokens)
+
+
+def count_tokens(model: str, messages: list[dict[str, Any]] | None = None, text: str | None = None) -> int:
+    """litellm's offline token counter (the model's tokenizer when known, else tiktoken)."""
+    try:
+        if messages is not None:
+            return litellm.token_counter(model=model, messages=messages)
+        return litellm.token_counter(model=model, text=text or "")
+    except Exception:  # tokenizer trouble must never sink a run: fall back to a rough estimate
+        raw = text if text is not None else " ".join(str(m.get("content", "")) for m in messages or [])
+        return max(1, len(raw) // 4)
