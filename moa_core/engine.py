@@ -13,7 +13,8 @@ from typing import AsyncIterator, Callable
 
 from . import providers
 from .lineup import Lineup, ModelSpec
-from .llm import CallError, RetryPolicy, Target, describe_error, is_retryable, retry_after_s, stream_completion
+from .llm import (CallError, RetryPolicy, Target, count_tokens, describe_error, is_retryable, retry_after_s,
+                  stream_completion, warm_up)
 from .prices import PriceBook
 from .prompts import fold_system_into_user, messages_for, user_content
 from .records import (CallFailed, CallFinished, CallRecord, CallRetrying, CallStarted, Event, RunFinished,
@@ -236,8 +237,6 @@ def preflight(query: str, lineup: Lineup, document: Document | None = None) -> N
         window = providers.context_window(spec)
         if window is None:
             continue
-        from .llm import count_tokens
-
         needed = count_tokens(providers.litellm_model_for(spec), messages_for(user, system_prompt=spec.system_prompt))
         if needed > window:
             raise RunInputError(
@@ -252,6 +251,7 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
     Raises `RunInputError` before any call when the run cannot start.
     """
     preflight(query, lineup, document)
+    await warm_up()
     targets = {}
     for _, spec in lineup.all_specs():
         targets[id(spec)] = await asyncio.to_thread(providers.resolve, spec)

@@ -1,0 +1,189 @@
+"""The database tables: runs and their calls, documents, ratings, blind pairs, eval sets, settings.
+
+Shaped for what comes after a run, so later features add rows, not columns: a rating points at
+a call, a run or a blind comparison; a run can belong to a batch and come from an eval item;
+per-model analytics read the call table alone. Any change here needs an alembic revision
+(`tests/test_storage.py` checks that models and migrations agree).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Text
+from sqlmodel import Field, SQLModel
+
+from ..records import utcnow
+
+RATING_TARGETS = ("call", "run", "comparison")
+PREFERENCES = ("a", "b", "tie", "both_bad")
+
+
+def _when(**kw: Any) -> Any:
+    """A timezone-aware timestamp column (SQLite keeps it as text; we read it back as UTC)."""
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)
+
+
+def _fk(target: str, ondelete: str, **kw: Any) -> Any:
+    return Field(default=None, sa_column_args=[ForeignKey(target, ondelete=ondelete)], **kw)
+
+
+def _text(**kw: Any) -> Any:
+    """Unbounded text (answers, prompts, documents): VARCHAR limits have no place here."""
+    return Field(sa_type=Text, **kw)
+
+
+class Document(SQLModel, table=True):
+    """Extracted text of an uploaded document; the same text is stored once (sha256)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    type: str = ""
+    sha256: str = Field(index=True, unique=True, max_length=64)
+    text: str = _text(default="")
+    size_bytes: int = 0
+    created_at: datetime = _when()
+
+
+class Run(SQLModel, table=True):
+    """One MoA run. Written at start (status `running`), closed with its totals at the end."""
+
+    id: str = Field(primary_key=True, max_length=64)  # the engine's run_id
+    query: str = _text()
+    document_id: int | None = _fk("document.id", "SET NULL")
+    document_name: str | None = None
+    lineup: dict = Field(default_factory=dict, sa_type=JSON)
+    lineup_name: str | None = None
+    status: str = Field(default="running", max_length=16)
+    note: str = _text(default="")
+    error: str | None = _text(default=None)
+    final: str = _text(default="")
+    started_at: datetime = _when()
+    ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    updated_at: datetime = _when()  # last write: a heartbeat for runs of other hosts
+    owner: str | None = Field(default=None, max_length=200)  # host:pid:start of the writing process
+    wall_s: float | None = None
+    critical_path_s: float | None = None
+    cost_usd: float | None = None  # None = unknown, never 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    synthesized_from: int | None = None
+    proposers_total: int | None = None
+    batch_id: str | None = Field(default=None, index=True, max_length=64)  # batch runs over an eval set
+    eval_item_id: int | None = _fk("evalitem.id", "SET NULL")
+
+    __table_args__ = (
+        Index("ix_run_started_at", "started_at"),
+        Index("ix_run_status_started_at", "status", "started_at"),
+    )
+
+
+class Call(SQLModel, table=True):
+    """One LLM call: every field of `CallRecord`, plus its place in the run."""
+
+    call_id: str = Field(primary_key=True, max_length=64)
+    run_id: str = Field(sa_column_args=[ForeignKey("run.id", ondelete="CASCADE")], max_length=64)
+    position: int = 0  # order in the run's call list, so a run is rebuilt as it ran
+    role: str = Field(max_length=16)
+    round: int = 1
+    index: int = 0
+    model: str
+    label: str = ""
+    messages: list = Field(default_factory=list, sa_type=JSON)
+    status: str = Field(default="running", max_length=16)
+    started_s: float | None = None
+    first_token_s: float | None = None
+    ended_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    error: str | None = _text(default=None)
+    text: str = _text(default="")
+    attempts: int = 0
+    retry_errors: list = Field(default_factory=list, sa_type=JSON)
+    api_base: str | None = None
+    temperature: float | None = None
+
+    __table_args__ = (
+        Index("ix_call_run_id_position", "run_id", "position"),
+        Index("ix_call_model_status", "model", "status"),
+    )
+
+
+class Comparison(SQLModel, table=True):
+    """A blind pair: two answers shown as A and B; what each side is stays hidden until revealed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    query: str = _text(default="")
+    run_a_id: str | None = _fk("run.id", "CASCADE", max_length=64)
+    run_b_id: str | None = _fk("run.id", "CASCADE", max_length=64)
+    call_a_id: str | None = _fk("call.call_id", "CASCADE", max_length=64)  # None: the run's final answer
+    call_b_id: str | None = _fk("call.call_id", "CASCADE", max_length=64)
+    label_a: str = ""  # what side A is, e.g. "moa" or "baseline:gpt-4o-mini" (hidden while blind)
+    label_b: str = ""
+    moa_side: str | None = Field(default=None, max_length=1)  # "a", "b" or None
+    revealed: bool = False
+    created_at: datetime = _when()
+
+
+class Rating(SQLModel, table=True):
+    """A human judgement of a call, a run or a blind pair. Call ratings also carry their run_id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    target: str = Field(max_length=16)  # one of RATING_TARGETS
+    run_id: str | None = _fk("run.id", "CASCADE", max_length=64, index=True)
+    call_id: str | None = _fk("call.call_id", "CASCADE", max_length=64, index=True)
+    comparison_id: int | None = _fk("comparison.id", "CASCADE", index=True)
+    rater: str = ""
+    stars: int | None = None  # 1..5
+    scores: dict = Field(default_factory=dict, sa_type=JSON)  # rubric criterion -> score
+    preference: str | None = Field(default=None, max_length=16)  # one of PREFERENCES
+    comment: str = _text(default="")
+    created_at: datetime = _when()
+
+
+class EvalSet(SQLModel, table=True):
+    """A named list of queries to run again and again (batch runs, regressions)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    description: str = _text(default="")
+    created_at: datetime = _when()
+
+
+class EvalItem(SQLModel, table=True):
+    """One query of an eval set, with an optional document and reference answer."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    eval_set_id: int = Field(sa_column_args=[ForeignKey("evalset.id", ondelete="CASCADE")], index=True)
+    position: int = 0
+    query: str = _text()
+    document_id: int | None = _fk("document.id", "SET NULL")
+    reference: str | None = _text(default=None)
+    tags: list = Field(default_factory=list, sa_type=JSON)
+
+
+class Setting(SQLModel, table=True):
+    """Small key/value settings (aggregator prompt template, base URLs, ...); values are JSON."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    updated_at: datetime = _when()
+
+
+class PriceOverride(SQLModel, table=True):
+    """The user's price for a model, USD per token; wins over litellm's table."""
+
+    model: str = Field(primary_key=True, max_length=300)
+    input_per_token: float
+    output_per_token: float
+    updated_at: datetime = _when()
+
+
+class SavedLineup(SQLModel, table=True):
+    """A lineup saved under a name, kept as the TOML the user can also edit by hand."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    toml: str = _text()
+    updated_at: datetime = _when()
