@@ -99,10 +99,10 @@ def read_document(path: str | None) -> Document | None:
 
 
 class LiveView:
-    """Readable progress on stderr-free stdout: each proposer's state, then the synthesis streamed."""
+    """Readable progress on stdout: each proposer's state as it changes, then the synthesis streamed."""
 
-    def __init__(self, out=sys.stdout):
-        self.out = out
+    def __init__(self, out=None):
+        self.out = out or sys.stdout
         self.streaming: str | None = None
 
     def __call__(self, event: Event) -> None:

@@ -1,0 +1,87 @@
+"""`moa run` as users and other tools drive it: JSON shape, live view, exit codes, one-line errors."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from moa_core.cli import main
+
+CALL_KEYS = {"role", "round", "model", "label", "started_s", "first_token_s", "ended_s", "prompt_tokens",
+             "completion_tokens", "cost_usd", "error", "text"}
+
+
+def test_json_output_has_the_stable_shape(llm, capsys):
+    llm.set("agg", text="The synthesis.")
+    code = main(["run", "--proposer", "p1", "--proposer", "p2", "--aggregator", "agg",
+                 "--api-base", llm.base_url, "--json", "What is MoA?"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {"run_id", "status", "final", "wall_s", "critical_path_s", "cost_usd", "calls"} <= set(out)
+    assert out["status"] == "ok" and out["final"] == "The synthesis."
+    assert [c["role"] for c in out["calls"]] == ["proposer", "proposer", "aggregator"]
+    assert all(CALL_KEYS <= set(c) for c in out["calls"])
+    assert out["cost_usd"] is None  # loopback models have no known price
+
+
+def test_live_view_shows_progress_then_synthesis(llm, capsys):
+    llm.set("agg", text="Final answer here.")
+    llm.set("p2", fail_times=9, fail_status=500)
+    code = main(["run", "--proposer", "p1", "--proposer", "p2", "--aggregator", "agg", "--retries", "0",
+                 "--api-base", llm.base_url, "hello"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "✓ [1] p1 (round 1)" in out and "✗ [2] p2 (round 1) failed" in out
+    assert "── aggregator: agg ──\nFinal answer here." in out
+    assert "partial — synthesized from 1 of 2 proposals" in out
+
+
+def test_lineup_file_document_baseline_and_quorum(llm, tmp_path, capsys):
+    lineup = tmp_path / "l.toml"
+    lineup.write_text(f'rounds = 2\n[[proposers]]\nmodel = "a"\napi_base = "{llm.base_url}"\n'
+                      f'[[proposers]]\nmodel = "b"\napi_base = "{llm.base_url}"\n'
+                      f'[aggregator]\nmodel = "agg"\napi_base = "{llm.base_url}"\n')
+    doc = tmp_path / "contract.txt"
+    doc.write_text("Notice period: 30 days.")
+    code = main(["run", "--lineup", str(lineup), "--document", str(doc), "--baseline", "base",
+                 "--api-base", llm.base_url, "--quorum", "2", "--json", "Notice period?"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert sorted({(c["role"], c["round"]) for c in out["calls"]}) == [
+        ("aggregator", 2), ("baseline", 1), ("proposer", 1), ("proposer", 2)]
+    first = next(r for r in llm.requests if r.model == "a")
+    assert "Notice period: 30 days." in first.messages[-1]["content"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--bogus", "x"], "unrecognized arguments: --bogus"),
+    (["run", "--proposer", "p", "   "], "the prompt is empty"),
+    (["run", "--proposer", "p", "--document", "/nonexistent/file.txt", "q"], "document not found"),
+    (["run", "--lineup", "/nonexistent/l.toml", "q"], "lineup file not found"),
+    (["run", "--proposer", "gpt-4o-mini", "q"], "set the environment variable OPENAI_API_KEY"),
+    (["run", "--proposer", "p", "--rounds", "0", "q"], "`rounds` must be an integer >= 1"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_on_stderr(argv, message, capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_failed_run_exits_non_zero_with_reason(llm, capsys):
+    llm.set("down", fail_times=99, fail_status=500)
+    code = main(["run", "--proposer", "down", "--aggregator", "down", "--retries", "0",
+                 "--api-base", llm.base_url, "--json", "q"])
+    captured = capsys.readouterr()
+    assert code == 1 and json.loads(captured.out)["status"] == "failed"
+    assert captured.err.startswith("moa: error: run failed: only 0 of 1 proposals")
+
+
+def test_console_script_is_installed_and_never_prints_a_traceback(tmp_path):
+    moa = os.path.join(os.path.dirname(sys.executable), "moa")
+    done = subprocess.run([moa, "run", "--proposer", "p", "--document", str(tmp_path / "missing.pdf"), "q"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"moa: error: document not found: {tmp_path / 'missing.pdf'}"]
