@@ -113,17 +113,20 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/v1/chat/completions":
                 self._chat(body)
             elif path == "/_admin/behaviour":
-                owner.set(body.pop("model"), **body)
-                self._json(200, {"ok": True})
+                self._admin(lambda: owner.set(body.pop("model"), **body))
             elif path == "/_admin/reset":
-                owner.reset()
-                self._json(200, {"ok": True})
+                self._admin(owner.reset)
             else:
                 self._json(404, _error(404, f"no route {path}"))
-        except (KeyError, TypeError) as exc:
-            self._json(400, _error(400, f"bad admin request: {exc!r}"))
         except OSError:  # client went away mid-response
             self.close_connection = True
+
+    def _admin(self, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except (KeyError, TypeError) as exc:  # missing model / unknown Behaviour field
+            return self._json(400, _error(400, f"bad admin request: {exc!r}"))
+        self._json(200, {"ok": True})
 
     # --- chat ----------------------------------------------------------------
     def _chat(self, body: dict) -> None:
@@ -137,7 +140,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._stall()
         if b.malformed:
             return self._malformed(stream)
-        text = b.reply(messages) if b.reply else b.text if b.text is not None else _default_text(model, messages)
+        try:
+            text = b.reply(messages) if b.reply else b.text if b.text is not None else _default_text(model, messages)
+        except Exception as exc:  # a broken test callable should fail loudly, not hang the client
+            return self._json(500, _error(500, f"reply callable failed: {exc!r}"))
         words, n = re.findall(r"\s*\S+", text), max(1, b.chunk_words)
         pieces = ["".join(words[i:i + n]) for i in range(0, len(words), n)]
         prompt = sum(len(_text_of(m.get("content")).split()) for m in messages if isinstance(m, dict))
@@ -155,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
                              "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
 
     def _stream(self, b: Behaviour, pieces: list[str], usage: dict, base: dict, start: float, include_usage: bool) -> None:
-        self._start_stream()
+        self._head(200, "text/event-stream", {"Cache-Control": "no-cache", "Transfer-Encoding": "chunked"})
         step = max(0.0, b.latency_s - b.ttft_s) / max(1, len(pieces) - 1)
         chunk = {**base, "object": "chat.completion.chunk"}
         for i in range(len(pieces) + 1):
@@ -180,33 +186,24 @@ class _Handler(BaseHTTPRequestHandler):
     def _malformed(self, stream: bool) -> None:
         if not stream:
             body = b'{"id": "chatcmpl-broken", "choices": [{"message": '
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        self._start_stream()
+            self._head(200, "application/json", {"Content-Length": str(len(body))})
+            return self.wfile.write(body)
+        self._head(200, "text/event-stream", {"Transfer-Encoding": "chunked"})
         for line in (b'data: {"id": "chatcmpl-broken", "choices": [{\n\n', b"data: not json\n\n", b"data: [DONE]\n\n", b""):
             self._send_chunk(line)
 
     # --- low level -----------------------------------------------------------
-    def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(obj).encode()
+    def _head(self, status: int, content_type: str, headers: dict[str, str]) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
+        self.send_header("Content-Type", content_type)
+        for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
 
-    def _start_stream(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
+    def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(obj).encode()
+        self._head(status, "application/json", {"Content-Length": str(len(data)), **(headers or {})})
+        self.wfile.write(data)
 
     def _send_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
