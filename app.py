@@ -1,0 +1,15 @@
+"""MoA workbench: run Mixture of Agents, compare proposals with the synthesis, rate, and measure."""
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything imports litellm
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="MoA workbench", page_icon="🧩", layout="wide")
+
+pages = [
+    st.Page("pages/run.py", title="Run", icon="▶️", default=True),
+    st.Page("pages/history.py", title="History", icon="🗂️"),
+    st.Page("pages/settings.py", title="Settings", icon="⚙️"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,59 @@
+"""History: every stored run, filterable; open one to see it exactly as it ran; delete; export."""
+import pandas as pd
+import streamlit as st
+
+from moa_core.prices import format_cost
+from moa_core.records import RUN_STATUSES
+from ui import resources
+from ui.exports import export_buttons
+from ui.run_view import render_run
+
+store = resources.store()
+st.title("History")
+
+left, middle, right = st.columns([2, 1, 1])
+search = left.text_input("Search queries", placeholder="words in the query")
+status = middle.selectbox("Status", ["any", *RUN_STATUSES])
+model = right.text_input("Model used", placeholder="exact model string")
+runs = store.list_runs(limit=500, status=None if status == "any" else status,
+                       model=model.strip() or None, search=search.strip() or None)
+
+if not runs:
+    st.info("No runs yet. Run a lineup on the **Run** page (or `moa run` on the command line); "
+            "every run is stored here with its calls.")
+    st.stop()
+
+table = pd.DataFrame([{
+    "date": r.started_at.strftime("%Y-%m-%d %H:%M:%S"), "status": r.status, "query": r.query[:120],
+    "models": ", ".join(r.models), "cost": format_cost(r.cost_usd), "cost_usd": r.cost_usd,
+    "latency_s": r.wall_s, "calls": r.calls, "failed": r.failed_calls,
+    "rating": r.avg_stars, "ratings": r.ratings, "run_id": r.run_id,
+} for r in runs])
+st.caption(f"{len(runs)} runs, newest first; click a column to sort, a row to open the run.")
+picked = st.dataframe(
+    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="history_table",
+    column_config={
+        "cost_usd": None,
+        "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f"),
+        "rating": st.column_config.NumberColumn("avg ★ (run)", format="%.1f"),
+    },
+)
+export_buttons(store)
+
+rows = picked.selection.rows if picked else []
+run_id = table.iloc[rows[0]]["run_id"] if rows else st.query_params.get("run")
+if run_id:
+    record = store.get_run(run_id)
+    if record is None:
+        st.warning(f"Run {run_id} no longer exists.")
+        st.stop()
+    st.divider()
+    st.subheader(f"Run {record.run_id} · {record.started_at:%Y-%m-%d %H:%M}")
+    render_run(record, key=f"history-{record.run_id}")
+    with st.expander("Delete this run"):
+        st.write("Deletes the run with its calls and ratings. This cannot be undone.")
+        if st.button("Delete run", type="secondary", key=f"delete-{record.run_id}"):
+            store.delete_run(record.run_id)
+            st.query_params.clear()
+            st.toast(f"Deleted run {record.run_id}")
+            st.rerun()

@@ -1,0 +1,127 @@
+"""Settings: saved lineups, the aggregator prompt, model prices, providers and base URLs. Keys are never shown."""
+import pandas as pd
+import streamlit as st
+
+from moa_core import discovery
+from moa_core.defaults import default_lineup
+from moa_core.lineup import Lineup, LineupError
+from moa_core.prices import PriceBook, format_cost
+from moa_core.prompts import PROPOSALS_PLACEHOLDER, REFERENCE_AGGREGATOR_PROMPT
+from ui import resources
+
+store = resources.store()
+st.title("Settings")
+lineups_tab, prompt_tab, prices_tab, providers_tab = st.tabs(
+    ["Saved lineups", "Aggregator prompt", "Model prices", "Providers and servers"])
+
+with lineups_tab:
+    saved = store.list_lineups()
+    names = ["➕ New lineup"] + [s.name for s in saved]
+    choice = st.selectbox("Lineup", names, key="settings_lineup")
+    if choice == names[0]:
+        current = st.session_state.get("lineup_data")
+        text = Lineup.from_dict(current).to_toml() if current else default_lineup().to_toml()
+        name = st.text_input("Name", placeholder="e.g. contracts-3x-gpt")
+    else:
+        text, name = store.get_lineup(choice).toml, choice
+    edited = st.text_area("TOML", text, height=360, key=f"toml-{choice}",
+                          help="Top-level rounds, [[proposers]], [aggregator], optional [baseline] and [fallback]")
+    save, delete = st.columns([1, 5])
+    if save.button("Save", type="primary", key="save_lineup"):
+        try:
+            Lineup.from_toml(edited)
+            if not name.strip():
+                raise LineupError("give the lineup a name")
+            store.save_lineup(name.strip(), edited)
+            st.toast(f"Saved lineup {name.strip()}")
+            st.rerun()
+        except LineupError as exc:
+            st.error(f"Not saved: {exc}")
+    if choice != names[0] and delete.button("Delete", key="delete_lineup"):
+        store.delete_lineup(choice)
+        st.rerun()
+
+with prompt_tab:
+    current = store.get_setting(resources.AGGREGATOR_PROMPT_KEY, None) or REFERENCE_AGGREGATOR_PROMPT
+    st.caption(f"Sent as the aggregator's system message; `{PROPOSALS_PLACEHOLDER}` is replaced by the proposals, "
+               "numbered and labelled as on screen ([1] label …). Without the placeholder they are appended.")
+    if current == REFERENCE_AGGREGATOR_PROMPT:
+        st.caption("Currently: the reference MoA prompt.")
+    template = st.text_area("Aggregator prompt", current, height=300, key="aggregator_prompt_text")
+    save, reset = st.columns([1, 5])
+    if save.button("Save prompt", type="primary"):
+        if not template.strip():
+            st.error("The prompt is empty.")
+        else:
+            store.set_setting(resources.AGGREGATOR_PROMPT_KEY, template)
+            st.toast("Aggregator prompt saved")
+    if reset.button("Reset to the reference prompt"):
+        store.set_setting(resources.AGGREGATOR_PROMPT_KEY, None)
+        st.session_state.pop("aggregator_prompt_text", None)
+        st.rerun()
+
+with prices_tab:
+    st.caption("Your prices win over litellm's table. Local models cost 0; a model with no known price shows "
+               "“unknown”, never 0.")
+    overrides = store.prices()
+    frame = pd.DataFrame([{"model": m, "input $/1M tokens": i * 1e6, "output $/1M tokens": o * 1e6}
+                          for m, (i, o) in overrides.items()],
+                         columns=["model", "input $/1M tokens", "output $/1M tokens"])
+    edited = st.data_editor(frame, num_rows="dynamic", hide_index=True, width="stretch", key="prices_editor")
+    if st.button("Save prices", type="primary"):
+        rows = [r for r in edited.to_dict("records") if isinstance(r.get("model"), str) and r["model"].strip()]
+        bad = [r["model"] for r in rows
+               if not all(isinstance(r.get(k), (int, float)) and r[k] >= 0 and r[k] == r[k]
+                          for k in ("input $/1M tokens", "output $/1M tokens"))]
+        if bad:
+            st.error(f"Prices must be non-negative numbers: {', '.join(bad)}")
+        else:
+            keep = {r["model"].strip() for r in rows}
+            for model in set(overrides) - keep:
+                store.delete_price(model)
+            for r in rows:
+                store.set_price(r["model"].strip(), r["input $/1M tokens"] / 1e6, r["output $/1M tokens"] / 1e6)
+            st.toast("Prices saved")
+            st.rerun()
+    probe = st.text_input("Look up a model's price", placeholder="e.g. gpt-4o-mini")
+    if probe.strip():
+        price = PriceBook(store.prices()).price(probe.strip())
+        if price is None:
+            st.write(f"`{probe}`: unknown price (add it above to see costs)")
+        else:
+            st.write(f"`{probe}`: input {format_cost(price.input_per_token * 1e6)} and output "
+                     f"{format_cost(price.output_per_token * 1e6)} per 1M tokens ({price.source})")
+
+with providers_tab:
+    st.markdown("**API keys in the environment** (names only; keys are never shown or stored)")
+    keys = [{"provider": k.provider, "environment variable": k.env_var, "present": "✓" if k.present else "—"}
+            for k in discovery.key_status()]
+    st.dataframe(pd.DataFrame(keys), hide_index=True, width="stretch")
+    st.caption("Set a key in the environment before starting the app, e.g. `export OPENAI_API_KEY=…`, "
+               "and its provider's models appear in the model lists.")
+    st.markdown("**Servers** (Ollama or any OpenAI-compatible server: vLLM, llama.cpp, LM Studio, a LiteLLM proxy)")
+    urls = resources.base_urls()
+    for i, entry in enumerate(urls):
+        url_col, kind_col, check_col, remove_col = st.columns([4, 1, 1, 1])
+        url_col.code(entry["url"])
+        kind_col.write(entry.get("kind", "openai"))
+        if check_col.button("Check", key=f"check-{i}"):
+            found = discovery.probe_server(entry["url"], kind=entry.get("kind", "openai"))
+            if found.error:
+                st.error(found.error)
+            else:
+                st.success(f"{len(found.models)} models: {', '.join(found.models[:30])}")
+        if remove_col.button("Remove", key=f"remove-{i}"):
+            store.set_setting(resources.BASE_URLS_KEY, [u for j, u in enumerate(urls) if j != i])
+            st.cache_data.clear()
+            st.rerun()
+    with st.form("add_server", clear_on_submit=True):
+        url = st.text_input("Base URL", placeholder="http://localhost:11434 or http://localhost:8000/v1")
+        kind = st.radio("Kind", ["openai", "ollama"], horizontal=True)
+        if st.form_submit_button("Add server"):
+            if not url.strip().startswith(("http://", "https://")):
+                st.error("A base URL starts with http:// or https://")
+            else:
+                store.set_setting(resources.BASE_URLS_KEY, urls + [{"url": url.strip().rstrip("/"), "kind": kind}])
+                st.cache_data.clear()
+                st.rerun()

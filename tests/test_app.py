@@ -1,0 +1,66 @@
+"""App pages through Streamlit's AppTest, against the loopback LLM server and a private SQLite file."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from moa_core.lineup import Lineup, ModelSpec
+from moa_core.storage import RunStore
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOA_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    return at
+
+
+def loopback_lineup(llm, **kwargs) -> dict:
+    spec = lambda name, **kw: ModelSpec(model=name, api_base=llm.base_url, **kw)  # noqa: E731
+    return Lineup(proposers=[spec("alpha"), spec("beta"), spec("gamma")], aggregator=spec("agg"),
+                  timeout_s=5, max_retries=0, **kwargs).to_dict()
+
+
+def test_run_page_runs_a_lineup_and_shows_every_answer(app, llm, tmp_path):
+    llm.set("alpha", text="Alpha thinks **30 days**.")
+    llm.set("beta", text="Beta thinks 30 days.")
+    llm.set("gamma", fail_times=9, fail_status=500)
+    llm.set("agg", text="The notice period is 30 days.")
+    app.session_state["lineup_data"] = loopback_lineup(llm)
+    app.session_state["editor_version"] = 1
+    app.run()
+    assert not app.exception
+    app.text_area(key="query").input("What is the notice period?")
+    next(b for b in app.button if b.label == "Run").click()
+    app.run()
+    assert not app.exception
+    text = " ".join(m.value for m in app.markdown)
+    assert "Alpha thinks **30 days**." in text and "Beta thinks 30 days." in text
+    assert "The notice period is 30 days." in text
+    banner = " ".join(w.value for w in app.warning)
+    assert "partial" in banner and "synthesized from 2 of 3 proposals" in banner
+    store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
+    runs = store.list_runs()
+    assert len(runs) == 1 and runs[0].status == "partial"
+    record = store.get_run(runs[0].run_id)
+    assert [c.status for c in record.calls] == ["ok", "ok", "failed", "ok"]
+
+
+def test_empty_query_is_refused_with_a_message(app, llm):
+    app.session_state["lineup_data"] = loopback_lineup(llm)
+    app.session_state["editor_version"] = 1
+    app.run()
+    next(b for b in app.button if b.label == "Run").click()
+    app.run()
+    assert any("Type a query first" in e.value for e in app.error)
+
+
+def test_history_and_settings_pages_render(app, llm):
+    app.run()
+    app.switch_page("pages/history.py")
+    app.run()
+    assert not app.exception
+    assert any("No runs yet" in i.value for i in app.info)
+    app.switch_page("pages/settings.py")
+    app.run()
+    assert not app.exception
+    assert any("OPENAI_API_KEY" in str(df.value) for df in app.dataframe)

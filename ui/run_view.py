@@ -1,0 +1,119 @@
+"""A finished run as it ran, read back from the database: banner, proposals, synthesis, ratings, calls."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from moa_core.prices import format_cost
+from moa_core.records import CallRecord, RunRecord
+
+from . import resources
+from .live import PER_ROW, call_status
+
+BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "failed": st.error,
+           "interrupted": st.error, "running": st.info}
+
+
+def offline_notice_if_local(run: RunRecord) -> None:
+    if any(c.model.startswith("local/") for c in run.calls):
+        from moa_core.local_model import OFFLINE_NOTICE
+
+        st.info(OFFLINE_NOTICE, icon="ℹ️")
+
+
+def render_run(run: RunRecord, *, key: str = "run") -> None:
+    """The whole run view; `key` keeps widget keys apart when two runs are on one page."""
+    BANNERS.get(run.status, st.info)(f"**{run.status}** — {run.note or run.error or ''}")
+    offline_notice_if_local(run)
+    cp = run.critical_path_s
+    cols = st.columns(5)
+    cols[0].metric("Wall time", f"{run.wall_s:.2f} s" if run.wall_s is not None else "—")
+    cols[1].metric("Critical path", f"{cp:.2f} s" if cp is not None else "—",
+                   help="Slowest proposer of each round plus the synthesis: the best a parallel run can do")
+    cols[2].metric("Cost", format_cost(run.cost_usd), help="unknown = a model without a known price was used")
+    cols[3].metric("Tokens", f"{run.prompt_tokens:,} in / {run.completion_tokens:,} out")
+    cols[4].metric("Calls", len(run.calls))
+    st.caption(f"Query: {run.query}")
+    if run.document_name:
+        with st.expander(f"Document: {run.document_name}"):
+            st.text((run.document_text or "")[:20000])
+
+    answers, calls = st.tabs(["Answers", "Calls and messages"])
+    with answers:
+        _answers(run, key)
+    with calls:
+        _calls_table(run)
+
+
+def _answers(run: RunRecord, key: str) -> None:
+    ratings = _latest_ratings(run.run_id)
+    rounds = sorted({c.round for c in run.calls_for("proposer")})
+    for round_no in rounds:
+        if len(rounds) > 1:
+            st.markdown(f"#### Round {round_no}")
+        proposals = run.calls_for("proposer", round_no)
+        for start in range(0, len(proposals), PER_ROW):
+            row = proposals[start:start + PER_ROW]
+            for column, call in zip(st.columns(len(row)), row):
+                with column.container(border=True):
+                    _card(call, f"[{call.index + 1}] {call.label}", ratings, key)
+    finals = run.calls_for("aggregator") + run.calls_for("fallback") + run.calls_for("baseline")
+    if finals:
+        st.markdown("#### Synthesis" + (" and baseline" if run.calls_for("baseline") else ""))
+        for column, call in zip(st.columns(len(finals)), finals):
+            with column.container(border=True):
+                title = {"aggregator": "Synthesis", "fallback": "Fallback answer", "baseline": "Baseline"}[call.role]
+                _card(call, f"{title} · {call.label}", ratings, key)
+
+
+def _card(call: CallRecord, title: str, ratings: dict, key: str) -> None:
+    st.markdown(f"**{title}**")
+    st.caption(call_status(call))
+    if call.text:
+        with st.container(height=320 if call.role == "proposer" else 420, border=False):
+            st.markdown(call.text)  # markdown only: Streamlit never renders raw HTML from it
+    if call.status != "ok":
+        return
+    stars, comment = ratings.get(call.call_id, (None, ""))
+    widget = f"{key}-stars-{call.call_id}"
+    st.feedback("stars", key=widget, default=None if stars is None else stars - 1,
+                on_change=_save_rating, args=(call, widget, f"{key}-comment-{call.call_id}"))
+    st.text_input("Comment", value=comment, key=f"{key}-comment-{call.call_id}", label_visibility="collapsed",
+                  placeholder="Comment (saved with the stars)",
+                  on_change=_save_rating, args=(call, widget, f"{key}-comment-{call.call_id}"))
+
+
+def _save_rating(call: CallRecord, stars_key: str, comment_key: str) -> None:
+    """Store at once; the latest rating of a call is the one shown."""
+    value = st.session_state.get(stars_key)
+    comment = st.session_state.get(comment_key, "") or ""
+    if value is None and not comment.strip():
+        return
+    resources.store().add_rating("call", call_id=call.call_id, stars=None if value is None else value + 1,
+                                 comment=comment.strip(), rater=st.session_state.get("rater", ""))
+    st.toast(f"Rating saved for {call.label}")
+
+
+def _latest_ratings(run_id: str) -> dict[str, tuple[int | None, str]]:
+    latest: dict[str, tuple[int | None, str]] = {}
+    for rating in resources.store().ratings_for(run_id):
+        if rating.call_id:
+            latest[rating.call_id] = (rating.stars, rating.comment or "")
+    return latest
+
+
+def _calls_table(run: RunRecord) -> None:
+    rows = [{
+        "role": c.role, "round": c.round, "label": c.label, "model": c.model, "status": c.status,
+        "started_s": c.started_s, "first_token_s": c.first_token_s, "ended_s": c.ended_s,
+        "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
+        "cost": format_cost(c.cost_usd), "attempts": c.attempts, "error": c.error or "",
+    } for c in run.calls]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    for c in run.calls:
+        with st.expander(f"Messages sent to {c.role} {c.label} (round {c.round})"):
+            st.code(json.dumps(c.messages, indent=2, ensure_ascii=False), language="json")
+            if c.retry_errors:
+                st.caption("Retried after: " + "; ".join(c.retry_errors))
