@@ -39,7 +39,8 @@ def _sentences(paragraph: str) -> list[str]:
     parts, start = [], 0
     for m in _SENT_END.finditer(paragraph):
         before = paragraph[start:m.start()].lower()
-        if before.endswith(_ABBREV) or re.search(r"\b[a-z]\.$", before):
+        last = before.rsplit(None, 1)[-1] if before.strip() else ""
+        if last.lstrip("(\"'") in _ABBREV or re.fullmatch(r"[a-z]\.", last):
             continue  # "e.g. X" or an initial: not a sentence end
         parts.append(paragraph[start:m.start()].strip())
         start = m.end()
@@ -61,7 +62,8 @@ def split_claims(text: str) -> list[str]:
             claims.extend(_sentences(" ".join(paragraph)))
             paragraph.clear()
 
-    for raw in (text or "").splitlines():
+    lines = (text or "").replace("\u2019", "'").splitlines()
+    for n, raw in enumerate(lines):
         if _FENCE.match(raw):
             flush()
             in_code = not in_code
@@ -73,6 +75,8 @@ def split_claims(text: str) -> list[str]:
             continue
         if raw.lstrip().startswith("|"):  # table row: one claim, cells joined
             flush()
+            if n + 1 < len(lines) and _TABLE_SEP.match(lines[n + 1]):
+                continue  # the header row names columns, it claims nothing
             cells = [strip_markdown(c) for c in raw.strip().strip("|").split("|")]
             claims.append("; ".join(c for c in cells if c))
             continue
@@ -98,7 +102,9 @@ of on once only or other our ours out over own per quite rather really same shal
 so some such than that the their theirs them then there these they this those though through
 thus to too under until upon us very via was we were what when where whether which while who
 whom whose why will with within would yet you your yours overall about roughly approximately
-around nearly almost just e g i e eg ie etc
+around nearly almost just e g i e eg ie etc instead additionally furthermore moreover
+therefore hence simply actually basically generally currently typically usually probably
+perhaps maybe likely already
 """.split())
 
 # Light synonyms: each word maps to the first word of its group (before stemming).
@@ -111,7 +117,6 @@ pay payable payment cover
 cost fee charge price
 revenue sales turnover income
 profit earnings
-employee staff worker personnel
 use utilize utilise employ
 need require requirement necessary
 change modify alter amend amendment modification
@@ -160,7 +165,7 @@ liable | exempt
 """.strip().splitlines()
 
 NEGATION_CUES = frozenset(
-    "not no never none nothing neither nor cannot without lacks lack lacking fails fail failed "
+    "not no never none nothing neither nor cannot without lacks lack lacking "
     "unable isn't aren't wasn't weren't doesn't don't didn't won't can't couldn't shouldn't "
     "mustn't hasn't haven't hadn't wouldn't nobody nowhere".split())
 # Bounds and set phrases that contain a negation word but negate nothing.
@@ -178,7 +183,8 @@ _ROLES = {
     "supplier": "supplier", "suppliers": "supplier",
     "customer": "customer", "customers": "customer", "client": "customer", "clients": "customer",
     "contractor": "contractor", "subcontractor": "subcontractor",
-    "employer": "employer", "employee": "employee", "employees": "employee",
+    "employer": "employer", "employee": "employee", "employees": "employee", "staff": "employee",
+    "worker": "employee", "workers": "employee", "personnel": "employee",
     "licensor": "licensor", "licensee": "licensee",
     "lender": "lender", "borrower": "borrower", "guarantor": "guarantor",
     "provider": "provider", "insurer": "insurer", "insured": "insured",
@@ -195,8 +201,7 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}
 _NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-                      "eighty": 80, "ninety": 90, "hundred": 100, "a third": 1 / 3,
-                      "one third": 1 / 3, "half": 0.5, "a quarter": 0.25})
+                      "eighty": 80, "ninety": 90, "hundred": 100})
 _ORDINALS = {w: i + 1 for i, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split())}
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9,
@@ -249,13 +254,23 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: len(word) - len(suffix)] + repl
             break
-    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "ls":
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] != "s":
         word = word[:-1]  # "stopped" -> "stopp" -> "stop"
     return word
 
 
+_IRREGULAR = dict(pair.split(":") for pair in """
+grew:grow grown:grow rose:rise risen:rise fell:fall fallen:fall shrank:shrink shrunk:shrink
+paid:pay given:give gave:give made:make written:write wrote:write taken:take took:take
+shown:show known:know done:do gone:go went:go begun:begin began:begin held:hold kept:keep
+sold:sell bought:buy brought:bring spent:spend sent:send built:build chose:choose
+chosen:choose broke:break broken:break won:win lost:lose met:meet ran:run found:find
+told:tell thought:think left:leave led:lead drove:drive driven:drive""".split())
+
+
 def _canon(word: str) -> tuple[str, bool]:
     """Fold a lowercased word to its canonical stem; the flag says it is an antonym."""
+    word = _IRREGULAR.get(word, word)
     if word in _FLIP:
         return stem(_FLIP[word]), True
     if word in _SYN:
@@ -310,7 +325,6 @@ _DATE_PATTERNS = [
 _BIGO = re.compile(r"\bO\(\s*([^)]{1,20})\)")
 _BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])({_NUM})(?![\w%])|\b({_WORDNUM})\b", re.I)
 _TOKEN = re.compile(r"[a-z0-9]+(?:['_][a-z0-9]+)*")
-_CAPWORD = re.compile(r"\b([A-Z][a-zA-Z0-9]*(?:[-.][A-Z][a-zA-Z0-9]*)*)")
 
 
 def _to_number(text: str) -> float:
@@ -413,11 +427,11 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
         numbers.add(round(_to_number(tok), 6))
         blank(m)
 
-    lowered = work.lower()
-    words = _TOKEN.findall(lowered)
+    words = _words(work)
     parties = {_ROLES[w] for w in words if w in _ROLES}
     parties |= _entities(work, known_entities)
     negs = sum(1 for w in words if w in NEGATION_CUES or w.endswith("n't"))
+    negs += len(re.findall(r"\bfail(?:s|ed)? to\b", work, re.I))
     polar = frozenset(c for c in (_canon(w) for w in words) if c[0] in _POLAR)
     slots = Slots(frozenset(numbers), frozenset(amounts), frozenset(percents),
                   frozenset(durations), frozenset(dates), frozenset(parties),
@@ -456,33 +470,48 @@ def _looks_like_name(word: str) -> bool:
     return word.isupper() and len(word) > 1 or any(c.isupper() for c in word[1:])
 
 
-def content_tokens(text_with_slots_blanked: str, slots: Slots) -> frozenset:
-    """Canonical content words of a claim, plus placeholders for the kinds of slot it has."""
-    toks = set()
-    for w in _TOKEN.findall(text_with_slots_blanked.lower()):
-        if w in STOPWORDS or w in NEGATION_CUES or w in _ROLES or w.isdigit():
+def _words(text: str) -> list[str]:
+    """Lowercased word tokens, possessives removed ("landlord's" -> "landlord")."""
+    return [w[:-2] if w.endswith("'s") else w for w in _TOKEN.findall(text.lower())]
+
+
+def content_tokens(text_with_slots_blanked: str, slots: Slots) -> list[str]:
+    """Canonical content words of a claim, then placeholders for the kinds of slot it has."""
+    entity_words = {_canon(w)[0] for p in slots.parties for w in p.split()}
+    toks: list[str] = []
+    for w in _words(text_with_slots_blanked):
+        if w in STOPWORDS or w in NEGATION_CUES or w in _ROLES or w.isdigit() or w.endswith("n't"):
             continue
-        if w.endswith("n't"):
-            continue
-        c, _ = _canon(w.replace("'s", ""))
-        if len(c) > 1 and c not in STOPWORDS:
-            toks.add(c)
+        c, _ = _canon(w)
+        # entity words count only through the <parties> placeholder
+        if len(c) > 1 and c not in STOPWORDS and c not in entity_words and c not in toks:
+            toks.append(c)
     for name in ("numbers", "amounts", "percents", "durations", "dates", "parties"):
         if getattr(slots, name):
-            toks.add("<" + name + ">")
-    # entity words stay tokens only through the <parties> placeholder
-    for p in slots.parties:
-        for w in p.split():
-            toks.discard(_canon(w)[0])
-    return frozenset(toks)
+            toks.append("<" + name + ">")
+    return toks
 
 
 def make_claims(text: str, source: int, known_entities: frozenset = frozenset()) -> list[Claim]:
     """Split a text and compute every claim's tokens and slots."""
     out = []
-    for i, sentence in enumerate(split_claims(text)):
+    for sentence in split_claims(text):
         slots, blanked = extract_slots(sentence, known_entities)
-        out.append(Claim(sentence, source, i, content_tokens(blanked, slots), slots))
+        tokens = content_tokens(blanked, slots)
+        if len(tokens) < 2:
+            continue  # "Summary." or "Yes." states nothing to compare
+        out.append(Claim(sentence, source, len(out), frozenset(tokens), slots))
+    return out
+
+
+def word_bag(text: str) -> list[str]:
+    """Every canonical content word of a text, repeats kept (for whole-text similarity)."""
+    out = []
+    for w in _words(text or ""):
+        if w not in STOPWORDS and w not in NEGATION_CUES and not w.isdigit():
+            c = _ROLES.get(w) or _canon(w)[0]
+            if len(c) > 1:
+                out.append(c)
     return out
 
 
@@ -550,4 +579,14 @@ def slot_conflicts(a: Slots, b: Slots) -> list[str]:
     for kind, x, y, same in checks:
         if x and y and _mutually_novel(x, y, same):
             kinds.append(kind)
+    # "Headcount rose 5% in 2023" / "rose 9% in 2024": figures of two periods, not a dispute.
+    measured = {"amount", "percentage", "duration", "number"}
+    if "date" in kinds and measured & set(kinds) and _periods_differ(a.dates, b.dates):
+        return []
     return kinds
+
+
+def _periods_differ(a: frozenset, b: frozenset) -> bool:
+    years = lambda ds: {(d[0], d[3]) for d in ds if d[0] is not None or d[3] is not None}  # noqa: E731
+    ya, yb = years(a), years(b)
+    return bool(ya and yb and ya != yb)
