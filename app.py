@@ -8,8 +8,8 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="MoA workbench", page_icon="🧩", layout="wide")
 
 pages = [
-    st.Page("pages/run.py", title="Run", icon="▶️", default=True),
-    st.Page("pages/history.py", title="History", icon="🗂️"),
-    st.Page("pages/settings.py", title="Settings", icon="⚙️"),
+    st.Page("pages/run.py", title="Run", icon=":material/play_arrow:", default=True),
+    st.Page("pages/history.py", title="History", icon=":material/history:"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 st.navigation(pages).run()

@@ -18,6 +18,13 @@ st.title("Run a Mixture of Agents")
 with st.expander("Lineup", expanded=not st.session_state.get("last_run")):
     lineup = lineup_form(disabled=running)
 
+if lineup is not None and any(spec.model.startswith("local/") for _, spec in lineup.all_specs()):
+    from moa_core.local_model import OFFLINE_NOTICE
+
+    st.info(OFFLINE_NOTICE, icon=":material/info:")
+
+if "query" not in st.session_state and "last_query" in st.session_state:
+    st.session_state["query"] = st.session_state["last_query"]  # the widget forgets its value while disabled
 query = st.text_area("Query", key="query", disabled=running, height=100,
                      placeholder="Ask anything; attach a document to ask about it")
 upload = st.file_uploader(f"Document (optional: {SUPPORTED})", type=["pdf", "docx", "txt", "md", "markdown"],
@@ -40,6 +47,9 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
     else:
         st.session_state["pending"] = {"query": query, "lineup": lineup.to_dict(),
                                        "document": (document.name, document.text) if document else None}
+        st.session_state["last_query"] = query
+        st.session_state["lineup_data"] = lineup.to_dict()  # what ran is what the editor shows next
+        st.session_state["editor_version"] += 1
         st.session_state.pop("last_run", None)
         st.rerun()
 

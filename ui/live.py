@@ -18,13 +18,15 @@ def call_status(call: CallRecord, now_s: float | None = None) -> str:
     """One line: state, latency, tokens, cost, in the same words live and in history."""
     if call.status == "running":
         tokens = len(call.text.split())
-        return f"✍️ streaming (round {call.round}) · {tokens} words" if call.text else f"⏳ waiting (round {call.round})"
+        if call.text:
+            return f":material/edit_note: streaming (round {call.round}) · {tokens} words"
+        return f":material/hourglass_top: waiting (round {call.round})"
     if call.status == "ok":
         ttft = f" · first token {call.first_token_s - call.started_s:.2f}s" if call.first_token_s is not None else ""
         retries = f" · {call.attempts - 1} retries" if call.attempts > 1 else ""
-        return (f"✅ {call.duration_s:.2f}s{ttft} · {call.completion_tokens or 0} tokens · "
+        return (f":material/check_circle: {call.duration_s:.2f}s{ttft} · {call.completion_tokens or 0} tokens · "
                 f"{format_cost(call.cost_usd)}{retries}")
-    icon = "⏹" if call.status == "cancelled" else "❌"
+    icon = ":material/stop_circle:" if call.status == "cancelled" else ":material/error:"
     return f"{icon} {call.status}: {call.error}"
 
 
@@ -58,13 +60,13 @@ class LiveBoard:
                 i = start + offset
                 box = column.container(border=True)
                 self.slots[("proposer", i)] = _Slot(box, f"[{i + 1}] {specs[i].display_label}")
-                self.slots[("proposer", i)].status.caption("⏳ waiting")
+                self.slots[("proposer", i)].status.caption(":material/hourglass_top: waiting")
         finals = [("aggregator", f"Synthesis · {lineup.aggregator.display_label}")]
         if lineup.baseline:
             finals.append(("baseline", f"Baseline · {lineup.baseline.display_label}"))
         for column, (role, title) in zip(st.columns(len(finals)), finals):
             self.slots[(role, 0)] = _Slot(column.container(border=True), title)
-            self.slots[(role, 0)].status.caption("⏳ waiting")
+            self.slots[(role, 0)].status.caption(":material/hourglass_top: waiting")
         self.fallback_box = st.container()
 
     def __call__(self, event: Event) -> None:
@@ -79,7 +81,7 @@ class LiveBoard:
         elif isinstance(event, (CallStarted, CallFinished, CallFailed, CallRetrying)):
             slot.show(call, force=True)
             if isinstance(event, CallRetrying):
-                slot.status.caption(f"↻ retrying in {event.wait_s:.1f}s: {event.error}")
+                slot.status.caption(f":material/refresh: retrying in {event.wait_s:.1f}s: {event.error}")
 
     def _slot(self, call: CallRecord) -> _Slot:
         key = (call.role, call.index if call.role == "proposer" else 0)

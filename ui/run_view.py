@@ -20,7 +20,7 @@ def offline_notice_if_local(run: RunRecord) -> None:
     if any(c.model.startswith("local/") for c in run.calls):
         from moa_core.local_model import OFFLINE_NOTICE
 
-        st.info(OFFLINE_NOTICE, icon="ℹ️")
+        st.info(OFFLINE_NOTICE, icon=":material/info:")
 
 
 def render_run(run: RunRecord, *, key: str = "run") -> None:
@@ -33,7 +33,7 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     cols[1].metric("Critical path", f"{cp:.2f} s" if cp is not None else "—",
                    help="Slowest proposer of each round plus the synthesis: the best a parallel run can do")
     cols[2].metric("Cost", format_cost(run.cost_usd), help="unknown = a model without a known price was used")
-    cols[3].metric("Tokens", f"{run.prompt_tokens:,} in / {run.completion_tokens:,} out")
+    cols[3].metric("Tokens in → out", f"{run.prompt_tokens:,} → {run.completion_tokens:,}")
     cols[4].metric("Calls", len(run.calls))
     st.caption(f"Query: {run.query}")
     if run.document_name:
