@@ -15,6 +15,15 @@ from sqlmodel import Field, SQLModel
 
 from ..records import utcnow
 
+# Named constraints, so later migrations (batch mode on SQLite) can drop or alter them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 RATING_TARGETS = ("call", "run", "comparison")
 PREFERENCES = ("a", "b", "tie", "both_bad")
 
@@ -49,15 +58,7 @@ class Run(SQLModel, table=True):
     """One MoA run. Written at start (status `running`), closed with its totals at the end."""
 
     id: str = Field(primary_key=True, max_length=64)  # the engine's run_id
-    query: str = _text()
-    document_id: int | None = _fk("document.id", "SET NULL")
-    document_name: str | None = None
-    lineup: dict = Field(default_factory=dict, sa_type=JSON)
-    lineup_name: str | None = None
     status: str = Field(default="running", max_length=16)
-    note: str = _text(default="")
-    error: str | None = _text(default=None)
-    final: str = _text(default="")
     started_at: datetime = _when()
     ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     updated_at: datetime = _when()  # last write: a heartbeat for runs of other hosts
@@ -69,8 +70,16 @@ class Run(SQLModel, table=True):
     completion_tokens: int = 0
     synthesized_from: int | None = None
     proposers_total: int | None = None
+    lineup_name: str | None = None
+    document_id: int | None = _fk("document.id", "SET NULL")
+    document_name: str | None = None
     batch_id: str | None = Field(default=None, index=True, max_length=64)  # batch runs over an eval set
     eval_item_id: int | None = _fk("evalitem.id", "SET NULL")
+    query: str = _text()
+    note: str = _text(default="")
+    error: str | None = _text(default=None)
+    lineup: dict = Field(default_factory=dict, sa_type=JSON)
+    final: str = _text(default="")  # big values last, as in Call
 
     __table_args__ = (
         Index("ix_run_started_at", "started_at"),
@@ -89,7 +98,6 @@ class Call(SQLModel, table=True):
     index: int = 0
     model: str
     label: str = ""
-    messages: list = Field(default_factory=list, sa_type=JSON)
     status: str = Field(default="running", max_length=16)
     started_s: float | None = None
     first_token_s: float | None = None
@@ -97,12 +105,15 @@ class Call(SQLModel, table=True):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: float | None = None
-    error: str | None = _text(default=None)
-    text: str = _text(default="")
     attempts: int = 0
-    retry_errors: list = Field(default_factory=list, sa_type=JSON)
     api_base: str | None = None
     temperature: float | None = None
+    # Big values last: SQLite reads a row's columns in order, so the analytics columns above are
+    # reached without walking the overflow pages of prompts and answers.
+    error: str | None = _text(default=None)
+    retry_errors: list = Field(default_factory=list, sa_type=JSON)
+    text: str = _text(default="")
+    messages: list = Field(default_factory=list, sa_type=JSON)
 
     __table_args__ = (
         Index("ix_call_run_id_position", "run_id", "position"),

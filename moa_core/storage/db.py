@@ -1,0 +1,155 @@
+"""Where the database lives, how to connect to it, and bringing its schema up to date.
+
+SQLite by default (one file under the data folder, WAL so the app can read while a run writes),
+PostgreSQL when `DATABASE_URL` says so (a team sharing one instance). Migrations are alembic
+revisions shipped inside this package and applied on open, so an installed app migrates itself.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+APP_DIR_NAME = "moa-workbench"
+_MIGRATING = threading.Lock()  # alembic's `context` is process-global: one upgrade at a time per process
+
+
+class StorageError(RuntimeError):
+    """The database cannot be opened or used; the message says which and why."""
+
+
+def data_dir() -> Path:
+    """`MOA_DATA_DIR`, else the checkout's `data/` when run from a source tree, else the user's data dir."""
+    if os.environ.get("MOA_DATA_DIR"):
+        return Path(os.environ["MOA_DATA_DIR"]).expanduser()
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "moa_core").is_dir():
+        return root / "data"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / APP_DIR_NAME
+
+
+def default_url() -> str:
+    """`DATABASE_URL` when set, else the SQLite file `moa.db` in `data_dir()`."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir() / 'moa.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """Plain `postgresql://` (what hosting services hand out) means psycopg 3 here, not psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def create(url: str) -> Engine:
+    """An engine for `url`; for SQLite, creates the folder and sets the pragmas on every connection."""
+    url = normalize_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(f"invalid database URL: {url!r}") from None
+    if parsed.get_backend_name() != "sqlite":
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ImportError as exc:
+            raise StorageError(f"cannot use database {describe(url)}: its driver is not installed ({exc}); "
+                               "use sqlite:///PATH or postgresql+psycopg://...") from None
+        except (ArgumentError, SQLAlchemyError) as exc:
+            raise StorageError(f"cannot use database {describe(url)}: {exc}") from None
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    _sqlite_hooks(engine)
+    return engine
+
+
+def _sqlite_hooks(engine: Engine) -> None:
+    """Pragmas per connection, and real transactions.
+
+    Python's sqlite3 opens transactions only before DML, so DDL would run outside them and a
+    read-then-write could fail with "database is locked" without waiting. We turn its implicit
+    handling off and emit BEGIN ourselves (SQLAlchemy's documented recipe); writers ask for
+    `BEGIN IMMEDIATE` via the `sqlite_begin` execution option so they queue on busy_timeout.
+    """
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}".strip())
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, but its transactions take SQLite's write lock at once (no-op elsewhere)."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+
+
+# ---- migrations -------------------------------------------------------------------------------
+
+def alembic_config(connection=None):
+    """A programmatic alembic Config: no alembic.ini, the scripts live in this package."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest revision; cheap when it already is.
+
+    Several processes may start at once: on PostgreSQL `env.py` holds an advisory lock, on
+    SQLite the whole upgrade is one BEGIN IMMEDIATE transaction. SQLite's foreign keys are off
+    while migrating, or batch mode's table copy-and-drop would cascade-delete child rows.
+    """
+    from alembic import command
+
+    try:
+        if current_revision(engine) == head_revision():
+            return
+        with _MIGRATING, writer(engine).connect() as conn:
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    command.upgrade(alembic_config(conn), "head")
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open database {describe(str(engine.url))}: {exc.__class__.__name__}: "
+                           f"{str(exc).splitlines()[0]}") from None

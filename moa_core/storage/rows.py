@@ -1,0 +1,144 @@
+"""Pure conversions between the engine's records and table rows, and the summary a listing shows.
+
+No I/O here: the store does the sessions, these functions only map fields, so they are tested
+with plain objects and the record <-> row mapping lives in one place.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..records import CallRecord, RunRecord, utcnow
+from .models import Call, Run
+
+_CALL_FIELDS = [f for f in CallRecord.__dataclass_fields__]
+
+
+@dataclass
+class RunSummary:
+    """One line of a run listing: what ran, how it went, its totals and its average rating."""
+
+    run_id: str
+    started_at: datetime
+    status: str
+    query: str
+    note: str
+    models: list[str] = field(default_factory=list)
+    calls: int = 0
+    failed_calls: int = 0
+    cost_usd: float | None = None
+    wall_s: float | None = None
+    critical_path_s: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    avg_stars: float | None = None
+    ratings: int = 0
+    lineup_name: str | None = None
+    document_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["started_at"] = self.started_at.isoformat()
+        return data
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back naive; they were written in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def run_columns(record: RunRecord) -> dict[str, Any]:
+    """The run row's values for a record, totals included (computed by the record itself)."""
+    lineup = record.lineup or {}
+    return {
+        "id": record.run_id,
+        "query": record.query,
+        "document_name": record.document_name,
+        "lineup": lineup,
+        "lineup_name": lineup.get("name") or None,
+        "status": record.status,
+        "note": record.note,
+        "error": record.error,
+        "final": record.final,
+        "started_at": record.started_at,
+        "wall_s": record.wall_s,
+        "critical_path_s": record.critical_path_s,
+        "cost_usd": record.cost_usd,
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "synthesized_from": record.synthesized_from,
+        "proposers_total": record.proposers_total,
+        "updated_at": utcnow(),
+    }
+
+
+def call_row(call: CallRecord, run_id: str, position: int) -> Call:
+    return Call(run_id=run_id, position=position, **{k: getattr(call, k) for k in _CALL_FIELDS})
+
+
+def call_record(row: Call) -> CallRecord:
+    return CallRecord(**{k: getattr(row, k) for k in _CALL_FIELDS})
+
+
+def run_record(row: Run, calls: list[Call], document_text: str | None = None) -> RunRecord:
+    """The record as it ran: calls in their original order, the document text when stored."""
+    return RunRecord(
+        query=row.query, lineup=row.lineup or {}, run_id=row.id, document_name=row.document_name,
+        document_text=document_text, status=row.status, final=row.final, note=row.note, error=row.error,
+        started_at=as_utc(row.started_at), wall_s=row.wall_s,
+        calls=[call_record(c) for c in sorted(calls, key=lambda c: c.position)],
+        synthesized_from=row.synthesized_from, proposers_total=row.proposers_total,
+    )
+
+
+def interrupted_note(calls: list[CallRecord]) -> str:
+    done = sum(c.status == "ok" for c in calls)
+    return f"interrupted before it finished; {done} finished call(s) kept"
+
+
+def document_type(name: str | None) -> str:
+    return Path(name or "").suffix.lstrip(".").lower() or "text"
+
+
+# ---- which process writes a run -------------------------------------------------------------
+
+def owner_token(pid: int | None = None) -> str:
+    """host:pid:start-time of a process; the start time tells a live process from a reused pid."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
+
+
+def owner_gone(owner: str | None) -> bool | None:
+    """True when the process that wrote a run is dead, None when it runs on another host."""
+    if not owner or owner.count(":") < 2:
+        return None
+    host, pid, start = owner.rsplit(":", 2)
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        pass
+    state, ticks = _proc_stat(int(pid))
+    return state == "Z" or ticks != start  # a zombie is dead; other ticks mean the pid was reused
+
+
+def _start_ticks(pid: int) -> str:
+    return _proc_stat(pid)[1]
+
+
+def _proc_stat(pid: int) -> tuple[str, str]:
+    """State and start time since boot (fields 3 and 22 of /proc/PID/stat); '' without /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return "", ""
+    return fields[0], fields[19]
