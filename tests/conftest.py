@@ -14,6 +14,8 @@ from moa_core.lineup import Lineup, ModelSpec  # noqa: E402
 from moa_core.llm import Target  # noqa: E402
 from tests.llm_server import LLMServer  # noqa: E402
 
+pytest_plugins = ["tests.pg"]
+
 
 @pytest.fixture(scope="session")
 def llm_server_session():

@@ -181,12 +181,13 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _open_store():
-    """The run store, when the storage module is there (it records every run by default)."""
+    """The run store: every run is recorded unless --no-store."""
+    from ..storage import RunStore, StorageError
+
     try:
-        from ..storage import RunStore
-    except ImportError:
-        return None
-    return RunStore.open_default()
+        return RunStore.open_default()
+    except StorageError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _prices(store):

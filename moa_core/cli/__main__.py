@@ -1,0 +1,6 @@
+"""`python -m moa_core.cli` = `moa`."""
+import sys
+
+from . import main
+
+sys.exit(main())
