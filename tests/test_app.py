@@ -64,3 +64,37 @@ def test_history_and_settings_pages_render(app, llm):
     app.run()
     assert not app.exception
     assert any("OPENAI_API_KEY" in str(df.value) for df in app.dataframe)
+
+
+def _seeded_run(tmp_path) -> str:
+    from moa_core.records import CallRecord, RunRecord
+
+    texts = ["The notice period is 30 days. The tenant pays for repairs.",
+             "The notice period is 90 days. The tenant pays for repairs.",
+             "Notice must be given 30 days ahead. <script>alert(1)</script> Repairs are paid by the tenant."]
+    calls = [CallRecord(role="proposer", round=1, index=i, model="m", label=f"p{i + 1}", status="ok",
+                        started_s=0.0, first_token_s=0.1, ended_s=1.0 + i, text=t, prompt_tokens=10,
+                        completion_tokens=12, cost_usd=0.001) for i, t in enumerate(texts)]
+    calls.append(CallRecord(role="aggregator", round=1, index=0, model="m", label="agg", status="ok",
+                            started_s=3.0, first_token_s=3.1, ended_s=4.0, prompt_tokens=50, completion_tokens=20,
+                            cost_usd=0.002, text="The notice period is 30 days. The moon is made of cheese."))
+    run = RunRecord(query="What is the notice period?", lineup={}, status="ok", final=calls[-1].text,
+                    note="synthesized from 3 of 3 proposals", wall_s=4.0, calls=calls)
+    store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
+    store.save_run(run)
+    return run.run_id
+
+
+def test_history_opens_a_run_with_its_agreement_view(app, tmp_path):
+    run_id = _seeded_run(tmp_path)
+    app.run()
+    app.switch_page("pages/history.py")
+    app.query_params["run"] = run_id
+    app.run()
+    assert not app.exception
+    markdown = " ".join(m.value for m in app.markdown)
+    assert "Disagreements** (1)" in markdown
+    html_blocks = " ".join(str(h.proto.body) for h in app.get("html"))
+    assert "&lt;script&gt;" in html_blocks and "<script>alert" not in html_blocks
+    assert "[unsupported]" in html_blocks and "moon is made of cheese" in html_blocks
+    assert "90 days" in html_blocks
