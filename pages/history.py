@@ -1,4 +1,8 @@
 """History: every stored run, filterable; open one to see it exactly as it ran; delete; export."""
+from ui.page import ensure_app_navigation
+
+ensure_app_navigation()
+
 import pandas as pd
 import streamlit as st
 

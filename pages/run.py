@@ -1,4 +1,8 @@
 """Run page: configure a lineup, ask, watch every proposer stream, read and rate the synthesis."""
+from ui.page import ensure_app_navigation
+
+ensure_app_navigation()
+
 import streamlit as st
 
 from moa_core.documents import SUPPORTED, DocumentError, extract_text

@@ -1,4 +1,8 @@
 """Settings: saved lineups, the aggregator prompt, model prices, providers and base URLs. Keys are never shown."""
+from ui.page import ensure_app_navigation
+
+ensure_app_navigation()
+
 import pandas as pd
 import streamlit as st
 
