@@ -39,6 +39,7 @@ class _Run:
     lineup: Lineup
     emit: Callable[[Event], None]
     targets: dict[int, Target]
+    windows: dict[int, int | None]  # context window per seat, None = unknown
     prices: PriceBook
     t0: float = field(default_factory=time.monotonic)
 
@@ -184,6 +185,7 @@ async def _call(run: _Run, record: CallRecord) -> CallRecord:
         run.emit(TokenDelta(record, text))
 
     try:
+        _check_budget(record, target, run.windows[id(spec)])
         while True:
             record.attempts += 1
             try:
@@ -222,6 +224,15 @@ async def _call(run: _Run, record: CallRecord) -> CallRecord:
     return record
 
 
+def _check_budget(record: CallRecord, target: Target, window: int | None) -> None:
+    """Never send a prompt the model cannot read (later rounds and the aggregator grow with the proposals)."""
+    if window is None:
+        return
+    needed = count_tokens(target.model, record.messages)
+    if needed > window:
+        raise CallError(f"prompt is {needed:,} tokens but {record.model} accepts at most {window:,}; not sent")
+
+
 # ---- entry points ------------------------------------------------------------------------------
 
 def preflight(query: str, lineup: Lineup, document: Document | None = None) -> None:
@@ -252,16 +263,17 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
     """
     preflight(query, lineup, document)
     await warm_up()
-    targets = {}
+    targets, windows = {}, {}
     for _, spec in lineup.all_specs():
         targets[id(spec)] = await asyncio.to_thread(providers.resolve, spec)
+        windows[id(spec)] = providers.context_window(spec)
     record = RunRecord(query=query, lineup=lineup.to_dict(),
                        document_name=document.name if document else None,
                        document_text=document.text if document else None)
     if run_id:
         record.run_id = run_id
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
-    run = _Run(record, lineup, queue.put_nowait, targets, prices or PriceBook())
+    run = _Run(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook())
 
     async def drive() -> None:
         try:

@@ -132,3 +132,15 @@ async def test_document_over_context_window_names_model_and_numbers(monkeypatch)
         await run_moa("Summarise", lu, document=Document("big.txt", "word " * 40_000))
     message = str(info.value)
     assert "gpt-3.5-turbo" in message and "accepts at most 16,385" in message and re.search(r"prompt is 40,\d{3} tokens", message)
+
+
+async def test_aggregator_prompt_over_its_window_is_not_sent_and_falls_back(mock_models, monkeypatch):
+    from moa_core import providers
+
+    mock_models({"a": "word " * 300, "b": "word " * 300, "agg": "never", "fb": "alone"})
+    monkeypatch.setattr(providers, "context_window", lambda spec: 400 if spec.model == "agg" else None)
+    run = await run_moa("q", lineup(("a", "b"), fallback=ModelSpec("fb")))
+    aggregator = run.calls_for("aggregator")[0]
+    assert aggregator.status == "failed" and aggregator.attempts == 0
+    assert re.match(r"prompt is [\d,]+ tokens but agg accepts at most 400; not sent", aggregator.error)
+    assert run.status == "fallback" and run.final == "alone"
