@@ -10,6 +10,7 @@ st.set_page_config(page_title="MoA workbench", page_icon="🧩", layout="wide")
 pages = [
     st.Page("pages/run.py", title="Run", icon=":material/play_arrow:", default=True),
     st.Page("pages/history.py", title="History", icon=":material/history:"),
+    st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 st.navigation(pages).run()

@@ -1,4 +1,8 @@
 """Analytics: latency, cost, ratings and reliability across runs, and a planner for cost at scale."""
+from ui.page import ensure_app_navigation
+
+ensure_app_navigation()
+
 from datetime import datetime, time, timedelta, timezone
 
 import pandas as pd

@@ -11,6 +11,7 @@ from moa_core.records import CallRecord, RunRecord
 
 from . import resources
 from .agreement_view import render_agreement
+from .charts import run_charts
 from .live import PER_ROW, call_status
 
 BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "failed": st.error,
@@ -41,11 +42,14 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
         with st.expander(f"Document: {run.document_name}"):
             st.text((run.document_text or "")[:20000])
 
-    answers, agreement_tab, calls = st.tabs(["Answers", "Agreement", "Calls and messages"])
+    answers, agreement_tab, timing, calls = st.tabs(
+        ["Answers", "Agreement", "Timeline and cost", "Calls and messages"])
     with answers:
         _answers(run, key)
     with agreement_tab:
         render_agreement(run, key=key)
+    with timing:
+        run_charts(run, key=f"{key}-charts")
     with calls:
         _calls_table(run)
 
