@@ -27,8 +27,8 @@ if lineup is not None and any(spec.model.startswith("local/") for _, spec in lin
 
     st.info(OFFLINE_NOTICE, icon=":material/info:")
 
-if "query" not in st.session_state and "last_query" in st.session_state:
-    st.session_state["query"] = st.session_state["last_query"]  # the widget forgets its value while disabled
+if "restore_query" in st.session_state:  # a disabled widget loses its value: put the query back after a run
+    st.session_state["query"] = st.session_state.pop("restore_query")
 query = st.text_area("Query", key="query", disabled=running, height=100,
                      placeholder="Ask anything; attach a document to ask about it")
 upload = st.file_uploader(f"Document (optional: {SUPPORTED})", type=["pdf", "docx", "txt", "md", "markdown"],
@@ -51,7 +51,6 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
     else:
         st.session_state["pending"] = {"query": query, "lineup": lineup.to_dict(),
                                        "document": (document.name, document.text) if document else None}
-        st.session_state["last_query"] = query
         st.session_state["lineup_data"] = lineup.to_dict()  # what ran is what the editor shows next
         st.session_state["editor_version"] += 1
         st.session_state.pop("last_run", None)
@@ -67,6 +66,7 @@ if running:
         st.session_state["run_error"] = str(exc)
     finally:
         st.session_state.pop("pending", None)
+        st.session_state["restore_query"] = pending["query"]
     st.rerun()
 
 if error := st.session_state.pop("run_error", None):

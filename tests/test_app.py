@@ -98,3 +98,14 @@ def test_history_opens_a_run_with_its_agreement_view(app, tmp_path):
     assert "&lt;script&gt;" in html_blocks and "<script>alert" not in html_blocks
     assert "[unsupported]" in html_blocks and "moon is made of cheese" in html_blocks
     assert "90 days" in html_blocks
+
+
+def test_query_is_kept_after_a_run(app, llm):
+    app.session_state["lineup_data"] = loopback_lineup(llm)
+    app.session_state["editor_version"] = 1
+    app.run()
+    app.text_area(key="query").input("Keep me")
+    next(b for b in app.button if b.label == "Run").click()
+    app.run()
+    assert not app.exception
+    assert app.text_area(key="query").value == "Keep me"
