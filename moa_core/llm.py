@@ -21,6 +21,7 @@ import litellm  # noqa: E402
 litellm.suppress_debug_info = True
 litellm.drop_params = True  # providers that reject e.g. temperature still answer
 litellm.telemetry = False
+litellm.disable_hf_tokenizer_download = True  # token counts use tiktoken offline, never a download from a hub
 
 DeltaHandler = Callable[[str], Awaitable[None] | None]
 

@@ -62,4 +62,10 @@ def format_cost(cost: float | None) -> str:
         return "unknown"
     if cost == 0:
         return "$0"
-    return f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.2e}"
+    if cost >= 1:
+        return f"${cost:,.2f}"
+    if cost >= 0.01:
+        whole, decimals = f"{cost:.4f}".split(".")
+        return f"${whole}.{decimals.rstrip('0').ljust(2, '0')}"
+    digits = f"{cost:.8f}".rstrip("0")  # small amounts in plain decimals: $0.0000185, not $1.85e-05
+    return f"${digits}"

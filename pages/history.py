@@ -28,16 +28,15 @@ if not runs:
     st.stop()
 
 table = pd.DataFrame([{
-    "date": r.started_at.strftime("%Y-%m-%d %H:%M:%S"), "status": r.status, "query": r.query[:120],
-    "models": ", ".join(r.models), "cost": format_cost(r.cost_usd), "cost_usd": r.cost_usd,
-    "latency_s": r.wall_s, "calls": r.calls, "failed": r.failed_calls,
-    "rating": r.avg_stars, "ratings": r.ratings, "run_id": r.run_id,
+    "date": r.started_at.strftime("%Y-%m-%d %H:%M"), "status": r.status, "query": r.query[:80],
+    "cost": format_cost(r.cost_usd), "latency_s": r.wall_s, "rating": r.avg_stars, "ratings": r.ratings,
+    "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models), "run_id": r.run_id,
 } for r in runs])
 st.caption(f"{len(runs)} runs, newest first; click a column to sort, a row to open the run.")
 picked = st.dataframe(
     table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="history_table",
     column_config={
-        "cost_usd": None,
+        "query": st.column_config.TextColumn("query", width="medium"),
         "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f"),
         "rating": st.column_config.NumberColumn("avg ★ (run)", format="%.1f"),
     },

@@ -27,6 +27,8 @@ if lineup is not None and any(spec.model.startswith("local/") for _, spec in lin
 
     st.info(OFFLINE_NOTICE, icon=":material/info:")
 
+if running and not st.session_state.get("query"):  # a widget disabled mid-edit may drop its value
+    st.session_state["query"] = pending["query"]
 if "restore_query" in st.session_state:  # a disabled widget loses its value: put the query back after a run
     st.session_state["query"] = st.session_state.pop("restore_query")
 query = st.text_area("Query", key="query", disabled=running, height=100,

@@ -379,7 +379,7 @@ def test_moa_runs_lists_recent_runs(cli_store, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["run_id", "date", "status", "models", "cost", "wall"]
     assert lines[1].startswith(unknown.run_id) and "unknown" in lines[1] and "m2" in lines[1]
-    assert known.run_id in lines[2] and "$0.2500" in lines[2] and "2.5s" in lines[2]
+    assert known.run_id in lines[2] and "$0.25 " in lines[2] and "2.5s" in lines[2]
     assert main(["runs", "--json", "--model", "m1"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["run_id"] == known.run_id and row["cost_usd"] == 0.25

@@ -27,6 +27,8 @@ def budget_rows(query: str, lineup: Lineup, document: Document) -> list[dict]:
 
 def budget_table(query: str, lineup: Lineup, document: Document) -> None:
     rows = budget_rows(query, lineup, document)
+    st.caption("Token budget: the query and document against each model's context window "
+               "(unknown = the model's window is not in litellm's table; the provider will refuse an overflow)")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     too_long = [r["model"] for r in rows if r["fits"].startswith("NO")]
     if too_long:

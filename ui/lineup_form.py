@@ -55,7 +55,9 @@ def lineup_form(disabled: bool) -> Lineup | None:
     options = resources.model_options(in_use)
 
     st.markdown("**Proposers** — add rows; the same model may appear several times with other temperatures or personas.")
-    frame = pd.DataFrame([{c: p.get(c) for c in COLUMNS} for p in data["proposers"]], columns=COLUMNS)
+    text_columns = ("label", "system_prompt", "api_base")
+    frame = pd.DataFrame([{c: p.get(c) or ("" if c in text_columns else None) for c in COLUMNS}
+                          for p in data["proposers"]], columns=COLUMNS)
     edited = st.data_editor(
         frame, num_rows="dynamic", disabled=disabled, width="stretch", hide_index=True,
         key=f"proposers_{st.session_state['editor_version']}",
