@@ -4,6 +4,7 @@ Unknown is `None` all the way to the screen ("unknown"), never a silent 0.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .llm import litellm
@@ -64,8 +65,5 @@ def format_cost(cost: float | None) -> str:
         return "$0"
     if cost >= 1:
         return f"${cost:,.2f}"
-    if cost >= 0.01:
-        whole, decimals = f"{cost:.4f}".split(".")
-        return f"${whole}.{decimals.rstrip('0').ljust(2, '0')}"
-    digits = f"{cost:.8f}".rstrip("0")  # small amounts in plain decimals: $0.0000185, not $1.85e-05
-    return f"${digits}"
+    decimals = max(2, 1 - math.floor(math.log10(cost)))  # two significant digits: $0.25, $0.0012, $0.000019
+    return f"${cost:.{decimals}f}"

@@ -29,7 +29,7 @@ if not runs:
 
 table = pd.DataFrame([{
     "date": r.started_at.strftime("%Y-%m-%d %H:%M"), "status": r.status, "query": r.query[:80],
-    "cost": format_cost(r.cost_usd), "latency_s": r.wall_s, "rating": r.avg_stars, "ratings": r.ratings,
+    "cost": format_cost(r.cost_usd), "latency_s": r.wall_s, "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
     "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models), "run_id": r.run_id,
 } for r in runs])
 st.caption(f"{len(runs)} runs, newest first; click a column to sort, a row to open the run.")

@@ -27,12 +27,15 @@ if lineup is not None and any(spec.model.startswith("local/") for _, spec in lin
 
     st.info(OFFLINE_NOTICE, icon=":material/info:")
 
-if running and not st.session_state.get("query"):  # a widget disabled mid-edit may drop its value
-    st.session_state["query"] = pending["query"]
-if "restore_query" in st.session_state:  # a disabled widget loses its value: put the query back after a run
-    st.session_state["query"] = st.session_state.pop("restore_query")
-query = st.text_area("Query", key="query", disabled=running, height=100,
-                     placeholder="Ask anything; attach a document to ask about it")
+# While a run goes on, a locked copy stands in for the query box; the box gets its text back afterwards.
+QUERY_HINT = "Ask anything; attach a document to ask about it"
+if running:
+    query = st.text_area("Query", value=pending["query"], disabled=True, height=100, key="query_running")
+else:
+    if "query" not in st.session_state:
+        st.session_state["query"] = st.session_state.get("query_text", "")
+    query = st.text_area("Query", key="query", height=100, placeholder=QUERY_HINT)
+    st.session_state["query_text"] = query
 upload = st.file_uploader(f"Document (optional: {SUPPORTED})", type=["pdf", "docx", "txt", "md", "markdown"],
                           disabled=running, key="document_upload")
 document = None
@@ -68,7 +71,6 @@ if running:
         st.session_state["run_error"] = str(exc)
     finally:
         st.session_state.pop("pending", None)
-        st.session_state["restore_query"] = pending["query"]
     st.rerun()
 
 if error := st.session_state.pop("run_error", None):

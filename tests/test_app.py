@@ -14,6 +14,10 @@ def app(tmp_path, monkeypatch):
     return at
 
 
+def _query_box(app):
+    return app.text_area(key="query")
+
+
 def loopback_lineup(llm, **kwargs) -> dict:
     spec = lambda name, **kw: ModelSpec(model=name, api_base=llm.base_url, **kw)  # noqa: E731
     return Lineup(proposers=[spec("alpha"), spec("beta"), spec("gamma")], aggregator=spec("agg"),
@@ -29,7 +33,7 @@ def test_run_page_runs_a_lineup_and_shows_every_answer(app, llm, tmp_path):
     app.session_state["editor_version"] = 1
     app.run()
     assert not app.exception
-    app.text_area(key="query").input("What is the notice period?")
+    _query_box(app).input("What is the notice period?")
     next(b for b in app.button if b.label == "Run").click()
     app.run()
     assert not app.exception
@@ -104,8 +108,8 @@ def test_query_is_kept_after_a_run(app, llm):
     app.session_state["lineup_data"] = loopback_lineup(llm)
     app.session_state["editor_version"] = 1
     app.run()
-    app.text_area(key="query").input("Keep me")
+    _query_box(app).input("Keep me")
     next(b for b in app.button if b.label == "Run").click()
     app.run()
     assert not app.exception
-    assert app.text_area(key="query").value == "Keep me"
+    assert _query_box(app).value == "Keep me"

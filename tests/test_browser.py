@@ -144,6 +144,8 @@ def test_run_streams_every_proposal_then_a_partial_synthesis(page, store):
     status.filter(has_text=re.compile(r"streaming \(round 1\) · \d+ words")).first.wait_for(state="visible",
                                                                                              timeout=15_000)
     assert page.get_by_role("button", name="Run", exact=True).is_disabled()  # inputs are locked mid-run
+    query_box = page.get_by_test_id("stTextArea").filter(has_text="Query").locator("textarea[disabled]")
+    bs.expect(query_box).to_have_value(query)  # the question stays visible, locked, while it runs
 
     # Finished: the stored run is shown with every answer and the partial banner.
     bs.wait_for_run_view(page, query)
