@@ -65,5 +65,6 @@ def format_cost(cost: float | None) -> str:
         return "$0"
     if cost >= 1:
         return f"${cost:,.2f}"
-    decimals = max(2, 1 - math.floor(math.log10(cost)))  # two significant digits: $0.25, $0.0012, $0.000019
-    return f"${cost:.{decimals}f}"
+    decimals = max(2, 2 - math.floor(math.log10(cost)))  # three significant digits, no exponent
+    whole, fraction = f"{cost:.{decimals}f}".split(".")
+    return f"${whole}.{fraction.rstrip('0').ljust(2, '0')}"

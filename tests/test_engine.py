@@ -146,8 +146,8 @@ async def test_aggregator_prompt_over_its_window_is_not_sent_and_falls_back(mock
     assert run.status == "fallback" and run.final == "alone"
 
 
-@pytest.mark.parametrize("cost, shown", [(None, "unknown"), (0, "$0"), (1.86e-05, "$0.000019"), (0.0123, "$0.012"),
-                                         (0.00045509, "$0.00046"), (0.5, "$0.50"), (0.25, "$0.25"),
+@pytest.mark.parametrize("cost, shown", [(None, "unknown"), (0, "$0"), (1.86e-05, "$0.0000186"), (0.0123, "$0.0123"),
+                                         (0.00045509, "$0.000455"), (0.5, "$0.50"), (0.25, "$0.25"),
                                          (1234.5, "$1,234.50")])
 def test_costs_read_as_money(cost, shown):
     from moa_core.prices import format_cost
