@@ -18,6 +18,7 @@ Responses from models:
 {proposals}"""
 
 PROPOSALS_PLACEHOLDER = "{proposals}"
+AGGREGATOR_PROMPT_SETTING = "aggregator_prompt"  # where the user's edited template is stored
 
 
 def format_proposals(proposals: list[tuple[str, str]]) -> str:

@@ -10,7 +10,7 @@ from moa_core import discovery
 from moa_core.defaults import default_lineup
 from moa_core.lineup import Lineup, LineupError
 from moa_core.prices import PriceBook, format_cost
-from moa_core.prompts import PROPOSALS_PLACEHOLDER, REFERENCE_AGGREGATOR_PROMPT
+from moa_core.prompts import AGGREGATOR_PROMPT_SETTING, PROPOSALS_PLACEHOLDER, REFERENCE_AGGREGATOR_PROMPT
 from ui import resources
 
 store = resources.store()
@@ -46,7 +46,7 @@ with lineups_tab:
         st.rerun()
 
 with prompt_tab:
-    current = store.get_setting(resources.AGGREGATOR_PROMPT_KEY, None) or REFERENCE_AGGREGATOR_PROMPT
+    current = store.get_setting(AGGREGATOR_PROMPT_SETTING, None) or REFERENCE_AGGREGATOR_PROMPT
     st.caption(f"Sent as the aggregator's system message; `{PROPOSALS_PLACEHOLDER}` is replaced by the proposals, "
                "numbered and labelled as on screen ([1] label …). Without the placeholder they are appended.")
     if current == REFERENCE_AGGREGATOR_PROMPT:
@@ -57,10 +57,10 @@ with prompt_tab:
         if not template.strip():
             st.error("The prompt is empty.")
         else:
-            store.set_setting(resources.AGGREGATOR_PROMPT_KEY, template)
+            store.set_setting(AGGREGATOR_PROMPT_SETTING, template)
             st.toast("Aggregator prompt saved")
     if reset.button("Reset to the reference prompt"):
-        store.set_setting(resources.AGGREGATOR_PROMPT_KEY, None)
+        store.set_setting(AGGREGATOR_PROMPT_SETTING, None)
         st.session_state.pop("aggregator_prompt_text", None)
         st.rerun()
 

@@ -85,3 +85,17 @@ def test_console_script_is_installed_and_never_prints_a_traceback(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"moa: error: document not found: {tmp_path / 'missing.pdf'}"]
+
+
+def test_the_aggregator_prompt_saved_in_settings_applies_to_cli_runs(llm, capsys):
+    from moa_core.prompts import AGGREGATOR_PROMPT_SETTING
+    from moa_core.storage import RunStore
+
+    store = RunStore.open_default()
+    store.set_setting(AGGREGATOR_PROMPT_SETTING, "Merge these carefully:\n{proposals}")
+    try:
+        assert main(["run", "--proposer", "p1", "--aggregator", "agg", "--api-base", llm.base_url, "--json", "q"]) == 0
+    finally:
+        store.set_setting(AGGREGATOR_PROMPT_SETTING, None)
+    aggregator = next(r for r in llm.requests if r.model == "agg")
+    assert aggregator.messages[0]["content"].startswith("Merge these carefully:\n[1] p1\n")

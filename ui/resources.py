@@ -4,10 +4,10 @@ from __future__ import annotations
 import streamlit as st
 
 from moa_core.lineup import Lineup
+from moa_core.prompts import AGGREGATOR_PROMPT_SETTING
 from moa_core.storage import RunStore
 from moa_core.storage.db import default_url
 
-AGGREGATOR_PROMPT_KEY = "aggregator_prompt"
 BASE_URLS_KEY = "base_urls"
 
 
@@ -57,7 +57,7 @@ def api_base_for(model: str) -> str | None:
 
 def effective_lineup(lineup: Lineup) -> Lineup:
     """Apply the user's saved aggregator prompt when the lineup has none of its own."""
-    template = store().get_setting(AGGREGATOR_PROMPT_KEY, None)
+    template = store().get_setting(AGGREGATOR_PROMPT_SETTING, None)
     if template and not lineup.aggregator_prompt:
         lineup.aggregator_prompt = template
     return lineup

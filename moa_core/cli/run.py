@@ -10,6 +10,7 @@ from pathlib import Path
 from ..engine import Document, RunInputError, stream_run
 from ..lineup import Lineup, LineupError, ModelSpec
 from ..prices import format_cost
+from ..prompts import AGGREGATOR_PROMPT_SETTING
 from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord,
                        TokenDelta)
 from . import UserError
@@ -158,6 +159,8 @@ def handle(args: argparse.Namespace) -> int:
     store = None if args.no_store else _open_store()
     if store is not None:
         observers.append(store.observe)
+        if not lineup.aggregator_prompt:  # the template edited in the app's Settings applies here too
+            lineup.aggregator_prompt = store.get_setting(AGGREGATOR_PROMPT_SETTING, None)
 
     async def go() -> RunRecord:
         record = None
