@@ -6,7 +6,6 @@ ensure_app_navigation()
 import pandas as pd
 import streamlit as st
 
-from moa_core.prices import format_cost
 from moa_core.records import RUN_STATUSES
 from ui import resources
 from ui.exports import export_buttons
@@ -29,7 +28,7 @@ if not runs:
 
 table = pd.DataFrame([{
     "date": r.started_at.strftime("%Y-%m-%d %H:%M"), "status": r.status, "query": r.query[:80],
-    "cost": format_cost(r.cost_usd), "latency_s": r.wall_s, "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
+    "cost": float("nan") if r.cost_usd is None else r.cost_usd, "latency_s": r.wall_s, "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
     "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models), "run_id": r.run_id,
 } for r in runs])
 st.caption(f"{len(runs)} runs, newest first; click a column to sort, a row to open the run.")
@@ -37,6 +36,8 @@ picked = st.dataframe(
     table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="history_table",
     column_config={
         "query": st.column_config.TextColumn("query", width="medium"),
+        "cost": st.column_config.NumberColumn("cost (USD)", format="$%.5f",
+                                              help="Blank = unknown: a model without a known price was used"),
         "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f"),
         "rating": st.column_config.NumberColumn("avg ★ (run)", format="%.1f"),
     },
