@@ -113,3 +113,15 @@ def test_query_is_kept_after_a_run(app, llm):
     app.run()
     assert not app.exception
     assert _query_box(app).value == "Keep me"
+
+
+def test_keys_in_the_environment_offer_a_provider_lineup(app, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used")
+    app.run()
+    button = next(b for b in app.button if b.label.startswith("Use a lineup on your providers"))
+    assert "openai" in button.label
+    button.click()
+    app.run()
+    assert not app.exception
+    models = {p["model"] for p in app.session_state["lineup_data"]["proposers"]}
+    assert models and all(not m.startswith("local/") for m in models)

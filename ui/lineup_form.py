@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from moa_core.defaults import default_lineup
+from moa_core.defaults import default_lineup, default_lineup_for_environment
 from moa_core.lineup import Lineup, LineupError, ModelSpec
 
 from . import resources
@@ -47,6 +47,7 @@ def lineup_form(disabled: bool) -> Lineup | None:
     data = st.session_state["lineup_data"]
     saved = [DEFAULT_NAME] + [entry.name for entry in resources.store().list_lineups()]
     st.selectbox("Start from a lineup", saved, key="lineup_choice", on_change=_pick_saved, disabled=disabled)
+    _suggest_real_providers(disabled)
     if error := st.session_state.pop("lineup_error", None):
         st.error(error)
 
@@ -118,6 +119,22 @@ def _same_seat(previous: dict | None, model: str) -> dict:
     if previous and previous.get("model") == model:
         return dict(previous)
     return {"model": model, "temperature": 0.7}
+
+
+def _suggest_real_providers(disabled: bool) -> None:
+    """With keys or servers configured, offer a lineup on them instead of the weak offline model."""
+    from moa_core import discovery
+
+    keyed = discovery.keyed_providers()
+    servers = [(b["url"], b.get("kind", "openai")) for b in resources.base_urls()]
+    if not keyed and not servers:
+        return
+    where = ", ".join(keyed + [url for url, _ in servers])
+    if st.button(f"Use a lineup on your providers ({where})", disabled=disabled,
+                 help="Picks a small model of each provider with a key (or a server's first model); "
+                      "hosted providers cost money"):
+        _load(default_lineup_for_environment(servers).to_dict())
+        st.rerun()
 
 
 def _index(options: list[str], value: str) -> int:
