@@ -238,6 +238,8 @@ def reliability_figure(rel: pd.DataFrame) -> go.Figure:
                 text=[f"{f} of {d}" for f, d in zip(rel["failed"], decided)], textposition="outside")
     fig.add_bar(x=rel["provider"], y=rel["retry_rate"] * 100, name="needed a retry", marker_color="#EECA3B",
                 text=[f"{r} of {n}" for r, n in zip(rel["retried_calls"], rel["calls"])], textposition="outside")
+    top = max([10.0, *(rel["failure_rate"] * 100), *(rel["retry_rate"] * 100)])
+    fig.update_yaxes(range=[0, top * 1.15])  # never below 0 %, and room for the labels
     return _layout(fig, "Failures and retries per provider", "provider", "% of calls", barmode="group")
 
 
