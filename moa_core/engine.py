@@ -96,11 +96,14 @@ async def _aggregate(run: _Run, user: str, proposals: list[CallRecord]) -> str |
     record.final = call.text
     record.synthesized_from, record.proposers_total = len(proposals), n
     proposer_calls = record.calls_for("proposer")
-    record.status = "ok" if all(c.ok for c in proposer_calls) else "partial"
+    failed = [c for c in proposer_calls if c.status == "failed"]
+    cancelled = [c for c in proposer_calls if c.status == "cancelled"]
+    record.status = "partial" if failed else "ok"  # stragglers a quorum cancelled are by design, not failures
     record.note = f"synthesized from {len(proposals)} of {n} proposals"
-    if record.status == "partial":
-        lost = [f"{c.label} (round {c.round}): {c.error}" for c in proposer_calls if not c.ok]
-        record.note += "; missing: " + "; ".join(lost)
+    if failed:
+        record.note += "; failed: " + "; ".join(f"{c.label} (round {c.round}): {c.error}" for c in failed)
+    if cancelled:
+        record.note += "; " + "; ".join(f"{c.label} (round {c.round}) {c.error}" for c in cancelled)
     return None
 
 
@@ -130,9 +133,9 @@ async def _until_quorum(lineup: Lineup, records: list[CallRecord], tasks: list[a
     pending = set(tasks)
     reason = ""
     while pending:
-        timeout = None
-        if lineup.quorum_deadline_s is not None:
-            timeout = max(0.0, start + lineup.quorum_deadline_s - time.monotonic())
+        timeout = None  # past the deadline without enough proposals: wait for the next one, do not spin
+        if lineup.quorum_deadline_s is not None and time.monotonic() - start < lineup.quorum_deadline_s:
+            timeout = start + lineup.quorum_deadline_s - time.monotonic()
         _, pending = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         done_ok = sum(r.ok for r in records)
         if lineup.quorum is not None and done_ok >= lineup.quorum:
@@ -220,8 +223,19 @@ async def _call(run: _Run, record: CallRecord) -> CallRecord:
         record.status = "failed"
         record.ended_s = record.ended_s if record.ended_s is not None else run.now()
         record.error = str(exc) if isinstance(exc, CallError) else describe_error(exc)
+        _bill_partial(run, record, spec, target)
         run.emit(CallFailed(record))
     return record
+
+
+def _bill_partial(run: _Run, record: CallRecord, spec: ModelSpec, target: Target) -> None:
+    """A stream that broke after its first token was still billed: count what was sent and received."""
+    if record.prompt_tokens is not None or record.first_token_s is None:
+        return
+    record.prompt_tokens = count_tokens(target.model, record.messages)
+    record.completion_tokens = count_tokens(target.model, text=record.text) if record.text else 0
+    record.cost_usd = run.prices.cost(spec.model, record.prompt_tokens, record.completion_tokens,
+                                      (spec.input_cost_per_token, spec.output_cost_per_token))
 
 
 def _check_budget(record: CallRecord, target: Target, window: int | None) -> None:
@@ -264,8 +278,11 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
     preflight(query, lineup, document)
     await warm_up()
     targets, windows = {}, {}
-    for _, spec in lineup.all_specs():
-        targets[id(spec)] = await asyncio.to_thread(providers.resolve, spec)
+    for role, spec in lineup.all_specs():
+        try:
+            targets[id(spec)] = await asyncio.to_thread(providers.resolve, spec)
+        except Exception as exc:  # e.g. the embedded model cannot start: say which seat, no traceback
+            raise RunInputError(f"{role} {spec.model} cannot be reached: {exc}") from exc
         windows[id(spec)] = providers.context_window(spec)
     record = RunRecord(query=query, lineup=lineup.to_dict(),
                        document_name=document.name if document else None,

@@ -54,7 +54,8 @@ class ModelSpec:
             value = getattr(spec, name)
             if value is not None and (not isinstance(value, (int, float)) or value < 0):
                 raise LineupError(f"{where}: `{name}` must be a non-negative number")
-        if spec.max_tokens is not None and (not isinstance(spec.max_tokens, int) or spec.max_tokens < 1):
+        if spec.max_tokens is not None and (isinstance(spec.max_tokens, bool) or not isinstance(spec.max_tokens, int)
+                                            or spec.max_tokens < 1):
             raise LineupError(f"{where}: `max_tokens` must be a positive integer")
         return spec
 
@@ -80,6 +81,12 @@ class Lineup:
         self.validate()
 
     def validate(self) -> None:
+        for name, kinds in (("rounds", int), ("min_proposals", int), ("max_retries", int),
+                            ("quorum", (int, type(None))), ("timeout_s", (int, float)),
+                            ("quorum_deadline_s", (int, float, type(None)))):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                raise LineupError(f"`{name}` must be a number, not {value!r}")
         if not self.proposers:
             raise LineupError("a lineup needs at least one proposer")
         if not isinstance(self.rounds, int) or self.rounds < 1:
@@ -148,7 +155,10 @@ class Lineup:
         path = Path(path)
         if not path.is_file():
             raise LineupError(f"lineup file not found: {path}")
-        return cls.from_toml(path.read_text(encoding="utf-8"))
+        try:
+            return cls.from_toml(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LineupError(f"cannot read lineup file {path}: {exc}") from None
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_toml(), encoding="utf-8")

@@ -62,6 +62,7 @@ def test_lineup_file_document_baseline_and_quorum(llm, tmp_path, capsys):
     (["run", "--proposer", "gpt-4o-mini", "q"], "set the environment variable OPENAI_API_KEY"),
     (["run", "--proposer", "p", "--rounds", "0", "q"], "`rounds` must be an integer >= 1"),
     (["frobnicate"], "invalid choice"),
+    (["run", "--proposer", "local/no-such-model", "q"], "proposer local/no-such-model cannot be reached"),
 ])
 def test_bad_input_is_one_line_on_stderr(argv, message, capsys, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)

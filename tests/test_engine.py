@@ -49,7 +49,7 @@ async def test_failed_proposer_leaves_others_and_run_is_partial(mock_models):
     run = await run_moa("q", lineup())
     assert run.status == "partial" and run.final == "final"
     assert run.synthesized_from == 2 and run.proposers_total == 3
-    assert run.note.startswith("synthesized from 2 of 3 proposals; missing: b (round 1)")
+    assert run.note.startswith("synthesized from 2 of 3 proposals; failed: b (round 1)")
     failed = run.calls_for("proposer")[1]
     assert failed.status == "failed" and "provider exploded" in failed.error
     assert "[2] c\nC" in run.calls_for("aggregator")[0].messages[0]["content"]

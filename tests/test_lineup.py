@@ -51,6 +51,8 @@ def test_self_moa_copies_get_distinct_labels():
     ("[[proposers]]\nmodel='x'\ntemperature=-1\n[aggregator]\nmodel='x'", "temperature"),
     ("quorum = 3\n[[proposers]]\nmodel='x'\n[aggregator]\nmodel='x'", "quorum"),
     ("this is = not toml =", "invalid TOML"),
+    ("min_proposals = '2'\n[[proposers]]\nmodel='x'\n[aggregator]\nmodel='x'", "`min_proposals` must be a number"),
+    ("[[proposers]]\nmodel='x'\nmax_tokens=true\n[aggregator]\nmodel='x'", "max_tokens"),
 ])
 def test_bad_lineups_say_what_is_wrong(text, message):
     with pytest.raises(LineupError, match=None) as info:
@@ -61,3 +63,10 @@ def test_bad_lineups_say_what_is_wrong(text, message):
 def test_load_missing_file(tmp_path):
     with pytest.raises(LineupError, match="not found"):
         Lineup.load(tmp_path / "nope.toml")
+
+
+def test_lineup_file_that_is_not_text(tmp_path):
+    path = tmp_path / "binary.toml"
+    path.write_bytes(b"\xff\xfe\x00rounds")
+    with pytest.raises(LineupError, match="cannot read lineup file"):
+        Lineup.load(path)

@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("moa: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # last resort: a bug is still one readable line, never a traceback
+        print(f"moa: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

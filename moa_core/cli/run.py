@@ -97,6 +97,8 @@ def read_document(path: str | None) -> Document | None:
         return Document(file.name, extract_text(file.name, file.read_bytes()))
     except DocumentError as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot read document {path}: {exc.strerror or exc}") from None
 
 
 class LiveView:

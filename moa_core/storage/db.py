@@ -50,7 +50,7 @@ def describe(url: str) -> str:
     """The URL without its password, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<invalid database URL>"
 
 
@@ -59,8 +59,8 @@ def create(url: str) -> Engine:
     url = normalize_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StorageError(f"invalid database URL: {url!r}") from None
+    except (ArgumentError, ValueError):  # never echo the URL: it may carry a password
+        raise StorageError("invalid database URL (check DATABASE_URL: dialect://user:password@host:port/name)") from None
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(url, pool_pre_ping=True)
