@@ -125,3 +125,19 @@ def test_keys_in_the_environment_offer_a_provider_lineup(app, monkeypatch):
     assert not app.exception
     models = {p["model"] for p in app.session_state["lineup_data"]["proposers"]}
     assert models and all(not m.startswith("local/") for m in models)
+
+
+def test_the_editor_keeps_what_its_table_does_not_show(app, llm):
+    data = loopback_lineup(llm, aggregator_prompt="Merge:\n{proposals}", quorum_deadline_s=9.0)
+    data["proposers"][0] |= {"api_key_env": "LOOPBACK_KEY", "input_cost_per_token": 1e-6,
+                             "output_cost_per_token": 2e-6}
+    app.session_state["lineup_data"] = data
+    app.session_state["editor_version"] = 1
+    app.run()
+    _query_box(app).input("q")
+    next(b for b in app.button if b.label == "Run").click()
+    app.run()
+    ran = app.session_state["lineup_data"]
+    assert ran["aggregator_prompt"] == "Merge:\n{proposals}" and ran["quorum_deadline_s"] == 9.0
+    assert ran["proposers"][0]["api_key_env"] == "LOOPBACK_KEY"
+    assert ran["proposers"][0]["input_cost_per_token"] == 1e-6

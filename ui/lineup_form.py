@@ -57,8 +57,8 @@ def lineup_form(disabled: bool) -> Lineup | None:
 
     st.markdown("**Proposers** — add rows; the same model may appear several times with other temperatures or personas.")
     text_columns = ("label", "system_prompt", "api_base")
-    frame = pd.DataFrame([{c: p.get(c) or ("" if c in text_columns else None) for c in COLUMNS}
-                          for p in data["proposers"]], columns=COLUMNS)
+    frame = pd.DataFrame([{**{c: p.get(c) or ("" if c in text_columns else None) for c in COLUMNS}, "seat": i}
+                          for i, p in enumerate(data["proposers"])], columns=[*COLUMNS, "seat"])
     edited = st.data_editor(
         frame, num_rows="dynamic", disabled=disabled, width="stretch", hide_index=True,
         key=f"proposers_{st.session_state['editor_version']}",
@@ -68,6 +68,7 @@ def lineup_form(disabled: bool) -> Lineup | None:
             "temperature": st.column_config.NumberColumn("Temp.", min_value=0.0, max_value=2.0, step=0.1, default=0.7),
             "max_tokens": st.column_config.NumberColumn("Max tokens", min_value=1, step=64, default=512),
             "system_prompt": st.column_config.TextColumn("Persona / system prompt", width="large"),
+            "seat": None,  # hidden: which saved seat a row came from, so its other keys survive the edit
             "api_base": st.column_config.TextColumn("Base URL", help="Only for models on your own server; "
                                                     "filled in for discovered server models"),
         },
@@ -97,7 +98,8 @@ def lineup_form(disabled: bool) -> Lineup | None:
                                disabled=disabled, help="Answers alone when too few proposals succeed "
                                                        "or the aggregator fails")
     try:
-        proposers = [_spec(row) for row in edited.to_dict("records") if _clean(row.get("model"))]
+        proposers = [_spec({**_seat_of(data["proposers"], row), **row})
+                     for row in edited.to_dict("records") if _clean(row.get("model"))]
         lineup = Lineup(
             proposers=proposers,
             aggregator=_spec({**_same_seat(agg, aggregator), "temperature": agg_temp}),
@@ -106,7 +108,8 @@ def lineup_form(disabled: bool) -> Lineup | None:
             fallback=_spec(_same_seat(data.get("fallback"), fallback)) if fallback != NONE else None,
             min_proposals=min(int(data.get("min_proposals", 1)), max(1, len(proposers))),
             timeout_s=float(data.get("timeout_s", 120)), max_retries=int(data.get("max_retries", 3)),
-            name=data.get("name", ""),
+            name=data.get("name", ""), aggregator_prompt=data.get("aggregator_prompt"),
+            quorum_deadline_s=data.get("quorum_deadline_s"),
         )
     except (LineupError, ValueError, TypeError) as exc:
         st.error(f"This lineup cannot run: {exc}")
@@ -139,6 +142,14 @@ def _suggest_real_providers(disabled: bool) -> None:
 
 def _index(options: list[str], value: str) -> int:
     return options.index(value) if value in options else 0
+
+
+def _seat_of(seats: list[dict], row: dict) -> dict:
+    """The saved seat a table row came from (key env var, prices...), while its model is unchanged."""
+    seat = _clean(row.get("seat"))
+    if seat is None or not 0 <= int(seat) < len(seats) or seats[int(seat)].get("model") != row.get("model"):
+        return {}
+    return dict(seats[int(seat)])
 
 
 def _spec(row: dict) -> ModelSpec:
