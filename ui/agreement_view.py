@@ -108,6 +108,7 @@ def _disagreements(result: agreement.AgreementResult, labels: list[str]) -> None
 
 
 def _heatmap(result: agreement.AgreementResult, labels: list[str]) -> None:
+    labels = [html.escape(label) for label in labels]  # plotly reads axis text as markup
     fig = px.imshow(result.similarity, x=labels, y=labels, zmin=0, zmax=1, color_continuous_scale="Blues",
                     text_auto=".2f", title="How similar the proposals are (0 = nothing shared, 1 = same)")
     fig.update_layout(height=320 + 20 * len(labels), margin=dict(l=10, r=10, t=50, b=10))

@@ -6,6 +6,8 @@ tokens, the multiple against the baseline). Roles keep one colour everywhere.
 """
 from __future__ import annotations
 
+import html
+
 import re
 
 import pandas as pd
@@ -59,6 +61,11 @@ def chart_with_table(fig: go.Figure | None, df: pd.DataFrame, name: str, *, key:
                            key=f"{key}-csv", on_click="ignore", icon=":material/download:", type="tertiary")
 
 
+def _e(value) -> str:
+    """Plotly reads hover and annotation text as HTML-like markup: model, query and error text is escaped."""
+    return html.escape(str(value))
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, **kw) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, legend_title_text="",
                       margin=dict(l=10, r=10, t=50, b=10), **kw)
@@ -81,12 +88,12 @@ def timeline_figure(df: pd.DataFrame, critical_path_s: float | None = None) -> g
         if part.empty:
             continue
         hover = [
-            f"<b>{r.call}</b><br>{r.model} · {r.status}<br>start {_text(r.start_s)} · first token "
+            f"<b>{_e(r.call)}</b><br>{_e(r.model)} · {r.status}<br>start {_text(r.start_s)} · first token "
             f"{_text(r.first_token_s)} · end {_text(r.end_s)}<br>duration {_text(r.duration_s)} · "
             f"{_text(r.prompt_tokens, '{:,.0f}')} → {_text(r.completion_tokens, '{:,.0f}')} tokens · "
             f"{format_cost(None if pd.isna(r.cost_usd) else r.cost_usd)}<br>attempts {r.attempts}"
-            + (f" · retried after: {r.retry_errors}" if r.retry_errors else "")
-            + (f"<br>error: {r.error}" if r.error else "")
+            + (f" · retried after: {_e(r.retry_errors)}" if r.retry_errors else "")
+            + (f"<br>error: {_e(r.error)}" if r.error else "")
             + ("<br><i>on the critical path</i>" if r.critical_path else "")
             for r in part.itertuples()]
         fig.add_bar(
@@ -112,7 +119,7 @@ def _unknown_marks(fig: go.Figure, df: pd.DataFrame, x: str, cost: str = "cost_u
     for value in df.loc[df[cost].isna(), x].unique():
         known = df.loc[df[x] == value, cost].sum()
         models = ", ".join(dict.fromkeys(df.loc[(df[x] == value) & df[cost].isna(), "model"]))
-        fig.add_annotation(x=value, y=known, text=f"+ unknown ({models})", showarrow=False, yshift=10,
+        fig.add_annotation(x=value, y=known, text=f"+ unknown ({_e(models)})", showarrow=False, yshift=10,
                            font=dict(color="#C00"))
 
 
@@ -123,7 +130,7 @@ def cost_figure(breakdown: pd.DataFrame) -> go.Figure:
         part = breakdown[breakdown["role"] == role]
         if not part.empty:
             fig.add_bar(x=part["model"], y=part["cost_usd"].fillna(0), name=role, marker_color=ROLE_COLORS[role],
-                        hovertext=[f"{role} · {m}: {format_cost(None if pd.isna(c) else c)}"
+                        hovertext=[f"{role} · {_e(m)}: {format_cost(None if pd.isna(c) else c)}"
                                    for m, c in zip(part["model"], part["cost_usd"])], hoverinfo="text")
     _unknown_marks(fig, breakdown, "model")
     fig.update_yaxes(rangemode="tozero")
@@ -193,7 +200,7 @@ def cost_over_time_figure(runs: pd.DataFrame) -> go.Figure:
     known = runs[runs["cost_usd"].notna()].sort_values("started_at")
     for key, group in known.groupby("lineup", sort=True):
         fig.add_scatter(x=group["started_at"], y=group["cost_usd"], mode="lines+markers", name=key,
-                        hovertext=[f"{q}<br>{format_cost(c)}" for q, c in zip(group["query"], group["cost_usd"])],
+                        hovertext=[f"{_e(q)}<br>{format_cost(c)}" for q, c in zip(group["query"], group["cost_usd"])],
                         hoverinfo="text+x")
     fig.update_yaxes(rangemode="tozero")
     return _layout(fig, "Cost per run over time", "run date", "cost per run (USD)", showlegend=True)
@@ -222,7 +229,7 @@ def cost_rating_figure(points: pd.DataFrame) -> go.Figure:
         color = MOA_COLOR if answer == "MoA" else ROLE_COLORS["baseline"]
         fig.add_scatter(x=group["cost_usd"], y=group["stars"], mode="markers", name=answer,
                         marker=dict(color=color, size=[8 + 3 * min(n, 5) for n in group["ratings"]], opacity=0.8),
-                        hovertext=[f"{lk}<br>{format_cost(None if pd.isna(c) else c)} · {s:.1f}★ ({n} ratings)"
+                        hovertext=[f"{_e(lk)}<br>{format_cost(None if pd.isna(c) else c)} · {s:.1f}★ ({n} ratings)"
                                    for lk, c, s, n in zip(group["lineup"], group["cost_usd"], group["stars"],
                                                           group["ratings"])], hoverinfo="text")
     fig.update_yaxes(range=[0.5, 5.5], dtick=1)

@@ -10,6 +10,8 @@ from moa_core.prices import format_cost
 from moa_core.records import (CallFailed, CallFinished, CallRecord, CallRetrying, CallStarted, Event, RunFinished,
                               TokenDelta)
 
+from .safe_text import model_markdown, plain
+
 REFRESH_S = 0.12  # per column; keeps the websocket calm while several streams arrive at once
 PER_ROW = 4
 
@@ -27,7 +29,7 @@ def call_status(call: CallRecord, now_s: float | None = None) -> str:
         return (f":material/check_circle: {call.duration_s:.2f}s{ttft} · {call.completion_tokens or 0} tokens · "
                 f"{format_cost(call.cost_usd)}{retries}")
     icon = ":material/stop_circle:" if call.status == "cancelled" else ":material/error:"
-    return f"{icon} {call.status}: {call.error}"
+    return f"{icon} {call.status}: {plain(call.error or '')}"
 
 
 class _Slot:
@@ -43,7 +45,7 @@ class _Slot:
             return
         self.shown = now
         self.status.caption(call_status(call))
-        self.body.markdown(call.text or " ")
+        self.body.markdown(model_markdown(call.text) or " ")
 
 
 class LiveBoard:
@@ -81,7 +83,7 @@ class LiveBoard:
         elif isinstance(event, (CallStarted, CallFinished, CallFailed, CallRetrying)):
             slot.show(call, force=True)
             if isinstance(event, CallRetrying):
-                slot.status.caption(f":material/refresh: retrying in {event.wait_s:.1f}s: {event.error}")
+                slot.status.caption(f":material/refresh: retrying in {event.wait_s:.1f}s: {plain(event.error)}")
 
     def _slot(self, call: CallRecord) -> _Slot:
         key = (call.role, call.index if call.role == "proposer" else 0)

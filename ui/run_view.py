@@ -13,6 +13,7 @@ from . import resources
 from .agreement_view import render_agreement
 from .charts import run_charts
 from .live import PER_ROW, call_status
+from .safe_text import model_markdown, plain
 
 BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "failed": st.error,
            "interrupted": st.error, "running": st.info}
@@ -27,7 +28,7 @@ def offline_notice_if_local(run: RunRecord) -> None:
 
 def render_run(run: RunRecord, *, key: str = "run") -> None:
     """The whole run view; `key` keeps widget keys apart when two runs are on one page."""
-    BANNERS.get(run.status, st.info)(f"**{run.status}** — {run.note or run.error or ''}")
+    BANNERS.get(run.status, st.info)(f"**{run.status}** — {plain(run.note or run.error or '')}")
     offline_notice_if_local(run)
     cp = run.critical_path_s
     cols = st.columns(5)
@@ -37,7 +38,7 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     cols[2].metric("Cost", format_cost(run.cost_usd), help="unknown = a model without a known price was used")
     cols[3].metric("Tokens in → out", f"{run.prompt_tokens:,} → {run.completion_tokens:,}")
     cols[4].metric("Calls", len(run.calls))
-    st.caption(f"Query: {run.query}")
+    st.caption(f"Query: {plain(run.query)}")
     if run.document_name:
         with st.expander(f"Document: {run.document_name}"):
             st.text((run.document_text or "")[:20000])
@@ -80,7 +81,7 @@ def _card(call: CallRecord, title: str, ratings: dict, key: str) -> None:
     st.caption(call_status(call))
     if call.text:
         with st.container(height=320 if call.role == "proposer" else 420, border=False):
-            st.markdown(call.text)  # markdown only: Streamlit never renders raw HTML from it
+            st.markdown(model_markdown(call.text))  # never raw HTML; images shown as text, not fetched
     if call.status != "ok":
         return
     stars, comment = ratings.get(call.call_id, (None, ""))
