@@ -93,13 +93,23 @@ class AgreementResult:
 def to_json(result: AgreementResult) -> dict:
     """The CLI's JSON shape: claims, final_sentences, dropped_consensus, similarity."""
     return {
-        "claims": [{"text": g.text, "supported_by": g.supported_by,
-                    "conflicts_with": g.conflicts_with} for g in result.claims],
+        "claims": [claim for g in result.claims for claim in _json_claims(g)],
         "final_sentences": [{"text": s.text, "sources": s.sources, "unsupported": s.unsupported}
                             for s in result.final_sentences],
         "dropped_consensus": list(result.dropped_consensus),
         "similarity": [[round(x, 4) for x in row] for row in result.similarity],
     }
+
+
+def _json_claims(group: ClaimGroup) -> list[dict]:
+    """One entry per competing version, so "30 days" and "90 days" both appear, each naming the other side."""
+    if len(group.versions) < 2:
+        return [{"text": group.text, "supported_by": group.supported_by, "conflicts_with": group.conflicts_with}]
+    out = []
+    for version in group.versions:
+        others = sorted({p for v in group.versions if v is not version for p in v.proposals} - set(version.proposals))
+        out.append({"text": version.text, "supported_by": sorted(version.proposals), "conflicts_with": others})
+    return out
 
 
 def to_dict(result: AgreementResult) -> dict:

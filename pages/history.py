@@ -27,7 +27,7 @@ if not runs:
     st.stop()
 
 table = pd.DataFrame([{
-    "date": r.started_at.strftime("%Y-%m-%d %H:%M"), "status": r.status, "query": r.query[:80],
+    "date (UTC)": r.started_at.strftime("%Y-%m-%d %H:%M"), "status": r.status, "query": r.query[:80],
     "cost": float("nan") if r.cost_usd is None else r.cost_usd, "latency_s": r.wall_s, "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
     "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models), "run_id": r.run_id,
 } for r in runs])
@@ -52,7 +52,7 @@ if run_id:
         st.warning(f"Run {run_id} no longer exists.")
         st.stop()
     st.divider()
-    st.subheader(f"Run {record.run_id} · {record.started_at:%Y-%m-%d %H:%M}")
+    st.subheader(f"Run {record.run_id} · {record.started_at:%Y-%m-%d %H:%M} UTC")
     render_run(record, key=f"history-{record.run_id}")
     with st.expander("Delete this run"):
         st.write("Deletes the run with its calls and ratings. This cannot be undone.")

@@ -244,6 +244,7 @@ def test_llm_method_with_good_json():
     out = to_json(result)
     assert out["claims"] == [
         {"text": "The tenant must give 30 days notice.", "supported_by": [0, 2], "conflicts_with": [1]},
+        {"text": "Notice is 90 days for the tenant.", "supported_by": [1], "conflicts_with": [0, 2]},
         {"text": "Rent is $1,500 per month.", "supported_by": [0, 1], "conflicts_with": []}]
     assert [s["sources"] for s in out["final_sentences"]] == [[0, 2], []]
     assert out["final_sentences"][1]["unsupported"] is True
@@ -312,8 +313,9 @@ def test_cli_json(tmp_path, capsys):
     assert set(out) == {"claims", "final_sentences", "dropped_consensus", "similarity"}
     assert all(set(c) == {"text", "supported_by", "conflicts_with"} for c in out["claims"])
     assert all(set(s) == {"text", "sources", "unsupported"} for s in out["final_sentences"])
-    notice = next(c for c in out["claims"] if "notice" in c["text"])
-    assert notice["supported_by"] == [0, 1] and notice["conflicts_with"] == [2]
+    notice = [c for c in out["claims"] if "notice" in c["text"]]
+    assert notice[0]["supported_by"] == [0, 1] and notice[0]["conflicts_with"] == [2]
+    assert notice[1]["supported_by"] == [2] and notice[1]["conflicts_with"] == [0, 1]  # the other side, too
     assert out["dropped_consensus"] == ["Monthly rent is $1,500.", "The tenant must give 30 days' notice."]
     assert len(out["similarity"]) == 3
 
