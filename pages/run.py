@@ -8,6 +8,7 @@ import streamlit as st
 from moa_core.documents import SUPPORTED, DocumentError, extract_text
 from moa_core.engine import Document, RunInputError
 from moa_core.lineup import Lineup
+from moa_core.providers import is_local
 from ui import resources
 from ui.budget import budget_table
 from ui.execute import execute
@@ -22,7 +23,7 @@ st.title("Run a Mixture of Agents")
 with st.expander("Lineup", expanded=not st.session_state.get("last_run")):
     lineup = lineup_form(disabled=running)
 
-if lineup is not None and any(spec.model.startswith("local/") for _, spec in lineup.all_specs()):
+if lineup is not None and any(is_local(spec.model) for _, spec in lineup.all_specs()):
     from moa_core.local_model import OFFLINE_NOTICE
 
     st.info(OFFLINE_NOTICE, icon=":material/info:")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from moa_core.prices import format_cost
+from moa_core.providers import is_local
 from moa_core.records import CallRecord, RunRecord
 
 from . import resources
@@ -20,7 +21,7 @@ BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "fai
 
 
 def offline_notice_if_local(run: RunRecord) -> None:
-    if any(c.model.startswith("local/") for c in run.calls):
+    if any(is_local(c.model) for c in run.calls):
         from moa_core.local_model import OFFLINE_NOTICE
 
         st.info(OFFLINE_NOTICE, icon=":material/info:")

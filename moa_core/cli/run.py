@@ -10,6 +10,7 @@ from pathlib import Path
 from ..engine import Document, RunInputError, stream_run
 from ..lineup import Lineup, LineupError, ModelSpec
 from ..prices import format_cost
+from ..providers import is_local
 from ..prompts import AGGREGATOR_PROMPT_SETTING
 from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord,
                        TokenDelta)
@@ -154,7 +155,7 @@ def handle(args: argparse.Namespace) -> int:
     lineup = build_lineup(args)
     document = read_document(args.document)
     observers = [] if args.json else [LiveView()]
-    if not args.json and any(s.model.startswith("local/") for _, s in lineup.all_specs()):
+    if not args.json and any(is_local(s.model) for _, s in lineup.all_specs()):
         from ..local_model import OFFLINE_NOTICE
 
         print(f"note: {OFFLINE_NOTICE}\n", flush=True)
