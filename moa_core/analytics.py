@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from .prices import format_cost
 from .records import CallRecord, RunRecord, critical_path, total_cost
 from .storage.aggregates import percentile
 
@@ -182,9 +183,7 @@ def baseline_comparison(record: RunRecord) -> BaselineComparison | None:
 
 
 def _money(cost: float | None) -> str:
-    if cost is None:
-        return "an unknown amount"
-    return "$0" if cost == 0 else (f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.2e}")
+    return "an unknown amount" if cost is None else format_cost(cost)
 
 
 def _comparison_sentence(baseline: CallRecord, moa_cost, base_cost, cost_x, moa_s, base_s, time_x,

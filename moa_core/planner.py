@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from .prices import format_cost
 from .storage.aggregates import percentile
 
 
@@ -191,9 +192,7 @@ def plan_single(model: str, queries_per_month: int, prompt_tokens: int, answer_t
 
 def format_money(cost: float | None) -> str:
     """Dollars for amounts a month ("$1,234.56"), small amounts with their significant digits."""
-    if cost is None:
-        return "unknown"
-    return f"${cost:,.2f}" if cost >= 1 else (f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.2e}")
+    return format_cost(cost)
 
 
 def plan_sentence(moa: Plan, single: Plan) -> str:

@@ -134,7 +134,7 @@ def test_baseline_comparison_multiples_and_sentence():
     assert cmp.cost_multiple == pytest.approx(4.0)  # 0.006 / 0.0015
     assert cmp.moa_latency_s == 5.0 and cmp.baseline_latency_s == 1.5
     assert cmp.latency_multiple == pytest.approx(5.0 / 1.5)
-    assert cmp.sentence == ("The MoA answer cost $0.0060, 4.0× the baseline solo ($0.0015); "
+    assert cmp.sentence == ("The MoA answer cost $0.006, 4.0× the baseline solo ($0.0015); "
                             "it took 5.0 s, 3.3× the baseline's 1.5 s.")
     assert analytics.baseline_comparison(run_b()) is None
 
