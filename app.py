@@ -1,9 +1,5 @@
 """MoA workbench: run Mixture of Agents, compare proposals with the synthesis, rate, and measure."""
-import os
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything imports litellm
-
-import streamlit as st  # noqa: E402
+import streamlit as st
 
 st.set_page_config(page_title="MoA workbench", page_icon="🧩", layout="wide")
 

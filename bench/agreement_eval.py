@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from moa_core.agreement import analyze  # noqa: E402
-from moa_core.claims import split_claims  # noqa: E402
+from moa_core.agreement import split_claims  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "agreement_labelled.json"
 

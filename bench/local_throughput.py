@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from moa_core import local_model  # noqa: E402
-from moa_core.llm import stream_completion  # noqa: E402
+from moa_core.providers import local_model  # noqa: E402
+from moa_core.providers.llm import stream_completion  # noqa: E402
 
 PROMPT = "Explain in a short paragraph why the sky is blue."
 

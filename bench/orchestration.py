@@ -1,7 +1,7 @@
 """Orchestration benchmark: MoA wall time against the critical path, and quorum against none.
 
 Runs the real engine (`run_moa`, litellm, HTTP, server-sent events) against the loopback
-OpenAI-compatible server of `tests/llm_server.py`, so only orchestration and client overhead
+OpenAI-compatible server of `moa_core/testing/llm_server.py`, so only orchestration and client overhead
 are measured: the "models" take exactly the latency they are told to.
 
 Grid: 3, 5 and 8 proposers x 1, 2 and 3 rounds. Proposer latencies are evenly spaced over
@@ -47,12 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
 from moa_core.engine import run_moa  # noqa: E402
 from moa_core.lineup import Lineup, ModelSpec  # noqa: E402
 from moa_core.records import RunFinished, RunStarted, RunRecord  # noqa: E402
-from tests.llm_server import LLMServer  # noqa: E402
+from moa_core.testing.llm_server import LLMServer  # noqa: E402
 
 LAT_MIN_S, LAT_MAX_S = 0.5, 2.0
 TTFT_S = 0.05

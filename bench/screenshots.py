@@ -4,7 +4,7 @@
 
 Starts the app exactly as the browser tests do (`streamlit run app.py` on loopback with a
 throw-away MOA_DATA_DIR, headless Debian Chromium) with the models served by the loopback
-LLM server (tests/llm_server.py) under the names of an OpenAI-compatible server's models.
+LLM server (moa_core/testing/llm_server.py) under the names of an OpenAI-compatible server's models.
 The answers are scripted, not generated: a contract question over a short agreement, three
 proposers that disagree on a number (30 days vs 90 days), a synthesis that reconciles them, a
 baseline single model, and a few earlier runs with ratings so History has something to show.
@@ -23,7 +23,7 @@ from moa_core.engine import Document, stream_run
 from moa_core.lineup import Lineup, ModelSpec
 from moa_core.records import RunFinished
 from tests import browser_support as bs
-from tests.llm_server import LLMServer
+from moa_core.testing.llm_server import LLMServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TWENTY_WORDS_OR_MORE = re.compile(r"streaming \(round 1\) · ([2-9]\d|\d{3,}) words")

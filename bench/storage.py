@@ -25,7 +25,7 @@ from sqlalchemy import insert  # noqa: E402
 from moa_core.records import (CallFinished, CallRecord, RunFinished, RunRecord, RunStarted, new_id,  # noqa: E402
                               utcnow)
 from moa_core.storage import RunStore  # noqa: E402
-from moa_core.storage.models import Call, Run  # noqa: E402
+from moa_core.storage.schema import Call, Run  # noqa: E402
 
 MODELS = ["openai/gpt-4o-mini", "anthropic/claude-3-5-haiku", "groq/llama-3.1-8b", "ollama_chat/qwen2.5",
           "local/gemma-3-270m", "mistral/mistral-small"]

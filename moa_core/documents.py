@@ -2,10 +2,19 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import PurePath
 
 TEXT_TYPES = {".txt", ".md", ".markdown", ".text", ".csv", ".json", ".py", ".rst", ""}
 SUPPORTED = "TXT, Markdown, PDF or DOCX"
+
+
+@dataclass
+class Document:
+    """A document a run is about: its name and the text the models read."""
+
+    name: str
+    text: str
 
 
 class DocumentError(ValueError):

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .metrics.cost import critical_path, total_cost
+
 ROLES = ("proposer", "aggregator", "baseline", "fallback")
 CALL_STATUSES = ("running", "ok", "failed", "cancelled")
 RUN_STATUSES = ("running", "ok", "partial", "fallback", "failed", "interrupted")
@@ -51,6 +53,13 @@ class CallRecord:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def display_name(self) -> str:
+        """How every view names a call: "[2] beta" for a proposer, "aggregator: agg" otherwise."""
+        if self.role == "proposer":
+            return f"[{self.index + 1}] {self.label}"
+        return f"{self.role}: {self.label}"
 
     @property
     def duration_s(self) -> float | None:
@@ -106,52 +115,31 @@ class RunRecord:
     def calls_for(self, role: str, round: int | None = None) -> list[CallRecord]:
         return [c for c in self.calls if c.role == role and (round is None or c.round == round)]
 
-    def summary(self) -> dict[str, Any]:
-        """The stable JSON shape of `moa run --json`."""
-        keys = ("role", "round", "model", "label", "started_s", "first_token_s", "ended_s",
-                "prompt_tokens", "completion_tokens", "cost_usd", "error", "text")
+    def to_dict(self) -> dict[str, Any]:
+        """The run as one JSON-ready object: its fields, totals and every call in order (the one serializer)."""
         return {
-            "run_id": self.run_id,
-            "status": self.status,
-            "final": self.final,
-            "note": self.note,
-            "wall_s": _round(self.wall_s),
-            "critical_path_s": _round(self.critical_path_s),
-            "cost_usd": self.cost_usd,
-            "calls": [{k: getattr(c, k) for k in keys} | {"status": c.status} for c in self.calls],
+            "run_id": self.run_id, "started_at": self.started_at.isoformat(), "status": self.status,
+            "query": self.query, "document_name": self.document_name, "lineup": self.lineup,
+            "final": self.final, "note": self.note, "error": self.error, "wall_s": self.wall_s,
+            "critical_path_s": self.critical_path_s, "cost_usd": self.cost_usd,
+            "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+            "synthesized_from": self.synthesized_from, "proposers_total": self.proposers_total,
+            "calls": [c.to_dict() for c in self.calls],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The stable JSON shape of `moa run --json`: a subset of `to_dict`."""
+        full = self.to_dict()
+        keys = ("role", "round", "model", "label", "started_s", "first_token_s", "ended_s",
+                "prompt_tokens", "completion_tokens", "cost_usd", "error", "text", "status")
+        return {k: full[k] for k in ("run_id", "status", "final", "note", "cost_usd")} | {
+            "wall_s": _round(self.wall_s), "critical_path_s": _round(self.critical_path_s),
+            "calls": [{k: c[k] for k in keys} for c in full["calls"]],
         }
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
-
-
-def total_cost(calls: list[CallRecord]) -> float | None:
-    """Known costs add up; one priced-unknown call that consumed tokens makes the total unknown."""
-    total = 0.0
-    for call in calls:
-        if call.cost_usd is None:
-            if (call.prompt_tokens or 0) + (call.completion_tokens or 0) > 0:
-                return None
-            continue
-        total += call.cost_usd
-    return total
-
-
-def critical_path(calls: list[CallRecord]) -> float | None:
-    """Sum over proposer rounds of the slowest call the next stage waited for, plus synthesis.
-
-    Cancelled stragglers end when the quorum was reached, so they count only up to that point.
-    The baseline runs beside the proposers and is not on the path.
-    """
-    durations: dict[int, float] = {}
-    for call in calls:
-        if call.role == "proposer" and call.duration_s is not None:
-            durations[call.round] = max(durations.get(call.round, 0.0), call.duration_s)
-    tail = [c.duration_s for c in calls if c.role in ("aggregator", "fallback") and c.duration_s is not None]
-    if not durations and not tail:
-        return None
-    return sum(durations.values()) + sum(tail)
 
 
 # ---- events: what the engine emits while a run goes on ----------------------------------

@@ -8,10 +8,10 @@ from datetime import datetime, time, timedelta, timezone
 import pandas as pd
 import streamlit as st
 
-from moa_core import analytics, planner
+from moa_core.metrics import analytics, planner
 from moa_core.lineup import Lineup, LineupError
-from moa_core.prices import PriceBook, format_cost
-from moa_core.storage.aggregates import percentile
+from moa_core.providers.prices import PriceBook, format_cost
+from moa_core.metrics.stats import percentile
 from moa_core.storage.db import default_url
 from ui import charts, resources
 

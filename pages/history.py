@@ -39,7 +39,10 @@ picked = st.dataframe(
         "cost": st.column_config.NumberColumn("cost (USD)", format="$%.5f",
                                               help="Blank = unknown: a model without a known price was used"),
         "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f"),
-        "rating": st.column_config.NumberColumn("avg ★ (run)", format="%.1f"),
+        "rating": st.column_config.NumberColumn("★ answer", format="%.1f",
+                                                help="Stars of the run's final answer (synthesis or fallback): "
+                                                     "the mean over raters of each one's latest rating"),
+        "ratings": st.column_config.NumberColumn("raters", help="People who rated the final answer"),
     },
 )
 export_buttons(store)

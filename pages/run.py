@@ -8,7 +8,7 @@ import streamlit as st
 from moa_core.documents import SUPPORTED, DocumentError, extract_text
 from moa_core.engine import Document, RunInputError
 from moa_core.lineup import Lineup
-from moa_core.providers import is_local
+from moa_core.providers.endpoints import is_local
 from ui import resources
 from ui.budget import budget_table
 from ui.execute import execute
@@ -24,7 +24,7 @@ with st.expander("Lineup", expanded=not st.session_state.get("last_run")):
     lineup = lineup_form(disabled=running)
 
 if lineup is not None and any(is_local(spec.model) for _, spec in lineup.all_specs()):
-    from moa_core.local_model import OFFLINE_NOTICE
+    from moa_core.providers.local_model import OFFLINE_NOTICE
 
     st.info(OFFLINE_NOTICE, icon=":material/info:")
 
@@ -63,7 +63,7 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
         st.rerun()
 
 if running:
-    run_lineup = resources.effective_lineup(Lineup.from_dict(pending["lineup"]))
+    run_lineup = Lineup.from_dict(pending["lineup"])
     doc = Document(*pending["document"]) if pending["document"] else None
     try:
         record = execute(pending["query"], run_lineup, doc, LiveBoard(run_lineup))

@@ -6,10 +6,10 @@ ensure_app_navigation()
 import pandas as pd
 import streamlit as st
 
-from moa_core import discovery
-from moa_core.defaults import default_lineup
+from moa_core.providers import discovery
+from moa_core.providers.default_lineups import default_lineup
 from moa_core.lineup import Lineup, LineupError
-from moa_core.prices import PriceBook, format_cost
+from moa_core.providers.prices import PriceBook, format_cost
 from moa_core.prompts import AGGREGATOR_PROMPT_SETTING, PROPOSALS_PLACEHOLDER, REFERENCE_AGGREGATOR_PROMPT
 from ui import resources
 

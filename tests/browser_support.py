@@ -78,7 +78,7 @@ class StreamlitApp:
     def start(self) -> StreamlitApp:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env.update({"MOA_DATA_DIR": str(self.data_dir), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        env.update({"MOA_DATA_DIR": str(self.data_dir),
                     "PYTHONUNBUFFERED": "1", **self.extra_env})
         for attempt in range(3):  # a free port can be taken between the probe and the bind
             self.port = free_port()

@@ -1,20 +1,22 @@
-"""Shared fixtures: the loopback LLM server, lineups that point at it, mocked models, a private data dir."""
+"""Shared fixtures: the loopback LLM server, lineups that point at it, mocked models, a data dir per test."""
 from __future__ import annotations
 
-import os
-import tempfile
+import pytest
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-os.environ.setdefault("MOA_DATA_DIR", tempfile.mkdtemp(prefix="moa-test-data-"))
-
-import pytest  # noqa: E402
-
-from moa_core import providers  # noqa: E402
-from moa_core.lineup import Lineup, ModelSpec  # noqa: E402
-from moa_core.llm import Target  # noqa: E402
-from tests.llm_server import LLMServer  # noqa: E402
+from moa_core.providers import endpoints
+from moa_core.lineup import Lineup, ModelSpec
+from moa_core.providers.llm import Target
+from moa_core.testing.llm_server import LLMServer
 
 pytest_plugins = ["tests.pg"]
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """Each test gets its own data directory (SQLite file, fallback files): no test sees another's runs."""
+    monkeypatch.setenv("MOA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path / "data"
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +55,6 @@ def mock_models(monkeypatch):
             if delay:
                 extra["mock_delay"] = delay
             return Target(model="openai/gpt-4o-mini", api_key="sk-mock", extra=extra)
-        monkeypatch.setattr(providers, "resolve", resolve)
-        monkeypatch.setattr(providers, "missing_key", lambda spec: None)
+        monkeypatch.setattr(endpoints, "resolve", resolve)
+        monkeypatch.setattr(endpoints, "missing_key", lambda spec: None)
     return install

@@ -9,7 +9,8 @@ import html
 import plotly.express as px
 import streamlit as st
 
-from moa_core import agreement, providers
+from moa_core import agreement
+from moa_core.providers import endpoints
 from moa_core.lineup import ModelSpec
 from moa_core.records import RunRecord
 
@@ -28,7 +29,7 @@ def _inputs(run: RunRecord) -> tuple[list[str], list[str], str]:
     proposers = run.calls_for("proposer")
     last = max((c.round for c in proposers), default=1)
     used = [c for c in run.calls_for("proposer", last) if c.ok]
-    return [c.text for c in used], [f"[{c.index + 1}] {c.label}" for c in used], run.final
+    return [c.text for c in used], [c.display_name for c in used], run.final
 
 
 def _span(text: str, category: str) -> str:
@@ -56,7 +57,7 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
         state_key = f"{key}-llm-agreement-{model}"
         if st.button("Analyse with this model", key=f"{key}-agreement-go"):
             api_base = next((c.api_base for c in run.calls if c.model == model), None)
-            target = providers.resolve(ModelSpec(model, api_base=api_base))
+            target = endpoints.resolve(ModelSpec(model, api_base=api_base))
             with st.spinner(f"Asking {model}…"):
                 st.session_state[state_key] = agreement.analyze(
                     proposals, final, method="llm", model=target.model, api_base=target.api_base,

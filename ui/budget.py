@@ -4,10 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from moa_core import providers
+from moa_core.providers import endpoints
 from moa_core.engine import Document
 from moa_core.lineup import Lineup
-from moa_core.llm import count_tokens
+from moa_core.providers.llm import count_tokens
 from moa_core.prompts import messages_for, user_content
 
 
@@ -18,8 +18,8 @@ def budget_rows(query: str, lineup: Lineup, document: Document) -> list[dict]:
         if spec.model in seen:
             continue
         seen.add(spec.model)
-        tokens = count_tokens(providers.litellm_model_for(spec), messages_for(user, system_prompt=spec.system_prompt))
-        window = providers.context_window(spec)
+        tokens = count_tokens(endpoints.litellm_model_for(spec), messages_for(user, system_prompt=spec.system_prompt))
+        window = endpoints.context_window(spec)
         rows.append({"model": spec.model, "prompt tokens": tokens, "context window": window or "unknown",
                      "fits": "unknown" if window is None else ("yes" if tokens <= window else "NO: too long")})
     return rows

@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from moa_core import analytics
-from moa_core.prices import format_cost
+from moa_core.metrics import analytics
+from moa_core.providers.prices import format_cost
 from moa_core.records import RunRecord
 
 ROLE_COLORS = {"proposer": "#4C78A8", "aggregator": "#F58518", "fallback": "#B279A2", "baseline": "#54A24B"}

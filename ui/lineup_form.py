@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from moa_core.defaults import default_lineup, default_lineup_for_environment
+from moa_core.providers.default_lineups import default_lineup, default_lineup_for_environment
 from moa_core.lineup import Lineup, LineupError, ModelSpec
 
 from . import resources
@@ -100,21 +100,28 @@ def lineup_form(disabled: bool) -> Lineup | None:
     try:
         proposers = [_spec({**_seat_of(data["proposers"], row), **row})
                      for row in edited.to_dict("records") if _clean(row.get("model"))]
-        lineup = Lineup(
-            proposers=proposers,
-            aggregator=_spec({**_same_seat(agg, aggregator), "temperature": agg_temp}),
-            rounds=int(rounds), quorum=int(quorum) or None,
-            baseline=_spec(_same_seat(data.get("baseline"), baseline)) if baseline != NONE else None,
-            fallback=_spec(_same_seat(data.get("fallback"), fallback)) if fallback != NONE else None,
-            min_proposals=min(int(data.get("min_proposals", 1)), max(1, len(proposers))),
-            timeout_s=float(data.get("timeout_s", 120)), max_retries=int(data.get("max_retries", 3)),
-            name=data.get("name", ""), aggregator_prompt=data.get("aggregator_prompt"),
-            quorum_deadline_s=data.get("quorum_deadline_s"),
-        )
+        edits = {
+            "proposers": [p.to_dict() for p in proposers],
+            "aggregator": _spec({**_same_seat(agg, aggregator), "temperature": agg_temp}).to_dict(),
+            "rounds": int(rounds), "quorum": int(quorum) or None,
+            "baseline": _spec(_same_seat(data.get("baseline"), baseline)).to_dict() if baseline != NONE else None,
+            "fallback": _spec(_same_seat(data.get("fallback"), fallback)).to_dict() if fallback != NONE else None,
+            "min_proposals": min(int(data.get("min_proposals", 1)), max(1, len(proposers))),
+        }
+        lineup = Lineup.from_dict(edited_lineup(data, edits))
     except (LineupError, ValueError, TypeError) as exc:
         st.error(f"This lineup cannot run: {exc}")
         return None
     return lineup
+
+
+def edited_lineup(data: dict, edits: dict) -> dict:
+    """The lineup with the editor's fields replaced: every field it does not edit carries over as it was.
+
+    An edit of None removes an optional field (no baseline, no quorum).
+    """
+    merged = {**data, **edits}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 def _same_seat(previous: dict | None, model: str) -> dict:
@@ -126,7 +133,7 @@ def _same_seat(previous: dict | None, model: str) -> dict:
 
 def _suggest_real_providers(disabled: bool) -> None:
     """With keys or servers configured, offer a lineup on them instead of the weak offline model."""
-    from moa_core import discovery
+    from moa_core.providers import discovery
 
     keyed = discovery.keyed_providers()
     servers = [(b["url"], b.get("kind", "openai")) for b in resources.base_urls()]

@@ -6,7 +6,7 @@ import time
 import streamlit as st
 
 from moa_core.lineup import Lineup
-from moa_core.prices import format_cost
+from moa_core.providers.prices import format_cost
 from moa_core.records import (CallFailed, CallFinished, CallRecord, CallRetrying, CallStarted, Event, RunFinished,
                               TokenDelta)
 

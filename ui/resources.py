@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from moa_core.lineup import Lineup
-from moa_core.prompts import AGGREGATOR_PROMPT_SETTING
 from moa_core.storage import RunStore
 from moa_core.storage.db import default_url
 
@@ -29,7 +27,7 @@ def base_urls() -> list[dict]:
 @st.cache_data(ttl=60, show_spinner="Looking for models…")
 def _discovered(urls: tuple[tuple[str, str], ...]) -> dict[str, str | None]:
     """model -> base URL (None for hosted providers and the embedded model)."""
-    from moa_core import discovery
+    from moa_core.providers import discovery
 
     choices = discovery.available_models(base_urls=list(urls))
     return {c.model: getattr(c, "api_base", None) for c in choices}
@@ -53,11 +51,3 @@ def model_options(extra: list[str] = ()) -> list[str]:
 def api_base_for(model: str) -> str | None:
     """A model discovered on a user-added server is reached through that server's base URL."""
     return _discovered_now().get(model)
-
-
-def effective_lineup(lineup: Lineup) -> Lineup:
-    """Apply the user's saved aggregator prompt when the lineup has none of its own."""
-    template = store().get_setting(AGGREGATOR_PROMPT_SETTING, None)
-    if template and not lineup.aggregator_prompt:
-        lineup.aggregator_prompt = template
-    return lineup

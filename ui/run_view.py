@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from moa_core.prices import format_cost
-from moa_core.providers import is_local
+from moa_core.providers.prices import format_cost
+from moa_core.providers.endpoints import is_local
 from moa_core.records import CallRecord, RunRecord
 
 from . import resources
@@ -22,7 +22,7 @@ BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "fai
 
 def offline_notice_if_local(run: RunRecord) -> None:
     if any(is_local(c.model) for c in run.calls):
-        from moa_core.local_model import OFFLINE_NOTICE
+        from moa_core.providers.local_model import OFFLINE_NOTICE
 
         st.info(OFFLINE_NOTICE, icon=":material/info:")
 
@@ -67,7 +67,7 @@ def _answers(run: RunRecord, key: str) -> None:
             row = proposals[start:start + PER_ROW]
             for column, call in zip(st.columns(len(row)), row):
                 with column.container(border=True):
-                    _card(call, f"[{call.index + 1}] {call.label}", ratings, key)
+                    _card(call, call.display_name, ratings, key)
     finals = run.calls_for("aggregator") + run.calls_for("fallback") + run.calls_for("baseline")
     if finals:
         st.markdown("#### Synthesis" + (" and baseline" if run.calls_for("baseline") else ""))

@@ -7,13 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from ..engine import Document, RunInputError, stream_run
+from ..engine import Document, RunInputError
 from ..lineup import Lineup, LineupError, ModelSpec
-from ..prices import format_cost
-from ..providers import is_local
-from ..prompts import AGGREGATOR_PROMPT_SETTING
-from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord,
-                       TokenDelta)
+from ..providers.prices import format_cost
+from ..providers.endpoints import is_local
+from ..records import CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord, TokenDelta
+from ..service import run_and_record
 from . import UserError
 
 
@@ -59,7 +58,7 @@ def build_lineup(args: argparse.Namespace) -> Lineup:
         elif args.proposer:
             data = {}
         else:
-            from ..defaults import default_lineup
+            from ..providers.default_lineups import default_lineup
 
             data = default_lineup().to_dict()
         if args.proposer:
@@ -131,7 +130,7 @@ class LiveView:
             self._summary(event.run)
 
     def _name(self, c) -> str:
-        return f"[{c.index + 1}] {c.label} (round {c.round})" if c.role == "proposer" else f"{c.role} {c.label}"
+        return f"{c.display_name} (round {c.round})" if c.role == "proposer" else c.display_name
 
     def _line(self, text: str) -> None:
         if self.streaming:
@@ -156,26 +155,12 @@ def handle(args: argparse.Namespace) -> int:
     document = read_document(args.document)
     observers = [] if args.json else [LiveView()]
     if not args.json and any(is_local(s.model) for _, s in lineup.all_specs()):
-        from ..local_model import OFFLINE_NOTICE
+        from ..providers.local_model import OFFLINE_NOTICE
 
         print(f"note: {OFFLINE_NOTICE}\n", flush=True)
     store = None if args.no_store else _open_store()
-    if store is not None:
-        observers.append(store.observe)
-        if not lineup.aggregator_prompt:  # the template edited in the app's Settings applies here too
-            lineup.aggregator_prompt = store.get_setting(AGGREGATOR_PROMPT_SETTING, None)
-
-    async def go() -> RunRecord:
-        record = None
-        async for event in stream_run(prompt, lineup, document=document, prices=_prices(store)):
-            for observe in observers:
-                observe(event)
-            if isinstance(event, RunFinished):
-                record = event.run
-        return record
-
     try:
-        record = asyncio.run(go())
+        record = asyncio.run(run_and_record(prompt, lineup, store=store, document=document, observers=observers))
     except RunInputError as exc:
         raise UserError(str(exc)) from None
     if args.json:
@@ -195,6 +180,3 @@ def _open_store():
     except StorageError as exc:
         raise UserError(str(exc)) from None
 
-
-def _prices(store):
-    return store.price_book() if store is not None else None

@@ -70,7 +70,7 @@ def handle_runs(args: argparse.Namespace) -> int:
 
 def format_table(runs) -> str:
     """Aligned columns: id, local date, status, models, cost ("unknown" when not known), wall time."""
-    from ..prices import format_cost
+    from ..providers.prices import format_cost
 
     header = ("run_id", "date", "status", "models", "cost", "wall")
     rows = [header] + [(

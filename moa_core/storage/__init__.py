@@ -2,7 +2,7 @@
 
 `RunStore.open_default()` is the way in; `observe` is the engine's event hook.
 """
-from .aggregates import ModelStats, model_stats
+from ..metrics.model_stats import ModelStats, model_stats
 from .db import StorageError, data_dir, default_url
 from .rows import RunSummary
 from .store import RunStore

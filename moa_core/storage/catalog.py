@@ -15,11 +15,11 @@ from sqlmodel import Session
 
 from ..lineup import Lineup
 from ..records import utcnow
-from .models import Document, EvalItem, EvalSet, PriceOverride, SavedLineup, Setting
+from .schema import Document, EvalItem, EvalSet, PriceOverride, SavedLineup, Setting
 from .rows import document_type
 
 if TYPE_CHECKING:  # prices imports litellm (seconds): only price_book() needs it
-    from ..prices import PriceBook
+    from ..providers.prices import PriceBook
 
 
 class Catalog:
@@ -156,6 +156,6 @@ class Catalog:
 
     def price_book(self) -> "PriceBook":
         """A PriceBook with the stored overrides, for the engine's cost figures."""
-        from ..prices import PriceBook
+        from ..providers.prices import PriceBook
 
         return PriceBook(overrides=self.prices())

@@ -10,8 +10,9 @@ import csv
 import json
 from typing import IO, Any, Iterable
 
+from ..metrics.ratings import answer_stars, final_call_id, run_stars
 from ..records import RunRecord
-from .models import Rating
+from .schema import Rating
 
 RUN_COLUMNS = ["run_id", "run_started_at", "run_status", "run_query", "run_note", "run_error", "run_final",
                "run_wall_s", "run_critical_path_s", "run_cost_usd", "run_lineup_name", "run_document_name",
@@ -28,27 +29,8 @@ def rating_dict(rating: Rating) -> dict[str, Any]:
 
 
 def run_dict(record: RunRecord, ratings: Iterable[Rating] = ()) -> dict[str, Any]:
-    """A run as one JSON object: its fields, totals, every call in order, and its ratings."""
-    return {
-        "run_id": record.run_id,
-        "started_at": record.started_at.isoformat(),
-        "status": record.status,
-        "query": record.query,
-        "document_name": record.document_name,
-        "lineup": record.lineup,
-        "final": record.final,
-        "note": record.note,
-        "error": record.error,
-        "wall_s": record.wall_s,
-        "critical_path_s": record.critical_path_s,
-        "cost_usd": record.cost_usd,
-        "prompt_tokens": record.prompt_tokens,
-        "completion_tokens": record.completion_tokens,
-        "synthesized_from": record.synthesized_from,
-        "proposers_total": record.proposers_total,
-        "calls": [c.to_dict() for c in record.calls],
-        "ratings": [rating_dict(r) for r in ratings],
-    }
+    """A run as one JSON object: the record's own dict plus its ratings."""
+    return record.to_dict() | {"ratings": [rating_dict(r) for r in ratings]}
 
 
 def write_jsonl(runs: Iterable[tuple[RunRecord, list[Rating]]], out: IO[str]) -> int:
@@ -60,28 +42,25 @@ def write_jsonl(runs: Iterable[tuple[RunRecord, list[Rating]]], out: IO[str]) ->
     return n
 
 
-def _avg_stars(ratings: Iterable[Rating]) -> float | None:
-    stars = [r.stars for r in ratings if r.stars is not None]
-    return round(sum(stars) / len(stars), 3) if stars else None
+def _stars(mean_and_count: tuple[float | None, int]) -> float | None:
+    mean = mean_and_count[0]
+    return None if mean is None else round(mean, 3)
 
 
 def csv_rows(record: RunRecord, ratings: list[Rating]) -> list[dict[str, Any]]:
     """The run's calls as flat rows; a run without calls still gets one row, so none is lost."""
-    run = {
-        "run_id": record.run_id, "run_started_at": record.started_at.isoformat(), "run_status": record.status,
-        "run_query": record.query, "run_note": record.note, "run_error": record.error,
-        "run_final": record.final, "run_wall_s": record.wall_s, "run_critical_path_s": record.critical_path_s,
-        "run_cost_usd": record.cost_usd, "run_lineup_name": (record.lineup or {}).get("name"),
-        "run_document_name": record.document_name,
-        "run_avg_stars": _avg_stars(r for r in ratings if r.target == "run"),
-    }
+    full = record.to_dict()
+    run = {"run_id": record.run_id, "run_lineup_name": (record.lineup or {}).get("name"),
+           "run_avg_stars": _stars(run_stars(ratings, record.calls, record.status))}
+    run |= {column: full[column.removeprefix("run_")] for column in RUN_COLUMNS if column not in run}
+    final = final_call_id(record.calls, record.status)
     rows = []
     for call in record.calls:
         data = call.to_dict()
         data["duration_s"] = call.duration_s
         data["retry_errors"] = json.dumps(call.retry_errors, ensure_ascii=False)
         data["messages"] = json.dumps(call.messages, ensure_ascii=False)
-        data["call_avg_stars"] = _avg_stars(r for r in ratings if r.call_id == call.call_id)
+        data["call_avg_stars"] = _stars(answer_stars(ratings, call.call_id, final))
         rows.append(run | {k: data.get(k) for k in CALL_COLUMNS})
     return rows or [run]
 

@@ -5,15 +5,13 @@ with plain objects and the record <-> row mapping lives in one place.
 """
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..records import CallRecord, RunRecord, utcnow
-from .models import Call, Run
+from .schema import Call, Run
 
 _CALL_FIELDS = [f for f in CallRecord.__dataclass_fields__]
 
@@ -54,28 +52,15 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def run_columns(record: RunRecord) -> dict[str, Any]:
-    """The run row's values for a record, totals included (computed by the record itself)."""
-    lineup = record.lineup or {}
-    return {
-        "id": record.run_id,
-        "query": record.query,
-        "document_name": record.document_name,
-        "lineup": lineup,
-        "lineup_name": lineup.get("name") or None,
-        "status": record.status,
-        "note": record.note,
-        "error": record.error,
-        "final": record.final,
-        "started_at": record.started_at,
-        "wall_s": record.wall_s,
-        "critical_path_s": record.critical_path_s,
-        "cost_usd": record.cost_usd,
-        "prompt_tokens": record.prompt_tokens,
-        "completion_tokens": record.completion_tokens,
-        "synthesized_from": record.synthesized_from,
-        "proposers_total": record.proposers_total,
-        "updated_at": utcnow(),
-    }
+    """The run row's values for a record, totals included: the record's own dict, less its calls."""
+    columns = record.to_dict()
+    columns.pop("calls")
+    columns["id"] = columns.pop("run_id")
+    columns["started_at"] = record.started_at
+    columns["lineup"] = columns["lineup"] or {}
+    columns["lineup_name"] = columns["lineup"].get("name") or None
+    columns["updated_at"] = utcnow()
+    return columns
 
 
 def call_row(call: CallRecord, run_id: str, position: int) -> Call:
@@ -104,41 +89,3 @@ def interrupted_note(calls: list[CallRecord]) -> str:
 
 def document_type(name: str | None) -> str:
     return Path(name or "").suffix.lstrip(".").lower() or "text"
-
-
-# ---- which process writes a run -------------------------------------------------------------
-
-def owner_token(pid: int | None = None) -> str:
-    """host:pid:start-time of a process; the start time tells a live process from a reused pid."""
-    pid = os.getpid() if pid is None else pid
-    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
-
-
-def owner_gone(owner: str | None) -> bool | None:
-    """True when the process that wrote a run is dead, None when it runs on another host."""
-    if not owner or owner.count(":") < 2:
-        return None
-    host, pid, start = owner.rsplit(":", 2)
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by someone else
-        pass
-    state, ticks = _proc_stat(int(pid))
-    return state == "Z" or ticks != start  # a zombie is dead; other ticks mean the pid was reused
-
-
-def _start_ticks(pid: int) -> str:
-    return _proc_stat(pid)[1]
-
-
-def _proc_stat(pid: int) -> tuple[str, str]:
-    """State and start time since boot (fields 3 and 22 of /proc/PID/stat); '' without /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return "", ""
-    return fields[0], fields[19]

@@ -3,7 +3,8 @@
 Every write is its own short transaction, made as the run goes: the run row at start, each
 call the moment it ends, the totals at the end. A process killed mid-run leaves a `running`
 row with its finished calls; the next `open` marks it `interrupted` and keeps those calls.
-Lineups, settings, prices and documents live in `catalog.py` (a mixin of the same store).
+Lineups, settings, prices and documents live in `catalog.py`, ratings and blind pairs in
+`ratings.py` (mixins of the same store).
 """
 from __future__ import annotations
 
@@ -13,25 +14,27 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from ..records import (CallFailed, CallFinished, CallRecord, Event, RunFinished, RunRecord, RunStarted,
-                       critical_path, total_cost, utcnow)
+from ..metrics.cost import critical_path, total_cost
+from ..metrics.ratings import run_stars
+from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, RunRecord, RunStarted, utcnow
 from . import db
-from .aggregates import ModelStats, model_stats
+from ..metrics.model_stats import ModelStats, model_stats
 from .catalog import Catalog
-from .models import PREFERENCES, RATING_TARGETS, Call, Comparison, Document, Rating, Run
-from .rows import (RunSummary, as_utc, call_record, call_row, interrupted_note, owner_gone, owner_token,
-                   run_columns, run_record)
+from .ratings import Ratings
+from .schema import Call, Document, Rating, Run
+from .liveness import owner_gone, owner_token
+from .rows import RunSummary, as_utc, call_record, call_row, interrupted_note, run_columns, run_record
 
 log = logging.getLogger(__name__)
 
 STALE_AFTER_S = 3600.0  # a `running` run of another host with no write for this long is dead
 
 
-class RunStore(Catalog):
+class RunStore(Catalog, Ratings):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
@@ -184,21 +187,24 @@ class RunStore(Catalog):
             if not ids:
                 return []
             calls = conn.execute(
-                select(Call.run_id, Call.model, Call.status, Call.cost_usd, Call.prompt_tokens,
-                       Call.completion_tokens).where(Call.run_id.in_(ids)).order_by(Call.run_id, Call.position)
+                select(Call.run_id, Call.call_id, Call.role, Call.model, Call.status, Call.cost_usd,
+                       Call.prompt_tokens, Call.completion_tokens)
+                .where(Call.run_id.in_(ids)).order_by(Call.run_id, Call.position)
             ).all()
             ratings = conn.execute(
-                select(Rating.run_id, func.count(), func.avg(case((Rating.target == "run", Rating.stars))))
-                .where(Rating.run_id.in_(ids)).group_by(Rating.run_id)
-            ).all()
+                select(Rating.id, Rating.run_id, Rating.call_id, Rating.target, Rating.rater, Rating.stars)
+                .where(Rating.run_id.in_(ids), Rating.stars.is_not(None))
+            ).mappings().all()
         by_run: dict[str, list] = {}
         for c in calls:
             by_run.setdefault(c.run_id, []).append(c)
-        stars = {r[0]: (r[1], r[2]) for r in ratings}
+        ratings_by_run: dict[str, list] = {}
+        for rating in ratings:
+            ratings_by_run.setdefault(rating["run_id"], []).append(rating)
         out = []
         for r in runs:
             cs = by_run.get(r.id, [])
-            count, avg = stars.get(r.id, (0, None))
+            avg, count = run_stars(ratings_by_run.get(r.id, []), cs, r.status)
             out.append(RunSummary(
                 run_id=r.id, started_at=as_utc(r.started_at), status=r.status, query=r.query, note=r.note,
                 models=list(dict.fromkeys(c.model for c in cs)), calls=len(cs),
@@ -206,7 +212,7 @@ class RunStore(Catalog):
                 wall_s=r.wall_s, critical_path_s=r.critical_path_s,
                 prompt_tokens=sum(c.prompt_tokens or 0 for c in cs),
                 completion_tokens=sum(c.completion_tokens or 0 for c in cs),
-                avg_stars=None if avg is None else float(avg), ratings=count,
+                avg_stars=avg, ratings=count,
                 lineup_name=r.lineup_name, document_name=r.document_name))
         return out
 
@@ -240,60 +246,6 @@ class RunStore(Catalog):
         """Tie a run to a batch and/or the eval item it answered (batch runs)."""
         with self._write() as s:
             s.execute(update(Run).where(Run.id == run_id).values(batch_id=batch_id, eval_item_id=eval_item_id))
-
-    # ---- ratings and blind pairs ---------------------------------------------------------------
-
-    def add_rating(self, target: str, *, run_id: str | None = None, call_id: str | None = None,
-                   comparison_id: int | None = None, rater: str = "", stars: int | None = None,
-                   scores: dict[str, Any] | None = None, preference: str | None = None,
-                   comment: str = "") -> int:
-        """Store a rating of a call, a run or a blind pair; returns its id. Raises ValueError on bad input."""
-        if target not in RATING_TARGETS:
-            raise ValueError(f"rating target must be one of {', '.join(RATING_TARGETS)}, not {target!r}")
-        if stars is not None and (not isinstance(stars, int) or not 1 <= stars <= 5):
-            raise ValueError(f"stars must be an integer from 1 to 5, not {stars!r}")
-        if preference is not None and preference not in PREFERENCES:
-            raise ValueError(f"preference must be one of {', '.join(PREFERENCES)}, not {preference!r}")
-        with self._write() as s:
-            if target == "call":
-                call = s.get(Call, call_id) if call_id else None
-                if call is None:
-                    raise ValueError(f"no call {call_id!r} to rate")
-                run_id = call.run_id  # so a run's ratings include those of its calls
-            elif target == "run" and (not run_id or s.get(Run, run_id) is None):
-                raise ValueError(f"no run {run_id!r} to rate")
-            elif target == "comparison" and (comparison_id is None or s.get(Comparison, comparison_id) is None):
-                raise ValueError(f"no comparison {comparison_id!r} to rate")
-            rating = Rating(target=target, run_id=run_id, call_id=call_id if target == "call" else None,
-                            comparison_id=comparison_id if target == "comparison" else None, rater=rater,
-                            stars=stars, scores=dict(scores or {}), preference=preference, comment=comment)
-            s.add(rating)
-            s.flush()
-            return rating.id
-
-    def ratings_for(self, run_id: str) -> list[Rating]:
-        """Ratings of the run and of its calls, oldest first."""
-        with self._read() as s:
-            return list(s.execute(select(Rating).where(Rating.run_id == run_id).order_by(Rating.id)).scalars())
-
-    def add_comparison(self, *, query: str = "", run_a_id: str | None = None, run_b_id: str | None = None,
-                       call_a_id: str | None = None, call_b_id: str | None = None, label_a: str = "",
-                       label_b: str = "", moa_side: str | None = None) -> int:
-        """Store a blind pair (its sides already shuffled by the caller); returns its id."""
-        with self._write() as s:
-            pair = Comparison(query=query, run_a_id=run_a_id, run_b_id=run_b_id, call_a_id=call_a_id,
-                              call_b_id=call_b_id, label_a=label_a, label_b=label_b, moa_side=moa_side)
-            s.add(pair)
-            s.flush()
-            return pair.id
-
-    def get_comparison(self, comparison_id: int) -> Comparison | None:
-        with self._read() as s:
-            return s.get(Comparison, comparison_id)
-
-    def reveal_comparison(self, comparison_id: int) -> None:
-        with self._write() as s:
-            s.execute(update(Comparison).where(Comparison.id == comparison_id).values(revealed=True))
 
     # ---- analytics -------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from moa_core.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from moa_core.storage import schema  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 # Any constant: every process that migrates this database waits on the same PostgreSQL lock.
 _PG_MIGRATION_LOCK = 7_402_118_311

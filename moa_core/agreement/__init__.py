@@ -1,0 +1,54 @@
+"""Agreement, disagreement and provenance across MoA proposals and into the synthesis.
+
+`analyze(proposals, final)` splits each proposal into claims (`sentences`, `claims`), aligns
+claims that say the same thing (`align`), marks aligned claims whose slots differ (numbers,
+amounts, dates, durations, parties, negation: `slots`, word lists in `lexicon`) as conflicts,
+traces each synthesis sentence to the proposals that support it, lists majority claims the
+synthesis dropped, and gives a proposal similarity matrix (`result` holds the types).
+
+Two methods behind one interface: "offline" (lexical, deterministic, no network) and "llm"
+(`llm_method`: a chosen model groups the claims as validated JSON; bad output falls back).
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Sequence
+
+from .align import analyze_offline, build_result, similarity_matrix
+from .claims import Claim, make_claims
+from .llm_method import LLMOutputError, analyze_llm, parse_llm_reply
+from .result import (CATEGORIES, AgreementResult, ClaimGroup, ClaimVersion, FinalSentence, ProposalClaim,
+                     to_dict, to_json)
+from .sentences import split_claims
+
+__all__ = ["analyze", "analyze_async", "analyze_offline", "analyze_llm", "build_result", "similarity_matrix",
+           "parse_llm_reply", "LLMOutputError", "AgreementResult", "ClaimGroup", "ClaimVersion", "FinalSentence",
+           "ProposalClaim", "CATEGORIES", "to_dict", "to_json", "Claim", "make_claims", "split_claims"]
+
+
+def analyze(proposals: Sequence[str], final: str = "", method: str = "offline",
+            model: str | None = None, **llm_kwargs) -> AgreementResult:
+    """Analyse proposals and synthesis with the "offline" or the "llm" method (blocking)."""
+    if method == "offline":
+        return analyze_offline(proposals, final)
+    coro = analyze_async(proposals, final, method=method, model=model, **llm_kwargs)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # Called from inside an event loop (a notebook): run ours in a worker thread.
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def analyze_async(proposals: Sequence[str], final: str = "", method: str = "offline",
+                        model: str | None = None, **llm_kwargs) -> AgreementResult:
+    """Async `analyze`: the llm method awaits the model; offline returns at once."""
+    if method == "offline":
+        return analyze_offline(proposals, final)
+    if method != "llm":
+        raise ValueError(f"unknown method {method!r} (offline or llm)")
+    if not model:
+        raise ValueError("the llm method needs a model")
+    return await analyze_llm(proposals, final, model, **llm_kwargs)

@@ -1,0 +1,96 @@
+"""What an agreement analysis returns: claim groups, per-proposal claims, traced synthesis
+sentences, dropped consensus, similarity; and its JSON shape. The UI renders these as they are.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+CATEGORIES = ("all", "some", "only", "contested")  # ProposalClaim.category, for a legend
+
+
+@dataclass
+class ClaimVersion:
+    """One competing version of a contested claim and the proposals that state it."""
+    text: str
+    proposals: list[int]
+
+
+@dataclass
+class ClaimGroup:
+    """Claims from several proposals aligned as one; `text` is the majority version's."""
+    id: int
+    text: str
+    supported_by: list[int]
+    conflicts_with: list[int]
+    versions: list[ClaimVersion]       # versions[0] is `text`; more than one means a conflict
+    conflict_kinds: list[str] = field(default_factory=list)
+
+    @property
+    def contested(self) -> bool:
+        return bool(self.conflicts_with)
+
+
+@dataclass
+class ProposalClaim:
+    """One claim as it appears in one proposal, with its support category for highlighting."""
+    text: str
+    proposal: int
+    position: int
+    group: int                         # index into AgreementResult.claims
+    category: str                      # all | some | only | contested
+    supported_by: list[int]
+    conflicts_with: list[int]
+
+
+@dataclass
+class FinalSentence:
+    """One synthesis sentence and the proposals that support (or contradict) it."""
+    text: str
+    sources: list[int]
+    unsupported: bool
+    conflicts_with: list[int] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
+
+
+@dataclass
+class AgreementResult:
+    """Everything the CLI and the UI render; `to_json` gives the CLI's shape."""
+    claims: list[ClaimGroup]
+    proposal_claims: list[list[ProposalClaim]]
+    final_sentences: list[FinalSentence]
+    dropped_consensus: list[str]
+    similarity: list[list[float]]
+    method_used: str = "offline"
+    note: str = ""
+
+    @property
+    def disagreements(self) -> list[ClaimGroup]:
+        return [g for g in self.claims if g.contested]
+
+
+def to_json(result: AgreementResult) -> dict:
+    """The CLI's JSON shape: claims, final_sentences, dropped_consensus, similarity."""
+    return {
+        "claims": [claim for g in result.claims for claim in _json_claims(g)],
+        "final_sentences": [{"text": s.text, "sources": s.sources, "unsupported": s.unsupported}
+                            for s in result.final_sentences],
+        "dropped_consensus": list(result.dropped_consensus),
+        "similarity": [[round(x, 4) for x in row] for row in result.similarity],
+    }
+
+
+def _json_claims(group: ClaimGroup) -> list[dict]:
+    """One entry per competing version, so "30 days" and "90 days" both appear, each naming the other side."""
+    if len(group.versions) < 2:
+        return [{"text": group.text, "supported_by": group.supported_by, "conflicts_with": group.conflicts_with}]
+    out = []
+    for version in group.versions:
+        others = sorted({p for v in group.versions if v is not version for p in v.proposals} - set(version.proposals))
+        out.append({"text": version.text, "supported_by": sorted(version.proposals), "conflicts_with": others})
+    return out
+
+
+def to_dict(result: AgreementResult) -> dict:
+    """Every field of the result as plain data (for storage or a richer export)."""
+    return asdict(result)

@@ -1,0 +1,255 @@
+"""Slots: the facts inside a claim that must agree (numbers, amounts, percentages, dates,
+durations, parties, polarity), extracted with regular expressions, and how two claims' slots conflict.
+
+Embeddings rate "30 days" and "90 days" as near-identical; these checks are what keeps them apart.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexicon import CURRENCY, FREQUENCIES, MONTHS, NEGATION_CUES, NEGATION_IDIOMS, NUMBER_WORDS, ORDINALS, POLAR_WORDS, ROLES, SCALE, UNITS, WEEKDAYS, canon
+
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_WORDNUM = "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True))
+_AMOUNT = re.compile(
+    r"(?P<pre>us\$|\$|\u20ac|\u00a3|\u00a5|\u20b9|\b(?:usd|eur|gbp|jpy|chf|inr|cad|aud)\b)\s?"
+    rf"(?P<n1>{_NUM})\s?(?P<s1>thousand|million|billion|trillion|bn|mn|k|m|b)?\b|"
+    rf"(?<![\w.])(?P<n2>{_NUM}|{_WORDNUM})\s?(?P<s2>thousand|million|billion|trillion|bn|mn|k|m)?\s?"
+    r"(?P<post>usd|eur|gbp|jpy|chf|inr|cad|aud|dollars?|euros?|pounds?|yen|rupees)\b", re.I)
+_PERCENT = re.compile(rf"(?<![\w.])({_NUM}|{_WORDNUM})\s?(%|percent\b|per cent\b|pc\b)", re.I)
+_UNIT_RE = (r"milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|"
+            r"fortnights?|months?|years?|yrs?|decades?")
+_DURATION = re.compile(
+    rf"(?<![\w.])(?P<n>{_NUM}|{_WORDNUM})(?:\s*\(\d+\))?[\s-]?"
+    r"(?P<kind>business|working|calendar|banking)?\s?"
+    rf"(?P<unit>{_UNIT_RE})(?:'s|s'|')?(?![\w])"
+    r"|\b(?:within|for|after|in|than|of)\s(?:a|an|one)\s(?P<unit1>day|week|fortnight|month|year|decade)\b",
+    re.I)
+_RATE = re.compile(r"\b(?:per|a|an|each|every)\s(?P<unit>second|minute|hour|day|week|month|year|quarter)\b"
+                   rf"|\b(?P<freq>{'|'.join(FREQUENCIES)})\b", re.I)
+_MONTH_RE = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_DATE_PATTERNS = [
+    re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
+    re.compile(r"\b(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4}|\d{2})\b"),
+    re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y>\d{{4}}))?", re.I),
+    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<mon>{_MONTH_RE})\b\.?(?:,?\s(?P<y>\d{{4}}))?", re.I),
+    re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?,?\s(?P<y>\d{{4}})\b", re.I),
+    re.compile(r"\b(?:q(?P<q>[1-4])|(?P<qw>first|second|third|fourth)[\s-]quarter)"
+               r"(?:\s(?:of\s)?(?:fy\s?)?(?P<y>\d{4}))?\b", re.I),
+    re.compile(r"\b(?:the\s)?(?P<d>\d{1,2})(?:st|nd|rd|th)\b|\bthe\s(?P<dw>first|second|third|fourth|fifth|"
+               r"sixth|seventh|eighth|ninth|tenth)\s(?:day|of)\b", re.I),
+    re.compile(r"\b(?:fy\s?|fiscal\s)?(?P<y>(?:19|20)\d{2})\b", re.I),
+    re.compile(rf"\b(?:in|by|from|until|since|during|of|before|after)\s(?P<mon>{_MONTH_RE.replace('may|', '')})\b", re.I),
+    re.compile(r"\b(?P<h>\d{1,2})(?::(?P<min>\d{2}))?\s?(?P<ampm>am|pm|a\.m\.|p\.m\.)", re.I),
+    re.compile(r"\b(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b", re.I),
+]
+_BIGO = re.compile(r"\bO\(\s*([^)]{1,20})\)")
+_BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])({_NUM})(?![\w%])|\b({_WORDNUM})\b", re.I)
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:['_][a-z0-9]+)*")
+
+
+def _to_number(text: str) -> float:
+    t = text.lower().replace(",", "")
+    if t in NUMBER_WORDS:
+        return float(NUMBER_WORDS[t])
+    return float(t)
+
+
+def _approx(a: float, b: float, tol: float = 0.03) -> bool:
+    return abs(a - b) <= tol * max(abs(a), abs(b), 1e-12)
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What must agree between two aligned claims; each a frozenset of normalised values."""
+    numbers: frozenset = frozenset()
+    amounts: frozenset = frozenset()       # (currency, value)
+    percents: frozenset = frozenset()
+    durations: frozenset = frozenset()     # (unit kind, days) ; rates as ("per", unit)
+    dates: frozenset = frozenset()         # (year, month, day, quarter, weekday, time)
+    parties: frozenset = frozenset()
+    negated: bool = False                  # an odd number of negation cues
+    polar: frozenset = frozenset()         # (canonical word, is_antonym) for antonym pairs
+
+
+def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[Slots, str]:
+    """Extract the slots of one claim; also return the text with slot spans blanked."""
+    work = NEGATION_IDIOMS.sub(" ", text)
+    amounts, percents, durations, dates, numbers = set(), set(), set(), set(), set()
+
+    def blank(m):
+        nonlocal work
+        work = work[:m.start()] + " " * (m.end() - m.start()) + work[m.end():]
+
+    for m in list(_AMOUNT.finditer(work)):
+        n, sc = (m["n1"], m["s1"]) if m["n1"] else (m["n2"], m["s2"])
+        cur = CURRENCY[(m["pre"] or m["post"]).lower()]
+        amounts.add((cur, round(_to_number(n) * SCALE.get((sc or "").lower(), 1), 2)))
+        blank(m)
+    for m in list(_PERCENT.finditer(work)):
+        percents.add(round(_to_number(m[1]), 4))
+        blank(m)
+    for m in list(_DURATION.finditer(work)):
+        if m["unit1"]:
+            unit, n, kind = m["unit1"].lower(), 1.0, ""
+        else:
+            unit, n, kind = m["unit"].lower(), _to_number(m["n"]), (m["kind"] or "").lower()
+        unit = {"mins": "min", "secs": "sec", "hrs": "hr", "yrs": "yr"}.get(unit, unit)
+        if unit not in UNITS and unit.endswith("s"):
+            unit = unit[:-1]
+        kind = "business" if kind in ("business", "working", "banking") else ""
+        durations.add((kind, round(n * UNITS[unit], 6)))
+        blank(m)
+    for m in list(_RATE.finditer(work)):
+        unit = m["unit"].lower() if m["unit"] else FREQUENCIES[m["freq"].lower()]
+        durations.add(("per", unit))
+        blank(m)
+    for m in list(_BIGO.finditer(work)):
+        numbers.add("O(" + re.sub(r"\s+", "", m[1].lower()).replace("**", "^") + ")")
+        blank(m)
+    for pat in _DATE_PATTERNS:
+        for m in list(pat.finditer(work)):
+            g = m.groupdict()
+            if g.get("mon") and m["mon"].lower() == "may" and not m["mon"][0].isupper():
+                continue  # the modal verb
+            y = int(g["y"]) if g.get("y") else None
+            if y is not None and y < 100:
+                y += 2000
+            mon = MONTHS.get(g["mon"].lower().rstrip(".")) if g.get("mon") else None
+            d = int(g["d"]) if g.get("d") else (ORDINALS.get(g["dw"].lower()) if g.get("dw") else None)
+            if g.get("m"):
+                mon = int(g["m"])
+            if g.get("a"):  # 03/04/2025: day/month order unknown, keep both readings together
+                mon, d = int(g["a"]), int(g["b"])
+                if mon > 12:
+                    mon, d = d, mon
+            q = int(g["q"]) if g.get("q") else (ORDINALS[g["qw"].lower()] if g.get("qw") else None)
+            wd = g["wd"].lower() if g.get("wd") else None
+            t = None
+            if g.get("h"):
+                h = int(g["h"]) % 12 + (12 if g["ampm"].lower().startswith("p") else 0)
+                t = h * 60 + int(g["min"] or 0)
+            dates.add((y, mon, d, q, wd, t))
+            blank(m)
+    for m in _BARE_NUM.finditer(work):
+        tok = m[1] or m[2]
+        if tok.lower() == "one":
+            continue  # "one of", "no one": too often not a count
+        numbers.add(round(_to_number(tok), 6))
+        blank(m)
+
+    words = word_tokens(work)
+    parties = {ROLES[w] for w in words if w in ROLES}
+    parties |= _entities(work, known_entities)
+    negs = sum(1 for w in words if w in NEGATION_CUES or w.endswith("n't"))
+    negs += len(re.findall(r"\bfail(?:s|ed)? to\b", work, re.I))
+    polar = frozenset(c for c in (canon(w) for w in words) if c[0] in POLAR_WORDS)
+    slots = Slots(frozenset(numbers), frozenset(amounts), frozenset(percents),
+                  frozenset(durations), frozenset(dates), frozenset(parties),
+                  bool(negs % 2), polar)
+    return slots, work
+
+
+NOT_ENTITIES = frozenset(
+    "I The A An This That These Those It Its In On At If When While For And But Or So "
+    "Not No Yes All Any Each Every Both Either Neither Some Most Many Also However "
+    "Overall Note Please There They We You He She".split())
+
+
+def _entities(text: str, known: frozenset) -> set[str]:
+    """Named entities: capitalised runs not at a sentence start, or known from elsewhere."""
+    found = set()
+    for m in re.finditer(r"[A-Z][\w&.-]*(?:\s+(?:of\s+|for\s+|&\s+)?[A-Z][\w&.-]*)*", text):
+        words = m.group(0).split()
+        at_start = not text[:m.start()].strip() or text[:m.start()].rstrip()[-1:] in ".:;!?(\"'"
+        if at_start:
+            while words and words[0] in NOT_ENTITIES:
+                words = words[1:]
+            if len(words) == 1 and words[0].lower() not in known and not _looks_like_name(words[0]):
+                continue
+        words = [w for w in words if w not in NOT_ENTITIES]
+        if not words:
+            continue
+        name = " ".join(words).rstrip(".").lower()
+        if name in ROLES or name in MONTHS or name in WEEKDAYS or name.startswith("q") and name[1:].isdigit():
+            continue
+        found.add(ROLES.get(name, name))
+    return found
+
+
+def _looks_like_name(word: str) -> bool:
+    return word.isupper() and len(word) > 1 or any(c.isupper() for c in word[1:])
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lowercased word tokens, possessives removed ("landlord's" -> "landlord")."""
+    return [w[:-2] if w.endswith("'s") else w for w in TOKEN_RE.findall(text.lower())]
+
+
+# ---------------------------------------------------------------- comparing slots
+def _mutually_novel(a: frozenset, b: frozenset, same) -> bool:
+    """Each side has a value the other lacks (a subset is extra detail, not a conflict)."""
+    a_new = any(not any(same(x, y) for y in b) for x in a)
+    b_new = any(not any(same(x, y) for x in a) for y in b)
+    return a_new and b_new
+
+
+def _same_date(x, y) -> bool:
+    for i in (0, 1, 2, 4, 5):
+        if x[i] is not None and y[i] is not None and x[i] != y[i]:
+            return False
+    if x[3] is not None and y[3] is not None and x[3] != y[3]:
+        return False
+    for a, b in ((x, y), (y, x)):  # month against quarter
+        if a[3] is not None and b[1] is not None and (b[1] - 1) // 3 + 1 != a[3]:
+            return False
+    return True
+
+
+def _same_duration(x, y) -> bool:
+    if x[0] == "per" or y[0] == "per":
+        return x == y
+    return x[0] == y[0] and _approx(x[1], y[1])
+
+
+def _same_value(x, y) -> bool:
+    if isinstance(x, str) or isinstance(y, str):
+        return x == y
+    return _approx(x, y, 0.001)
+
+
+def _same_amount(x, y) -> bool:
+    return x[0] == y[0] and _approx(x[1], y[1], 0.001)
+
+
+def slot_conflicts(a: Slots, b: Slots) -> list[str]:
+    """Kinds on which two aligned claims disagree: number, amount, percentage, date, ..."""
+    kinds = []
+    # An antonym pair used by both claims flips polarity like a negation: "did not rise"
+    # agrees with "fell"; an antonym on one side only says nothing.
+    a_pol, b_pol = dict(a.polar), dict(b.polar)
+    flips = sum(1 for w in a_pol.keys() & b_pol.keys() if a_pol[w] != b_pol[w])
+    if (a.negated != b.negated) != bool(flips % 2):
+        kinds.append("negation")
+    checks = (("amount", a.amounts, b.amounts, _same_amount),
+              ("percentage", a.percents, b.percents, _same_value),
+              ("duration", a.durations, b.durations, _same_duration),
+              ("date", a.dates, b.dates, _same_date),
+              ("number", a.numbers, b.numbers, _same_value),
+              ("party", a.parties, b.parties, lambda x, y: x == y))
+    for kind, x, y, same in checks:
+        if x and y and _mutually_novel(x, y, same):
+            kinds.append(kind)
+    # "Headcount rose 5% in 2023" / "rose 9% in 2024": figures of two periods, not a dispute.
+    measured = {"amount", "percentage", "duration", "number"}
+    if "date" in kinds and measured & set(kinds) and _periods_differ(a.dates, b.dates):
+        return []
+    return kinds
+
+
+def _periods_differ(a: frozenset, b: frozenset) -> bool:
+    years = lambda ds: {(d[0], d[3]) for d in ds if d[0] is not None or d[3] is not None}  # noqa: E731
+    ya, yb = years(a), years(b)
+    return bool(ya and yb and ya != yb)

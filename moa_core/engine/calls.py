@@ -1,0 +1,107 @@
+"""One call: the record of what is sent, retries with backoff, streaming into the record, and billing.
+
+A call never raises (except on cancellation): its record says how it went, so a failed
+proposer leaves the others' work intact. A stream that broke after tokens is still billed.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from ..lineup import ModelSpec
+from ..prompts import fold_system_into_user, messages_for
+from ..providers.llm import (CallError, RetryPolicy, Target, count_tokens, describe_error, is_retryable,
+                             retry_after_s, stream_completion)
+from ..records import CallFailed, CallFinished, CallRecord, CallRetrying, CallStarted, TokenDelta
+from .state import RunState
+
+
+def new_call(run: RunState, role: str, round_no: int, index: int, spec: ModelSpec, user: str,
+            references: list[tuple[str, str]] | None = None) -> CallRecord:
+    target = run.targets[id(spec)]
+    messages = messages_for(user, system_prompt=spec.system_prompt, references=references,
+                            template=run.lineup.aggregator_prompt)
+    if target.system_in_user:
+        messages = fold_system_into_user(messages)
+    return CallRecord(role=role, round=round_no, index=index, model=spec.model, label=spec.display_label,
+                      messages=messages, api_base=target.api_base, temperature=spec.temperature)
+
+
+def spec_of(run: RunState, record: CallRecord) -> ModelSpec:
+    if record.role == "proposer":
+        return run.lineup.proposers[record.index]
+    return getattr(run.lineup, record.role)
+
+
+async def make_call(run: RunState, record: CallRecord) -> CallRecord:
+    """Make one call with retries; never raises except on cancellation. The record tells the outcome."""
+    spec, lineup = spec_of(run, record), run.lineup
+    target = run.targets[id(spec)]
+    policy = RetryPolicy(max_retries=lineup.max_retries)
+    run.record.calls.append(record)
+    record.started_s = run.now()
+    run.emit(CallStarted(record))
+
+    def on_delta(text: str) -> None:
+        if record.first_token_s is None:
+            record.first_token_s = run.now()
+        record.text += text
+        run.emit(TokenDelta(record, text))
+
+    try:
+        _check_budget(record, target, run.windows[id(spec)])
+        while True:
+            record.attempts += 1
+            try:
+                done = await stream_completion(target, record.messages, temperature=spec.temperature,
+                                               max_tokens=spec.max_tokens, timeout_s=lineup.timeout_s,
+                                               on_delta=on_delta)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if record.attempts > policy.max_retries or not is_retryable(exc):
+                    raise CallError(describe_error(exc)) from exc
+                wait = policy.delay(record.attempts - 1, retry_after_s(exc))
+                record.retry_errors.append(describe_error(exc))
+                record.text, record.first_token_s = "", None
+                run.emit(CallRetrying(record, describe_error(exc), wait))
+                await asyncio.sleep(wait)
+        record.prompt_tokens, record.completion_tokens = done.prompt_tokens, done.completion_tokens
+        record.cost_usd = run.prices.cost(spec.model, done.prompt_tokens, done.completion_tokens,
+                                          (spec.input_cost_per_token, spec.output_cost_per_token))
+        record.ended_s = run.now()
+        if not done.text.strip():
+            raise CallError("empty response")
+        record.status = "ok"
+        run.emit(CallFinished(record))
+    except asyncio.CancelledError:
+        record.status, record.ended_s = "cancelled", run.now()
+        record.error = record.error or "cancelled"
+        run.emit(CallFailed(record))
+        raise
+    except Exception as exc:  # CallError, or anything unexpected: the run goes on without this call
+        record.status = "failed"
+        record.ended_s = record.ended_s if record.ended_s is not None else run.now()
+        record.error = str(exc) if isinstance(exc, CallError) else describe_error(exc)
+        _bill_partial(run, record, spec, target)
+        run.emit(CallFailed(record))
+    return record
+
+
+def _bill_partial(run: RunState, record: CallRecord, spec: ModelSpec, target: Target) -> None:
+    """A stream that broke after its first token was still billed: count what was sent and received."""
+    if record.prompt_tokens is not None or record.first_token_s is None:
+        return
+    record.prompt_tokens = count_tokens(target.model, record.messages)
+    record.completion_tokens = count_tokens(target.model, text=record.text) if record.text else 0
+    record.cost_usd = run.prices.cost(spec.model, record.prompt_tokens, record.completion_tokens,
+                                      (spec.input_cost_per_token, spec.output_cost_per_token))
+
+
+def _check_budget(record: CallRecord, target: Target, window: int | None) -> None:
+    """Never send a prompt the model cannot read (later rounds and the aggregator grow with the proposals)."""
+    if window is None:
+        return
+    needed = count_tokens(target.model, record.messages)
+    if needed > window:
+        raise CallError(f"prompt is {needed:,} tokens but {record.model} accepts at most {window:,}; not sent")

@@ -1,0 +1,162 @@
+"""The MoA run, as the method reads: proposers answer (in rounds), the aggregator synthesizes,
+and when MoA cannot answer well, the fallback answers alone.
+
+`stream_run` yields events while the run goes on (for the CLI, a notebook, the app);
+`run_moa` drives it to the end and returns the `RunRecord`. One call with its retries lives in
+`calls`, the quorum in `quorum`, the checks before a run in `preflight`.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator, Callable
+
+from ..documents import Document
+from ..lineup import Lineup
+from ..prompts import user_content
+from ..providers import endpoints
+from ..providers.llm import describe_error, warm_up
+from ..providers.prices import PriceBook
+from ..records import CallRecord, Event, RunFinished, RunRecord, RunStarted
+from .calls import make_call, new_call
+from .preflight import RunInputError, preflight
+from .quorum import until_quorum
+from .state import RunState
+
+
+async def _orchestrate(run: RunState) -> None:
+    lineup, record = run.lineup, run.record
+    user = user_content(record.query, record.document_name, record.document_text)
+    baseline = asyncio.create_task(make_call(run, new_call(run, "baseline", 1, 0, lineup.baseline, user))) \
+        if lineup.baseline else None
+    try:
+        proposals: list[CallRecord] = []
+        shortfall = None
+        for round_no in range(1, lineup.rounds + 1):
+            proposals = await _proposer_round(run, round_no, user, proposals)
+            if len(proposals) < lineup.min_proposals:
+                shortfall = (f"only {len(proposals)} of {len(lineup.proposers)} proposals succeeded in round "
+                             f"{round_no} (minimum {lineup.min_proposals})")
+                break
+        reason = shortfall or await _aggregate(run, user, proposals)
+        if reason:
+            await _fall_back(run, user, reason)
+        if baseline:
+            await baseline
+    finally:
+        if baseline and not baseline.done():
+            baseline.cancel()
+
+
+async def _proposer_round(run: RunState, round_no: int, user: str, previous: list[CallRecord]) -> list[CallRecord]:
+    """Every proposer answers (seeing the previous round's proposals after round 1); returns the good ones."""
+    references = [(c.label, c.text) for c in previous] if round_no > 1 else None
+    records = [
+        new_call(run, "proposer", round_no, i, spec, user, references)
+        for i, spec in enumerate(run.lineup.proposers)
+    ]
+    tasks = [asyncio.create_task(make_call(run, r)) for r in records]
+    await until_quorum(run.lineup, records, tasks)
+    return [r for r in records if r.ok]
+
+
+async def _aggregate(run: RunState, user: str, proposals: list[CallRecord]) -> str | None:
+    """Synthesize the last round; returns why it failed, or None when the run has its answer."""
+    lineup, record = run.lineup, run.record
+    references = [(c.label, c.text) for c in proposals]
+    call = await make_call(run, new_call(run, "aggregator", lineup.rounds, 0, lineup.aggregator, user, references))
+    if not call.ok:
+        return f"aggregator failed: {call.error}"
+    n = len(lineup.proposers)
+    record.final = call.text
+    record.synthesized_from, record.proposers_total = len(proposals), n
+    proposer_calls = record.calls_for("proposer")
+    failed = [c for c in proposer_calls if c.status == "failed"]
+    cancelled = [c for c in proposer_calls if c.status == "cancelled"]
+    record.status = "partial" if failed else "ok"  # stragglers a quorum cancelled are by design, not failures
+    record.note = f"synthesized from {len(proposals)} of {n} proposals"
+    if failed:
+        record.note += "; failed: " + "; ".join(f"{c.label} (round {c.round}): {c.error}" for c in failed)
+    if cancelled:
+        record.note += "; " + "; ".join(f"{c.label} (round {c.round}) {c.error}" for c in cancelled)
+    return None
+
+
+async def _fall_back(run: RunState, user: str, reason: str) -> None:
+    """The article's PM checklist, item 6: when MoA cannot answer well, one model answers alone."""
+    lineup, record = run.lineup, run.record
+    if lineup.fallback is None:
+        record.status, record.error, record.note = "failed", reason, f"failed: {reason}; no fallback model configured"
+        return
+    call = await make_call(run, new_call(run, "fallback", lineup.rounds, 0, lineup.fallback, user))
+    if call.ok:
+        record.status, record.final = "fallback", call.text
+        record.note = f"fallback: {reason}; answered by {call.label} alone"
+    else:
+        record.status, record.error = "failed", f"{reason}; fallback {call.label} failed too: {call.error}"
+        record.note = f"failed: {record.error}"
+
+
+async def stream_run(query: str, lineup: Lineup, *, document: Document | None = None,
+                     prices: PriceBook | None = None, run_id: str | None = None) -> AsyncIterator[Event]:
+    """Run MoA and yield its events live; the last event is always `RunFinished`.
+
+    Raises `RunInputError` before any call when the run cannot start.
+    """
+    preflight(query, lineup, document)
+    await warm_up()
+    targets, windows = {}, {}
+    for role, spec in lineup.all_specs():
+        try:
+            targets[id(spec)] = await asyncio.to_thread(endpoints.resolve, spec)
+        except Exception as exc:  # e.g. the embedded model cannot start: say which seat, no traceback
+            raise RunInputError(f"{role} {spec.model} cannot be reached: {exc}") from exc
+        windows[id(spec)] = endpoints.context_window(spec)
+    record = RunRecord(query=query, lineup=lineup.to_dict(),
+                       document_name=document.name if document else None,
+                       document_text=document.text if document else None)
+    if run_id:
+        record.run_id = run_id
+    queue: asyncio.Queue[Event | None] = asyncio.Queue()
+    run = RunState(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook())
+
+    async def drive() -> None:
+        try:
+            await _orchestrate(run)
+        except asyncio.CancelledError:
+            record.status, record.note = "interrupted", "interrupted before it finished"
+            raise
+        except Exception as exc:  # a bug must still close the run with a readable reason
+            record.status, record.error = "failed", f"internal error: {describe_error(exc)}"
+            record.note = record.error
+        finally:
+            record.wall_s = run.now()
+            queue.put_nowait(RunFinished(record))
+            queue.put_nowait(None)
+
+    yield RunStarted(record)
+    task = asyncio.create_task(drive())
+    try:
+        while (event := await queue.get()) is not None:
+            yield event
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def run_moa(query: str, lineup: Lineup, *, document: Document | None = None,
+                  prices: PriceBook | None = None, on_event: Callable[[Event], None] | None = None) -> RunRecord:
+    """Run MoA to the end and return its record; `on_event` sees every event as it happens."""
+    record = None
+    async for event in stream_run(query, lineup, document=document, prices=prices):
+        if on_event:
+            on_event(event)
+        if isinstance(event, RunFinished):
+            record = event.run
+    assert record is not None
+    return record
+
+
+def run_moa_sync(query: str, lineup: Lineup, **kwargs) -> RunRecord:
+    """For notebooks and scripts without an event loop."""
+    return asyncio.run(run_moa(query, lineup, **kwargs))

@@ -1,0 +1,55 @@
+"""What a run cost in time and money: the critical path (the article's latency model) and call costs.
+
+Unknown stays unknown: a call that used tokens at an unknown price makes a total None, never 0.
+Duck-typed on call records (role, round, duration_s, cost_usd, tokens), so `records` can use it.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from ..records import CallRecord
+
+
+def critical_path_calls(calls: Iterable["CallRecord"]) -> list["CallRecord"]:
+    """The calls the answer waited for: the slowest proposer of each round, then the synthesis.
+
+    Latency = max(proposers) per round + aggregator. Cancelled stragglers end when the quorum
+    was reached, so they count only up to that point; the baseline runs beside and is not on it.
+    """
+    slowest: dict[int, "CallRecord"] = {}
+    tail = []
+    for call in calls:
+        if call.duration_s is None:
+            continue
+        if call.role == "proposer":
+            best = slowest.get(call.round)
+            if best is None or call.duration_s > best.duration_s:
+                slowest[call.round] = call
+        elif call.role in ("aggregator", "fallback"):
+            tail.append(call)
+    return [slowest[r] for r in sorted(slowest)] + tail
+
+
+def critical_path(calls: Iterable["CallRecord"]) -> float | None:
+    """Seconds on the critical path, None when no call on it has finished."""
+    path = critical_path_calls(calls)
+    return sum(c.duration_s for c in path) if path else None
+
+
+def call_cost(call: "CallRecord") -> float | None:
+    """A call's cost as totals count it: no tokens used costs nothing, tokens at an unknown price are unknown."""
+    if call.cost_usd is None and (call.prompt_tokens or 0) + (call.completion_tokens or 0) == 0:
+        return 0.0
+    return call.cost_usd
+
+
+def total_cost(calls: Iterable["CallRecord"]) -> float | None:
+    """Known costs add up; one priced-unknown call that consumed tokens makes the total unknown."""
+    total = 0.0
+    for call in calls:
+        cost = call_cost(call)
+        if cost is None:
+            return None
+        total += cost
+    return total

@@ -1,0 +1,56 @@
+"""Run and record: the one way the CLI, the app and the batch runner start a MoA run.
+
+It wires the engine to the store: prices and the saved aggregator prompt come from the store,
+every event is recorded as it happens and handed to the observers (a live view), and a run
+that is cancelled or torn down mid-way is still closed in the store (`interrupted` by
+default), with its finished calls kept.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .documents import Document
+from .engine import stream_run
+from .lineup import Lineup
+from .prompts import AGGREGATOR_PROMPT_SETTING
+from .records import Event, RunFinished, RunRecord, RunStarted
+
+Observer = Callable[[Event], None]
+
+
+def effective_lineup(lineup: Lineup, store) -> Lineup:
+    """The aggregator template edited in Settings applies when the lineup has none of its own."""
+    if store is not None and not lineup.aggregator_prompt:
+        template = store.get_setting(AGGREGATOR_PROMPT_SETTING, None)
+        if template:
+            lineup.aggregator_prompt = template
+    return lineup
+
+
+async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Document | None = None,
+                         observers: Iterable[Observer] = (), run_id: str | None = None,
+                         on_stop: tuple[str, str] = ("interrupted", "interrupted before it finished")) -> RunRecord:
+    """Run to the end and return the record; `store=None` records nothing.
+
+    Raises `RunInputError` before any call when the run cannot start. If the run stops early
+    (task cancelled, page torn down, Ctrl-C), the stored run gets `on_stop` (status, note).
+    """
+    lineup = effective_lineup(lineup, store)
+    sinks = ([store.observe] if store is not None else []) + list(observers)
+    started: RunRecord | None = None
+    finished: RunRecord | None = None
+    prices = store.price_book() if store is not None else None
+    try:
+        async for event in stream_run(query, lineup, document=document, prices=prices, run_id=run_id):
+            if isinstance(event, RunStarted):
+                started = event.run
+            if isinstance(event, RunFinished):
+                finished = event.run
+            for sink in sinks:
+                sink(event)
+    finally:
+        if started is not None and finished is None:
+            started.status, started.note = on_stop
+            if store is not None:
+                store.observe(RunFinished(started))
+    return finished

@@ -1,0 +1,159 @@
+"""The Analytics page through AppTest, over a private SQLite file seeded with hand-built runs."""
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from moa_core.storage import RunStore
+from tests.metrics.sample_runs import run_a, run_b, run_c
+
+PAGE = "../../pages/analytics.py"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOA_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def seeded(data_dir):
+    store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
+    a, b, c = run_a(), run_b(), run_c()
+    for record in (a, b, c):
+        store.save_run(record)
+    store.add_rating("call", call_id=a.calls_for("aggregator")[0].call_id, stars=4)
+    store.add_rating("call", call_id=a.calls_for("baseline")[0].call_id, stars=3)
+    store.add_rating("run", run_id=c.run_id, stars=2)
+    store.close()
+    return data_dir
+
+
+def page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(str(e.value) for kind in ("markdown", "caption", "info", "metric") for e in at.get(kind))
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_empty_database_explains_what_to_do(data_dir):
+    at = page()
+    infos = " ".join(i.value for i in at.info)
+    assert "No runs yet: run a lineup on the **Run** page" in infos
+    # the planner still works from prices alone; with no models it says how to pick some
+    assert "Pick proposers, an aggregator and a single model" in infos
+
+
+def test_seeded_page_shows_latency_cost_ratings_and_failures(seeded):
+    at = page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Runs"] == "3"
+    assert metrics["Total cost"] == "$0.0155 + unknown"  # run b used a model without a price
+    assert metrics["Median time to answer"] == "5.00 s"  # answers at 5.0, 4.0 and 6.0 s
+    assert metrics["Rated answers"] == "2"
+    assert "Cost unknown for 1 run(s): no price for anthropic/beta" in texts(at)
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
+    for title in ("Time to the final answer per lineup", "Call latency per model", "Time to first token per model",
+                  "Cost per run over time", "MoA as a multiple of a single model (median)", "Cost versus rating",
+                  "Failures and retries per provider", "Projected monthly cost"):
+        assert title in titles
+    assert not any("No ratings yet" in i.value for i in at.info)
+
+    # the table view of the lineup latency chart shows p50 / p95 of the trio's 5.0 s and 6.0 s answers
+    at.toggle(key="latency-per-lineup-table").set_value(True).run()
+    table = at.dataframe[0].value.set_index("lineup")
+    assert table.loc["trio", "p50_s"] == pytest.approx(5.5) and table.loc["trio", "p95_s"] == pytest.approx(5.95)
+
+    at.toggle(key="moa-cost-multiple-table").set_value(True).run()
+    mult = next(df.value for df in at.dataframe if "cost_multiple" in df.value.columns)
+    assert mult.set_index("lineup").loc["trio", "cost_multiple"] == pytest.approx(3.5)  # median of 4.0 and 3.0
+
+    at.toggle(key="failures-per-provider-table").set_value(True).run()
+    rel = next(df.value for df in at.dataframe if "failure_rate" in df.value.columns).set_index("provider")
+    assert rel.loc["groq", "failed"] == 1 and rel.loc["groq", "cancelled"] == 1
+
+
+def test_filters_narrow_the_runs(seeded):
+    at = page()
+    at.multiselect(key="analytics-lineups").set_value(["trio"]).run()
+    assert {m.label: m.value for m in at.metric}["Runs"] == "2"
+    # run a 0.0075 + run c 0.0080, baselines included
+    assert {m.label: m.value for m in at.metric}["Total cost"] == "$0.0155"
+    at.multiselect(key="analytics-lineups").set_value([]).run()
+    first = at.date_input[0].value[0]
+    at.date_input[0].set_value((first, first)).run()
+    assert {m.label: m.value for m in at.metric}["Runs"] == "2"  # runs a and b were on the first day
+
+
+def test_no_ratings_says_how_to_add_some(data_dir):
+    store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
+    store.save_run(run_b())
+    store.close()
+    at = page()
+    assert any("No ratings yet: rate answers on the **Run** or **History** page" in i.value for i in at.info)
+    assert any("Nothing to compare with yet" in i.value for i in at.info)  # no baseline in run b
+    # a run stored while the page is open shows up on the next rerun (the cache is keyed by the newest run)
+    store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
+    store.save_run(run_c())
+    store.close()
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Runs"] == "2"
+
+
+def test_planner_projects_cost_and_names_unknown_prices(seeded):
+    at = page()
+    # defaults: the proposers and aggregator of the newest run (run c), 1 round, 10,000 queries
+    assert at.multiselect(key="plan-proposers").value == ["openai/alpha", "anthropic/beta", "groq/gamma"]
+    at.number_input(key="plan-prompt").set_value(100)
+    at.number_input(key="plan-answer").set_value(200)
+    at.multiselect(key="plan-proposers").set_value(["openai/alpha", "anthropic/beta"])
+    at.selectbox(key="plan-aggregator").set_value("openai/agg")
+    at.selectbox(key="plan-single").set_value("mistral/solo").run()
+    assert not at.exception
+    text = texts(at)
+    # no litellm prices for these made-up models: measured prices are used (each call's cost / its tokens):
+    # alpha 0.001/300 per token, beta 0.002/300, agg 0.003/700 (reads 100 + 2 × 200 = 500, writes 200),
+    # solo 0.0015/300 and 0.002/300 -> blended 0.0035/600
+    alpha, beta, agg, solo = 0.001 / 300 * 300, 0.002 / 300 * 300, 0.003 / 700 * 700, 0.0035 / 600 * 300
+    moa_month, solo_month = (alpha + beta + agg) * 10_000, solo * 10_000
+    assert f"${moa_month:,.2f} a month, {moa_month / solo_month:.1f}×" in text
+    assert "30,000 calls with MoA (3 per query) against 10,000" in text
+
+    at.multiselect(key="plan-proposers").set_value(["openai/alpha", "brand/new-model"]).run()
+    assert "Monthly cost unknown: no price for brand/new-model" in texts(at)
+    assert {m.label: m.value for m in at.metric}["MoA per month"] == "unknown"
+
+
+def _run_view():
+    from ui import resources
+    from ui.charts import run_charts
+
+    run_charts(resources.store().get_run("run-a"))
+
+
+def test_run_charts_show_timeline_critical_path_cost_and_baseline_multiple(seeded):
+    at = AppTest.from_function(_run_view, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    timeline = next(f for f in figures(at) if f["layout"]["title"]["text"] == "Timeline of every call")
+    assert timeline["layout"]["annotations"][0]["text"] == "critical path 5.00 s"
+    outlined = {y for trace in timeline["data"] if trace["type"] == "bar"
+                for y, width in zip(trace["y"], trace["marker"]["line"]["width"]) if width}
+    assert outlined == {"R1 [2] beta", "aggregator: agg"}
+    assert {t["name"] for t in timeline["data"]} == {"proposer", "aggregator", "baseline", "first token"}
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["MoA cost multiple"] == "4.0×" and metrics["Latency multiple"] == "3.3×"
+    assert any("4.0× the baseline solo ($0.0015)" in m.value for m in at.markdown)
+    at.toggle(key="run-run-a-timeline-table").set_value(True).run()
+    table = at.dataframe[0].value.set_index("call")
+    assert table.loc["R1 [3] gamma", "retry_errors"] == "RateLimitError: 429"
+    assert table.loc["R1 [3] gamma", "cost_usd"] == "$0"  # no tokens used: free, not unknown
