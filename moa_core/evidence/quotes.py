@@ -180,8 +180,9 @@ class _Index:
 
 
 def _pieces(quote: str) -> list[str]:
-    """A quote split at its ellipses ("…", "...", "[...]"): text left out in between."""
-    text = normalise(quote)
+    """A quote split at its ellipses ("…", "...", "[...]"): text left out in between. Markdown emphasis
+    an answer adds inside a quote ("shall **not** assign") is not the document's text."""
+    text = normalise(re.sub(r"\*+|`+|(?<!\w)_+|_+(?!\w)", "", quote))
     return [p for p in (piece.strip(" .,;:!?\"'") for piece in _ELLIPSIS.split(text)) if p]
 
 

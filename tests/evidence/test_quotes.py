@@ -110,6 +110,10 @@ def test_dropped_or_added_negation_is_not_found(lease):
                lease).status == "not_found"
 
 
+def test_markdown_emphasis_inside_a_quote_is_ignored(lease):
+    assert one('"The Tenant **shall not** assign or _sublet_ the whole"', lease).status == "exact"
+
+
 def test_harmless_drift_is_approximate(lease):
     check = one('"The Tenant shall pay the rent monthly in advance on the first day of every month"', lease)
     assert check.status == "approximate"
