@@ -4,6 +4,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from moa_core.evidence.passages import Passage
 
 TEXT_TYPES = {".txt", ".md", ".markdown", ".text", ".csv", ".json", ".py", ".rst", ""}
 SUPPORTED = "TXT, Markdown, PDF or DOCX"
@@ -29,10 +33,7 @@ def extract_text(name: str, data: bytes) -> str:
     elif suffix == ".docx":
         text = _docx_text(name, data)
     elif suffix in TEXT_TYPES:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise DocumentError(f"{name} is not UTF-8 text") from None
+        text = _plain_text(name, data)
     else:
         raise DocumentError(f"{name}: unsupported type {suffix}; use {SUPPORTED}")
     if not text.strip():
@@ -40,18 +41,51 @@ def extract_text(name: str, data: bytes) -> str:
     return text
 
 
+def extract_passages(name: str, data: bytes) -> list[Passage]:
+    """The same text in located pieces (PDF: page then paragraph; else paragraph), so answers can be checked."""
+    from moa_core.evidence.passages import passages_from_pages, passages_from_paragraphs, split_paragraphs
+
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".pdf":
+        passages = passages_from_pages(name, _pdf_pages(name, data))
+    elif suffix == ".docx":
+        passages = passages_from_paragraphs(name, _docx_paragraphs(name, data))
+    elif suffix in TEXT_TYPES:
+        passages = passages_from_paragraphs(name, split_paragraphs(_plain_text(name, data)))
+    else:
+        raise DocumentError(f"{name}: unsupported type {suffix}; use {SUPPORTED}")
+    if not passages:
+        raise DocumentError(f"{name} has no extractable text")
+    return passages
+
+
+def _plain_text(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DocumentError(f"{name} is not UTF-8 text") from None
+
+
 def _pdf_text(name: str, data: bytes) -> str:
+    return "\n\n".join(_pdf_pages(name, data))
+
+
+def _pdf_pages(name: str, data: bytes) -> list[str]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+        return [(page.extract_text() or "").strip() for page in reader.pages]
     except (PdfReadError, ValueError, KeyError) as exc:
         raise DocumentError(f"{name} is not a readable PDF ({exc})") from None
 
 
 def _docx_text(name: str, data: bytes) -> str:
+    return "\n".join(_docx_paragraphs(name, data))
+
+
+def _docx_paragraphs(name: str, data: bytes) -> list[str]:
     import docx
 
     try:
@@ -62,4 +96,4 @@ def _docx_text(name: str, data: bytes) -> str:
     for table in document.tables:
         for row in table.rows:
             paragraphs.append(" | ".join(cell.text for cell in row.cells))
-    return "\n".join(paragraphs)
+    return paragraphs

@@ -1,0 +1,21 @@
+"""Evidence checks for answers about uploaded documents: are the quotes in them, do the cited clauses exist?
+
+    docs = [SourceDocument(name, extract_passages(name, data))]   # moa_core.documents does the I/O
+    report = check_answers([("proposal 1", text1), ("final", final)], docs)
+"""
+from __future__ import annotations
+
+from moa_core.evidence.passages import (Check, Passage, SourceDocument, passages_from_pages,
+                                        passages_from_paragraphs, split_paragraphs)
+from moa_core.evidence.quotes import check_quotes, find_quotes, normalise
+from moa_core.evidence.references import check_references, find_references
+
+__all__ = ["Check", "Passage", "SourceDocument", "check_answers", "check_quotes", "check_references",
+           "find_quotes", "find_references", "normalise", "passages_from_pages", "passages_from_paragraphs",
+           "split_paragraphs"]
+
+
+def check_answers(answers: list[tuple[str, str]], documents: list[SourceDocument]) -> dict:
+    """Both checks in the product's JSON shape: {"quotes": [...], "references": [...]} of Check.to_dict()."""
+    return {"quotes": [c.to_dict() for c in check_quotes(answers, documents)],
+            "references": [c.to_dict() for c in check_references(answers, documents)]}
