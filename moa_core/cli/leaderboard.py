@@ -1,0 +1,91 @@
+"""`moa leaderboard --votes FILE.jsonl`: Bradley-Terry ratings and head-to-head records from blind votes."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..metrics.preference import PairResult, SystemRating, Vote, leaderboard, pair_results
+from . import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("leaderboard", help="ratings with intervals from blind A/B votes",
+                       description='FILE is JSON lines: {"prompt_id", "a", "b", "winner", "reviewer"} per line, '
+                                   'winner one of a, b, tie, both_bad.')
+    p.add_argument("--votes", metavar="FILE.jsonl", help="votes file (default: the votes in the database)")
+    p.add_argument("--json", action="store_true", help='print {"systems": [...], "pairs": [...]} instead of tables')
+    p.add_argument("--bootstrap", type=int, default=200, metavar="N", help="bootstrap samples (default 200)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.set_defaults(handler=handle)
+
+
+def load_votes(path: str) -> list[Vote]:
+    """Read one vote per line; every problem is one UserError naming the line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    votes = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path} line {n}: invalid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise UserError(f"{path} line {n}: expected an object")
+        missing = [k for k in ("prompt_id", "a", "b", "winner") if k not in row]
+        if missing:
+            raise UserError(f"{path} line {n}: missing {', '.join(missing)}")
+        try:
+            votes.append(Vote(prompt_id=str(row["prompt_id"]), a=str(row["a"]), b=str(row["b"]),
+                              winner=row["winner"], reviewer=str(row.get("reviewer") or ""),
+                              a_text=str(row.get("a_text") or ""), b_text=str(row.get("b_text") or "")))
+        except ValueError as exc:
+            raise UserError(f"{path} line {n}: {exc}") from None
+    return votes
+
+
+def _votes_from_database() -> list[Vote]:
+    """Hook for the stored votes; wired to the database once it has a votes table."""
+    raise UserError("no votes file given and the database has no votes table yet")
+
+
+def handle(args: argparse.Namespace) -> int:
+    votes = load_votes(args.votes) if args.votes else _votes_from_database()
+    if args.bootstrap < 0:
+        raise UserError("--bootstrap must be 0 or more")
+    systems = leaderboard(votes, n_bootstrap=args.bootstrap, seed=args.seed)
+    pairs = pair_results(votes)
+    if args.json:
+        print(json.dumps({"systems": [s.to_dict() for s in systems], "pairs": [p.to_dict() for p in pairs]},
+                         ensure_ascii=False))
+    else:
+        print(format_tables(systems, pairs, len(votes)))
+    return 0
+
+
+def format_tables(systems: list[SystemRating], pairs: list[PairResult], n_votes: int) -> str:
+    """Ranks and ratings, then each pair's win rate with its interval and any "too few" note."""
+    if not systems:
+        return "no votes"
+    width = max(len(s.name) for s in systems)
+    out = [f"Leaderboard ({n_votes} votes, 95% bootstrap intervals over prompts)",
+           f"  {'rank':>4}  {'system':<{width}}  {'rating':>6}  {'interval':<13}  {'votes':>5}"]
+    for s in systems:
+        out.append(f"  {s.rank:>4}  {s.name:<{width}}  {s.rating:6.0f}  [{s.ci_low:4.0f}, {s.ci_high:4.0f}]"
+                   f"  {s.votes:>5}")
+    out += ["", "Head to head (win rate of the first system on decisive votes, 95% Wilson interval):"]
+    labels = [f"{p.a} vs {p.b}:" for p in pairs]
+    pad = max(map(len, labels), default=0)
+    for label, p in zip(labels, pairs):
+        rate = "n/a" if p.win_rate_a is None else f"{p.win_rate_a:.0%}"
+        out.append(f"  {label:<{pad}}  {rate:>4} [{p.ci_low:4.0%}, {p.ci_high:4.0%}]  "
+                   f"{p.wins_a}-{p.wins_b}, {p.ties} ties, {p.both_bad} both bad")
+        if p.note:
+            out.append(f"      {p.note}")
+    return "\n".join(out)

@@ -1,0 +1,289 @@
+"""Preference-vote statistics (moa_core.metrics.preference, agreement_stats) and `moa leaderboard`."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from moa_core import cli
+from moa_core.metrics.agreement_stats import cohen_kappa, krippendorff_alpha, labels_by_item
+from moa_core.metrics.preference import (ELO_SCALE, Vote, fit_bradley_terry, interval_ranks, leaderboard,
+                                         pair_results, reviewer_counts, sign_test, style_controlled_leaderboard,
+                                         style_features, synthesis_gain, wilson_interval)
+
+
+def votes_of(*specs: tuple[str, str, str, int], prompt: str = "p") -> list[Vote]:
+    """(a, b, winner, count) -> that many votes, each on its own prompt."""
+    triples = [(a, b, winner) for a, b, winner, count in specs for _ in range(count)]
+    return [Vote(f"{prompt}{i}", a, b, winner) for i, (a, b, winner) in enumerate(triples)]
+
+
+def simulate(true: dict[str, float], n: int, rng: np.random.Generator, per_prompt: int = 1) -> list[Vote]:
+    """Votes drawn from the Bradley-Terry model itself, random pairs and random side order."""
+    names = list(true)
+    votes = []
+    for k in range(n):
+        i, j = rng.choice(len(names), 2, replace=False)
+        p_a = 1 / (1 + 10 ** ((true[names[j]] - true[names[i]]) / 400))
+        votes.append(Vote(f"q{k // per_prompt}", names[i], names[j], "a" if rng.random() < p_a else "b"))
+    return votes
+
+
+def centred(ratings: dict[str, float]) -> dict[str, float]:
+    mean = sum(ratings.values()) / len(ratings)
+    return {k: v - mean + 1000 for k, v in ratings.items()}
+
+
+# ---------------------------------------------------------------- votes and proportions
+
+def test_bad_winner_label_is_a_clear_value_error():
+    with pytest.raises(ValueError, match=r"'A'.*a, b, tie, both_bad"):
+        Vote("p1", "x", "y", "A")
+    with pytest.raises(ValueError, match="'x' twice"):
+        Vote("p1", "x", "x", "a")
+
+
+def test_wilson_matches_the_closed_form_and_sign_test_the_binomial_sum():
+    k, n = 8, 10
+    z = norm.ppf(0.975)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = wilson_interval(k, n)
+    assert low == pytest.approx(centre - half, abs=1e-9) and high == pytest.approx(centre + half, abs=1e-9)
+    assert wilson_interval(0, 0) == (0.0, 1.0) and sign_test(0, 0) == 1.0
+    assert sign_test(8, 10) == pytest.approx(2 * (45 + 10 + 1) / 1024)
+    assert wilson_interval(8, 10, confidence=0.99)[0] < low
+
+
+def test_pairs_fold_swapped_sides_and_keep_ties_and_both_bad_apart():
+    votes = votes_of(("x", "y", "a", 3), ("y", "x", "b", 2), ("y", "x", "a", 1), ("x", "y", "tie", 2),
+                     ("y", "x", "both_bad", 1), ("x", "z", "a", 1))
+    xy, xz = pair_results(votes)
+    assert (xy.a, xy.b, xy.wins_a, xy.wins_b, xy.ties, xy.both_bad, xy.decisive) == ("x", "y", 5, 1, 2, 1, 6)
+    assert xy.win_rate_a == pytest.approx(5 / 6)
+    assert (xy.ci_low, xy.ci_high) == pytest.approx(wilson_interval(5, 6))
+    assert xy.p_value == pytest.approx(sign_test(5, 6))
+    assert (xz.a, xz.b, xz.wins_a) == ("x", "z", 1)
+    assert {"a", "b", "wins_a", "wins_b", "ties", "win_rate_a", "ci_low", "ci_high"} <= set(xy.to_dict())
+
+
+def test_too_few_votes_get_a_plain_note():
+    small = pair_results(votes_of(("x", "y", "a", 7), ("x", "y", "b", 5)))[0]
+    low, high = wilson_interval(7, 12)
+    assert small.too_few
+    assert small.note == f"only 12 decisive votes: the 95% interval is {low:.0%}-{high:.0%}, too wide to call".replace(
+        "%-", "-")
+    wide = pair_results(votes_of(("x", "y", "a", 30), ("x", "y", "b", 30)))[0]
+    assert wide.too_few and wide.note.startswith("60 decisive votes")
+    enough = pair_results(votes_of(("x", "y", "a", 100), ("x", "y", "b", 100)))[0]
+    assert not enough.too_few and enough.note == ""
+    only_ties = pair_results(votes_of(("x", "y", "tie", 3)))[0]
+    assert only_ties.win_rate_a is None and only_ties.too_few and only_ties.note == "no decisive votes yet"
+
+
+def test_reviewer_counts_most_active_first():
+    votes = [Vote("p", "x", "y", "a", reviewer=r) for r in ["bo", "al", "bo", "", "bo", "al"]]
+    assert list(reviewer_counts(votes).items()) == [("bo", 3), ("al", 2), ("", 1)]
+
+
+# ---------------------------------------------------------------- Bradley-Terry
+
+def test_three_to_one_gives_theta_difference_ln3_and_ties_count_half():
+    theta = fit_bradley_terry(np.array([[0.0, 3.0], [1.0, 0.0]]), l2=1e-9)
+    assert theta[0] - theta[1] == pytest.approx(math.log(3), abs=1e-4)
+    assert theta.sum() == pytest.approx(0, abs=1e-9)
+    board = {r.name: r for r in leaderboard(votes_of(("x", "y", "a", 3), ("y", "x", "a", 1)), n_bootstrap=0,
+                                            l2=1e-9)}
+    assert board["x"].rating - board["y"].rating == pytest.approx(ELO_SCALE * math.log(3), abs=0.05)
+    assert (board["x"].rating + board["y"].rating) / 2 == pytest.approx(1000)
+    # 2 wins + 2 ties = 3 : 1, and both_bad is a tie for the rating
+    for label in ("tie", "both_bad"):
+        halves = {r.name: r.rating for r in leaderboard(votes_of(("x", "y", "a", 2), ("y", "x", label, 2)),
+                                                        n_bootstrap=0, l2=1e-9)}
+        assert halves["x"] - halves["y"] == pytest.approx(ELO_SCALE * math.log(3), abs=0.05)
+    # the default penalty only nudges it
+    default = {r.name: r.rating for r in leaderboard(votes_of(("x", "y", "a", 3), ("x", "y", "b", 1)), n_bootstrap=0)}
+    assert default["x"] - default["y"] == pytest.approx(ELO_SCALE * math.log(3), rel=0.02)
+
+
+def test_undefeated_system_has_a_finite_rating():
+    board = leaderboard(votes_of(("x", "y", "a", 20), ("x", "z", "a", 20), ("y", "z", "a", 5), ("z", "y", "a", 5)),
+                        n_bootstrap=20)
+    assert [r.name for r in board][0] == "x"
+    assert all(math.isfinite(v) for r in board for v in (r.rating, r.ci_low, r.ci_high))
+    assert set(board[0].to_dict()) == {"name", "rating", "ci_low", "ci_high", "rank", "votes"}
+    assert {r.name: r.votes for r in board} == {"x": 40, "y": 30, "z": 30}
+
+
+def test_synthetic_strengths_come_back_in_order_inside_their_intervals():
+    true = centred({f"s{k}": 50.0 * k for k in range(6)})
+    votes = simulate(true, 3000, np.random.default_rng(7), per_prompt=3)
+    board = leaderboard(votes, n_bootstrap=200, seed=1)
+    assert [r.name for r in board] == sorted(true, key=true.get, reverse=True)
+    covered = sum(r.ci_low <= true[r.name] <= r.ci_high for r in board)
+    assert covered >= 4
+    assert all(r.ci_low <= r.rating <= r.ci_high for r in board)
+
+
+def test_bootstrap_coverage_is_near_the_stated_95_percent():
+    true = centred({f"s{k}": 50.0 * k for k in range(6)})
+    hits = total = 0
+    for rep in range(20):
+        votes = simulate(true, 1200, np.random.default_rng(100 + rep), per_prompt=2)
+        for r in leaderboard(votes, n_bootstrap=100, seed=rep):
+            hits += r.ci_low <= true[r.name] <= r.ci_high
+            total += 1
+    assert 0.85 <= hits / total <= 0.99
+
+
+def test_prompt_bootstrap_is_seeded():
+    votes = simulate(centred({"a": 0.0, "b": 60.0, "c": 120.0}), 300, np.random.default_rng(3), per_prompt=3)
+    assert leaderboard(votes, n_bootstrap=30, seed=5) == leaderboard(votes, n_bootstrap=30, seed=5)
+    assert leaderboard(votes, n_bootstrap=30, seed=5) != leaderboard(votes, n_bootstrap=30, seed=6)
+
+
+def test_ranks_are_shared_when_intervals_overlap():
+    assert interval_ranks([990, 995, 900, 800], [1010, 1012, 950, 905]) == [1, 1, 3, 3]
+    true = centred({"even1": 100.0, "even2": 100.0, "weak": -300.0})
+    board = {r.name: r for r in leaderboard(simulate(true, 1500, np.random.default_rng(11)), n_bootstrap=100)}
+    assert board["even1"].rank == board["even2"].rank == 1
+    assert board["weak"].rank == 3
+
+
+# ---------------------------------------------------------------- style control
+
+def test_style_features_count_markdown():
+    text = "# Title\n\nSome **bold** and __more__ text.\n\n## Part\n- one\n* two\n1. three\n2) four\n**not a list**"
+    assert style_features(text) == {"length": len(text.split()), "headers": 2, "bold": 3, "list_items": 4}
+    assert style_features("") == {"length": 0, "headers": 0, "bold": 0, "list_items": 0}
+
+
+def test_style_control_removes_a_planted_length_bias():
+    true = centred({"sharp": 60.0, "plain1": 0.0, "plain2": 0.0, "verbose": -60.0})
+    rng = np.random.default_rng(21)
+    names, beta = list(true), 2.5
+    votes = []
+    for k in range(3000):
+        i, j = rng.choice(4, 2, replace=False)
+        la, lb = (int(rng.integers(200, 400)) if names[s] == "verbose" else int(rng.integers(40, 160)) for s in (i, j))
+        logit = (true[names[i]] - true[names[j]]) / ELO_SCALE + beta * (la - lb) / (la + lb)
+        votes.append(Vote(f"q{k}", names[i], names[j], "a" if rng.random() < 1 / (1 + math.exp(-logit)) else "b",
+                          a_text="w " * la, b_text="w " * lb))
+    raw = leaderboard(votes, n_bootstrap=0)
+    styled = style_controlled_leaderboard(votes, n_bootstrap=30, seed=2)
+    controlled = {r.name: r for r in styled.systems}
+    assert raw[0].name == "verbose" and raw[0].rating - true["verbose"] > 80       # length fooled the raw board
+    assert [r.name for r in styled.systems][0] == "sharp" and styled.systems[-1].name == "verbose"
+    assert max(abs(controlled[n].rating - true[n]) for n in true) < 35              # control gives it back
+    assert controlled["verbose"].ci_low <= true["verbose"] <= controlled["verbose"].ci_high
+    length = next(c for c in styled.coefficients if c.feature == "length")
+    # the coefficient is per standard deviation of the normalised difference: beta * sd
+    normdiff = [(len(v.a_text.split()) - len(v.b_text.split())) / (len(v.a_text.split()) + len(v.b_text.split()))
+                for v in votes]
+    assert length.coef == pytest.approx(beta * np.std(normdiff), abs=0.2)
+    assert length.ci_low > 0
+    assert length.summary.startswith("longer answers win more often: coefficient +")
+    assert set(styled.to_dict()) == {"systems", "coefficients"}
+
+
+def test_style_control_without_texts_matches_plain_bradley_terry():
+    votes = simulate(centred({"a": 0.0, "b": 80.0, "c": 160.0}), 600, np.random.default_rng(4))
+    plain = {r.name: r.rating for r in leaderboard(votes, n_bootstrap=0)}
+    styled = style_controlled_leaderboard(votes, n_bootstrap=0)
+    assert {r.name: r.rating for r in styled.systems} == pytest.approx(plain, abs=0.5)
+    assert all(c.coef == 0 for c in styled.coefficients)
+
+
+# ---------------------------------------------------------------- synthesis gain
+
+def test_synthesis_gain_counts_from_the_synthesis_side_either_way_round():
+    moa = "MoA: lineup"
+    votes = votes_of((moa, "p1", "a", 4), ("p2", moa, "b", 2), (moa, "p1", "b", 1), ("p1", moa, "a", 1),
+                     (moa, "p2", "tie", 1), ("p1", "p2", "a", 1))
+    gain = synthesis_gain(votes, moa)
+    assert (gain.wins, gain.losses, gain.ties, gain.decisive, gain.skipped) == (6, 2, 1, 8, 1)
+    assert gain.share == pytest.approx(0.75)
+    assert (gain.ci_low, gain.ci_high) == pytest.approx(wilson_interval(6, 8))
+    assert gain.too_few and "only 8 decisive votes" in gain.note
+    assert synthesis_gain(votes, lambda n: n.startswith("MoA:")) == gain
+
+
+# ---------------------------------------------------------------- agreement
+
+def test_agreement_perfect_and_hand_computed():
+    perfect = {"i1": {"r1": "a", "r2": "a"}, "i2": {"r1": "b", "r2": "b"}, "i3": {"r1": "tie", "r2": "tie"}}
+    assert krippendorff_alpha(perfect) == pytest.approx(1.0)
+    assert cohen_kappa(perfect) == pytest.approx(1.0)
+    # r1: a a b b, r2: a b b b -> kappa (3/4 - 1/2) / (1 - 1/2) = 1/2; alpha 1 - (2/8) / (2*3*5/(8*7)) = 8/15
+    some = {f"i{k}": {"r1": x, "r2": y} for k, (x, y) in enumerate(zip("aabb", "abbb"))}
+    assert cohen_kappa(some) == pytest.approx(0.5)
+    assert krippendorff_alpha(some) == pytest.approx(8 / 15)
+    assert krippendorff_alpha({"i1": {"r1": "a", "r2": "a"}, "i2": {"r1": "b"}}) is None
+    assert cohen_kappa({"i1": {"r1": "a", "r2": "a"}, "i2": {"r1": "b"}}) is None
+    three = {"i1": {"r1": "a", "r2": "a", "r3": "b"}, "i2": {"r1": "b", "r2": "b"}, "i3": {"r1": "a", "r2": "a"}}
+    with pytest.raises(ValueError, match="exactly two"):
+        cohen_kappa(three)
+    assert cohen_kappa(three, ("r1", "r2")) == pytest.approx(1.0)
+
+
+def test_labels_by_item_agrees_across_swapped_sides():
+    votes = [Vote("p1", "x", "y", "a", reviewer="r1"), Vote("p1", "y", "x", "b", reviewer="r2"),
+             Vote("p2", "x", "y", "tie", reviewer="r1"), Vote("p2", "x", "y", "tie", reviewer="r2"),
+             Vote("p3", "y", "x", "a", reviewer="r1"), Vote("p3", "x", "y", "b", reviewer="r2")]
+    labels = labels_by_item(votes)
+    assert len(labels) == 3 and all(len(set(r.values())) == 1 for r in labels.values())
+    assert krippendorff_alpha(labels) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- `moa leaderboard`
+
+@pytest.fixture
+def moa_main(monkeypatch):
+    if "leaderboard" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "leaderboard"])
+    return cli.main
+
+
+def write_votes(path, votes: list[Vote]) -> str:
+    path.write_text("\n".join(json.dumps({"prompt_id": v.prompt_id, "a": v.a, "b": v.b, "winner": v.winner,
+                                          "reviewer": v.reviewer}) for v in votes) + "\n")
+    return str(path)
+
+
+def test_cli_json_and_table(moa_main, tmp_path, capsys):
+    votes = votes_of(("x", "y", "a", 30), ("y", "x", "a", 10), ("x", "z", "tie", 5), ("y", "z", "a", 8))
+    path = write_votes(tmp_path / "votes.jsonl", votes)
+    assert moa_main(["leaderboard", "--votes", path, "--json", "--bootstrap", "50"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [s["name"] for s in out["systems"]][0] == "x"
+    assert {p["a"] + p["b"] for p in out["pairs"]} == {"xy", "xz", "yz"}
+    xy = next(p for p in out["pairs"] if p["a"] + p["b"] == "xy")
+    assert (xy["wins_a"], xy["wins_b"]) == (30, 10)
+    assert moa_main(["leaderboard", "--votes", path, "--bootstrap", "50"]) == 0
+    table = capsys.readouterr().out
+    assert "rank" in table and "x vs y:" in table and "only 40 decisive votes" in table
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"prompt_id": "p", "a": "x", "b": "y", "winner": "a"}\n{nope\n', "line 2: invalid JSON"),
+    ('{"prompt_id": "p", "a": "x", "b": "y", "winner": "a"}\n\n{"prompt_id": "p", "a": "x", "b": "y", '
+     '"winner": "A"}\n', "line 3: bad winner 'A'"),
+    ('{"prompt_id": "p", "a": "x", "winner": "a"}\n', "line 1: missing b"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(moa_main, tmp_path, capsys, content, message):
+    path = tmp_path / "votes.jsonl"
+    path.write_text(content)
+    assert moa_main(["leaderboard", "--votes", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_missing_file_and_no_database_votes(moa_main, tmp_path, capsys):
+    assert moa_main(["leaderboard", "--votes", str(tmp_path / "none.jsonl")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert moa_main(["leaderboard"]) == 2
+    assert "no votes table yet" in capsys.readouterr().err
