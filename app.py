@@ -3,6 +3,10 @@ import streamlit as st
 
 st.set_page_config(page_title="MoA workbench", page_icon="🧩", layout="wide")
 
+from ui import resources  # noqa: E402
+
+resources.warm_up()
+
 pages = [
     st.Page("pages/run.py", title="Run", icon=":material/play_arrow:", default=True),
     st.Page("pages/history.py", title="History", icon=":material/history:"),

@@ -14,7 +14,7 @@ from .metrics.cost import critical_path, total_cost
 
 ROLES = ("proposer", "aggregator", "baseline", "fallback")
 CALL_STATUSES = ("running", "ok", "failed", "cancelled")
-RUN_STATUSES = ("running", "ok", "partial", "fallback", "failed", "interrupted")
+RUN_STATUSES = ("running", "ok", "partial", "fallback", "failed", "interrupted", "cancelled")
 
 
 def new_id() -> str:

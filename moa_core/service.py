@@ -7,7 +7,7 @@ default), with its finished calls kept.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Union
 
 from .documents import Document
 from .engine import stream_run
@@ -16,6 +16,7 @@ from .prompts import AGGREGATOR_PROMPT_SETTING
 from .records import Event, RunFinished, RunRecord, RunStarted
 
 Observer = Callable[[Event], None]
+StopStatus = Union[tuple[str, str], Callable[[], tuple[str, str]]]
 
 
 def effective_lineup(lineup: Lineup, store) -> Lineup:
@@ -29,11 +30,12 @@ def effective_lineup(lineup: Lineup, store) -> Lineup:
 
 async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Document | None = None,
                          observers: Iterable[Observer] = (), run_id: str | None = None,
-                         on_stop: tuple[str, str] = ("interrupted", "interrupted before it finished")) -> RunRecord:
+                         on_stop: StopStatus = ("interrupted", "interrupted before it finished")) -> RunRecord:
     """Run to the end and return the record; `store=None` records nothing.
 
     Raises `RunInputError` before any call when the run cannot start. If the run stops early
-    (task cancelled, page torn down, Ctrl-C), the stored run gets `on_stop` (status, note).
+    (task cancelled, page torn down, Ctrl-C), the stored run gets `on_stop`: (status, note), or a
+    function asked at that moment (a Stop button means "cancelled", a teardown "interrupted").
     """
     lineup = effective_lineup(lineup, store)
     sinks = ([store.observe] if store is not None else []) + list(observers)
@@ -50,7 +52,7 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
                 sink(event)
     finally:
         if started is not None and finished is None:
-            started.status, started.note = on_stop
+            started.status, started.note = on_stop() if callable(on_stop) else on_stop
             if store is not None:
                 store.observe(RunFinished(started))
     return finished

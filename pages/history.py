@@ -31,7 +31,7 @@ table = pd.DataFrame([{
     "cost": float("nan") if r.cost_usd is None else r.cost_usd, "latency_s": r.wall_s, "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
     "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models), "run_id": r.run_id,
 } for r in runs])
-st.caption(f"{len(runs)} runs, newest first; click a column to sort, a row to open the run.")
+st.caption(f"{len(runs)} run{'' if len(runs) == 1 else 's'}, newest first; click a column to sort, a row to open the run.")
 picked = st.dataframe(
     table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="history_table",
     column_config={

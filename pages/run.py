@@ -1,4 +1,8 @@
-"""Run page: configure a lineup, ask, watch every proposer stream, read and rate the synthesis."""
+"""Run page: configure a lineup, ask, watch every proposer stream, read and rate the synthesis.
+
+The run itself belongs to a background worker: leaving or reloading the page never stops it or
+starts it again (the run's id stays in the URL, `?run=...`).
+"""
 from ui.page import ensure_app_navigation
 
 ensure_app_navigation()
@@ -6,36 +10,31 @@ ensure_app_navigation()
 import streamlit as st
 
 from moa_core.documents import SUPPORTED, DocumentError, extract_text
-from moa_core.engine import Document, RunInputError
-from moa_core.lineup import Lineup
-from moa_core.providers.endpoints import is_local
+from moa_core.engine import Document, RunInputError, preflight
+from moa_core.service import effective_lineup
+from moa_core.worker import WORKER
 from ui import resources
 from ui.budget import budget_table
-from ui.execute import execute
 from ui.lineup_form import lineup_form
-from ui.live import LiveBoard
+from ui.live import REFRESH_S, render_live
 from ui.run_view import render_run
 
-pending = st.session_state.get("pending")
-running = pending is not None
+run_id = st.query_params.get("run") or st.session_state.get("active_run")
+job = WORKER.get(run_id)
+running = job is not None and job.running
 
 st.title("Run a Mixture of Agents")
-with st.expander("Lineup", expanded=not st.session_state.get("last_run")):
+with st.expander("Lineup", expanded=not run_id):
     lineup = lineup_form(disabled=running)
 
-if lineup is not None and any(is_local(spec.model) for _, spec in lineup.all_specs()):
-    from moa_core.providers.local_model import OFFLINE_NOTICE
-
-    st.info(OFFLINE_NOTICE, icon=":material/info:")
-
-# While a run goes on, a locked copy stands in for the query box; the box gets its text back afterwards.
+# While a run goes on, a locked copy stands in for the query box (after a reload too). The box is
+# a new widget after each run (versioned key), so it comes back holding the text that was asked.
 QUERY_HINT = "Ask anything; attach a document to ask about it"
 if running:
-    query = st.text_area("Query", value=pending["query"], disabled=True, height=100, key="query_running")
+    query = st.text_area("Query", value=job.query, disabled=True, height=100, key="query_running")
 else:
-    if "query" not in st.session_state:
-        st.session_state["query"] = st.session_state.get("query_text", "")
-    query = st.text_area("Query", key="query", height=100, placeholder=QUERY_HINT)
+    query = st.text_area("Query", value=st.session_state.get("query_text", ""), height=100,
+                         placeholder=QUERY_HINT, key=f"query_{st.session_state.setdefault('query_version', 0)}")
     st.session_state["query_text"] = query
 upload = st.file_uploader(f"Document (optional: {SUPPORTED})", type=["pdf", "docx", "txt", "md", "markdown"],
                           disabled=running, key="document_upload")
@@ -55,28 +54,39 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
     if not query.strip():
         st.error("Type a query first.")
     else:
-        st.session_state["pending"] = {"query": query, "lineup": lineup.to_dict(),
-                                       "document": (document.name, document.text) if document else None}
-        st.session_state["lineup_data"] = lineup.to_dict()  # what ran is what the editor shows next
-        st.session_state["editor_version"] += 1
-        st.session_state.pop("last_run", None)
+        run_lineup = effective_lineup(lineup, resources.store())
+        try:
+            preflight(query, run_lineup, document)
+        except RunInputError as exc:
+            st.error(f"The run could not start: {exc}")
+        else:
+            job = WORKER.start_run(query, run_lineup, store=resources.store(), document=document)
+            st.session_state["active_run"] = job.job_id
+            st.session_state["lineup_data"] = lineup.to_dict()  # what ran is what the editor shows next
+            st.session_state["editor_version"] += 1
+            st.session_state["query_version"] += 1
+            st.query_params["run"] = job.job_id
+            st.rerun()
+
+
+@st.fragment(run_every=REFRESH_S)
+def live(run_id: str) -> None:
+    job = WORKER.get(run_id)
+    if job is None or not job.running:
+        st.rerun()  # finished: the whole page redraws with the stored run
+    if st.button("Stop", icon=":material/stop_circle:", help="Stop the run: finished calls are kept and "
+                 "the run is stored as cancelled"):
+        job.cancel()
+        job.wait(5)
         st.rerun()
+    render_live(job)
+
 
 if running:
-    run_lineup = Lineup.from_dict(pending["lineup"])
-    doc = Document(*pending["document"]) if pending["document"] else None
-    try:
-        record = execute(pending["query"], run_lineup, doc, LiveBoard(run_lineup))
-        st.session_state["last_run"] = record.run_id
-    except RunInputError as exc:
-        st.session_state["run_error"] = str(exc)
-    finally:
-        st.session_state.pop("pending", None)
-    st.rerun()
-
-if error := st.session_state.pop("run_error", None):
-    st.error(f"The run could not start: {error}")
-if run_id := st.session_state.get("last_run"):
+    live(run_id)
+elif run_id:
+    if job is not None and job.state == "failed" and job.error:
+        st.error(f"The run could not start: {job.error}")
     record = resources.store().get_run(run_id)
     if record is not None:
         st.divider()

@@ -1,18 +1,21 @@
-"""Live view of a run in progress: one column per proposer streaming, then the synthesis and baseline."""
+"""Live view of a run in progress, drawn from the background job's record a few times a second.
+
+The run belongs to its worker thread (`moa_core.worker`), not to this script run: leaving the
+page or reloading it does not stop it, and coming back draws it again from where it is.
+"""
 from __future__ import annotations
 
 import time
 
 import streamlit as st
 
-from moa_core.lineup import Lineup
 from moa_core.providers.prices import format_cost
-from moa_core.records import (CallFailed, CallFinished, CallRecord, CallRetrying, CallStarted, Event, RunFinished,
-                              TokenDelta)
+from moa_core.records import CallRecord
+from moa_core.worker import RunJob
 
 from .safe_text import model_markdown, plain
 
-REFRESH_S = 0.12  # per column; keeps the websocket calm while several streams arrive at once
+REFRESH_S = 0.4  # how often the live view redraws; the websocket stays calm with several streams
 PER_ROW = 4
 
 
@@ -29,64 +32,58 @@ def call_status(call: CallRecord, now_s: float | None = None) -> str:
         return (f":material/check_circle: {call.duration_s:.2f}s{ttft} · {call.completion_tokens or 0} tokens · "
                 f"{format_cost(call.cost_usd)}{retries}")
     icon = ":material/stop_circle:" if call.status == "cancelled" else ":material/error:"
-    return f"{icon} {call.status}: {plain(call.error or '')}"
+    partial = " (partial text below)" if call.status == "failed" and call.text else ""
+    return f"{icon} {call.status}: {plain(call.error or '')}{partial}"
 
 
-class _Slot:
-    def __init__(self, box, title: str):
-        box.markdown(f"**{title}**")
-        self.status = box.empty()
-        self.body = box.empty()
-        self.shown = 0.0
-
-    def show(self, call: CallRecord, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.shown < REFRESH_S:
-            return
-        self.shown = now
-        self.status.caption(call_status(call))
-        self.body.markdown(model_markdown(call.text) or " ")
+def _live_status(job: RunJob, call: CallRecord) -> str:
+    """Like `call_status`, with a retry countdown that ends when the retry starts (never frozen)."""
+    retry = job.retrying.get(call.call_id)
+    if retry is not None and call.status == "running" and not call.text:
+        error, at = retry
+        left = at - time.monotonic()
+        if left > 0:
+            return f":material/refresh: retrying in {left:.1f}s: {plain(error)}"
+        return f":material/refresh: retrying now (attempt {call.attempts + 1}) after: {plain(error)}"
+    return call_status(call)
 
 
-class LiveBoard:
-    """Placeholders laid out before the first event; each event updates only its own slot."""
+def _box(job: RunJob, title: str, call: CallRecord | None) -> None:
+    st.markdown(f"**{plain(title)}**")
+    if call is None:
+        st.caption(":material/hourglass_top: waiting")
+        return
+    st.caption(_live_status(job, call))
+    st.markdown(model_markdown(call.text) or " ")
 
-    def __init__(self, lineup: Lineup):
-        self.banner = st.empty()
-        self.banner.info(f"Running {len(lineup.proposers)} proposers × {lineup.rounds} round(s)…")
-        self.slots: dict[tuple[str, int], _Slot] = {}
-        specs = lineup.proposers
-        for start in range(0, len(specs), PER_ROW):
-            columns = st.columns(min(PER_ROW, len(specs) - start))
-            for offset, column in enumerate(columns):
-                i = start + offset
-                box = column.container(border=True)
-                self.slots[("proposer", i)] = _Slot(box, f"[{i + 1}] {specs[i].display_label}")
-                self.slots[("proposer", i)].status.caption(":material/hourglass_top: waiting")
-        finals = [("aggregator", f"Synthesis · {lineup.aggregator.display_label}")]
-        if lineup.baseline:
-            finals.append(("baseline", f"Baseline · {lineup.baseline.display_label}"))
-        for column, (role, title) in zip(st.columns(len(finals)), finals):
-            self.slots[(role, 0)] = _Slot(column.container(border=True), title)
-            self.slots[(role, 0)].status.caption(":material/hourglass_top: waiting")
-        self.fallback_box = st.container()
 
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, RunFinished):
-            return
-        call = getattr(event, "call", None)
-        if call is None:
-            return
-        slot = self._slot(call)
-        if isinstance(event, TokenDelta):
-            slot.show(call)
-        elif isinstance(event, (CallStarted, CallFinished, CallFailed, CallRetrying)):
-            slot.show(call, force=True)
-            if isinstance(event, CallRetrying):
-                slot.status.caption(f":material/refresh: retrying in {event.wait_s:.1f}s: {plain(event.error)}")
-
-    def _slot(self, call: CallRecord) -> _Slot:
-        key = (call.role, call.index if call.role == "proposer" else 0)
-        if key not in self.slots:  # the fallback appears only when needed
-            self.slots[key] = _Slot(self.fallback_box.container(border=True), f"Fallback · {call.label}")
-        return self.slots[key]
+def render_live(job: RunJob) -> None:
+    """The proposers' latest round side by side, then the synthesis and baseline as they stream."""
+    record = job.record
+    if record is None:
+        st.info(f":material/hourglass_top: Starting… {job.elapsed_s:.0f} s")
+        return
+    lineup = record.lineup
+    calls = list(record.calls)
+    done = sum(c.status != "running" for c in calls)
+    seats = lineup.get("proposers") or []
+    st.info(f":material/timer: Running {len(seats)} proposers × {lineup.get('rounds', 1)} round(s) · "
+            f"{job.elapsed_s:.1f} s · {done} of {len(calls)} calls done · you can leave this page: "
+            "the run goes on and is shown here when you come back")
+    latest: dict[int, CallRecord] = {}
+    for call in calls:
+        if call.role == "proposer":
+            latest[call.index] = call
+    for start in range(0, len(seats), PER_ROW):
+        row = list(range(start, min(start + PER_ROW, len(seats))))
+        for column, i in zip(st.columns(len(row)), row):
+            with column.container(border=True):
+                label = seats[i].get("label") or seats[i].get("model", "?")
+                _box(job, f"[{i + 1}] {label}", latest.get(i))
+    finals = [("aggregator", "Synthesis")] + ([("baseline", "Baseline")] if lineup.get("baseline") else [])
+    finals += [("fallback", "Fallback")] if any(c.role == "fallback" for c in calls) else []
+    for column, (role, title) in zip(st.columns(len(finals)), finals):
+        seat = lineup.get(role) or {}
+        call = next((c for c in reversed(calls) if c.role == role), None)
+        with column.container(border=True):
+            _box(job, f"{title} · {seat.get('label') or seat.get('model', '?')}", call)

@@ -14,6 +14,15 @@ def _store(url: str) -> RunStore:
     return RunStore.open(url)
 
 
+@st.cache_resource(show_spinner=False)
+def warm_up() -> bool:
+    """Once per app process: litellm's first real call is paid at start, not by the first run."""
+    from moa_core.providers.warmup import warm_up_in_background
+
+    warm_up_in_background()
+    return True
+
+
 def store() -> RunStore:
     """One store per database per app process; opening marks runs left `running` by a crash as interrupted."""
     return _store(default_url())

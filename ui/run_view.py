@@ -17,7 +17,7 @@ from .live import PER_ROW, call_status
 from .safe_text import model_markdown, plain
 
 BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "failed": st.error,
-           "interrupted": st.error, "running": st.info}
+           "interrupted": st.error, "cancelled": st.warning, "running": st.info}
 
 
 def offline_notice_if_local(run: RunRecord) -> None:

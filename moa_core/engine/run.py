@@ -14,7 +14,8 @@ from ..documents import Document
 from ..lineup import Lineup
 from ..prompts import user_content
 from ..providers import endpoints
-from ..providers.llm import describe_error, warm_up
+from ..providers.llm import describe_error
+from ..providers.warmup import warm_up
 from ..providers.prices import PriceBook
 from ..records import CallRecord, Event, RunFinished, RunRecord, RunStarted
 from .calls import make_call, new_call

@@ -168,18 +168,3 @@ def count_tokens(model: str, messages: list[dict[str, Any]] | None = None, text:
     except Exception:  # tokenizer trouble must never sink a run: fall back to a rough estimate
         raw = text if text is not None else " ".join(str(m.get("content", "")) for m in messages or [])
         return max(1, len(raw) // 4)
-
-
-_warm = False
-
-
-async def warm_up() -> None:
-    """Pay litellm's one-time lazy set-up (~0.3 s) before a run's clock starts, so call timings are honest."""
-    global _warm
-    if _warm:
-        return
-    stream = await litellm.acompletion(model="openai/warm-up", api_key="none", stream=True,
-                                       messages=[{"role": "user", "content": "hi"}], mock_response="ok")
-    async for _ in stream:
-        pass
-    _warm = True

@@ -329,6 +329,11 @@ class LLMServer:
         with self._lock:
             return list(self._requests)
 
+    def request_count(self, model: str) -> int:
+        """How many chat requests this model received (every attempt counts)."""
+        with self._lock:
+            return sum(r.model == model for r in self._requests)
+
     def _admit(self, record: RequestRecord) -> tuple[Behaviour, bool]:
         """Record a request; return its behaviour and whether this one must fail."""
         with self._lock:

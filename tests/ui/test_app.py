@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from moa_core.lineup import Lineup, ModelSpec
 from moa_core.storage import RunStore
+from moa_core.worker import WORKER
 
 
 @pytest.fixture
@@ -16,7 +17,17 @@ def app(tmp_path, monkeypatch):
 
 
 def _query_box(app):
-    return app.text_area(key="query")
+    return next(t for t in app.text_area if t.label == "Query")
+
+
+def _run_to_the_end(app):
+    """Click Run; the run goes on in its background worker; redraw once it has finished."""
+    next(b for b in app.button if b.label == "Run").click()
+    app.run()
+    assert not app.exception and "active_run" in app.session_state, [e.value for e in app.error]
+    job = WORKER.get(app.session_state["active_run"])
+    assert job is not None and job.wait(60)
+    app.run()
 
 
 def loopback_lineup(llm, **kwargs) -> dict:
@@ -35,8 +46,7 @@ def test_run_page_runs_a_lineup_and_shows_every_answer(app, llm, tmp_path):
     app.run()
     assert not app.exception
     _query_box(app).input("What is the notice period?")
-    next(b for b in app.button if b.label == "Run").click()
-    app.run()
+    _run_to_the_end(app)
     assert not app.exception
     text = " ".join(m.value for m in app.markdown)
     assert "Alpha thinks **30 days**." in text and "Beta thinks 30 days." in text
@@ -110,8 +120,7 @@ def test_query_is_kept_after_a_run(app, llm):
     app.session_state["editor_version"] = 1
     app.run()
     _query_box(app).input("Keep me")
-    next(b for b in app.button if b.label == "Run").click()
-    app.run()
+    _run_to_the_end(app)
     assert not app.exception
     assert _query_box(app).value == "Keep me"
 
@@ -128,7 +137,8 @@ def test_keys_in_the_environment_offer_a_provider_lineup(app, monkeypatch):
     assert models and all(not m.startswith("local/") for m in models)
 
 
-def test_the_editor_keeps_what_its_table_does_not_show(app, llm):
+def test_the_editor_keeps_what_its_table_does_not_show(app, llm, monkeypatch):
+    monkeypatch.setenv("LOOPBACK_KEY", "sk-loopback")  # the seat names a key variable: the run needs it set
     data = loopback_lineup(llm, aggregator_prompt="Merge:\n{proposals}", quorum_deadline_s=9.0)
     data["proposers"][0] |= {"api_key_env": "LOOPBACK_KEY", "input_cost_per_token": 1e-6,
                              "output_cost_per_token": 2e-6}
@@ -136,8 +146,7 @@ def test_the_editor_keeps_what_its_table_does_not_show(app, llm):
     app.session_state["editor_version"] = 1
     app.run()
     _query_box(app).input("q")
-    next(b for b in app.button if b.label == "Run").click()
-    app.run()
+    _run_to_the_end(app)
     ran = app.session_state["lineup_data"]
     assert ran["aggregator_prompt"] == "Merge:\n{proposals}" and ran["quorum_deadline_s"] == 9.0
     assert ran["proposers"][0]["api_key_env"] == "LOOPBACK_KEY"

@@ -197,14 +197,15 @@ def test_history_finds_the_run_after_a_reload(page, app, store):
     run_loopback(page, query)
     run_id = run_id_of(store, query)
 
-    page.reload()
+    page.reload()  # the run's id is in the address: a reload shows the same run again, never re-runs it
     bs.wait_for_app(page)
-    bs.expect(page.get_by_test_id("stCaptionContainer").filter(has_text=f"Query: {query}")).to_have_count(0)
+    bs.expect(page.get_by_test_id("stCaptionContainer").filter(has_text=f"Query: {query}")).to_have_count(1)
+    assert len(store.list_runs(search=query)) == 1
     bs.go_to(page, "History")
     search = page.get_by_test_id("stTextInput").filter(has_text="Search queries").locator("input")
     search.fill(query.split("[")[1].rstrip("]"))  # the unique tag: exactly this run
     search.press("Enter")
-    bs.expect(page.get_by_text("1 runs, newest first")).to_be_visible()
+    bs.expect(page.get_by_text("1 run, newest first")).to_be_visible()
     table = page.get_by_test_id("stDataFrame").first
     bs.click_table_row(page, table, query)
 
@@ -256,3 +257,21 @@ def test_empty_query_is_refused(page, store):
     bs.expect(page.get_by_test_id("stAlert").filter(has_text="Type a query first.")).to_be_visible()
     bs.wait_for_app(page)
     assert len(store.list_runs(limit=500)) == before
+
+
+def test_leaving_a_run_and_coming_back_never_runs_it_again(page, app, store, llm):
+    """Issue 17.1: start a run, open History at once, come back: it is shown live or finished, run once."""
+    query = unique("Leave and come back?")
+    before = {m: llm.request_count(m) for m in ("alpha", "beta", "agg")}
+    bs.pick_option(page, "Start from a lineup", "loopback")
+    bs.run_query(page, query)
+    bs.expect(page.get_by_test_id("stMain").get_by_test_id("stAlert").filter(
+        has_text="Running 3 proposers")).to_be_visible(timeout=15_000)
+    bs.go_to(page, "History")
+    bs.expect(page.get_by_role("heading", name="History")).to_be_visible()
+    bs.go_to(page, "Run")
+    bs.wait_for_run_view(page, query)
+    bs.expect(bs.card(bs.answers(page), "Synthesis · agg")).to_contain_text(SYNTHESIS)
+    runs = store.list_runs(search=query)
+    assert [r.status for r in runs] == ["partial"]  # one run, finished, not interrupted
+    assert {m: llm.request_count(m) - before[m] for m in before} == {"alpha": 1, "beta": 1, "agg": 1}
