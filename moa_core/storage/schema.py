@@ -1,9 +1,10 @@
-"""The database tables: runs and their calls, documents, ratings, blind pairs, eval sets, settings.
+"""The database tables: runs and their calls, documents, ratings, blind pairs and votes, review queues,
+eval sets and batches, the response cache, settings.
 
 Shaped for what comes after a run, so later features add rows, not columns: a rating points at
 a call, a run or a blind comparison; a run can belong to a batch and come from an eval item;
 per-model analytics read the call table alone. Any change here needs an alembic revision
-(`tests/test_storage.py` checks that models and migrations agree).
+(`tests/storage/test_store.py` checks that models and migrations agree).
 """
 from __future__ import annotations
 
@@ -198,3 +199,119 @@ class SavedLineup(SQLModel, table=True):
     name: str = Field(unique=True, max_length=200)
     toml: str = _text()
     updated_at: datetime = _when()
+
+
+# ---- judging: blind votes, rubric scores, review queues ---------------------------------------
+
+WINNERS = ("a", "b", "tie", "both_bad")  # a vote's winner, oriented to system_a / system_b as stored
+
+
+class Vote(SQLModel, table=True):
+    """One blind A/B judgement by a person or a judge model. `winner` is oriented to system_a/system_b
+    as stored (never to the screen's sides); `shown_swapped` says whether A on screen was system_b."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: str = Field(index=True, max_length=200)  # groups votes by prompt (bootstrap resamples these)
+    system_a: str = Field(max_length=300)
+    system_b: str = Field(max_length=300)
+    winner: str = Field(max_length=16)  # one of WINNERS
+    reviewer: str = Field(default="", index=True, max_length=200)
+    rater_kind: str = Field(default="human", max_length=16)  # "human" or "judge"
+    shown_swapped: bool = False
+    run_a_id: str | None = _fk("run.id", "SET NULL", max_length=64)
+    run_b_id: str | None = _fk("run.id", "SET NULL", max_length=64)
+    call_a_id: str | None = _fk("call.call_id", "SET NULL", max_length=64)  # None: the run's final answer
+    call_b_id: str | None = _fk("call.call_id", "SET NULL", max_length=64)
+    comparison_id: int | None = _fk("comparison.id", "SET NULL")
+    queue_id: int | None = _fk("reviewqueue.id", "SET NULL", index=True)
+    batch_id: str | None = Field(default=None, index=True, max_length=64)
+    comment: str = _text(default="")
+    reasoning: str = _text(default="")  # a judge's stated reasons
+    created_at: datetime = _when()
+
+
+class RubricScore(SQLModel, table=True):
+    """A 1-5 score of one side of a vote on one criterion (accuracy, completeness, clarity)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    vote_id: int = Field(sa_column_args=[ForeignKey("vote.id", ondelete="CASCADE")], index=True)
+    system: str = Field(max_length=300)
+    criterion: str = Field(max_length=50)
+    score: int
+
+
+class ReviewQueue(SQLModel, table=True):
+    """A queue of A/B items built from a filter over runs or from a batch; done after N votes each."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    source: dict = Field(default_factory=dict, sa_type=JSON)  # the filter or {"batch_id": ...}
+    reviewers_per_item: int = 1
+    order: str = Field(default="newest", max_length=32)  # or "disagreement"
+    created_at: datetime = _when()
+
+
+class QueueItem(SQLModel, table=True):
+    """One pair to judge in a queue: the two answers and where they come from."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    queue_id: int = Field(sa_column_args=[ForeignKey("reviewqueue.id", ondelete="CASCADE")], index=True)
+    position: int = 0
+    prompt_id: str = Field(max_length=200)
+    system_a: str = Field(max_length=300)
+    system_b: str = Field(max_length=300)
+    run_a_id: str | None = _fk("run.id", "CASCADE", max_length=64)
+    run_b_id: str | None = _fk("run.id", "CASCADE", max_length=64)
+    call_a_id: str | None = _fk("call.call_id", "CASCADE", max_length=64)
+    call_b_id: str | None = _fk("call.call_id", "CASCADE", max_length=64)
+    disagreement: float | None = None  # how much the run's proposals disagree (queue order)
+
+
+# ---- batches over eval sets, and the response cache ---------------------------------------------
+
+class Batch(SQLModel, table=True):
+    """A lineup and comparison systems run over an eval set; resumable, shared by several workers."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    eval_set_id: int | None = _fk("evalset.id", "SET NULL")
+    status: str = Field(default="running", max_length=16)  # running, done, cancelled, failed, interrupted
+    config: dict = Field(default_factory=dict, sa_type=JSON)  # systems, judge, concurrency, budget, cache
+    items: int = 0  # work items (eval items x systems)
+    cost_usd: float | None = None
+    error: str | None = _text(default=None)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class BatchItem(SQLModel, table=True):
+    """One unit of batch work: an eval item answered by one system under one configuration."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(sa_column_args=[ForeignKey("batch.id", ondelete="CASCADE")], max_length=64)
+    eval_item_id: int | None = _fk("evalitem.id", "SET NULL")
+    system: str = Field(max_length=300)
+    config_key: str = Field(max_length=64)  # hash of the system's configuration
+    status: str = Field(default="pending", max_length=16)  # pending, running, done, failed
+    run_id: str | None = _fk("run.id", "SET NULL", max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    attempts: int = 0
+    error: str | None = _text(default=None)
+
+    __table_args__ = (
+        Index("ix_batchitem_batch_id_status", "batch_id", "status"),
+        Index("uq_batchitem_work", "batch_id", "eval_item_id", "system", "config_key", unique=True),
+    )
+
+
+class CachedResponse(SQLModel, table=True):
+    """A successful answer keyed by the exact request (model, endpoint, messages, parameters)."""
+
+    key: str = Field(primary_key=True, max_length=64)  # sha256 of the canonical request
+    model: str = Field(max_length=300)
+    text: str = _text(default="")
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None  # what the original call cost: what a hit saves
+    hits: int = 0
+    created_at: datetime = _when()
