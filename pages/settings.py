@@ -12,6 +12,7 @@ from moa_core.lineup import Lineup, LineupError
 from moa_core.providers.prices import PriceBook, format_cost
 from moa_core.prompts import AGGREGATOR_PROMPT_SETTING, PROPOSALS_PLACEHOLDER, REFERENCE_AGGREGATOR_PROMPT
 from ui import resources
+from ui.prices_form import parse_price_rows
 
 store = resources.store()
 st.title("Settings")
@@ -20,7 +21,7 @@ lineups_tab, prompt_tab, prices_tab, providers_tab = st.tabs(
 
 with lineups_tab:
     saved = store.list_lineups()
-    names = ["➕ New lineup"] + [s.name for s in saved]
+    names = ["New lineup (from the Run page's editor)"] + [s.name for s in saved]
     choice = st.selectbox("Lineup", names, key="settings_lineup")
     if choice == names[0]:
         current = st.session_state.get("lineup_data")
@@ -68,24 +69,34 @@ with prices_tab:
     st.caption("Your prices win over litellm's table. Local models cost 0; a model with no known price shows "
                "“unknown”, never 0.")
     overrides = store.prices()
-    frame = pd.DataFrame([{"model": m, "input $/1M tokens": i * 1e6, "output $/1M tokens": o * 1e6}
-                          for m, (i, o) in overrides.items()],
-                         columns=["model", "input $/1M tokens", "output $/1M tokens"])
-    edited = st.data_editor(frame, num_rows="dynamic", hide_index=True, width="stretch", key="prices_editor")
+    unknown = [m for m in store.models_used() if m not in overrides and PriceBook().price(m) is None]
+    rows = [{"model": m, "input": i * 1e6, "output": o * 1e6} for m, (i, o) in overrides.items()]
+    rows += [{"model": m, "input": None, "output": None} for m in unknown]
+    frame = pd.DataFrame(rows, columns=["model", "input", "output"]).astype(
+        {"model": "string", "input": "float64", "output": "float64"})
+    if unknown:
+        st.caption(f"Models you used without a known price are listed below with empty prices: "
+                   f"{', '.join(unknown)}. Fill them in to see their costs.")
+    edited = st.data_editor(
+        frame, num_rows="dynamic", hide_index=True, width="stretch", key="prices_editor",
+        column_config={
+            "model": st.column_config.TextColumn("Model", required=True, help="The model string as in lineups"),
+            "input": st.column_config.NumberColumn("Input $ per 1M tokens", min_value=0.0, step=0.01,
+                                                   format="$%.4f", help="As providers publish prices"),
+            "output": st.column_config.NumberColumn("Output $ per 1M tokens", min_value=0.0, step=0.01,
+                                                    format="$%.4f"),
+        })
     if st.button("Save prices", type="primary"):
-        rows = [r for r in edited.to_dict("records") if isinstance(r.get("model"), str) and r["model"].strip()]
-        bad = [r["model"] for r in rows
-               if not all(isinstance(r.get(k), (int, float)) and r[k] >= 0 and r[k] == r[k]
-                          for k in ("input $/1M tokens", "output $/1M tokens"))]
-        if bad:
-            st.error(f"Prices must be non-negative numbers: {', '.join(bad)}")
+        try:
+            prices = parse_price_rows(edited.to_dict("records"))
+        except ValueError as exc:
+            st.error(f"Not saved: {exc}")
         else:
-            keep = {r["model"].strip() for r in rows}
-            for model in set(overrides) - keep:
+            for model in set(overrides) - set(prices):
                 store.delete_price(model)
-            for r in rows:
-                store.set_price(r["model"].strip(), r["input $/1M tokens"] / 1e6, r["output $/1M tokens"] / 1e6)
-            st.toast("Prices saved")
+            for model, (inp, out) in prices.items():
+                store.set_price(model, inp, out)
+            st.toast(f"Prices saved for {len(prices)} model{'' if len(prices) == 1 else 's'}")
             st.rerun()
     probe = st.text_input("Look up a model's price", placeholder="e.g. gpt-4o-mini")
     if probe.strip():

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -265,6 +265,12 @@ class RunStore(Catalog, Ratings):
         for row in rows:
             row["run_started_at"] = as_utc(row["run_started_at"])
         return rows
+
+    def models_used(self) -> list[str]:
+        """Every model string any stored call used, most used first (pick-lists, unpriced models)."""
+        q = select(Call.model).group_by(Call.model).order_by(func.count().desc(), Call.model)
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(q)]
 
     def model_stats(self, since: datetime | None = None) -> list[ModelStats]:
         """Per model: calls, failures, p50/p95 latency, mean time to first token, cost.
