@@ -6,8 +6,10 @@ amounts, dates, durations, parties, negation: `slots`, word lists in `lexicon`) 
 traces each synthesis sentence to the proposals that support it, lists majority claims the
 synthesis dropped, and gives a proposal similarity matrix (`result` holds the types).
 
-Two methods behind one interface: "offline" (lexical, deterministic, no network) and "llm"
-(`llm_method`: a chosen model groups the claims as validated JSON; bad output falls back).
+Three methods behind one interface: "semantic" (the default: sentence embeddings on
+onnxruntime plus the slot checks, `semantic`, `embeddings`; lexical with a note when the model
+cannot load), "offline" (lexical, deterministic, no model) and "llm" (`llm_method`: a chosen
+model groups the claims as validated JSON; bad output falls back to the lexical method).
 """
 from __future__ import annotations
 
@@ -15,22 +17,27 @@ import asyncio
 from typing import Sequence
 
 from .align import analyze_offline, build_result, similarity_matrix
+from .semantic import analyze_semantic
 from .claims import Claim, make_claims
 from .llm_method import LLMOutputError, analyze_llm, parse_llm_reply
 from .result import (CATEGORIES, AgreementResult, ClaimGroup, ClaimVersion, FinalSentence, ProposalClaim,
                      to_dict, to_json)
 from .sentences import split_claims
 
-__all__ = ["analyze", "analyze_async", "analyze_offline", "analyze_llm", "build_result", "similarity_matrix",
+METHODS = ("semantic", "offline", "llm")
+
+__all__ = ["analyze", "analyze_async", "analyze_offline", "analyze_semantic", "METHODS", "analyze_llm", "build_result", "similarity_matrix",
            "parse_llm_reply", "LLMOutputError", "AgreementResult", "ClaimGroup", "ClaimVersion", "FinalSentence",
            "ProposalClaim", "CATEGORIES", "to_dict", "to_json", "Claim", "make_claims", "split_claims"]
 
 
-def analyze(proposals: Sequence[str], final: str = "", method: str = "offline",
+def analyze(proposals: Sequence[str], final: str = "", method: str = "semantic",
             model: str | None = None, **llm_kwargs) -> AgreementResult:
-    """Analyse proposals and synthesis with the "offline" or the "llm" method (blocking)."""
+    """Analyse proposals and synthesis with the "semantic", "offline" or "llm" method (blocking)."""
     if method == "offline":
         return analyze_offline(proposals, final)
+    if method == "semantic":
+        return analyze_semantic(proposals, final)
     coro = analyze_async(proposals, final, method=method, model=model, **llm_kwargs)
     try:
         asyncio.get_running_loop()
@@ -42,13 +49,15 @@ def analyze(proposals: Sequence[str], final: str = "", method: str = "offline",
         return pool.submit(asyncio.run, coro).result()
 
 
-async def analyze_async(proposals: Sequence[str], final: str = "", method: str = "offline",
+async def analyze_async(proposals: Sequence[str], final: str = "", method: str = "semantic",
                         model: str | None = None, **llm_kwargs) -> AgreementResult:
-    """Async `analyze`: the llm method awaits the model; offline returns at once."""
+    """Async `analyze`: the llm method awaits the model; the others return at once."""
     if method == "offline":
         return analyze_offline(proposals, final)
+    if method == "semantic":
+        return analyze_semantic(proposals, final)
     if method != "llm":
-        raise ValueError(f"unknown method {method!r} (offline or llm)")
+        raise ValueError(f"unknown method {method!r} (semantic, offline or llm)")
     if not model:
         raise ValueError("the llm method needs a model")
     return await analyze_llm(proposals, final, model, **llm_kwargs)
