@@ -18,27 +18,32 @@ from typing import Sequence
 
 from .align import analyze_offline, build_result, similarity_matrix
 from .semantic import analyze_semantic
-from .claims import Claim, make_claims
+from .claims import Claim, known_entities, make_claims
+from .document_voice import add_document_voice
 from .llm_method import LLMOutputError, analyze_llm, parse_llm_reply
-from .result import (CATEGORIES, AgreementResult, ClaimGroup, ClaimVersion, FinalSentence, ProposalClaim,
-                     to_dict, to_json)
+from .result import (CATEGORIES, AgreementResult, ClaimGroup, ClaimVersion, DocumentLink, FinalSentence,
+                     ProposalClaim, to_dict, to_json)
 from .sentences import split_claims
 
 METHODS = ("semantic", "offline", "llm")
 
 __all__ = ["analyze", "analyze_async", "analyze_offline", "analyze_semantic", "METHODS", "analyze_llm", "build_result", "similarity_matrix",
-           "parse_llm_reply", "LLMOutputError", "AgreementResult", "ClaimGroup", "ClaimVersion", "FinalSentence",
+           "parse_llm_reply", "LLMOutputError", "AgreementResult", "DocumentLink", "ClaimGroup", "ClaimVersion", "FinalSentence",
            "ProposalClaim", "CATEGORIES", "to_dict", "to_json", "Claim", "make_claims", "split_claims"]
 
 
 def analyze(proposals: Sequence[str], final: str = "", method: str = "semantic",
-            model: str | None = None, **llm_kwargs) -> AgreementResult:
-    """Analyse proposals and synthesis with the "semantic", "offline" or "llm" method (blocking)."""
-    if method == "offline":
-        return analyze_offline(proposals, final)
-    if method == "semantic":
-        return analyze_semantic(proposals, final)
-    coro = analyze_async(proposals, final, method=method, model=model, **llm_kwargs)
+            model: str | None = None, documents: Sequence | None = None, **llm_kwargs) -> AgreementResult:
+    """Analyse proposals and synthesis with the "semantic", "offline" or "llm" method (blocking).
+
+    `documents` (moa_core.evidence SourceDocument list): claims are also compared with the
+    documents' sentences, and quotes and clause references are checked against them.
+    """
+    if method in ("offline", "semantic"):
+        result = analyze_offline(proposals, final) if method == "offline" else \
+            analyze_semantic(proposals, final, documents or ())
+        return _with_documents(result, proposals, final, documents)
+    coro = analyze_async(proposals, final, method=method, model=model, documents=documents, **llm_kwargs)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -50,14 +55,30 @@ def analyze(proposals: Sequence[str], final: str = "", method: str = "semantic",
 
 
 async def analyze_async(proposals: Sequence[str], final: str = "", method: str = "semantic",
-                        model: str | None = None, **llm_kwargs) -> AgreementResult:
+                        model: str | None = None, documents: Sequence | None = None,
+                        **llm_kwargs) -> AgreementResult:
     """Async `analyze`: the llm method awaits the model; the others return at once."""
-    if method == "offline":
-        return analyze_offline(proposals, final)
-    if method == "semantic":
-        return analyze_semantic(proposals, final)
+    if method in ("offline", "semantic"):
+        return analyze(proposals, final, method=method, documents=documents)
     if method != "llm":
         raise ValueError(f"unknown method {method!r} (semantic, offline or llm)")
     if not model:
         raise ValueError("the llm method needs a model")
-    return await analyze_llm(proposals, final, model, **llm_kwargs)
+    result = await analyze_llm(proposals, final, model, **llm_kwargs)
+    return _with_documents(result, proposals, final, documents)
+
+
+def _with_documents(result: AgreementResult, proposals: Sequence[str], final: str,
+                    documents: Sequence | None) -> AgreementResult:
+    """With documents: the document voice (lexical unless the semantic method did it) and the
+    quote and reference checks."""
+    if documents and result.method_used != "semantic":
+        entities = known_entities([*proposals, final])
+        claims = [make_claims(p or "", i, entities) for i, p in enumerate(proposals)]
+        final_claims = make_claims(final or "", -1, entities)
+        add_document_voice(result, claims, final_claims, documents, entities)
+    if documents is not None:
+        from moa_core.evidence import answer_list, check_answers
+        checks = check_answers(answer_list(proposals, final), list(documents))
+        result.quotes, result.references = checks["quotes"], checks["references"]
+    return result

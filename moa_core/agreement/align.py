@@ -77,8 +77,11 @@ def build_result(proposals: Sequence[str], claims: list[list[Claim]],
     majority = len(speaking) / 2
     dropped = [g.text for g in claim_groups
                if final_claims and g.id not in kept and len(g.supported_by) > majority]
-    return AgreementResult(claim_groups, proposal_claims, final_sentences, dropped,
-                           matrix if matrix is not None else similarity_matrix(proposals), method_used, note)
+    result = AgreementResult(claim_groups, proposal_claims, final_sentences, dropped,
+                             matrix if matrix is not None else similarity_matrix(proposals), method_used, note)
+    from .document_voice import add_contest_notes  # it imports this module
+    add_contest_notes(result, claims, final_claims, sim)
+    return result
 
 
 def _weight(tokens: frozenset) -> float:

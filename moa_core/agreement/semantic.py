@@ -9,6 +9,7 @@ from typing import Sequence
 from . import embeddings
 from .align import Thresholds, analyze_offline, align_claims, build_result, claim_similarity
 from .claims import Claim, known_entities, make_claims
+from .document_voice import add_document_voice, document_claims
 from .result import AgreementResult
 from .slots import slot_conflicts
 
@@ -50,23 +51,30 @@ class SemanticScorer:
         return 1.0 if a.strip() == b.strip() else max(0.0, self.cache.similarity(a, b))
 
 
-def analyze_semantic(proposals: Sequence[str], final: str = "") -> AgreementResult:
-    """Split, align by meaning and words, check slots, trace the synthesis; lexical if no model."""
+def analyze_semantic(proposals: Sequence[str], final: str = "", documents: Sequence = ()) -> AgreementResult:
+    """Split, align by meaning and words, check slots, trace the synthesis; lexical if no model.
+
+    With `documents` (SourceDocument), every claim is also compared with the documents' sentences.
+    """
     proposals = [p or "" for p in proposals]
     entities = known_entities([*proposals, final])
     claims = [make_claims(text, i, entities) for i, text in enumerate(proposals)]
     final_claims = make_claims(final or "", -1, entities)
     try:
         short = [p for p, per in zip(proposals, claims) if not per and p.strip()]
-        scorer = SemanticScorer([c for per in claims for c in per] + final_claims, short)
+        doc_texts = [c.text for c, _ in document_claims(documents, entities)]
+        scorer = SemanticScorer([c for per in claims for c in per] + final_claims, short + doc_texts)
     except embeddings.EmbeddingUnavailable as exc:
         result = analyze_offline(proposals, final)
         result.note = f"embedding model unavailable ({exc}); used the lexical method"
         return result
     groups = align_claims([c for per in claims for c in per], scorer, SEMANTIC)
     matrix = semantic_matrix(proposals, claims, scorer)
-    return build_result(proposals, claims, groups, final_claims, "semantic", "", sim=scorer,
-                        thresholds=SEMANTIC, matrix=matrix)
+    result = build_result(proposals, claims, groups, final_claims, "semantic", "", sim=scorer,
+                          thresholds=SEMANTIC, matrix=matrix)
+    if documents:
+        add_document_voice(result, claims, final_claims, documents, entities, scorer, SEMANTIC)
+    return result
 
 
 def semantic_matrix(proposals: Sequence[str], claims: list[list[Claim]], scorer) -> list[list[float]]:
