@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["run", "agreement", "storage"]
+COMMAND_MODULES = ["run", "agreement", "storage", "report"]
 
 
 class UserError(Exception):
