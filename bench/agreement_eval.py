@@ -14,11 +14,18 @@ Two settings:
              is the conflict reported on the right claim, and how many spurious conflicts
              appear elsewhere (each one counts as a false positive)?
 Timing: 5 proposals of ~400 words (sentences from the set, seeded) plus a 15-sentence
-synthesis, median of several runs of the offline method.
+synthesis, median of several runs (the semantic method: model loaded first, embeddings
+recomputed in every run, since the cache lives for one analysis).
+
+Paraphrase alignment (`--paraphrase`, the held-out set tests/data/agreement_heldout_paraphrase.json,
+written before the semantic method's thresholds were tuned): each pair as two one-sentence
+proposals is "agree" (one group, no conflict), "conflict" or "apart" (separate groups).
+Precision/recall of "agree" against label=paraphrase; differing-fact pairs must never agree.
 
 Usage (from the repo root):
-  .venv/bin/python bench/agreement_eval.py            # table of figures
-  .venv/bin/python bench/agreement_eval.py --errors   # also list the misclassified pairs
+  .venv/bin/python bench/agreement_eval.py                      # semantic method (default)
+  .venv/bin/python bench/agreement_eval.py --method offline     # the lexical method
+  .venv/bin/python bench/agreement_eval.py --errors             # also list the misclassified pairs
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ from moa_core.agreement import analyze  # noqa: E402
 from moa_core.agreement import split_claims  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "agreement_labelled.json"
+HELDOUT_PARAPHRASE = ROOT / "tests" / "data" / "agreement_heldout_paraphrase.json"
 
 
 def load_pairs(path: Path = LABELLED) -> list[dict]:
@@ -55,11 +63,11 @@ def _metrics(outcomes: list[tuple[bool, bool]], extra_fp: int = 0) -> dict:
             "recall": tp / (tp + fn) if tp + fn else 1.0}
 
 
-def evaluate_pairs(pairs: list[dict]) -> dict:
+def evaluate_pairs(pairs: list[dict], method: str = "offline") -> dict:
     """Each pair as two one-claim proposals; returns metrics, per-kind recall and the errors."""
     outcomes, errors, kinds_ok, by_kind = [], [], 0, {}
     for p in pairs:
-        result = analyze([p["a"], p["b"]], "")
+        result = analyze([p["a"], p["b"]], "", method=method)
         conflicts = [g for g in result.claims if g.conflicts_with]
         got = bool(conflicts)
         outcomes.append((p["conflict"], got))
@@ -77,7 +85,8 @@ def evaluate_pairs(pairs: list[dict]) -> dict:
     return m
 
 
-def evaluate_in_context(pairs: list[dict], distractors: int = 3, seed: int = 0) -> dict:
+def evaluate_in_context(pairs: list[dict], distractors: int = 3, seed: int = 0,
+                        method: str = "offline") -> dict:
     """Each pair buried among other claims of its domain; spurious conflicts count as FP."""
     outcomes, spurious, errors = [], 0, []
     for k, p in enumerate(pairs):
@@ -88,7 +97,7 @@ def evaluate_in_context(pairs: list[dict], distractors: int = 3, seed: int = 0) 
         a_side, b_side = [p["a"]] + [q["a"] for q in chosen], [p["b"]] + [q["b"] for q in chosen]
         rng.shuffle(a_side)
         rng.shuffle(b_side)
-        result = analyze([" ".join(a_side), " ".join(b_side)], "")
+        result = analyze([" ".join(a_side), " ".join(b_side)], "", method=method)
         target_a, target_b = split_claims(p["a"])[0], split_claims(p["b"])[0]
         got, target_groups = False, set()
         for side, other, target in ((0, 1, target_a), (1, 0, target_b)):
@@ -107,8 +116,34 @@ def evaluate_in_context(pairs: list[dict], distractors: int = 3, seed: int = 0) 
     return m
 
 
-def timing(pairs: list[dict], n_proposals: int = 5, words: int = 400, runs: int = 7) -> dict:
-    """Median and max seconds of the offline method on n proposals of ~`words` words each."""
+def pair_outcome(a: str, b: str, method: str) -> str:
+    """agree | conflict | apart: what the analysis makes of two one-sentence proposals."""
+    result = analyze([a, b], "", method=method)
+    if any(g.conflicts_with for g in result.claims):
+        return "conflict"
+    return "agree" if any(len(g.supported_by) == 2 for g in result.claims) else "apart"
+
+
+def evaluate_paraphrase(pairs: list[dict], method: str = "semantic") -> dict:
+    """Recall/precision of agreement on label=paraphrase; how differing facts come out."""
+    outcomes, errors, differ = [], [], {"agree": 0, "conflict": 0, "apart": 0}
+    for p in pairs:
+        got = pair_outcome(p["a"], p["b"], method)
+        truth = p["label"] == "paraphrase"
+        outcomes.append((truth, got == "agree"))
+        if not truth:
+            differ[got] += 1
+        if truth != (got == "agree") or (not truth and got != "conflict"):
+            errors.append({**p, "detected": got})
+    m = _metrics(outcomes)
+    m["differ"] = differ
+    m["errors"] = errors
+    return m
+
+
+def timing(pairs: list[dict], n_proposals: int = 5, words: int = 400, runs: int = 7,
+           method: str = "offline") -> dict:
+    """Median and max seconds of one method on n proposals of ~`words` words each."""
     rng = random.Random(0)
     sentences = [p["a"] for p in pairs] + [p["b"] for p in pairs]
     proposals = []
@@ -118,20 +153,29 @@ def timing(pairs: list[dict], n_proposals: int = 5, words: int = 400, runs: int 
             chosen.append(rng.choice(sentences))
         proposals.append(" ".join(chosen))
     final = " ".join(rng.sample(sentences, 15))
+    load_s = 0.0
+    if method == "semantic":
+        from moa_core.agreement import embeddings
+        start = time.perf_counter()
+        embeddings.load()
+        load_s = time.perf_counter() - start
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        analyze(proposals, final)
+        analyze(proposals, final, method=method)
         times.append(time.perf_counter() - start)
-    return {"median_s": statistics.median(times), "max_s": max(times),
+    return {"median_s": statistics.median(times), "max_s": max(times), "load_s": load_s,
             "words": [len(p.split()) for p in proposals]}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--errors", action="store_true", help="list the misclassified pairs")
+    ap.add_argument("--method", default="semantic", choices=("semantic", "offline"))
     args = ap.parse_args(argv)
+    method = args.method
     pairs = load_pairs()
+    print(f"method: {method}")
     n_conf = sum(p["conflict"] for p in pairs)
     print(f"labelled pairs: {len(pairs)} ({n_conf} conflicts, {len(pairs) - n_conf} not)\n")
     print(f"{'set':<10}{'setting':<12}{'pairs':>6}{'precision':>10}{'recall':>8}"
@@ -139,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for subset in ("design", "held-out", "all"):
         chosen = [p for p in pairs if subset == "all" or p.get("set") == subset]
-        bare, ctx = evaluate_pairs(chosen), evaluate_in_context(chosen)
+        bare, ctx = evaluate_pairs(chosen, method), evaluate_in_context(chosen, method=method)
         results[subset] = (bare, ctx)
         for name, m in (("pairs", bare), ("in context", ctx)):
             print(f"{subset:<10}{name:<12}{len(chosen):>6}{m['precision']:>10.3f}{m['recall']:>8.3f}"
@@ -150,10 +194,22 @@ def main(argv: list[str] | None = None) -> int:
     print("\ncorrect by label (all, pairs):")
     for kind, (ok, n) in bare["by_kind"].items():
         print(f"  {kind:<11}{ok:>3}/{n}")
-    t = timing(pairs)
+    para_pairs = load_pairs(HELDOUT_PARAPHRASE)
+    para = evaluate_paraphrase(para_pairs, method)
+    print(f"\nheld-out paraphrase set ({len(para_pairs)} pairs): agreement precision {para['precision']:.3f}, "
+          f"recall {para['recall']:.3f} (tp {para['tp']}, fp {para['fp']}, fn {para['fn']}, tn {para['tn']})")
+    d = para["differ"]
+    print(f"  differing-fact pairs: {d['conflict']} conflict, {d['apart']} apart, {d['agree']} wrongly agree")
+    as_conflicts = evaluate_pairs(para_pairs, method)
+    print(f"  as conflict detection: precision {as_conflicts['precision']:.3f}, recall {as_conflicts['recall']:.3f}")
+    t = timing(pairs, method=method)
     print(f"\ntiming, 5 proposals of {min(t['words'])}-{max(t['words'])} words + synthesis: "
-          f"median {t['median_s'] * 1000:.0f} ms, max {t['max_s'] * 1000:.0f} ms")
+          f"median {t['median_s'] * 1000:.0f} ms, max {t['max_s'] * 1000:.0f} ms"
+          + (f" (model load {t['load_s'] * 1000:.0f} ms, once)" if method == "semantic" else ""))
     if args.errors:
+        print("\nerrors (held-out paraphrase set):")
+        for e in para["errors"]:
+            print(f"  [{e['label']}/{e['kind']}] got={e['detected']}: {e['a']} || {e['b']}")
         for name, m in (("pairs", bare), ("in context", ctx)):
             print(f"\nerrors ({name}):")
             for e in m["errors"]:

@@ -10,18 +10,27 @@ import plotly.express as px
 import streamlit as st
 
 from moa_core import agreement
+from moa_core.evidence import SourceDocument, run_documents
 from moa_core.providers import endpoints
 from moa_core.lineup import ModelSpec
 from moa_core.records import RunRecord
+from ui.safe_text import plain
 
 COLOURS = {"all": "#c8ecd0", "some": "#d6e6fb", "only": "#eeeeee", "contested": "#fbd0cc"}
 MEANING = {"all": "shared by all proposals", "some": "shared by some", "only": "only in this proposal",
            "contested": "contested: another proposal says otherwise"}
 
 
+QUOTE_MARKS = {"exact": ("✅", "verified in the document"), "approximate": ("≈", "close to the document's wording"),
+               "not_found": ("⚠️", "NOT IN THE DOCUMENT")}
+METHODS = {"Semantic (meaning + facts)": "semantic", "Offline (lexical, instant)": "offline"}
+
+
 @st.cache_data(show_spinner="Comparing claims…", max_entries=64)
-def _offline(proposals: tuple[str, ...], final: str) -> agreement.AgreementResult:
-    return agreement.analyze_offline(list(proposals), final)
+def _analyse(proposals: tuple[str, ...], final: str, method: str,
+             documents: tuple[tuple[str, str], ...]) -> agreement.AgreementResult:
+    docs = [SourceDocument.from_text(name, text) for name, text in documents] if documents else None
+    return agreement.analyze(list(proposals), final, method=method, documents=docs)
 
 
 def _inputs(run: RunRecord) -> tuple[list[str], list[str], str]:
@@ -48,9 +57,12 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
     if len(proposals) < 2:
         st.info("Agreement needs at least two successful proposals in the last round.")
         return
-    method = st.radio("Method", ["Offline (instant, lexical)", "LLM-assisted"], horizontal=True, key=f"{key}-method",
-                      help="The LLM method asks a model for structured JSON and falls back to offline on bad output")
-    result = _offline(tuple(proposals), final)
+    method = st.radio("Method", [*METHODS, "LLM-assisted"], horizontal=True, key=f"{key}-method",
+                      help="Semantic aligns claims by meaning (a local embedding model) and keeps facts apart "
+                           "with slot checks; the LLM method asks a model for structured JSON and falls back")
+    docs = run_documents(run)
+    doc_pairs = tuple((d.name, "\n\n".join(p.text for p in d.passages)) for d in docs)
+    result = _analyse(tuple(proposals), final, METHODS.get(method, "semantic"), doc_pairs)
     if method == "LLM-assisted":
         models = list(dict.fromkeys(c.model for c in run.calls))
         model = st.selectbox("Model", models, key=f"{key}-agreement-model")
@@ -61,7 +73,7 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
             with st.spinner(f"Asking {model}…"):
                 st.session_state[state_key] = agreement.analyze(
                     proposals, final, method="llm", model=target.model, api_base=target.api_base,
-                    api_key=target.api_key)
+                    api_key=target.api_key, documents=docs or None)
         result = st.session_state.get(state_key, result)
     if result.note:
         st.caption(f"Method: {result.method_used}. {result.note}")
@@ -82,8 +94,12 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
             if sentence.unsupported:
                 text = (f'<span style="text-decoration:underline wavy #d33" title="no proposal supports this: '
                         f'the aggregator added it">{text}</span> <b style="color:#d33">[unsupported]</b>')
-            parts.append(f'{text} <sup style="color:#555">{html.escape(marks)}</sup>')
+            parts.append(f'{text} <sup style="color:#555">{html.escape(marks)}</sup>{_sentence_flags(sentence)}')
         st.html(f'<div style="line-height:1.7">{" ".join(parts)}</div>')
+        _contradicted_passages(result)
+
+    if result.quotes is not None:
+        _quotes(result)
 
     _disagreements(result, labels)
     if result.dropped_consensus:
@@ -91,6 +107,61 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
         for text in result.dropped_consensus:
             st.text(f"• {text}")
     _heatmap(result, labels)
+
+
+def _sentence_flags(sentence: agreement.FinalSentence) -> str:
+    """Badges after a synthesis sentence: contested (who says otherwise), what the document says."""
+    flags = []
+    for note in sentence.contested:
+        flags.append(f'<b style="color:#b35c00" title="the proposals disagree here">[contested: {html.escape(note)}]</b>')
+    link = sentence.document
+    if link and link.status == "contradicts":
+        flags.append(f'<b style="color:#d33">[contradicts {html.escape(link.document)}, '
+                     f'{html.escape(link.location)}: “{html.escape(link.sentence)}”]</b>')
+    elif link:
+        flags.append(f'<span style="color:#187a2f" title="{html.escape(link.sentence)}">'
+                     f'[in {html.escape(link.document)}, {html.escape(link.location)}]</span>')
+    return (" " + " ".join(flags)) if flags else ""
+
+
+def _contradicted_passages(result: agreement.AgreementResult) -> None:
+    for sentence in result.final_sentences:
+        link = sentence.document
+        if link and link.status == "contradicts":
+            with st.expander(f"⛔ The synthesis contradicts {plain(link.document)}, {plain(link.location)}"):
+                st.caption("The synthesis says:")
+                st.text(sentence.text)
+                st.caption(f"The document says ({', '.join(link.kinds) or 'differs'}):")
+                st.text(link.passage)
+
+
+def _quotes(result: agreement.AgreementResult) -> None:
+    """Every quote of the proposals and the synthesis: verified, approximate, or not in the document."""
+    quotes = result.quotes or []
+    missing = sum(1 for q in quotes if q["status"] == "not_found")
+    st.markdown(f"**Quotes checked against the documents** ({len(quotes)}; {missing} not found)")
+    if not quotes:
+        st.caption("No quoted passages in the answers.")
+    for q in quotes:
+        mark, meaning = QUOTE_MARKS.get(q["status"], ("?", q["status"]))
+        where = f" — {q['document']}, {q['location']}" if q.get("document") else ""
+        label = f"{mark} {meaning} · {q['source']}: “{q['text'][:90]}”{where}"
+        with st.expander(plain(label)):
+            st.text(q["text"])
+            if q.get("passage"):
+                st.caption("The passage:")
+                st.text(q["passage"])
+            else:
+                st.caption("No passage of the documents says this. Treat it as invented until checked.")
+    refs = result.references or []
+    if refs:
+        st.markdown(f"**Clause references** ({len(refs)})")
+        for r in refs:
+            ok = r["status"] == "found"
+            label = f"{'✅' if ok else '⚠️'} {r['source']}: {r['text']}" + (
+                f" — {r['document']}, {r['location']}" if r.get("document") else " — not in the documents")
+            with st.expander(plain(label)):
+                st.text(r.get("passage") or "No such clause in the documents.")
 
 
 def _disagreements(result: agreement.AgreementResult, labels: list[str]) -> None:

@@ -14,6 +14,7 @@ from . import resources
 from .agreement_view import render_agreement
 from .charts import run_charts
 from .live import PER_ROW, call_status
+from .report_download import report_download
 from .safe_text import model_markdown, plain
 
 BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "failed": st.error,
@@ -43,6 +44,8 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     if run.document_name:
         with st.expander(f"Document: {run.document_name}"):
             st.text((run.document_text or "")[:20000])
+
+    report_download(run, key=key)
 
     answers, agreement_tab, timing, calls = st.tabs(
         ["Answers", "Agreement", "Timeline and cost", "Calls and messages"])

@@ -6,8 +6,10 @@ amounts, dates, durations, parties, negation: `slots`, word lists in `lexicon`) 
 traces each synthesis sentence to the proposals that support it, lists majority claims the
 synthesis dropped, and gives a proposal similarity matrix (`result` holds the types).
 
-Two methods behind one interface: "offline" (lexical, deterministic, no network) and "llm"
-(`llm_method`: a chosen model groups the claims as validated JSON; bad output falls back).
+Three methods behind one interface: "semantic" (the default: sentence embeddings on
+onnxruntime plus the slot checks, `semantic`, `embeddings`; lexical with a note when the model
+cannot load), "offline" (lexical, deterministic, no model) and "llm" (`llm_method`: a chosen
+model groups the claims as validated JSON; bad output falls back to the lexical method).
 """
 from __future__ import annotations
 
@@ -15,23 +17,33 @@ import asyncio
 from typing import Sequence
 
 from .align import analyze_offline, build_result, similarity_matrix
-from .claims import Claim, make_claims
+from .semantic import analyze_semantic
+from .claims import Claim, known_entities, make_claims
+from .document_voice import add_document_voice
 from .llm_method import LLMOutputError, analyze_llm, parse_llm_reply
-from .result import (CATEGORIES, AgreementResult, ClaimGroup, ClaimVersion, FinalSentence, ProposalClaim,
-                     to_dict, to_json)
+from .result import (CATEGORIES, AgreementResult, ClaimGroup, ClaimVersion, DocumentLink, FinalSentence,
+                     ProposalClaim, to_dict, to_json)
 from .sentences import split_claims
 
-__all__ = ["analyze", "analyze_async", "analyze_offline", "analyze_llm", "build_result", "similarity_matrix",
-           "parse_llm_reply", "LLMOutputError", "AgreementResult", "ClaimGroup", "ClaimVersion", "FinalSentence",
+METHODS = ("semantic", "offline", "llm")
+
+__all__ = ["analyze", "analyze_async", "analyze_offline", "analyze_semantic", "METHODS", "analyze_llm", "build_result", "similarity_matrix",
+           "parse_llm_reply", "LLMOutputError", "AgreementResult", "DocumentLink", "ClaimGroup", "ClaimVersion", "FinalSentence",
            "ProposalClaim", "CATEGORIES", "to_dict", "to_json", "Claim", "make_claims", "split_claims"]
 
 
-def analyze(proposals: Sequence[str], final: str = "", method: str = "offline",
-            model: str | None = None, **llm_kwargs) -> AgreementResult:
-    """Analyse proposals and synthesis with the "offline" or the "llm" method (blocking)."""
-    if method == "offline":
-        return analyze_offline(proposals, final)
-    coro = analyze_async(proposals, final, method=method, model=model, **llm_kwargs)
+def analyze(proposals: Sequence[str], final: str = "", method: str = "semantic",
+            model: str | None = None, documents: Sequence | None = None, **llm_kwargs) -> AgreementResult:
+    """Analyse proposals and synthesis with the "semantic", "offline" or "llm" method (blocking).
+
+    `documents` (moa_core.evidence SourceDocument list): claims are also compared with the
+    documents' sentences, and quotes and clause references are checked against them.
+    """
+    if method in ("offline", "semantic"):
+        result = analyze_offline(proposals, final) if method == "offline" else \
+            analyze_semantic(proposals, final, documents or ())
+        return _with_documents(result, proposals, final, documents)
+    coro = analyze_async(proposals, final, method=method, model=model, documents=documents, **llm_kwargs)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -42,13 +54,31 @@ def analyze(proposals: Sequence[str], final: str = "", method: str = "offline",
         return pool.submit(asyncio.run, coro).result()
 
 
-async def analyze_async(proposals: Sequence[str], final: str = "", method: str = "offline",
-                        model: str | None = None, **llm_kwargs) -> AgreementResult:
-    """Async `analyze`: the llm method awaits the model; offline returns at once."""
-    if method == "offline":
-        return analyze_offline(proposals, final)
+async def analyze_async(proposals: Sequence[str], final: str = "", method: str = "semantic",
+                        model: str | None = None, documents: Sequence | None = None,
+                        **llm_kwargs) -> AgreementResult:
+    """Async `analyze`: the llm method awaits the model; the others return at once."""
+    if method in ("offline", "semantic"):
+        return analyze(proposals, final, method=method, documents=documents)
     if method != "llm":
-        raise ValueError(f"unknown method {method!r} (offline or llm)")
+        raise ValueError(f"unknown method {method!r} (semantic, offline or llm)")
     if not model:
         raise ValueError("the llm method needs a model")
-    return await analyze_llm(proposals, final, model, **llm_kwargs)
+    result = await analyze_llm(proposals, final, model, **llm_kwargs)
+    return _with_documents(result, proposals, final, documents)
+
+
+def _with_documents(result: AgreementResult, proposals: Sequence[str], final: str,
+                    documents: Sequence | None) -> AgreementResult:
+    """With documents: the document voice (lexical unless the semantic method did it) and the
+    quote and reference checks."""
+    if documents and result.method_used != "semantic":
+        entities = known_entities([*proposals, final])
+        claims = [make_claims(p or "", i, entities) for i, p in enumerate(proposals)]
+        final_claims = make_claims(final or "", -1, entities)
+        add_document_voice(result, claims, final_claims, documents, entities)
+    if documents is not None:
+        from moa_core.evidence import answer_list, check_answers
+        checks = check_answers(answer_list(proposals, final), list(documents))
+        result.quotes, result.references = checks["quotes"], checks["references"]
+    return result

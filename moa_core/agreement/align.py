@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 from typing import Sequence
 
 from .claims import Claim, known_entities, make_claims, word_bag
@@ -18,6 +19,17 @@ CONFLICT_THRESHOLD = 0.7  # ... and this similar, a differing slot is a conflict
 LINK_FLOOR = 0.3          # every pair inside a group must be at least this similar
 COVER_THRESHOLD = 0.8     # a longer claim containing this much of another also states it
 PLACEHOLDER_WEIGHT = 0.5  # "<amounts>" etc. count half a word when comparing claims
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The similarity bars of one similarity measure (lexical or semantic)."""
+    align: float = ALIGN_THRESHOLD
+    conflict: float = CONFLICT_THRESHOLD
+    link_floor: float = LINK_FLOOR
+
+
+LEXICAL = Thresholds()
 
 
 def analyze_offline(proposals: Sequence[str], final: str = "") -> AgreementResult:
@@ -34,19 +46,22 @@ def build_result(proposals: Sequence[str], claims: list[list[Claim]],
                  groups: list[list[Claim]], final_claims: list[Claim],
                  method_used: str = "offline", note: str = "",
                  final_sources: list[tuple[list[int], list[int]]] | None = None,
-                 conflict=None) -> AgreementResult:
+                 conflict=None, sim=None, thresholds: Thresholds = LEXICAL,
+                 matrix: list[list[float]] | None = None) -> AgreementResult:
     """Turn aligned groups into the result (shared by both methods).
 
     The llm method passes `conflict(a, b) -> kinds` (the model's versions) and
     `final_sources`, per synthesis sentence its sources and the groups it restates;
-    otherwise conflicts come from the claims' slots and provenance is matched lexically.
+    otherwise conflicts come from the claims' slots and provenance is matched with `sim`
+    (lexical by default; the semantic method passes its own measure, bars and matrix).
     """
+    sim = sim or claim_similarity
     speaking = {i for i, per in enumerate(claims) if per}
     extras = _covering_claims(groups, claims) if conflict is None else [[] for _ in groups]
     conflict = conflict or (lambda a, b: slot_conflicts(a.slots, b.slots))
     claim_groups, claim_index = [], {}
     for gid, members in enumerate(groups):
-        group, per_claim = _resolve_group(gid, members, extras[gid], conflict)
+        group, per_claim = _resolve_group(gid, members, extras[gid], conflict, sim)
         claim_groups.append(group)
         for c, entry in per_claim.items():
             claim_index.setdefault(c, (gid, *entry))
@@ -54,7 +69,7 @@ def build_result(proposals: Sequence[str], claims: list[list[Claim]],
                        for per in claims]
 
     if final_sources is None:
-        final_sentences = [_trace_sentence(s, claims, groups, claim_index) for s in final_claims]
+        final_sentences = [_trace_sentence(s, claims, claim_index, sim, thresholds) for s in final_claims]
     else:
         final_sentences = [FinalSentence(s.text, src, not src, [], grp)
                            for s, (src, grp) in zip(final_claims, final_sources)]
@@ -62,8 +77,11 @@ def build_result(proposals: Sequence[str], claims: list[list[Claim]],
     majority = len(speaking) / 2
     dropped = [g.text for g in claim_groups
                if final_claims and g.id not in kept and len(g.supported_by) > majority]
-    return AgreementResult(claim_groups, proposal_claims, final_sentences, dropped,
-                           similarity_matrix(proposals), method_used, note)
+    result = AgreementResult(claim_groups, proposal_claims, final_sentences, dropped,
+                             matrix if matrix is not None else similarity_matrix(proposals), method_used, note)
+    from .document_voice import add_contest_notes  # it imports this module
+    add_contest_notes(result, claims, final_claims, sim)
+    return result
 
 
 def _weight(tokens: frozenset) -> float:
@@ -91,7 +109,8 @@ def _real_words(c: Claim) -> int:
     return sum(1 for t in c.tokens if not t.startswith("<"))
 
 
-def align_claims(claims: list[Claim]) -> list[list[Claim]]:
+def align_claims(claims: list[Claim], sim=claim_similarity,
+                 thresholds: Thresholds = LEXICAL) -> list[list[Claim]]:
     """Group claims of different proposals that state the same fact.
 
     Greedy agglomeration from the most similar pair down: a group holds at most one claim
@@ -108,9 +127,10 @@ def align_claims(claims: list[Claim]) -> list[list[Claim]]:
             b = claims[j]
             if a.source == b.source:
                 continue
-            s = claim_similarity(a, b)
+            s = sim(a, b)
             sims[i, j] = s
-            if s >= ALIGN_THRESHOLD and _real_words(a) and _real_words(b) and _compatible(a, b, s):
+            if (s >= thresholds.align and _real_words(a) and _real_words(b)
+                    and _compatible(a, b, s, thresholds.conflict)):
                 pairs.append((-s, i, j))
     for _, i, j in sorted(pairs):
         gi, gj = group_of[i], group_of[j]
@@ -121,8 +141,8 @@ def align_claims(claims: list[Claim]) -> list[list[Claim]]:
             continue
         # The merging pair passed the conflict bar; the others need only be close enough
         # to be about the same fact (p1 "$1,500" joins p0 "$1,500" disputed by p2 "$1,600").
-        if any(sims[min(x, y), max(x, y)] < LINK_FLOOR
-               or not _compatible(claims[x], claims[y], sims[min(x, y), max(x, y)], ALIGN_THRESHOLD)
+        if any(sims[min(x, y), max(x, y)] < thresholds.link_floor
+               or not _compatible(claims[x], claims[y], sims[min(x, y), max(x, y)], thresholds.align)
                for x in left for y in right):
             continue
         for k in right:
@@ -148,7 +168,7 @@ def _covering_claims(groups: list[list[Claim]], claims: list[list[Claim]]) -> li
     return extras
 
 
-def _resolve_group(gid: int, members: list[Claim], extras: list[Claim], conflict):
+def _resolve_group(gid: int, members: list[Claim], extras: list[Claim], conflict, sim=claim_similarity):
     """Split a group into compatible versions; the most supported one is the group's text."""
     everyone = members + extras
     conflicts = {(a, b): conflict(a, b) for a in everyone for b in everyone}
@@ -160,7 +180,7 @@ def _resolve_group(gid: int, members: list[Claim], extras: list[Claim], conflict
         return sorted({d.source for d in everyone if conflicts[c, d]})
 
     def centrality(c):
-        return sum(claim_similarity(c, d) for d in members)
+        return sum(sim(c, d) for d in members)
 
     # A vague claim (no number, no party) is compatible with every version, so the group's
     # text is chosen among the claims that take a side when there is a conflict at all.
@@ -200,19 +220,19 @@ def _proposal_claim(c: Claim, gid: int, support: list[int], conflicts: list[int]
     return ProposalClaim(c.text, c.source, c.position, gid, category, support, conflicts)
 
 
-def _trace_sentence(sentence: Claim, claims: list[list[Claim]], groups: list[list[Claim]],
-                    claim_index: dict) -> FinalSentence:
+def _trace_sentence(sentence: Claim, claims: list[list[Claim]], claim_index: dict,
+                    sim=claim_similarity, thresholds: Thresholds = LEXICAL) -> FinalSentence:
     """Which proposals state this synthesis sentence, which contradict it, which groups it keeps."""
     sources, against, touched = set(), set(), set()
     for per in claims:
         for c in per:
-            sim = claim_similarity(sentence, c)
+            s = sim(sentence, c)
             contains = coverage(sentence, c) >= COVER_THRESHOLD and _real_words(c) > 0
-            if sim < ALIGN_THRESHOLD and not contains:
+            if s < thresholds.align and not contains:
                 continue
             gid, _, _, main_version = claim_index[c]
             if slot_conflicts(sentence.slots, c.slots):
-                if sim >= CONFLICT_THRESHOLD or contains:
+                if s >= thresholds.conflict or contains:
                     against.add(c.source)
             else:
                 sources.add(c.source)

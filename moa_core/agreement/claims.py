@@ -33,7 +33,7 @@ def content_tokens(text_with_slots_blanked: str, slots: Slots) -> list[str]:
         # entity words count only through the <parties> placeholder
         if len(c) > 1 and c not in STOPWORDS and c not in entity_words and c not in toks:
             toks.append(c)
-    for name in ("numbers", "amounts", "percents", "durations", "dates", "parties"):
+    for name in ("numbers", "amounts", "percents", "durations", "dates", "parties", "places"):
         if getattr(slots, name):
             toks.append("<" + name + ">")
     return toks

@@ -65,7 +65,15 @@ include | exclude
 allow permit | prohibit forbid ban
 require mandatory | optional
 accept | reject
-approve | deny
+approve | deny block
+strengthen improve | weaken worsen deteriorate
+surplus | deficit
+win | lose
+compatible | incompatible
+possible | impossible
+visible | invisible
+present | absent
+recommend | discourage
 enable | disable
 safe | unsafe
 secure | insecure
@@ -103,6 +111,45 @@ ROLES = {
     "caller": "caller", "callee": "callee", "client-side": "client", "server": "server",
     "user": "user", "users": "user", "admin": "admin", "administrator": "admin",
 }
+
+# Places: a claim about the EU is not one about the US. Names fold to one spelling; the
+# acronyms match only in capitals ("US", never the pronoun "us").
+_PLACE_GROUPS = """
+us: United States|United States of America|USA|U.S.|U.S.A.|America|US
+uk: United Kingdom|Great Britain|Britain|UK|U.K.
+eu: European Union|EU|E.U.
+uae: United Arab Emirates|UAE
+europe: Europe
+asia: Asia
+africa: Africa
+latin america: Latin America|South America
+north america: North America
+middle east: Middle East
+china: China|PRC
+hong kong: Hong Kong
+south korea: South Korea|Korea
+new york: New York|NYC
+san francisco: San Francisco
+los angeles: Los Angeles
+new zealand: New Zealand
+south africa: South Africa
+"""
+_PLACE_NAMES = """England Scotland Wales Ireland France Germany Italy Spain Portugal Netherlands Belgium
+Luxembourg Switzerland Austria Poland Sweden Norway Denmark Finland Greece Turkey Russia Ukraine
+Canada Mexico Brazil Argentina Chile Colombia Peru India Pakistan Japan Taiwan Singapore Malaysia
+Indonesia Thailand Vietnam Philippines Australia Egypt Nigeria Kenya Israel Iran Iraq Qatar
+London Paris Berlin Munich Frankfurt Hamburg Rome Milan Madrid Barcelona Lisbon Amsterdam Brussels
+Vienna Zurich Geneva Dublin Edinburgh Manchester Stockholm Oslo Copenhagen Helsinki Warsaw Prague
+Budapest Athens Istanbul Moscow Kyiv Tokyo Osaka Seoul Beijing Shanghai Shenzhen Mumbai Delhi
+Bangalore Sydney Melbourne Toronto Vancouver Montreal Chicago Boston Seattle Texas California
+Florida Delaware Dubai Cairo Lagos Nairobi Delhi Jakarta Bangkok Manila Hanoi""".split()
+PLACES: dict[str, str] = {}
+for _line in _PLACE_GROUPS.strip().splitlines():
+    _key, _names = _line.split(":")
+    for _name in _names.split("|"):
+        PLACES[_name.strip()] = _key.strip()
+for _name in _PLACE_NAMES:
+    PLACES[_name] = _name.lower()
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     "january february march april may june july august september october november december".split())}

@@ -44,6 +44,17 @@ class ProposalClaim:
 
 
 @dataclass
+class DocumentLink:
+    """What the documents say about one claim: it is supported, or it contradicts a passage."""
+    status: str                        # supported | contradicts
+    document: str
+    location: str
+    sentence: str                      # the document's sentence that matched
+    passage: str                       # the whole passage, to show
+    kinds: list[str] = field(default_factory=list)  # for contradicts: duration, amount, ...
+
+
+@dataclass
 class FinalSentence:
     """One synthesis sentence and the proposals that support (or contradict) it."""
     text: str
@@ -51,6 +62,8 @@ class FinalSentence:
     unsupported: bool
     conflicts_with: list[int] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
+    contested: list[str] = field(default_factory=list)   # "proposal 2 says: ..." for each other side
+    document: DocumentLink | None = None
 
 
 @dataclass
@@ -63,6 +76,8 @@ class AgreementResult:
     similarity: list[list[float]]
     method_used: str = "offline"
     note: str = ""
+    quotes: list[dict] | None = None       # moa_core.evidence checks; None when no document was given
+    references: list[dict] | None = None
 
     @property
     def disagreements(self) -> list[ClaimGroup]:
@@ -70,14 +85,27 @@ class AgreementResult:
 
 
 def to_json(result: AgreementResult) -> dict:
-    """The CLI's JSON shape: claims, final_sentences, dropped_consensus, similarity."""
-    return {
+    """The CLI's JSON shape: claims, final_sentences, dropped_consensus, similarity; when documents
+    were checked, also quotes and references, and per synthesis sentence `contested` and `document`."""
+    with_docs = result.quotes is not None
+    out = {
         "claims": [claim for g in result.claims for claim in _json_claims(g)],
-        "final_sentences": [{"text": s.text, "sources": s.sources, "unsupported": s.unsupported}
-                            for s in result.final_sentences],
+        "final_sentences": [_json_sentence(s, with_docs) for s in result.final_sentences],
         "dropped_consensus": list(result.dropped_consensus),
         "similarity": [[round(x, 4) for x in row] for row in result.similarity],
     }
+    if with_docs:
+        out["quotes"] = list(result.quotes or [])
+        out["references"] = list(result.references or [])
+    return out
+
+
+def _json_sentence(s: FinalSentence, with_docs: bool) -> dict:
+    out = {"text": s.text, "sources": s.sources, "unsupported": s.unsupported}
+    if with_docs:
+        out["contested"] = list(s.contested)
+        out["document"] = asdict(s.document) if s.document else None
+    return out
 
 
 def _json_claims(group: ClaimGroup) -> list[dict]:

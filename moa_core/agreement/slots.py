@@ -1,5 +1,5 @@
 """Slots: the facts inside a claim that must agree (numbers, amounts, percentages, dates,
-durations, parties, polarity), extracted with regular expressions, and how two claims' slots conflict.
+durations, parties, places, polarity), extracted with regular expressions, and how two claims' slots conflict.
 
 Embeddings rate "30 days" and "90 days" as near-identical; these checks are what keeps them apart.
 """
@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import CURRENCY, FREQUENCIES, MONTHS, NEGATION_CUES, NEGATION_IDIOMS, NUMBER_WORDS, ORDINALS, POLAR_WORDS, ROLES, SCALE, UNITS, WEEKDAYS, canon
+from .lexicon import (CURRENCY, FREQUENCIES, MONTHS, NEGATION_CUES, NEGATION_IDIOMS, NUMBER_WORDS, ORDINALS, PLACES,
+                      POLAR_WORDS, ROLES, SCALE, UNITS, WEEKDAYS, canon)
 
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -47,6 +48,8 @@ _DATE_PATTERNS = [
 ]
 _BIGO = re.compile(r"\bO\(\s*([^)]{1,20})\)")
 _BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])({_NUM})(?![\w%])|\b({_WORDNUM})\b", re.I)
+_PLACE_RE = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in sorted(PLACES, key=len, reverse=True))
+                       + r")(?![\w])")
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:['_][a-z0-9]+)*")
 
 
@@ -72,6 +75,7 @@ class Slots:
     parties: frozenset = frozenset()
     negated: bool = False                  # an odd number of negation cues
     polar: frozenset = frozenset()         # (canonical word, is_antonym) for antonym pairs
+    places: frozenset = frozenset()        # countries, cities, regions ("eu", "us", "paris")
 
 
 def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[Slots, str]:
@@ -140,15 +144,19 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
         numbers.add(round(_to_number(tok), 6))
         blank(m)
 
+    places = set()
+    for m in list(_PLACE_RE.finditer(work)):
+        places.add(PLACES[m[0]])
+        blank(m)
     words = word_tokens(work)
     parties = {ROLES[w] for w in words if w in ROLES}
     parties |= _entities(work, known_entities)
     negs = sum(1 for w in words if w in NEGATION_CUES or w.endswith("n't"))
-    negs += len(re.findall(r"\bfail(?:s|ed)? to\b", work, re.I))
+    negs += len(re.findall(r"\bfail(?:s|ed)? to\b|\brecommend(?:s|ed)? against\b", work, re.I))
     polar = frozenset(c for c in (canon(w) for w in words) if c[0] in POLAR_WORDS)
     slots = Slots(frozenset(numbers), frozenset(amounts), frozenset(percents),
                   frozenset(durations), frozenset(dates), frozenset(parties),
-                  bool(negs % 2), polar)
+                  bool(negs % 2), polar, frozenset(places))
     return slots, work
 
 
@@ -238,7 +246,8 @@ def slot_conflicts(a: Slots, b: Slots) -> list[str]:
               ("duration", a.durations, b.durations, _same_duration),
               ("date", a.dates, b.dates, _same_date),
               ("number", a.numbers, b.numbers, _same_value),
-              ("party", a.parties, b.parties, lambda x, y: x == y))
+              ("party", a.parties, b.parties, lambda x, y: x == y),
+              ("place", a.places, b.places, lambda x, y: x == y))
     for kind, x, y, same in checks:
         if x and y and _mutually_novel(x, y, same):
             kinds.append(kind)

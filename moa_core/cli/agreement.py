@@ -15,8 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description='FILE is JSON: {"proposals": [str, ...], "final": str}.')
     p.add_argument("file", metavar="FILE", help='JSON file {"proposals": [...], "final": "..."} ("-" for stdin)')
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
-    p.add_argument("--method", choices=["offline", "llm"], default="offline",
-                   help="offline (lexical, default) or llm (a model groups the claims)")
+    p.add_argument("--method", choices=["semantic", "offline", "llm"], default="semantic",
+                   help="semantic (embeddings + slot checks, default), offline (lexical) or llm (a model groups the claims)")
+    p.add_argument("--document", action="append", default=[], metavar="DOC",
+                   help="check claims, quotes and clause references against this document (repeatable)")
     p.add_argument("--model", metavar="MODEL", help="model for --method llm (a litellm model name)")
     p.add_argument("--api-base", metavar="URL", help="base URL of the model's server (--method llm)")
     p.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
@@ -58,7 +60,15 @@ def handle(args: argparse.Namespace) -> int:
         kwargs["timeout"] = args.timeout
         if args.api_base:
             kwargs["api_base"] = args.api_base
-    result = analyze(proposals, final, method=args.method, model=args.model, **kwargs)
+    documents = None
+    if args.document:
+        from ..documents import DocumentError
+        from ..evidence import read_documents
+        try:
+            documents = read_documents(args.document)
+        except DocumentError as exc:
+            raise UserError(str(exc)) from None
+    result = analyze(proposals, final, method=args.method, model=args.model, documents=documents, **kwargs)
     if args.json:
         print(json.dumps(to_json(result), ensure_ascii=False))
     else:
@@ -72,6 +82,13 @@ def _marks(indices: list[int]) -> str:
 
 def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+_QUOTE_MARK = {"exact": "VERIFIED", "approximate": "APPROXIMATE", "not_found": "NOT IN THE DOCUMENTS"}
+
+
+def _where(check: dict) -> str:
+    return f" ({check['document']}, {check['location']})" if check.get("document") else ""
 
 
 def format_report(result: AgreementResult, n_proposals: int) -> str:
@@ -96,10 +113,22 @@ def format_report(result: AgreementResult, n_proposals: int) -> str:
         if s.conflicts_with:
             parts.append(f"(contradicted by {_marks(s.conflicts_with)})")
         out.append(_wrap(" ".join(p for p in parts if p), "  "))
+        out += [_wrap(f"contested: {note}", "      ") for note in s.contested]
+        if s.document and s.document.status == "contradicts":
+            out.append(_wrap(f"CONTRADICTS {s.document.document}, {s.document.location}: {s.document.sentence}", "      "))
+        elif s.document:
+            out.append(_wrap(f"supported by {s.document.document}, {s.document.location}", "      "))
     if not result.final_sentences:
         out.append("  (no synthesis)")
     out += ["", f"Majority claims the synthesis dropped ({len(result.dropped_consensus)}):"]
     out += [_wrap(f"- {t}", "  ") for t in result.dropped_consensus] or ["  none"]
+    if result.quotes is not None:
+        out += ["", f"Quotes checked against the documents ({len(result.quotes)}):"]
+        out += [_wrap(f"{_QUOTE_MARK[q['status']]} {q['source']}: \"{q['text']}\"" + _where(q), "  ")
+                for q in result.quotes] or ["  none"]
+        out += ["", f"Clause references ({len(result.references or [])}):"]
+        out += [_wrap(f"{q['status']}: {q['source']}: {q['text']}" + _where(q), "  ")
+                for q in result.references or []] or ["  none"]
     out += ["", "Similarity (proposal x proposal):"]
     out.append("      " + "".join(f"{j + 1:>6}" for j in range(len(result.similarity))))
     for i, row in enumerate(result.similarity):

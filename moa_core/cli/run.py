@@ -164,11 +164,26 @@ def handle(args: argparse.Namespace) -> int:
     except RunInputError as exc:
         raise UserError(str(exc)) from None
     if args.json:
-        print(json.dumps(record.summary(), ensure_ascii=False))
+        summary = record.summary()
+        if document is not None:
+            summary |= _evidence(record, args.document)
+        print(json.dumps(summary, ensure_ascii=False))
     if record.status == "failed":
         print(f"moa: error: run failed: {record.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _evidence(record: RunRecord, path: str) -> dict:
+    """{"quotes", "references"}: the run's proposals and synthesis checked against its document."""
+    from ..documents import DocumentError
+    from ..evidence import answer_list, check_answers, read_documents, run_proposals
+
+    try:
+        documents = read_documents([path])
+    except DocumentError as exc:
+        raise UserError(str(exc)) from None
+    return check_answers(answer_list(run_proposals(record), record.final), documents)
 
 
 def _open_store():

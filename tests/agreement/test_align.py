@@ -1,4 +1,4 @@
-"""Agreement, conflicts and provenance through `analyze` (the offline method)."""
+"""Agreement, conflicts and provenance through `analyze` (the default semantic method; the offline one where named)."""
 from __future__ import annotations
 
 import time

@@ -44,7 +44,7 @@ def test_llm_method_bad_json_falls_back_to_offline(reply):
     result = analyze(LLM_PROPOSALS, LLM_FINAL, method="llm", model="openai/mock", mock_response=reply)
     assert result.method_used == "offline"
     assert result.note.startswith("llm method failed (LLMOutputError")
-    assert to_json(result) == to_json(analyze(LLM_PROPOSALS, LLM_FINAL))
+    assert to_json(result) == to_json(analyze(LLM_PROPOSALS, LLM_FINAL, method="offline"))
 
 
 def test_llm_method_model_error_falls_back():

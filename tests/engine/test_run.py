@@ -5,7 +5,7 @@ import pytest
 
 from moa_core.engine import Document, RunInputError, run_moa, stream_run
 from moa_core.lineup import Lineup, ModelSpec
-from moa_core.prompts import REFERENCE_AGGREGATOR_PROMPT
+from moa_core.prompts import DOCUMENTS_ARE_DATA, PROPOSALS_ARE_DATA, REFERENCE_AGGREGATOR_PROMPT
 from moa_core.records import CallFinished, CallStarted, RunFinished, RunStarted, TokenDelta
 
 
@@ -41,7 +41,8 @@ async def test_aggregator_sees_labelled_proposals_under_the_reference_prompt(moc
 async def test_custom_aggregator_template(mock_models):
     mock_models({"a": "A", "b": "B", "c": "C", "agg": "final"})
     run = await run_moa("q", lineup(aggregator_prompt="Pick the best of:\n{proposals}\nEnd."))
-    assert run.calls_for("aggregator")[0].messages[0]["content"] == "Pick the best of:\n[1] a\nA\n\n[2] b\nB\n\n[3] c\nC\nEnd."
+    assert run.calls_for("aggregator")[0].messages[0]["content"] == (
+        f"Pick the best of:\n[1] a\nA\n\n[2] b\nB\n\n[3] c\nC\n\n{PROPOSALS_ARE_DATA}\nEnd.")
 
 
 async def test_failed_proposer_leaves_others_and_run_is_partial(mock_models):
@@ -99,7 +100,8 @@ async def test_persona_and_document_reach_the_model(mock_models):
     run = await run_moa("Notice period?", lu, document=Document("lease.txt", "Notice is 30 days."))
     messages = run.calls[0].messages
     assert messages[0] == {"role": "system", "content": "You are a lawyer."}
-    assert '<document name="lease.txt">\nNotice is 30 days.\n</document>\n\nNotice period?' == messages[1]["content"]
+    assert (f'{DOCUMENTS_ARE_DATA}\n\n<document name="lease.txt">\nNotice is 30 days.\n</document>\n\nNotice period?'
+            == messages[1]["content"])
     assert run.document_name == "lease.txt"
 
 

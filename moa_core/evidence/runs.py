@@ -1,0 +1,46 @@
+"""The answers of a run and its documents in the shape the checks take: labels match the product
+("proposal 1".."proposal N" for the last round's good proposals, "final" for the synthesis)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from moa_core.evidence.passages import SourceDocument
+
+
+def answer_list(proposals: Sequence[str], final: str = "") -> list[tuple[str, str]]:
+    """(source, text) pairs: "proposal N" numbered from 1, then "final" when there is one."""
+    answers = [(f"proposal {i}", text or "") for i, text in enumerate(proposals, 1)]
+    return answers + ([("final", final)] if final else [])
+
+
+def run_documents(run) -> list[SourceDocument]:
+    """A stored run's documents as located passages (from the text the models read)."""
+    named = getattr(run, "documents", None) or []
+    if not named and getattr(run, "document_text", None):
+        named = [{"name": run.document_name or "document", "text": run.document_text}]
+    return [SourceDocument.from_text(d["name"], d["text"]) for d in named if d.get("text")]
+
+
+def run_proposals(run) -> list[str]:
+    """The proposals the synthesis was made from: the last round's successful ones."""
+    proposers = run.calls_for("proposer")
+    last = max((c.round for c in proposers), default=1)
+    return [c.text for c in run.calls_for("proposer", last) if c.ok]
+
+
+def read_documents(paths: Sequence[str]) -> list[SourceDocument]:
+    """Files as located passages; raises DocumentError (one line) for a missing or unreadable one."""
+    from moa_core.documents import DocumentError, extract_passages
+
+    docs = []
+    for path in paths:
+        file = Path(path)
+        if not file.is_file():
+            raise DocumentError(f"document not found: {path}")
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise DocumentError(f"cannot read document {path}: {exc.strerror or exc}") from None
+        docs.append(SourceDocument(file.name, extract_passages(file.name, data)))
+    return docs

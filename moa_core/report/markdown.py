@@ -1,0 +1,52 @@
+"""The review report as Markdown (model text is quoted as block quotes, never as live markup)."""
+from __future__ import annotations
+
+from .model import QUOTE_LABELS, Report
+
+
+def _quote_block(text: str) -> str:
+    return "\n".join("> " + line for line in (text or "").strip().splitlines()) or "> (empty)"
+
+
+def _check_line(q: dict) -> str:
+    where = f" — {q['document']}, {q['location']}" if q.get("document") else ""
+    status = QUOTE_LABELS.get(q["status"], q["status"])
+    return f"- **{status}** · {q['source']}: \u201c{q['text']}\u201d{where}"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def render_markdown(r: Report) -> str:
+    out = [f"# {r.title}", ""]
+    out += [f"- **{k}**: {v}" for k, v in r.facts] + ["", "## Query", "", _quote_block(r.query), ""]
+    out += ["## Documents", ""] + ([f"- {name} ({size})" for name, size in r.documents] or ["- none"]) + [""]
+    out += ["## Synthesis", "", f"_{r.method_note}_ — [n] = proposals that support the sentence.", ""]
+    for s in r.synthesis:
+        flags = "".join(f" **[{f}]**" for f in s.flags)
+        out.append(f"- {s.text} {s.marks}{flags}")
+    if not r.synthesis:
+        out.append(_quote_block(r.synthesis_text))
+    out += ["", "## Quotes checked against the documents", ""]
+    out += [_check_line(q) for q in r.quotes] or ["- no quotes"]
+    if r.references:
+        out += ["", "### Clause references", ""]
+        out += [_check_line({**q, "status": "verified" if q["status"] == "found" else "not_found"}) for q in r.references]
+    out += ["", "## Disagreements", ""]
+    for kinds, versions in r.disagreements:
+        out += [f"**Differs in: {kinds}**", "", "| proposals | says |", "|---|---|"]
+        out += [f"| {_cell(who)} | {_cell(text)} |" for who, text in versions] + [""]
+    if not r.disagreements:
+        out.append("No claim where the proposals contradict each other.")
+    if r.dropped:
+        out += ["", "### Dropped by the synthesis although most proposals said it", ""] + [f"- {t}" for t in r.dropped]
+    for answer in ([r.final] if r.final else []) + r.proposals:
+        out += ["", f"## {answer.title} ({answer.model})", "", f"Rating: {answer.stars}", ""]
+        out += [f"- comment — {c}" for c in answer.comments]
+        out += ["", _quote_block(answer.text)]
+    out += ["", "## Calls", ""]
+    header, *rows = r.calls
+    out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_cell(x) for x in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
