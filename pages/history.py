@@ -14,26 +14,38 @@ from ui.run_view import render_run
 store = resources.store()
 st.title("History")
 
-left, middle, right = st.columns([2, 1, 1])
+left, middle, right, last = st.columns([2, 1, 2, 1])
 search = left.text_input("Search queries", placeholder="words in the query")
 status = middle.selectbox("Status", ["any", *RUN_STATUSES])
-model = right.text_input("Model used", placeholder="exact model string")
+model = right.selectbox("Model used", ["any", *store.models_used()])
+to_rate = last.toggle("To rate", help="Only runs with answers nobody has rated yet")
+filters = (search.strip(), status, model, to_rate)
 runs = store.list_runs(limit=500, status=None if status == "any" else status,
-                       model=model.strip() or None, search=search.strip() or None)
+                       model=None if model == "any" else model, search=search.strip() or None)
+if to_rate:
+    runs = [r for r in runs if r.unrated_answers]
 
 if not runs:
-    st.info("No runs yet. Run a lineup on the **Run** page (or `moa run` on the command line); "
-            "every run is stored here with its calls.")
+    if filters == ("", "any", "any", False):
+        st.info("No runs yet. Run a lineup on the **Run** page (or `moa run` on the command line); "
+                "every run is stored here with its calls.")
+    else:
+        st.info("No run matches these filters. Clear a filter to see more runs.")
     st.stop()
 
 table = pd.DataFrame([{
     "date (UTC)": r.started_at.strftime("%Y-%m-%d %H:%M"), "status": r.status, "query": r.query[:80],
-    "cost": float("nan") if r.cost_usd is None else r.cost_usd, "latency_s": r.wall_s, "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
-    "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models), "run_id": r.run_id,
+    "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
+    "cost": float("nan") if r.cost_usd is None else r.cost_usd, "latency_s": r.wall_s,
+    "to rate": r.unrated_answers, "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models),
+    "run_id": r.run_id,
 } for r in runs])
-st.caption(f"{len(runs)} run{'' if len(runs) == 1 else 's'}, newest first; click a column to sort, a row to open the run.")
+plural = "" if len(runs) == 1 else "s"
+st.caption(f"{len(runs)} run{plural}, newest first; click a column to sort, a row to open the run.")
+# The table's key follows the filters: a selection never outlives the rows it pointed at.
 picked = st.dataframe(
-    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="history_table",
+    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+    key=f"history_table_{abs(hash(filters))}",
     column_config={
         "query": st.column_config.TextColumn("query", width="medium"),
         "cost": st.column_config.NumberColumn("cost (USD)", format="$%.5f",
@@ -47,7 +59,7 @@ picked = st.dataframe(
 )
 export_buttons(store)
 
-rows = picked.selection.rows if picked else []
+rows = [i for i in (picked.selection.rows if picked else []) if 0 <= i < len(table)]
 run_id = table.iloc[rows[0]]["run_id"] if rows else st.query_params.get("run")
 if run_id:
     record = store.get_run(run_id)

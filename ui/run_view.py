@@ -8,6 +8,7 @@ import streamlit as st
 
 from moa_core.providers.prices import format_cost
 from moa_core.providers.endpoints import is_local
+from moa_core.metrics.verdict import pm_summary
 from moa_core.records import CallRecord, RunRecord
 
 from . import resources
@@ -32,14 +33,17 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     """The whole run view; `key` keeps widget keys apart when two runs are on one page."""
     BANNERS.get(run.status, st.info)(f"**{run.status}** — {plain(run.note or run.error or '')}")
     offline_notice_if_local(run)
+    ratings = resources.store().ratings_for(run.run_id)
+    if summary := pm_summary(run, ratings):
+        st.markdown(f":material/compare_arrows: {plain(summary)}")
     cp = run.critical_path_s
-    cols = st.columns(5)
+    cols = st.columns(4)
     cols[0].metric("Wall time", f"{run.wall_s:.2f} s" if run.wall_s is not None else "—")
     cols[1].metric("Critical path", f"{cp:.2f} s" if cp is not None else "—",
                    help="Slowest proposer of each round plus the synthesis: the best a parallel run can do")
     cols[2].metric("Cost", format_cost(run.cost_usd), help="unknown = a model without a known price was used")
-    cols[3].metric("Tokens in → out", f"{run.prompt_tokens:,} → {run.completion_tokens:,}")
-    cols[4].metric("Calls", len(run.calls))
+    cols[3].metric("Calls", len(run.calls), help=f"Tokens in {run.prompt_tokens:,}, out {run.completion_tokens:,}")
+    st.caption(f"Tokens: {run.prompt_tokens:,} in → {run.completion_tokens:,} out")
     st.caption(f"Query: {plain(run.query)}")
     if run.document_name:
         with st.expander(f"Document: {run.document_name}"):

@@ -34,7 +34,8 @@ class RunSummary:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     avg_stars: float | None = None
-    ratings: int = 0
+    ratings: int = 0  # raters of the final answer
+    unrated_answers: int = 0  # answers (calls that succeeded) nobody has given stars yet
     lineup_name: str | None = None
     document_name: str | None = None
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from ..metrics.cost import critical_path, total_cost
-from ..metrics.ratings import run_stars
+from ..metrics.ratings import final_call_id, run_stars
 from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, RunRecord, RunStarted, utcnow
 from . import db
 from ..metrics.model_stats import ModelStats, model_stats
@@ -204,7 +204,10 @@ class RunStore(Catalog, Ratings):
         out = []
         for r in runs:
             cs = by_run.get(r.id, [])
-            avg, count = run_stars(ratings_by_run.get(r.id, []), cs, r.status)
+            rated = ratings_by_run.get(r.id, [])
+            avg, count = run_stars(rated, cs, r.status)
+            final = final_call_id(cs, r.status)
+            starred = {x["call_id"] for x in rated} | ({final} if any(x["target"] == "run" for x in rated) else set())
             out.append(RunSummary(
                 run_id=r.id, started_at=as_utc(r.started_at), status=r.status, query=r.query, note=r.note,
                 models=list(dict.fromkeys(c.model for c in cs)), calls=len(cs),
@@ -213,6 +216,7 @@ class RunStore(Catalog, Ratings):
                 prompt_tokens=sum(c.prompt_tokens or 0 for c in cs),
                 completion_tokens=sum(c.completion_tokens or 0 for c in cs),
                 avg_stars=avg, ratings=count,
+                unrated_answers=sum(c.status == "ok" and c.call_id not in starred for c in cs),
                 lineup_name=r.lineup_name, document_name=r.document_name))
         return out
 
