@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from ..lineup import ModelSpec
+from ..redact import register_key_env
 from .llm import Target, litellm
 from .local_model import is_local
 
@@ -47,6 +48,7 @@ def resolve(spec: ModelSpec) -> Target:
         from . import local_model
 
         return local_model.target(spec.model)
+    register_key_env(spec.api_key_env)  # its value is a secret even if its name does not look like one
     key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
     if spec.api_base and not key:
         key = PLACEHOLDER_KEY
