@@ -26,6 +26,17 @@ def litellm_model_for(spec: ModelSpec) -> str:
         return f"openai/{spec.model}"
 
 
+def unknown_provider(spec: ModelSpec) -> bool:
+    """True when litellm cannot tell which provider serves this seat (a bare name without a base URL)."""
+    if is_local(spec.model) or spec.api_base:
+        return False
+    try:
+        litellm.get_llm_provider(spec.model)
+        return False
+    except Exception:
+        return True
+
+
 def missing_key(spec: ModelSpec) -> str | None:
     """The environment variable this seat still needs, or None when it can be called."""
     if is_local(spec.model):
