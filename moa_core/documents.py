@@ -88,6 +88,8 @@ def _pdf_pages(name: str, data: bytes) -> list[str]:
             if reader.is_encrypted and not reader.decrypt(""):
                 raise DocumentError(f"{name} is password-protected: remove the password and upload it again")
             return [(page.extract_text() or "").strip() for page in reader.pages]
+    except DocumentError:
+        raise
     except FileNotDecryptedError:
         raise DocumentError(f"{name} is password-protected: remove the password and upload it again") from None
     except DependencyError as exc:

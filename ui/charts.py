@@ -37,7 +37,7 @@ def _csv(df: pd.DataFrame) -> str:
         out[col] = [("unknown" if pd.isna(v) else v) for v in out[col]]
     out.columns = [safe_cell(str(c)) for c in out.columns]
     for col in out.columns:
-        if out[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = [safe_cell(v) for v in out[col]]
     return out.to_csv(index=False)
 
