@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -71,14 +73,31 @@ def _pdf_text(name: str, data: bytes) -> str:
 
 
 def _pdf_pages(name: str, data: bytes) -> list[str]:
+    """Page texts. A PDF a viewer opens without asking (empty user password) opens here too; pypdf's
+    own warnings about a damaged file are silenced: the one-line DocumentError says it."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL + 1)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        return [(page.extract_text() or "").strip() for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise DocumentError(f"{name} is not a readable PDF ({exc})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise DocumentError(f"{name} is password-protected: remove the password and upload it again")
+            return [(page.extract_text() or "").strip() for page in reader.pages]
+    except DocumentError:
+        raise
+    except FileNotDecryptedError:
+        raise DocumentError(f"{name} is password-protected: remove the password and upload it again") from None
+    except DependencyError as exc:
+        raise DocumentError(f"{name} cannot be decrypted here ({exc})") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise DocumentError(f"{name} is not a readable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
+    finally:
+        pypdf_log.setLevel(level)
 
 
 def _docx_text(name: str, data: bytes) -> str:

@@ -5,6 +5,7 @@ optional `[baseline]` and `[fallback]`), so they can be versioned, shared and ed
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -15,6 +16,10 @@ import tomli_w
 
 class LineupError(ValueError):
     """A lineup that cannot run, with a message that says which key is wrong."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass
@@ -49,11 +54,15 @@ class ModelSpec:
         model = data.get("model")
         if not isinstance(model, str) or not model.strip():
             raise LineupError(f"{where}: `model` is required")
+        for name in ("api_base", "api_key_env", "system_prompt", "label"):
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                raise LineupError(f"{where}: `{name}` must be text, not {value!r}")
         spec = cls(**data)
         for name in ("temperature", "input_cost_per_token", "output_cost_per_token"):
             value = getattr(spec, name)
-            if value is not None and (not isinstance(value, (int, float)) or value < 0):
-                raise LineupError(f"{where}: `{name}` must be a non-negative number")
+            if value is not None and (not _is_number(value) or value < 0):
+                raise LineupError(f"{where}: `{name}` must be a non-negative finite number, not {value!r}")
         if spec.max_tokens is not None and (isinstance(spec.max_tokens, bool) or not isinstance(spec.max_tokens, int)
                                             or spec.max_tokens < 1):
             raise LineupError(f"{where}: `max_tokens` must be a positive integer")
@@ -87,6 +96,21 @@ class Lineup:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, kinds):
                 raise LineupError(f"`{name}` must be a number, not {value!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise LineupError(f"`{name}` must be a finite number, not {value!r}")
+        for name in ("name", "aggregator_prompt"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise LineupError(f"`{name}` must be text, not {value!r}")
+        for name in ("aggregator", "baseline", "fallback"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, ModelSpec):
+                raise LineupError(f"`{name}` must be a model table with at least `model`")
+        if not isinstance(self.proposers, list) or not all(isinstance(p, ModelSpec) for p in self.proposers):
+            raise LineupError("`proposers` must be a list of model tables")
+        for role, spec in [("aggregator", self.aggregator)] + [(f"proposers[{i}]", p) for i, p in enumerate(self.proposers)] \
+                + [(k, getattr(self, k)) for k in ("baseline", "fallback") if getattr(self, k) is not None]:
+            ModelSpec.from_dict(asdict(spec), role)  # seats built in code get the same checks as TOML ones
         if not self.proposers:
             raise LineupError("a lineup needs at least one proposer")
         if not isinstance(self.rounds, int) or self.rounds < 1:

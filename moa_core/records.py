@@ -127,6 +127,16 @@ class RunRecord:
             "calls": [c.to_dict() for c in self.calls],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
+        """The inverse of `to_dict` (totals are recomputed from the calls)."""
+        known = set(cls.__dataclass_fields__)
+        values = {k: v for k, v in data.items() if k in known and k not in ("calls", "started_at")}
+        record = cls(**values, calls=[CallRecord.from_dict(c) for c in data.get("calls") or []])
+        if data.get("started_at"):
+            record.started_at = datetime.fromisoformat(data["started_at"])
+        return record
+
     def summary(self) -> dict[str, Any]:
         """The stable JSON shape of `moa run --json`: a subset of `to_dict`."""
         full = self.to_dict()

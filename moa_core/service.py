@@ -1,12 +1,14 @@
 """Run and record: the one way the CLI, the app and the batch runner start a MoA run.
 
 It wires the engine to the store: prices and the saved aggregator prompt come from the store,
-every event is recorded as it happens and handed to the observers (a live view), and a run
+every event is recorded as it happens (by the store's writer thread, so database waits never
+enter call timings) and handed to the observers (a live view), and a run
 that is cancelled or torn down mid-way is still closed in the store (`interrupted` by
 default), with its finished calls kept.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Callable, Iterable, Union
 
 from .documents import Document
@@ -38,7 +40,6 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
     function asked at that moment (a Stop button means "cancelled", a teardown "interrupted").
     """
     lineup = effective_lineup(lineup, store)
-    sinks = ([store.observe] if store is not None else []) + list(observers)
     started: RunRecord | None = None
     finished: RunRecord | None = None
     prices = store.price_book() if store is not None else None
@@ -46,9 +47,14 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
         async for event in stream_run(query, lineup, document=document, prices=prices, run_id=run_id):
             if isinstance(event, RunStarted):
                 started = event.run
+            if store is not None:
+                if isinstance(event, RunFinished):  # durable before we return, without blocking the loop
+                    await asyncio.to_thread(store.observe, event)
+                else:
+                    store.observe(event)  # queued for the store's writer thread: never waits on the database
             if isinstance(event, RunFinished):
                 finished = event.run
-            for sink in sinks:
+            for sink in observers:
                 sink(event)
     finally:
         if started is not None and finished is None:

@@ -57,4 +57,5 @@ def mock_models(monkeypatch):
             return Target(model="openai/gpt-4o-mini", api_key="sk-mock", extra=extra)
         monkeypatch.setattr(endpoints, "resolve", resolve)
         monkeypatch.setattr(endpoints, "missing_key", lambda spec: None)
+        monkeypatch.setattr(endpoints, "unknown_provider", lambda spec: False)  # the fixture resolves every name
     return install

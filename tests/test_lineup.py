@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from moa_core.lineup import Lineup, LineupError, ModelSpec
@@ -70,3 +72,35 @@ def test_lineup_file_that_is_not_text(tmp_path):
     path.write_bytes(b"\xff\xfe\x00rounds")
     with pytest.raises(LineupError, match="cannot read lineup file"):
         Lineup.load(path)
+
+
+@pytest.mark.parametrize("seat, message", [
+    ("system_prompt = 42", "proposers[0]: `system_prompt` must be text, not 42"),
+    ("api_key_env = 3", "proposers[0]: `api_key_env` must be text, not 3"),
+    ("label = true", "proposers[0]: `label` must be text"),
+    ("api_base = 1", "proposers[0]: `api_base` must be text"),
+    ("temperature = nan", "proposers[0]: `temperature` must be a non-negative finite number"),
+    ("input_cost_per_token = inf", "`input_cost_per_token` must be a non-negative finite number"),
+    ("output_cost_per_token = nan", "`output_cost_per_token` must be a non-negative finite number"),
+])
+def test_every_seat_field_is_type_checked(seat, message):
+    with pytest.raises(LineupError, match=re.escape(message)):
+        Lineup.from_toml(f"[[proposers]]\nmodel='x'\n{seat}\n[aggregator]\nmodel='x'\n")
+
+
+@pytest.mark.parametrize("top, message", [
+    ("aggregator_prompt = 7", "`aggregator_prompt` must be text, not 7"),
+    ("name = 5", "`name` must be text"),
+    ("timeout_s = nan", "`timeout_s` must be a finite number"),
+    ("quorum_deadline_s = inf", "`quorum_deadline_s` must be a finite number"),
+])
+def test_lineup_fields_are_type_checked(top, message):
+    with pytest.raises(LineupError, match=re.escape(message)):
+        Lineup.from_toml(f"{top}\n[[proposers]]\nmodel='x'\n[aggregator]\nmodel='x'\n")
+
+
+def test_seats_built_in_code_are_checked_too():
+    with pytest.raises(LineupError, match="aggregator: `system_prompt` must be text"):
+        Lineup(proposers=[ModelSpec("x")], aggregator=ModelSpec("x", system_prompt=42))
+    with pytest.raises(LineupError, match="`temperature` must be a non-negative finite number"):
+        Lineup(proposers=[ModelSpec("x", temperature=float("nan"))], aggregator=ModelSpec("x"))

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from moa_core.csv_safe import safe_cell
 from moa_core.metrics import analytics
 from moa_core.providers.prices import format_cost
 from moa_core.records import RunRecord
@@ -29,10 +30,15 @@ def _slug(name: str) -> str:
 
 
 def _csv(df: pd.DataFrame) -> str:
-    """Unknown costs are written "unknown", never left to look like 0."""
+    """Unknown costs are written "unknown", never left to look like 0; text cells that a spreadsheet
+    would run as a formula (model names and labels come from users and servers) are neutralised."""
     out = df.copy()
     for col in [c for c in out.columns if c.endswith("_usd")]:
         out[col] = [("unknown" if pd.isna(v) else v) for v in out[col]]
+    out.columns = [safe_cell(str(c)) for c in out.columns]
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = [safe_cell(v) for v in out[col]]
     return out.to_csv(index=False)
 
 

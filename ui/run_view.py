@@ -87,6 +87,8 @@ def _answers(run: RunRecord, key: str) -> None:
 def _card(call: CallRecord, title: str, ratings: dict, key: str) -> None:
     st.markdown(f"**{title}**")
     st.caption(call_status(call))
+    if call.text and call.status != "ok":  # a stream that broke: its text is kept, never used as an answer
+        st.caption(":material/warning: partial answer: the model did not finish; not used in the run")
     if call.text:
         with st.container(height=320 if call.role == "proposer" else 420, border=False):
             st.markdown(model_markdown(call.text))  # never raw HTML; images shown as text, not fetched

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import re
 import sys
 from pathlib import Path
 
@@ -16,22 +18,43 @@ from ..service import run_and_record
 from . import UserError
 
 
+def finite_float(text: str) -> float:
+    """A number option: NaN and infinity are refused (argparse prints the one line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Model output is untrusted: escape sequences and control characters are dropped (newline and tab stay)."""
+    return _CONTROL.sub("", text)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="run a Mixture-of-Agents query")
-    p.add_argument("prompt", nargs="?", help="the query (or '-' to read it from stdin)")
+    p = sub.add_parser("run", help="run a Mixture-of-Agents query",
+                       epilog="A query that starts with '-' goes after '--': moa run --proposer M -- \"-5 °C: is that cold?\"")
+    p.add_argument("prompt", nargs="?", help="the query (or '-' to read it from stdin; after '--' when it starts "
+                                              "with '-')")
     p.add_argument("--proposer", action="append", default=[], metavar="MODEL", help="proposer model (repeatable)")
     p.add_argument("--aggregator", metavar="MODEL", help="aggregator model (default: the first proposer)")
     p.add_argument("--rounds", type=int, help="proposer rounds before the synthesis (default 1)")
     p.add_argument("--baseline", metavar="MODEL", help="single model to answer alongside, for comparison")
     p.add_argument("--fallback", metavar="MODEL", help="model that answers alone if MoA cannot")
     p.add_argument("--api-base", metavar="URL", help="base URL for every model given on the command line")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-call timeout")
+    p.add_argument("--timeout", type=finite_float, metavar="SECONDS", help="per-call timeout")
     p.add_argument("--quorum", type=int, metavar="K", help="aggregate once K proposers of a round are done")
-    p.add_argument("--quorum-deadline", type=float, metavar="SECONDS",
+    p.add_argument("--quorum-deadline", type=finite_float, metavar="SECONDS",
                    help="aggregate once this many seconds passed in a round (stragglers cancelled)")
     p.add_argument("--min-proposals", type=int, metavar="K", help="fewer good proposals than K -> fallback")
     p.add_argument("--retries", type=int, metavar="N", help="retries per call on rate limits, 5xx, timeouts")
-    p.add_argument("--temperature", type=float, help="temperature for models given on the command line")
+    p.add_argument("--temperature", type=finite_float, help="temperature for models given on the command line")
     p.add_argument("--max-tokens", type=int, help="max tokens per answer for models given on the command line")
     p.add_argument("--document", metavar="FILE", help="a document the query is about (plain text)")
     p.add_argument("--lineup", metavar="FILE.toml", help="a saved lineup; command-line models are added to it")
@@ -116,7 +139,7 @@ class LiveView:
             if self.streaming != event.call.call_id:
                 self.streaming = event.call.call_id
                 self.out.write(f"\n── {event.call.role}: {event.call.label} ──\n")
-            self.out.write(event.text)
+            self.out.write(terminal_safe(event.text))
             self.out.flush()
         elif isinstance(event, CallRetrying):
             self._line(f"↻ {self._name(event.call)} retrying in {event.wait_s:.1f}s ({event.error})")
@@ -136,7 +159,7 @@ class LiveView:
         if self.streaming:
             self.out.write("\n")
             self.streaming = None
-        self.out.write(text + "\n")
+        self.out.write(terminal_safe(text) + "\n")
         self.out.flush()
 
     def _summary(self, run: RunRecord) -> None:
@@ -168,10 +191,12 @@ def handle(args: argparse.Namespace) -> int:
         if document is not None:
             summary |= _evidence(record, args.document)
         print(json.dumps(summary, ensure_ascii=False))
+    problem = store.save_problem(record.run_id) if store is not None else None
     if record.status == "failed":
-        print(f"moa: error: run failed: {record.error}", file=sys.stderr)
-        return 1
-    return 0
+        print(f"moa: error: run failed: {terminal_safe(record.error or '')}", file=sys.stderr)
+    if problem:
+        print(f"moa: error: {problem}", file=sys.stderr)
+    return 1 if record.status == "failed" or problem else 0
 
 
 def _evidence(record: RunRecord, path: str) -> dict:

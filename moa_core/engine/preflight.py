@@ -17,6 +17,10 @@ def preflight(query: str, lineup: Lineup, document: Document | None = None) -> N
     if not query or not query.strip():
         raise RunInputError("the query is empty")
     for role, spec in lineup.all_specs():
+        if endpoints.unknown_provider(spec):
+            raise RunInputError(
+                f"{role} {spec.model}: litellm cannot tell which provider serves it; write it as provider/model, "
+                "e.g. anthropic/claude-3-5-haiku-20241022, or give --api-base")
         key = endpoints.missing_key(spec)
         if key:
             raise RunInputError(f"{role} {spec.model} needs an API key: set the environment variable {key}")

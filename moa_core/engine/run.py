@@ -36,7 +36,7 @@ async def _orchestrate(run: RunState) -> None:
             proposals = await _proposer_round(run, round_no, user, proposals)
             if len(proposals) < lineup.min_proposals:
                 shortfall = (f"only {len(proposals)} of {len(lineup.proposers)} proposals succeeded in round "
-                             f"{round_no} (minimum {lineup.min_proposals})")
+                             f"{round_no} (minimum {lineup.min_proposals})") + _first_error(run.record, round_no)
                 break
         reason = shortfall or await _aggregate(run, user, proposals)
         if reason:
@@ -46,6 +46,12 @@ async def _orchestrate(run: RunState) -> None:
     finally:
         if baseline and not baseline.done():
             baseline.cancel()
+
+
+def _first_error(record: RunRecord, round_no: int) -> str:
+    """The cause a one-line failure must name: the first failed proposer's error."""
+    failed = [c for c in record.calls_for("proposer", round_no) if c.status == "failed" and c.error]
+    return f"; first error: {failed[0].label}: {failed[0].error}" if failed else ""
 
 
 async def _proposer_round(run: RunState, round_no: int, user: str, previous: list[CallRecord]) -> list[CallRecord]:

@@ -64,3 +64,28 @@ def answer_stars(ratings: Iterable[Any], call_id: str, final_call: str | None = 
     """One answer's stars; pass the run's final call id so whole-run ratings count for it too."""
     subject = FINAL if final_call is not None and call_id == final_call else call_id
     return mean_stars(latest_stars(ratings, final_call), subject)
+
+
+def _subject(rating: Any, final_call: str | None) -> str | None:
+    target, call_id = _get(rating, "target"), _get(rating, "call_id")
+    if target == "run" or (final_call is not None and call_id == final_call):
+        return FINAL
+    return call_id if target == "call" and call_id else None
+
+
+def latest_comments(ratings: Iterable[Any], final_call: str | None = None) -> dict[tuple[str, str], str]:
+    """{(subject, rater): comment}: each rater's latest non-empty comment per answer (same subjects as stars)."""
+    latest: dict[tuple[str, str], str] = {}
+    for r in sorted(ratings, key=lambda r: _get(r, "id") or 0):
+        comment = (_get(r, "comment") or "").strip()
+        subject = _subject(r, final_call)
+        if comment and subject is not None:
+            latest[(subject, _get(r, "rater") or "")] = comment
+    return latest
+
+
+def comments_text(ratings: Iterable[Any], call_id: str | None, final_call: str | None = None) -> str:
+    """One answer's comments joined ("rater: comment | ..."); call_id None or the final call = the run's answer."""
+    subject = FINAL if call_id is None or (final_call is not None and call_id == final_call) else call_id
+    found = [(rater, text) for (s, rater), text in latest_comments(ratings, final_call).items() if s == subject]
+    return " | ".join(f"{rater}: {text}" if rater else text for rater, text in found)

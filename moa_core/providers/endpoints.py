@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from ..lineup import ModelSpec
+from ..redact import register_key_env
 from .llm import Target, litellm
 from .local_model import is_local
 
@@ -23,6 +24,17 @@ def litellm_model_for(spec: ModelSpec) -> str:
         return spec.model
     except Exception:
         return f"openai/{spec.model}"
+
+
+def unknown_provider(spec: ModelSpec) -> bool:
+    """True when litellm cannot tell which provider serves this seat (a bare name without a base URL)."""
+    if is_local(spec.model) or spec.api_base:
+        return False
+    try:
+        litellm.get_llm_provider(spec.model)
+        return False
+    except Exception:
+        return True
 
 
 def missing_key(spec: ModelSpec) -> str | None:
@@ -47,6 +59,7 @@ def resolve(spec: ModelSpec) -> Target:
         from . import local_model
 
         return local_model.target(spec.model)
+    register_key_env(spec.api_key_env)  # its value is a secret even if its name does not look like one
     key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
     if spec.api_base and not key:
         key = PLACEHOLDER_KEY

@@ -18,6 +18,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import litellm  # noqa: E402
 
+from ..redact import redact  # noqa: E402
+
 litellm.suppress_debug_info = True
 litellm.drop_params = True  # providers that reject e.g. temperature still answer
 litellm.telemetry = False
@@ -47,6 +49,14 @@ class Completion:
 
 class CallError(Exception):
     """A call that failed for good (after retries), with a message a user can read."""
+
+
+class IncompleteStream(ConnectionError):
+    """The stream ended before the model finished (no finish reason): retried like a dropped connection."""
+
+
+class NotJSONReply(Exception):
+    """A 200 reply that is not the JSON/SSE an OpenAI-style API sends (a proxy page, a captive portal)."""
 
 
 @dataclass
@@ -94,9 +104,15 @@ def retry_after_s(exc: BaseException) -> float | None:
 
 
 def describe_error(exc: BaseException) -> str:
-    """A one-line reason, without litellm's multi-line banners."""
+    """A one-line reason, without litellm's multi-line banners, and without any key the provider echoed."""
+    return redact(_describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "timed out"
+    if isinstance(exc, (IncompleteStream, NotJSONReply)):
+        return str(exc)
     name = type(exc).__name__
     message = str(getattr(exc, "message", "") or exc).strip().splitlines()
     text = (message[0] if message else "").replace("litellm.", "")
@@ -133,13 +149,16 @@ async def stream_completion(
     parts: list[str] = []
     first_token_at: float | None = None
     usage = None
+    finished = False
     async with asyncio.timeout(timeout_s):
         stream = await litellm.acompletion(**kwargs)
+        await _refuse_non_sse(stream)
         async for chunk in stream:
             if getattr(chunk, "usage", None):
                 usage = chunk.usage
             if not chunk.choices:
                 continue
+            finished = finished or chunk.choices[0].finish_reason is not None
             delta = chunk.choices[0].delta.content or ""
             if delta:
                 if first_token_at is None:
@@ -150,6 +169,9 @@ async def stream_completion(
                     if asyncio.iscoroutine(result):
                         await result
     text = "".join(parts)
+    if not _provider_finished(stream, finished):
+        n = count_tokens(target.model, text=text) if text else 0
+        raise IncompleteStream(f"stream ended without a finish reason after {n} tokens")
     prompt_tokens = getattr(usage, "prompt_tokens", None) if usage else None
     completion_tokens = getattr(usage, "completion_tokens", None) if usage else None
     if prompt_tokens is None:
@@ -157,6 +179,39 @@ async def stream_completion(
     if completion_tokens is None:
         completion_tokens = count_tokens(target.model, text=text) if text else 0
     return Completion(text, first_token_at, prompt_tokens, completion_tokens)
+
+
+def _http_response(stream: Any) -> Any:
+    """The HTTP response under litellm's stream wrapper, when the provider spoke HTTP (else None)."""
+    response = getattr(getattr(stream, "completion_stream", None), "response", None)
+    return response if hasattr(response, "headers") else None
+
+
+async def _refuse_non_sse(stream: Any) -> None:
+    """A 200 reply that is neither an event stream nor JSON is said for what it is, not "empty response"."""
+    response = _http_response(stream)
+    if response is None:
+        return
+    kind = (response.headers.get("content-type") or "").lower()
+    if "event-stream" in kind or "json" in kind:
+        return
+    body = (await response.aread()).decode("utf-8", "replace").strip()
+    snippet = " ".join(body.split())
+    snippet = snippet if len(snippet) <= 80 else snippet[:80] + "…"
+    raise NotJSONReply(f"the server's reply was not JSON: {snippet!r}" if body else
+                       f"the server's reply was empty ({kind or 'no content type'})")
+
+
+def _provider_finished(stream: Any, seen_finish: bool) -> bool:
+    """Did the provider itself say the answer is complete?
+
+    litellm adds a synthetic finish_reason "stop" when a stream just ends, so over HTTP the
+    truth is what the wrapper received from the provider; streams without an HTTP response
+    (litellm's mock, custom in-process providers) are judged by the chunks' finish_reason.
+    """
+    if _http_response(stream) is None:
+        return seen_finish
+    return bool(getattr(stream, "received_finish_reason", None) or getattr(stream, "intermittent_finish_reason", None))
 
 
 def count_tokens(model: str, messages: list[dict[str, Any]] | None = None, text: str | None = None) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 APP_DIR_NAME = "moa-workbench"
+BUSY_TIMEOUT_MS = 5000  # how long a SQLite write waits for another process's lock before failing
 _MIGRATING = threading.Lock()  # alembic's `context` is process-global: one upgrade at a time per process
 
 
@@ -70,7 +71,14 @@ def create(url: str) -> Engine:
         except (ArgumentError, SQLAlchemyError) as exc:
             raise StorageError(f"cannot use database {describe(url)}: {exc}") from None
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the database folder {folder}: {exc.strerror or exc} "
+                               "(check DATABASE_URL or MOA_DATA_DIR)") from None
+        if not os.access(folder, os.W_OK):
+            raise StorageError(f"the database folder {folder} is not writable (check DATABASE_URL or MOA_DATA_DIR)")
     engine = create_engine(url, connect_args={"check_same_thread": False})
     _sqlite_hooks(engine)
     return engine
@@ -90,7 +98,7 @@ def _sqlite_hooks(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
         cur.close()
 
     @event.listens_for(engine, "begin")

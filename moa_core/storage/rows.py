@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records import CallRecord, RunRecord, utcnow
+from ..redact import redact, redact_values
 from .schema import Call, Run
 
 _CALL_FIELDS = [f for f in CallRecord.__dataclass_fields__]
@@ -61,11 +62,25 @@ def run_columns(record: RunRecord) -> dict[str, Any]:
     columns["lineup"] = columns["lineup"] or {}
     columns["lineup_name"] = columns["lineup"].get("name") or None
     columns["updated_at"] = utcnow()
+    columns["note"], columns["error"] = redact(columns["note"]), redact(columns["error"])
+    columns["final"] = redact_values(columns["final"])
     return columns
 
 
 def call_row(call: CallRecord, run_id: str, position: int) -> Call:
-    return Call(run_id=run_id, position=position, **{k: getattr(call, k) for k in _CALL_FIELDS})
+    """The call's row, with secrets redacted: the storage's last guard (errors fully, text by key value)."""
+    values = {k: getattr(call, k) for k in _CALL_FIELDS}
+    values["error"] = redact(values["error"])
+    values["retry_errors"] = [redact(e) for e in values["retry_errors"] or []]
+    values["text"] = redact_values(values["text"])
+    values["messages"] = [m | {"content": redact_values(m.get("content"))} if isinstance(m, dict) else m
+                          for m in values["messages"] or []]
+    return Call(run_id=run_id, position=position, **values)
+
+
+def call_row_copy(row: Call) -> Call:
+    """A fresh row with the same values: a retried write merges a new object, never a half-flushed one."""
+    return Call(**row.model_dump())
 
 
 def call_record(row: Call) -> CallRecord:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
@@ -21,17 +22,26 @@ from sqlmodel import Session
 from ..metrics.cost import critical_path, total_cost
 from ..metrics.ratings import final_call_id, run_stars
 from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, RunRecord, RunStarted, utcnow
-from . import db
+from ..redact import redact
+from . import db, unsaved
+from .writer import Writer
 from ..metrics.model_stats import ModelStats, model_stats
 from .catalog import Catalog
 from .ratings import Ratings
 from .schema import Call, Document, Rating, Run
 from .liveness import owner_gone, owner_token
-from .rows import RunSummary, as_utc, call_record, call_row, interrupted_note, run_columns, run_record
+from .rows import (RunSummary, as_utc, call_record, call_row, call_row_copy, interrupted_note, run_columns,
+                   run_record)
 
 log = logging.getLogger(__name__)
 
 STALE_AFTER_S = 3600.0  # a `running` run of another host with no write for this long is dead
+OPEN_ATTEMPTS = 3  # opening a locked database: tries, each waiting SQLite's busy timeout
+
+
+def _locked(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 class RunStore(Catalog, Ratings):
@@ -43,16 +53,34 @@ class RunStore(Catalog, Ratings):
         self._owner = owner_token()
         self._active: dict[str, RunRecord] = {}  # runs this process is recording now
         self._lock = threading.Lock()
+        self._queue = Writer()  # run writes happen here, off the event loop
+        self._problems: dict[str, str] = {}  # run id -> why it is not stored (kept in the fallback file)
 
     # ---- opening ------------------------------------------------------------------------------
 
     @classmethod
     def open(cls, url: str | None = None) -> "RunStore":
-        """Connect to `url` (default: `DATABASE_URL` or the SQLite file), migrate, close dead runs."""
+        """Connect to `url` (default: `DATABASE_URL` or the SQLite file), migrate, close dead runs,
+        and import runs an earlier process could not store. A database locked by another process
+        is waited for (each attempt waits SQLite's busy timeout), then refused in one line."""
         engine = db.create(url or db.default_url())
-        db.migrate(engine)
-        store = cls(engine)
-        store.mark_interrupted()
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                db.migrate(engine)
+                store = cls(engine)
+                store.mark_interrupted()
+                break
+            except (db.StorageError, SQLAlchemyError) as exc:
+                if not _locked(exc):
+                    if isinstance(exc, db.StorageError):
+                        raise
+                    raise db.StorageError(f"cannot open database {db.describe(str(engine.url))}: "
+                                          f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise db.StorageError(f"database {db.describe(str(engine.url))} is locked by another process "
+                                          f"(waited {OPEN_ATTEMPTS} times); try again once it is free") from None
+                time.sleep(0.5 * (attempt + 1))
+        store.import_unsaved()
         return store
 
     @classmethod
@@ -60,7 +88,24 @@ class RunStore(Catalog, Ratings):
         return cls.open(None)
 
     def close(self) -> None:
+        self.flush()
         self.engine.dispose()
+
+    def flush(self, timeout_s: float | None = None) -> bool:
+        """Wait until every write handed to the background writer is done."""
+        return self._queue.flush(timeout_s)
+
+    def save_problem(self, run_id: str) -> str | None:
+        """Why this run is not in the database (and where it was kept instead), or None when it is."""
+        return self._problems.get(run_id)
+
+    def import_unsaved(self) -> list[str]:
+        """Store the runs an earlier process kept in the fallback file, then remove the file."""
+        imported = unsaved.import_into(self.save_run)
+        if imported:
+            log.info("imported %d run(s) kept while the database was unavailable: %s", len(imported),
+                     ", ".join(imported))
+        return imported
 
     @property
     def url(self) -> str:
@@ -78,33 +123,55 @@ class RunStore(Catalog, Ratings):
     # ---- recording a run as it goes ----------------------------------------------------------
 
     def observe(self, event: Event) -> None:
-        """Feed every engine event here. A failed write is logged, never raised into the run;
-        the final `RunFinished` write saves the whole record again, so it repairs earlier misses."""
-        try:
-            if isinstance(event, RunStarted):
-                with self._lock:
-                    self._active[event.run.run_id] = event.run
-                self._save(event.run, owner=self._owner)
-            elif isinstance(event, (CallFinished, CallFailed)):
-                self._save_call(event.call)
-            elif isinstance(event, RunFinished):
-                self._save(event.run, owner=None)
-                with self._lock:
-                    self._active.pop(event.run.run_id, None)
-        except SQLAlchemyError as exc:
-            level = logging.ERROR if isinstance(event, RunFinished) else logging.WARNING
-            log.log(level, "could not store %s in %s: %s", type(event).__name__, self.url, exc)
+        """Feed every engine event here. Writes go to a background thread, so a slow or locked
+        database never stalls the run; `RunFinished` waits until the run is durable (call it off
+        the event loop: `await asyncio.to_thread(store.observe, event)`). A write that still fails
+        after retries is never raised into the run: the final `RunFinished` write saves the whole
+        record again, and if that fails too the run is kept in the fallback file."""
+        if isinstance(event, RunStarted):
+            with self._lock:
+                self._active[event.run.run_id] = event.run
+            snapshot = self._snapshot(event.run)
+            self._queue.submit(lambda: self._store(snapshot, owner=self._owner))
+        elif isinstance(event, (CallFinished, CallFailed)):
+            self._observe_call(event.call)
+        elif isinstance(event, RunFinished):
+            record = event.run
+            snapshot = self._snapshot(record)
+            self._problems.pop(record.run_id, None)
+            self._queue.submit(lambda: self._store(snapshot, owner=None), on_fail=lambda exc: self._keep(record, exc))
+            self._queue.flush()
+            with self._lock:
+                self._active.pop(record.run_id, None)
 
     def save_run(self, record: RunRecord) -> None:
-        """Write a whole record at once (imports, tests, a run recorded elsewhere)."""
-        self._save(record, owner=None)
+        """Write a whole record at once, synchronously (imports, tests, a run recorded elsewhere)."""
+        self._store(self._snapshot(record), owner=None)
 
-    def _save(self, record: RunRecord, owner: str | None) -> None:
+    def _keep(self, record: RunRecord, exc: Exception | None) -> None:
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}" if exc else "unknown error"
+        try:
+            where = unsaved.keep(record)
+            self._problems[record.run_id] = (f"run {record.run_id} could not be stored in {self.url} ({reason}); "
+                                             f"kept in {where}, imported on the next start")
+        except OSError as os_exc:
+            self._problems[record.run_id] = (f"run {record.run_id} could not be stored in {self.url} ({reason}) "
+                                             f"nor kept in {unsaved.path()} ({os_exc.strerror or os_exc})")
+        log.error("%s", redact(self._problems[record.run_id]))
+
+    @staticmethod
+    def _snapshot(record: RunRecord) -> dict[str, Any]:
+        """What a run write needs, taken now on the caller's thread: the record keeps changing as the run goes."""
         columns = run_columns(record)
         if record.status != "running":
             columns["ended_at"] = record.started_at + timedelta(seconds=record.wall_s or 0)
+        return {"columns": columns, "document": (record.document_name, record.document_text),
+                "calls": [call_row(call, record.run_id, i) for i, call in enumerate(list(record.calls))]}
+
+    def _store(self, snapshot: dict[str, Any], owner: str | None) -> None:
+        columns = snapshot["columns"]
         with self._write() as s:
-            row = s.get(Run, record.run_id)
+            row = s.get(Run, columns["id"])
             if row is None:
                 row = Run(**columns)
                 s.add(row)
@@ -112,21 +179,26 @@ class RunStore(Catalog, Ratings):
                 for key, value in columns.items():
                     setattr(row, key, value)
             row.owner = owner
-            if record.document_text and row.document_id is None:
-                row.document_id = self._document(s, record.document_name, record.document_text).id
-            for position, call in enumerate(record.calls):
-                s.merge(call_row(call, record.run_id, position))
+            name, text = snapshot["document"]
+            if text and row.document_id is None:
+                row.document_id = self._document(s, name, text).id
+            for call in snapshot["calls"]:
+                s.merge(call_row_copy(call))
 
-    def _save_call(self, call: CallRecord) -> None:
+    def _observe_call(self, call: CallRecord) -> None:
         with self._lock:
             found = [(r.run_id, i) for r in self._active.values() for i, c in enumerate(r.calls) if c is call]
         if not found:
             log.warning("call %s ended outside any run this store saw start; not stored", call.call_id)
             return
         run_id, position = found[0]
-        with self._write() as s:
-            s.merge(call_row(call, run_id, position))
-            s.execute(update(Run).where(Run.id == run_id).values(updated_at=utcnow()))
+        row = call_row(call, run_id, position)
+
+        def write() -> None:
+            with self._write() as s:
+                s.merge(call_row_copy(row))
+                s.execute(update(Run).where(Run.id == run_id).values(updated_at=utcnow()))
+        self._queue.submit(write)
 
     def mark_interrupted(self, stale_after_s: float = STALE_AFTER_S) -> list[str]:
         """Close `running` runs whose process is gone (or, from another host, silent for too long).

@@ -40,6 +40,8 @@ class Behaviour:
     hang_after_tokens: int | None = None  # stream N chunks, then stall
     drop_after_tokens: int | None = None  # stream N chunks, then close without [DONE]
     malformed: bool = False  # 200 with invalid JSON / broken SSE lines
+    end_after_tokens: int | None = None  # stream N chunks, then end the body cleanly: no finish_reason, no [DONE]
+    raw_body: str | None = None  # 200 with this body as text/html (a proxy's login page, a captive portal)
     usage: bool = True  # send usage (final chunk when stream_options.include_usage)
 
 
@@ -140,6 +142,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._stall()
         if b.malformed:
             return self._malformed(stream)
+        if b.raw_body is not None:
+            data = b.raw_body.encode()
+            self._head(200, "text/html; charset=utf-8", {"Content-Length": str(len(data))})
+            return self.wfile.write(data)
         try:
             text = b.reply(messages) if b.reply else b.text if b.text is not None else _default_text(model, messages)
         except Exception as exc:  # a broken test callable should fail loudly, not hang the client
@@ -169,6 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._drop()
             if i == b.hang_after_tokens:
                 return self._stall()
+            if i == b.end_after_tokens:
+                return self._send_chunk(b"")  # a clean end of the chunked body, mid-answer
             if i == len(pieces):
                 break
             if not self._wait_until(start + b.ttft_s + i * step):

@@ -84,6 +84,7 @@ async def test_a_run_is_written_as_it_goes(store, llm, lineup_for):
 
     def observe(event):  # after each write, look at what the database holds
         store.observe(event)
+        store.flush()  # writes go through the store's writer thread; wait for this one
         if isinstance(event, RunStarted):
             run_ids.append(event.run.run_id)
             seen.append(("started", store.get_run(event.run.run_id).status))

@@ -1,0 +1,65 @@
+"""The local fallback for runs the database refused: nothing already done is lost.
+
+When a run's final write still fails after retries, its whole record goes to
+`unsaved-runs.jsonl` in the data folder (one `RunRecord.to_dict()` per line); the next
+`RunStore.open` imports those runs and removes the file.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable
+
+from ..records import RunRecord
+from ..redact import redact_all
+from .db import data_dir
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "unsaved-runs.jsonl"
+_LOCK = threading.Lock()
+
+
+def path() -> Path:
+    return data_dir() / FILE_NAME
+
+
+def keep(record: RunRecord) -> Path:
+    """Append the run to the fallback file; returns where it went (raises OSError if it cannot)."""
+    target = path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(redact_all(record.to_dict()), ensure_ascii=False)
+    with _LOCK, open(target, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+    return target
+
+
+def import_into(save: Callable[[RunRecord], None]) -> list[str]:
+    """Hand every kept run to `save`, then remove the file; runs that fail to save stay in it."""
+    source = path()
+    if not source.is_file():
+        return []
+    claimed = source.with_name(f"{FILE_NAME}.{os.getpid()}.importing")
+    try:
+        os.replace(source, claimed)  # another process opening at the same time finds no file
+    except OSError:
+        return []
+    imported, left = [], []
+    for line in claimed.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = RunRecord.from_dict(json.loads(line))
+            save(record)
+            imported.append(record.run_id)
+        except Exception as exc:  # keep it for next time rather than lose it
+            log.warning("could not import a kept run: %s", exc)
+            left.append(line)
+    if left:
+        with _LOCK, open(source, "a", encoding="utf-8") as f:
+            f.write("\n".join(left) + "\n")
+    claimed.unlink(missing_ok=True)
+    return imported

@@ -1,0 +1,114 @@
+"""Crash safety of the app: `streamlit run` killed with SIGKILL mid-run loses nothing already done.
+
+A first run finishes and is rated in the browser; a second run is killed while its aggregator
+streams (both proposals done). After a restart the ratings and the finished calls are there, and
+the killed run is `interrupted`, shown so in History.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+import uuid
+
+import pytest
+
+from moa_core.lineup import Lineup, ModelSpec
+from moa_core.testing.llm_server import LLMServer
+from tests import browser_support as bs
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium_available():
+    problem = bs.chromium_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run in CI: {problem}")
+        pytest.skip(f"browser tests skipped: {problem}")
+
+
+def _eventually(check, timeout_s: float = 20.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def _run_id(store, query: str) -> str | None:
+    runs = store.list_runs(search=query)
+    return runs[0].run_id if runs else None
+
+
+def test_sigkill_mid_run_keeps_finished_calls_and_ratings(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    behaviours = {"alpha": dict(text="Thirty days.", latency_s=0.3), "beta": dict(text="Ninety days.", latency_s=0.3),
+                  "agg": dict(text="Thirty days, ninety at renewal.", latency_s=0.5),
+                  "slow-agg": dict(text="word " * 400, ttft_s=0.2, latency_s=60)}
+    with LLMServer(behaviours=behaviours) as llm, sync_playwright() as playwright:
+        spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
+        data = tmp_path / "data"
+        bs.save_lineup(data, "quick", Lineup(proposers=[spec("alpha"), spec("beta")], aggregator=spec("agg"),
+                                             timeout_s=10, max_retries=0))
+        bs.save_lineup(data, "slow", Lineup(proposers=[spec("alpha"), spec("beta")], aggregator=spec("slow-agg"),
+                                            timeout_s=120, max_retries=0))
+        browser = bs.launch_chromium(playwright)
+        app = bs.StreamlitApp(data).start()
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            bs.open_page(page, app.url)
+            rated = f"Rated before the crash [{uuid.uuid4().hex[:6]}]"
+            bs.pick_option(page, "Start from a lineup", "quick")
+            bs.run_query(page, rated)
+            bs.wait_for_run_view(page, rated)
+            beta = bs.card(bs.answers(page), "[2] beta")
+            beta.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()
+            bs.expect(page.get_by_test_id("stToast").filter(has_text="Rating saved for beta").first).to_be_visible()
+
+            killed = f"Killed mid-run [{uuid.uuid4().hex[:6]}]"
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})  # a new session, as test_browser does
+            bs.open_page(page, app.url)
+            bs.pick_option(page, "Start from a lineup", "slow")
+            bs.run_query(page, killed)
+            store = bs.open_store(data)
+            try:
+                def proposals_stored():
+                    run_id = _run_id(store, killed)
+                    run = store.get_run(run_id) if run_id else None
+                    calls = run.calls if run else []
+                    return run_id if sum(c.role == "proposer" and c.ok for c in calls) == 2 else None
+                run_id = _eventually(proposals_stored)
+                assert run_id, "the proposals of the second run were never stored"
+                bs.expect(page.get_by_text("word word word").first).to_be_visible(timeout=15_000)  # aggregator streams
+                os.kill(app.proc.pid, signal.SIGKILL)
+                app.proc.wait(timeout=10)
+                app.proc = None
+                assert store.get_run(run_id).status == "running"  # nobody closed it: the process died
+            finally:
+                store.close()
+
+            app.start()  # the restarted app opens the store, which closes runs whose process is gone
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            bs.open_page(page, f"{app.url}/history?run={run_id}")
+            bs.expect(page.get_by_role("heading", name=re.compile(f"Run {run_id}"))).to_be_visible()
+            bs.expect(page.get_by_text(re.compile("interrupted")).first).to_be_visible()
+            bs.expect(bs.card(bs.answers(page), "[1] alpha")).to_contain_text("Thirty days.")
+
+            store = bs.open_store(data)
+            try:
+                run = store.get_run(run_id)
+                assert run.status == "interrupted" and "2 finished call(s) kept" in run.note
+                assert [c.text for c in run.calls if c.role == "proposer"] == ["Thirty days.", "Ninety days."]
+                rated_id = _run_id(store, rated)
+                assert [r.stars for r in store.ratings_for(rated_id)] == [4]
+                assert store.get_run(rated_id).status == "ok"
+            finally:
+                store.close()
+        finally:
+            app.stop()
+            browser.close()
