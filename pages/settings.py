@@ -68,6 +68,8 @@ with prompt_tab:
 with prices_tab:
     st.caption("Your prices win over litellm's table. Local models cost 0; a model with no known price shows "
                "“unknown”, never 0.")
+    if (saved_count := st.session_state.pop("prices_saved", None)) is not None:
+        st.success(f"Prices saved for {saved_count} model{'' if saved_count == 1 else 's'}; new runs use them.")
     overrides = store.prices()
     unknown = [m for m in store.models_used() if m not in overrides and PriceBook().price(m) is None]
     rows = [{"model": m, "input": i * 1e6, "output": o * 1e6} for m, (i, o) in overrides.items()]
@@ -96,7 +98,7 @@ with prices_tab:
                 store.delete_price(model)
             for model, (inp, out) in prices.items():
                 store.set_price(model, inp, out)
-            st.toast(f"Prices saved for {len(prices)} model{'' if len(prices) == 1 else 's'}")
+            st.session_state["prices_saved"] = len(prices)
             st.rerun()
     probe = st.text_input("Look up a model's price", placeholder="e.g. gpt-4o-mini")
     if probe.strip():

@@ -103,29 +103,34 @@ def timeline_figure(df: pd.DataFrame, critical_path_s: float | None = None) -> g
             + ("<br><i>on the critical path</i>" if r.critical_path else "")
             for r in part.itertuples()]
         fig.add_bar(
-            y=part["call"], x=part["duration_s"].fillna(0), base=part["start_s"], orientation="h", name=role,
+            y=[_e(c) for c in part["call"]], x=part["duration_s"].fillna(0), base=part["start_s"], orientation="h",
+            name=role,
             marker=dict(color=ROLE_COLORS[role], opacity=[1.0 if s == "ok" else 0.5 for s in part["status"]],
                         pattern=dict(shape=[STATUS_PATTERNS.get(s, "") for s in part["status"]]),
                         line=dict(color="#222", width=[3 if cp else 0 for cp in part["critical_path"]])),
             hovertext=hover, hoverinfo="text")
     firsts = shown[shown["first_token_s"].notna()]
     if not firsts.empty:
-        fig.add_scatter(x=firsts["first_token_s"], y=firsts["call"], mode="markers", name="first token",
+        fig.add_scatter(x=firsts["first_token_s"], y=[_e(c) for c in firsts["call"]], mode="markers",
+                        name="first token",
                         marker=dict(symbol="diamond", size=9, color="#222"), hoverinfo="x+name")
     if critical_path_s is not None:
         fig.add_vline(x=critical_path_s, line_dash="dash", line_color="#222",
                       annotation_text=f"critical path {critical_path_s:.2f} s", annotation_position="top")
-    fig.update_yaxes(categoryorder="array", categoryarray=list(shown["call"]), autorange="reversed")
+    # tick labels are read as markup too: a label "<b>x</b>" must show as typed, not bold
+    fig.update_yaxes(categoryorder="array", categoryarray=[_e(c) for c in shown["call"]], autorange="reversed")
     return _layout(fig, "Timeline of every call", "seconds from run start", "", barmode="overlay",
                    height=140 + 32 * len(shown))
 
 
 def _unknown_marks(fig: go.Figure, df: pd.DataFrame, x: str, cost: str = "cost_usd") -> None:
-    """Write "+ unknown" on top of each stacked bar that has a part without a known price."""
+    """Mark "+ ?" on each stacked bar that has a part without a known price (the models in its hover):
+    one short mark per bar stays readable however many bars there are."""
     for value in df.loc[df[cost].isna(), x].unique():
         known = df.loc[df[x] == value, cost].sum()
         models = ", ".join(dict.fromkeys(df.loc[(df[x] == value) & df[cost].isna(), "model"]))
-        fig.add_annotation(x=value, y=known, text=f"+ unknown ({_e(models)})", showarrow=False, yshift=10,
+        fig.add_annotation(x=value, y=known, text="+ ?", hovertext=f"no known price: {_e(models)}",
+                           showarrow=False, yshift=10,
                            font=dict(color="#C00"))
 
 

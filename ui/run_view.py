@@ -37,13 +37,12 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     if summary := pm_summary(run, ratings):
         st.markdown(f":material/compare_arrows: {plain(summary)}")
     cp = run.critical_path_s
-    cols = st.columns(4)
+    cols = st.columns(3)
     cols[0].metric("Wall time", f"{run.wall_s:.2f} s" if run.wall_s is not None else "—")
     cols[1].metric("Critical path", f"{cp:.2f} s" if cp is not None else "—",
                    help="Slowest proposer of each round plus the synthesis: the best a parallel run can do")
     cols[2].metric("Cost", format_cost(run.cost_usd), help="unknown = a model without a known price was used")
-    cols[3].metric("Calls", len(run.calls), help=f"Tokens in {run.prompt_tokens:,}, out {run.completion_tokens:,}")
-    st.caption(f"Tokens: {run.prompt_tokens:,} in → {run.completion_tokens:,} out")
+    st.caption(f"{len(run.calls)} calls · tokens {run.prompt_tokens:,} in → {run.completion_tokens:,} out")
     st.caption(f"Query: {plain(run.query)}")
     if run.document_name:
         with st.expander(f"Document: {run.document_name}"):
@@ -90,7 +89,8 @@ def _card(call: CallRecord, title: str, ratings: dict, key: str) -> None:
     if call.text and call.status != "ok":  # a stream that broke: its text is kept, never used as an answer
         st.caption(":material/warning: partial answer: the model did not finish; not used in the run")
     if call.text:
-        with st.container(height=320 if call.role == "proposer" else 420, border=False):
+        long = len(call.text) > (900 if call.role == "proposer" else 1400)  # short answers take their own height
+        with st.container(height=(320 if call.role == "proposer" else 420) if long else "content", border=False):
             st.markdown(model_markdown(call.text))  # never raw HTML; images shown as text, not fetched
     if call.status != "ok":
         return

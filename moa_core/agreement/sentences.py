@@ -14,7 +14,9 @@ _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)]|[a-zA-Z][.)](?=\s)|\(\w{1,3}\))\s+")
 _QUOTE = re.compile(r"^\s*>\s?")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPH = re.compile(r"(\*\*|__|\*|`|~~)")
+# Emphasis is removed only where it pairs up around text (`**x**`, `__x__`, `*x*`, `~~x~~`, `x`),
+# so identifiers such as window.__x or a_b_c keep their underscores.
+_EMPH = re.compile(r"(\*\*|__|~~|\*|`)(?=\S)(.+?)(?<=\S)\1")
 _ABBREV = ("e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.", "no.", "inc.", "ltd.",
            "co.", "corp.", "st.", "approx.", "fig.", "sec.", "art.", "para.", "cf.", "u.s.", "jr.")
 # A sentence ends at . ! ? followed by space and something that can start a sentence.
@@ -26,8 +28,15 @@ def strip_markdown(line: str) -> str:
     line = _QUOTE.sub("", line)
     line = _BULLET.sub("", line, count=1)
     line = _LINK.sub(r"\1", line)
-    line = _EMPH.sub("", line)
+    line = _EMPH.sub(lambda m: m[2] if m[1] != "__" or not _intraword(line, m) else m[0], line)
     return re.sub(r"\s+", " ", line).strip()
+
+
+def _intraword(line: str, m: re.Match) -> bool:
+    """`__` glued to a word on either side is part of an identifier, not emphasis."""
+    before = line[m.start() - 1] if m.start() else " "
+    after = line[m.end()] if m.end() < len(line) else " "
+    return before.isalnum() or before in "._" or after.isalnum()
 
 
 def _sentences(paragraph: str) -> list[str]:

@@ -36,3 +36,9 @@ def test_empty_and_whitespace_proposals():
     assert analyze([], "").claims == []
     assert to_json(analyze(["  "], "  ")) == {
         "claims": [], "final_sentences": [], "dropped_consensus": [], "similarity": [[1.0]]}
+
+
+def test_identifiers_keep_their_underscores_while_emphasis_goes():
+    assert split_claims("Never read window.__x from a page script. Use snake_case_name here.") == [
+        "Never read window.__x from a page script.", "Use snake_case_name here."]
+    assert split_claims("The term is **12 months** and *renewable*.") == ["The term is 12 months and renewable."]
