@@ -79,7 +79,9 @@ class ServerInfo:
 #    so the last chunk gets the exact prompt/completion token counts of this request, as
 #    OpenAI does for `stream_options.include_usage` (the server runs one request at a time,
 #    so a per-instance counter is safe);
-# 3. runs llama_cpp.server unchanged.
+# 3. loads the weights in plain CPU buffers (no AMX/repacked "extra buffer types": on AMX CPUs in
+#    some VMs the first decode segfaults, killing every call of a run);
+# 4. runs llama_cpp.server unchanged.
 _BOOTSTRAP = r"""
 import os, sys, threading, time
 _parent = int(sys.argv.pop(1))
@@ -90,6 +92,14 @@ def _watch_parent():
 threading.Thread(target=_watch_parent, name="watch-parent", daemon=True).start()
 
 import llama_cpp
+import llama_cpp.llama_cpp as _lc
+_default_model_params = _lc.llama_model_default_params
+def _plain_cpu_buffers():
+    params = _default_model_params()
+    params.use_extra_bufts = False  # llama.cpp's --no-repack: AMX/repacked buffers segfault in some VMs
+    return params
+_lc.llama_model_default_params = _plain_cpu_buffers
+
 _generate = llama_cpp.Llama.generate
 _chat = llama_cpp.Llama.create_chat_completion
 
