@@ -13,7 +13,8 @@ from ..engine import Document, RunInputError
 from ..lineup import Lineup, LineupError, ModelSpec
 from ..providers.prices import format_cost
 from ..providers.endpoints import is_local
-from ..records import CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord, TokenDelta
+from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord,
+                       RunStarted, TokenDelta)
 from ..service import run_and_record
 from . import UserError
 
@@ -182,10 +183,15 @@ def handle(args: argparse.Namespace) -> int:
 
         print(f"note: {OFFLINE_NOTICE}\n", flush=True)
     store = None if args.no_store else _open_store()
+    started: list[RunRecord] = []
+    observers.append(lambda e: started.append(e.run) if isinstance(e, RunStarted) else None)
     try:
-        record = asyncio.run(run_and_record(prompt, lineup, store=store, document=document, observers=observers))
+        record = asyncio.run(run_and_record(prompt, lineup, store=store, document=document, observers=observers,
+                                            on_stop=("cancelled", STOPPED_NOTE)))
     except RunInputError as exc:
         raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        return _stopped(started[0] if started else None, store)
     if args.json:
         summary = record.summary()
         if document is not None:
@@ -209,6 +215,22 @@ def _evidence(record: RunRecord, path: str) -> dict:
     except DocumentError as exc:
         raise UserError(str(exc)) from None
     return check_answers(answer_list(run_proposals(record), record.final), documents)
+
+
+STOPPED_NOTE = "stopped with Ctrl-C; the finished calls are kept"
+
+
+def _stopped(record: RunRecord | None, store) -> int:
+    """Ctrl-C: one line, exit code 130; the run (if it had started) is stored as cancelled."""
+    if store is not None and record is not None:
+        store.flush()
+    if record is None:
+        print("\nmoa: stopped before the run started", file=sys.stderr)
+    else:
+        done = sum(c.status == "ok" for c in record.calls)
+        kept = "stored as cancelled" if store is not None else "not stored (--no-store)"
+        print(f"\nmoa: stopped: run {record.run_id} {kept} with {done} finished call(s)", file=sys.stderr)
+    return 130
 
 
 def _open_store():
