@@ -20,15 +20,11 @@ NO_RATINGS = ("No ratings yet: rate answers on the **Run** or **History** page (
               "Each rated synthesis, and each rated baseline, becomes a point here.")
 
 
-@st.cache_data(ttl=30, show_spinner="Reading stored runs…")
-def _load(url: str, newest: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs and calls as tables, cached per database and newest run (a new or finished run reloads at once;
-    new ratings within 30 s, or on Refresh)."""
-    runs, ratings = [], []
-    for record, rated in resources.store().iter_runs():
-        runs.append(record)
-        ratings += [{"id": r.id, "run_id": r.run_id, "call_id": r.call_id, "target": r.target,
-                     "stars": r.stars, "rater": r.rater} for r in rated]
+@st.cache_data(show_spinner="Reading stored runs…", max_entries=4)
+def _load(url: str, version: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs and calls as tables, cached per database and data version: any new run, call or rating
+    reloads at once; otherwise the page reuses the tables (no prompts or answers are ever read)."""
+    runs, ratings = resources.store().analytics_runs()
     return analytics.run_table(runs, ratings), analytics.call_table(runs)
 
 
@@ -38,8 +34,7 @@ top = st.container(horizontal=True, vertical_alignment="center")
 top.caption("Where the seconds and cents of your runs go, and what a lineup would cost at your volume.")
 if top.button("Refresh", icon=":material/refresh:", type="tertiary"):
     _load.clear()
-newest = store.list_runs(limit=1)
-run_df, call_df = _load(default_url(), tuple((r.run_id, r.status, r.ratings) for r in newest))
+run_df, call_df = _load(default_url(), store.data_version())
 
 across, plan_tab = st.tabs(["Across runs", "Planner"])
 

@@ -12,10 +12,10 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Iterator
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -25,7 +25,7 @@ from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, 
 from ..redact import redact
 from . import db, unsaved
 from .writer import Writer
-from ..metrics.model_stats import ModelStats, model_stats
+from .analytics_reads import AnalyticsReads
 from .catalog import Catalog
 from .ratings import Ratings
 from .schema import Call, Document, Rating, Run
@@ -44,7 +44,7 @@ def _locked(exc: Exception) -> bool:
     return "locked" in text or "busy" in text
 
 
-class RunStore(Catalog, Ratings):
+class RunStore(Catalog, Ratings, AnalyticsReads):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
@@ -322,42 +322,3 @@ class RunStore(Catalog, Ratings):
         """Tie a run to a batch and/or the eval item it answered (batch runs)."""
         with self._write() as s:
             s.execute(update(Run).where(Run.id == run_id).values(batch_id=batch_id, eval_item_id=eval_item_id))
-
-    # ---- analytics -------------------------------------------------------------------------------
-
-    def call_rows(self, since: datetime | None = None) -> list[dict[str, Any]]:
-        """Every call as a plain dict (no prompts or answers), with its run's date and status."""
-        q = (select(Call.call_id, Call.run_id, Run.started_at.label("run_started_at"),
-                    Run.status.label("run_status"), Run.batch_id, Call.role, Call.round, Call.index,
-                    Call.model, Call.label, Call.status, Call.started_s, Call.first_token_s, Call.ended_s,
-                    (Call.ended_s - Call.started_s).label("duration_s"),
-                    (Call.first_token_s - Call.started_s).label("ttft_s"), Call.prompt_tokens,
-                    Call.completion_tokens, Call.cost_usd, Call.attempts, Call.error)
-             .join(Run, Run.id == Call.run_id))
-        if since is not None:
-            q = q.where(Run.started_at >= as_utc(since).astimezone(timezone.utc))
-        with self.engine.connect() as conn:
-            rows = [dict(m) for m in conn.execute(q).mappings()]
-        for row in rows:
-            row["run_started_at"] = as_utc(row["run_started_at"])
-        return rows
-
-    def models_used(self) -> list[str]:
-        """Every model string any stored call used, most used first (pick-lists, unpriced models)."""
-        q = select(Call.model).group_by(Call.model).order_by(func.count().desc(), Call.model)
-        with self.engine.connect() as conn:
-            return [row[0] for row in conn.execute(q)]
-
-    def model_stats(self, since: datetime | None = None) -> list[ModelStats]:
-        """Per model: calls, failures, p50/p95 latency, mean time to first token, cost.
-
-        Reads only the columns the figures need (no join without `since`): this runs on every
-        analytics page view, over every call ever made.
-        """
-        q = select(Call.model, Call.status, (Call.ended_s - Call.started_s).label("duration_s"),
-                   (Call.first_token_s - Call.started_s).label("ttft_s"), Call.prompt_tokens,
-                   Call.completion_tokens, Call.cost_usd)
-        if since is not None:
-            q = q.join(Run, Run.id == Call.run_id).where(Run.started_at >= as_utc(since).astimezone(timezone.utc))
-        with self.engine.connect() as conn:
-            return model_stats(conn.execute(q).mappings())
