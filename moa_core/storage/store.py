@@ -24,8 +24,10 @@ from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, 
 from . import db
 from ..metrics.model_stats import ModelStats, model_stats
 from .catalog import Catalog
+from .queues import Queues
 from .ratings import Ratings
 from .schema import Call, Document, Rating, Run
+from .votes import Votes
 from .liveness import owner_gone, owner_token
 from .rows import RunSummary, as_utc, call_record, call_row, interrupted_note, run_columns, run_record
 
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 STALE_AFTER_S = 3600.0  # a `running` run of another host with no write for this long is dead
 
 
-class RunStore(Catalog, Ratings):
+class RunStore(Catalog, Ratings, Votes, Queues):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
