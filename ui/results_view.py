@@ -108,9 +108,12 @@ def head_to_head(pairs) -> None:
         "system": p.a, "against": p.b, "wins": p.wins_a, "losses": p.wins_b, "ties": p.ties,
         "both bad": p.both_bad, "decisive": p.decisive, "win rate": _pct(p.win_rate_a),
         "95% interval": f"{100 * p.ci_low:.0f}-{100 * p.ci_high:.0f}%", "p (sign test)": round(p.p_value, 4),
-        "verdict": (p.note + "; " + interval_sentence(p.decisive)) if p.too_few else
+        "verdict": p.note if p.too_few else
         (f"{p.a if (p.win_rate_a or 0) > 0.5 else p.b} is preferred" if p.p_value < 0.05 else "no clear winner"),
     } for p in pairs]), hide_index=True, width="stretch")
+    fewest = min(p.decisive for p in pairs)
+    if any(p.too_few for p in pairs):
+        st.caption(f"Too few to call: {interval_sentence(fewest)} (Wilson, at a 50% win rate).")
 
 
 def board_chart(raw, styled) -> go.Figure:
@@ -192,12 +195,15 @@ def reviewers_section(fig_data: dict) -> None:
                      hide_index=True)
 
 
-def export_section(rows: list[VoteRow], fig_data: dict) -> None:
-    """Built only when clicked (10,000 votes with texts are megabytes)."""
+def export_section(all_rows: list[VoteRow], flt: Filter, fig_data: dict) -> None:
+    """Built only when clicked (10,000 votes with texts are megabytes): the filtered votes."""
+    def rows():
+        return [r for r in all_rows if flt.keep(r)]
+
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("Export votes CSV", data=lambda: votes_csv(r.to_dict() for r in rows), file_name="moa-votes.csv", mime="text/csv",
+    left.download_button("Export votes CSV", data=lambda: votes_csv(r.to_dict() for r in rows()), file_name="moa-votes.csv", mime="text/csv",
                          on_click="ignore", help="One row per vote; formula-like cells are made literal")
     right.download_button("Export JSON", data=lambda: votes_json(
-        [r.to_dict() for r in rows], systems=[s.to_dict() for s in fig_data["board"]],
+        [r.to_dict() for r in rows()], systems=[s.to_dict() for s in fig_data["board"]],
         pairs=[p.to_dict() for p in fig_data["pairs"]]),
                           file_name="moa-votes.json", mime="application/json", on_click="ignore")
