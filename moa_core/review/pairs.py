@@ -10,7 +10,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..metrics.analytics import lineup_key
 from ..metrics.ratings import answer_stars, final_call_id
 from ..records import CallRecord, RunRecord
 
@@ -37,6 +36,14 @@ class Pair:
     @property
     def key(self) -> str:
         return pair_key(self.run_a_id, self.call_a_id, self.run_b_id, self.call_b_id)
+
+
+def lineup_key(lineup: dict[str, Any] | None) -> str:
+    """`metrics.analytics.lineup_key`, imported when first needed: analytics pulls in pandas and the
+    providers (litellm), which `moa_core.storage` must not pay for at import."""
+    from ..metrics.analytics import lineup_key as key
+
+    return key(lineup)
 
 
 def _side(run_id: str | None, call_id: str | None) -> str:

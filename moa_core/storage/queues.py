@@ -13,10 +13,8 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..metrics.analytics import lineup_key
 from ..records import RunRecord
-from ..review.disagreement import run_disagreement
-from ..review.pairs import KINDS, Pair, pair_key, pairs_between_runs, pairs_for_run
+from ..review.pairs import KINDS, Pair, lineup_key, pair_key, pairs_between_runs, pairs_for_run
 from .rows import as_utc
 from .schema import QueueItem, Rating, ReviewQueue, Run
 
@@ -70,6 +68,8 @@ class Queues:
             raise ValueError("no pairs to review in the runs that match this filter")
         scores: dict[str, float] = {}
         if order == "disagreement":
+            from ..review.disagreement import run_disagreement  # the agreement analysis: only when asked
+
             by_id = {r.run_id: r for r in records}
             for p in pairs:
                 if p.run_a_id not in scores:

@@ -13,10 +13,9 @@ from typing import Any, Iterable
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from ..metrics.preference import WINNERS, Vote as PreferenceVote
 from ..review.pairs import pair_key
 from .rows import as_utc
-from .schema import Call, RubricScore, Run, Vote
+from .schema import PREFERENCES as WINNERS, Call, RubricScore, Run, Vote
 
 RUBRIC = ("accuracy", "completeness", "clarity")
 RATER_KINDS = ("human", "judge")
@@ -53,7 +52,10 @@ class VoteRow:
     def key(self) -> str:
         return pair_key(self.run_a_id, self.call_a_id, self.run_b_id, self.call_b_id)
 
-    def preference(self) -> PreferenceVote:
+    def preference(self):
+        """As a `metrics.preference.Vote` (imported here: scipy is not storage's to load at import)."""
+        from ..metrics.preference import Vote as PreferenceVote
+
         return PreferenceVote(self.prompt_id, self.system_a, self.system_b, self.winner, self.reviewer,
                               self.a_text, self.b_text)
 
