@@ -3,7 +3,7 @@ import streamlit as st
 
 st.set_page_config(page_title="MoA workbench", page_icon="🧩", layout="wide")
 
-from ui import resources  # noqa: E402
+from ui import resources, reviewer  # noqa: E402
 
 resources.warm_up()
 
@@ -11,6 +11,11 @@ pages = [
     st.Page("pages/run.py", title="Run", icon=":material/play_arrow:", default=True),
     st.Page("pages/history.py", title="History", icon=":material/history:"),
     st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/review.py", title="Review", icon=":material/checklist:"),
+    st.Page("pages/results.py", title="Results", icon=":material/leaderboard:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+reviewer.ask(key="reviewer_sidebar")
+page.run()

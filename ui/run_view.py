@@ -11,7 +11,7 @@ from moa_core.providers.endpoints import is_local
 from moa_core.metrics.verdict import pm_summary
 from moa_core.records import CallRecord, RunRecord
 
-from . import resources
+from . import resources, reviewer
 from .agreement_view import render_agreement
 from .charts import run_charts
 from .live import PER_ROW, call_status
@@ -110,7 +110,7 @@ def _save_rating(call: CallRecord, stars_key: str, comment_key: str) -> None:
     if value is None and not comment.strip():
         return
     resources.store().add_rating("call", call_id=call.call_id, stars=None if value is None else value + 1,
-                                 comment=comment.strip(), rater=st.session_state.get("rater", ""))
+                                 comment=comment.strip(), rater=reviewer.current())
     st.toast(f"Rating saved for {call.label}")
 
 

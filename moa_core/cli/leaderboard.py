@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help='print {"systems": [...], "pairs": [...]} instead of tables')
     p.add_argument("--bootstrap", type=int, default=200, metavar="N", help="bootstrap samples (default 200)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--judges", action="store_true", help="with the database: count judge votes too (default humans)")
     p.set_defaults(handler=handle)
 
 
@@ -50,13 +51,25 @@ def load_votes(path: str) -> list[Vote]:
     return votes
 
 
-def _votes_from_database() -> list[Vote]:
-    """Hook for the stored votes; wired to the database once it has a votes table."""
-    raise UserError("no votes file given and the database has no votes table yet")
+def _votes_from_database(include_judges: bool = False) -> list[Vote]:
+    """Every stored vote (humans only unless asked), with both answers' texts for style features."""
+    from ..storage import RunStore, StorageError
+
+    try:
+        store = RunStore.open()
+    except StorageError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        rows = store.votes(rater_kind=None if include_judges else "human")
+    finally:
+        store.close()
+    if not rows:
+        raise UserError(f"no votes in the database ({store.url}); vote on the Compare page or pass --votes FILE")
+    return [r.preference() for r in rows]
 
 
 def handle(args: argparse.Namespace) -> int:
-    votes = load_votes(args.votes) if args.votes else _votes_from_database()
+    votes = load_votes(args.votes) if args.votes else _votes_from_database(args.judges)
     if args.bootstrap < 0:
         raise UserError("--bootstrap must be 0 or more")
     systems = leaderboard(votes, n_bootstrap=args.bootstrap, seed=args.seed)

@@ -27,8 +27,10 @@ from . import db, unsaved
 from .writer import Writer
 from .analytics_reads import AnalyticsReads
 from .catalog import Catalog
+from .queues import Queues
 from .ratings import Ratings
 from .schema import Call, Document, Rating, Run
+from .votes import Votes
 from .liveness import owner_gone, owner_token
 from .rows import (RunSummary, as_utc, call_record, call_row, call_row_copy, interrupted_note, run_columns,
                    run_record)
@@ -44,7 +46,7 @@ def _locked(exc: Exception) -> bool:
     return "locked" in text or "busy" in text
 
 
-class RunStore(Catalog, Ratings, AnalyticsReads):
+class RunStore(Catalog, Ratings, Votes, Queues, AnalyticsReads):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):

@@ -286,4 +286,4 @@ def test_cli_missing_file_and_no_database_votes(moa_main, tmp_path, capsys):
     assert moa_main(["leaderboard", "--votes", str(tmp_path / "none.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert moa_main(["leaderboard"]) == 2
-    assert "no votes table yet" in capsys.readouterr().err
+    assert "no votes in the database" in capsys.readouterr().err

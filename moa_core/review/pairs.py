@@ -1,0 +1,135 @@
+"""Which two answers a reviewer compares, named as systems, and which side each is shown on.
+
+Pure functions over `RunRecord`s. A pair is oriented as stored (system_a, system_b); the screen's
+sides come from `shown_swapped`, a hash of reviewer and pair, so a reload shows the same sides
+and different reviewers see different orders (position bias cancels out over reviewers).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ..metrics.ratings import answer_stars, final_call_id
+from ..records import CallRecord, RunRecord
+
+KINDS = ("baseline", "best_proposal", "fallback", "runs")
+KIND_LABELS = {"baseline": "synthesis vs baseline", "best_proposal": "synthesis vs best proposal",
+               "fallback": "synthesis vs fallback", "runs": "two runs of the same query"}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two answers to one query. A call id of None means the run's final answer."""
+    kind: str
+    prompt_id: str
+    query: str
+    system_a: str
+    system_b: str
+    run_a_id: str
+    run_b_id: str
+    call_a_id: str | None
+    call_b_id: str | None
+    text_a: str
+    text_b: str
+
+    @property
+    def key(self) -> str:
+        return pair_key(self.run_a_id, self.call_a_id, self.run_b_id, self.call_b_id)
+
+
+def lineup_key(lineup: dict[str, Any] | None) -> str:
+    """`metrics.analytics.lineup_key`, imported when first needed: analytics pulls in pandas and the
+    providers (litellm), which `moa_core.storage` must not pay for at import."""
+    from ..metrics.analytics import lineup_key as key
+
+    return key(lineup)
+
+
+def _side(run_id: str | None, call_id: str | None) -> str:
+    return f"{run_id or ''}:{call_id or 'final'}"
+
+
+def pair_key(run_a: str | None, call_a: str | None, run_b: str | None, call_b: str | None) -> str:
+    """The same key whichever side is stored first: a reviewer votes once per pair of answers."""
+    return "|".join(sorted((_side(run_a, call_a), _side(run_b, call_b))))
+
+
+def shown_swapped(reviewer: str, key: str) -> bool:
+    """Deterministic coin per reviewer and pair: True shows system_b on the left (as A)."""
+    return hashlib.sha256(f"{reviewer}\x1f{key}".encode()).digest()[0] & 1 == 1
+
+
+def prompt_id_for(query: str) -> str:
+    """Votes on the same query (any run) share a prompt id, so the bootstrap resamples queries."""
+    normal = " ".join(query.split()).casefold()
+    return "q:" + hashlib.sha256(normal.encode()).hexdigest()[:16]
+
+
+def run_system(run: RunRecord) -> str:
+    """The system a run's final answer stands for: "MoA: <lineup>" or, after a fallback, its model."""
+    if run.status == "fallback":
+        fallback = [c for c in run.calls if c.role == "fallback" and c.ok]
+        if fallback:
+            return fallback[-1].model
+    return f"MoA: {lineup_key(run.lineup)}"
+
+
+def _final_text(run: RunRecord) -> str:
+    call_id = final_call_id(run.calls, run.status)
+    call = next((c for c in run.calls if c.call_id == call_id), None)
+    return call.text if call is not None else run.final
+
+
+def best_proposal(run: RunRecord, ratings: Iterable[Any] = ()) -> CallRecord | None:
+    """The last round's proposal with the most stars (mean over raters), else its first ok one."""
+    ok = [c for c in run.calls if c.role == "proposer" and c.ok and c.text.strip()]
+    if not ok:
+        return None
+    last = max(c.round for c in ok)
+    ok = [c for c in ok if c.round == last]
+    ratings = list(ratings)
+    scored = [(answer_stars(ratings, c.call_id)[0], -i, c) for i, c in enumerate(ok)]
+    rated = [s for s in scored if s[0] is not None]
+    return max(rated, key=lambda s: (s[0], s[1]))[2] if rated else ok[0]
+
+
+def pairs_for_run(run: RunRecord, ratings: Iterable[Any] = ()) -> list[Pair]:
+    """The synthesis against the baseline, the best proposal and the fallback, where each exists."""
+    synthesis = [c for c in run.calls if c.role == "aggregator" and c.ok and c.text.strip()]
+    if not synthesis:
+        return []
+    synth = synthesis[-1]
+    moa = f"MoA: {lineup_key(run.lineup)}"
+    pid = prompt_id_for(run.query)
+    out = []
+    others = [("baseline", next((c for c in run.calls if c.role == "baseline" and c.ok and c.text.strip()), None)),
+              ("best_proposal", best_proposal(run, ratings)),
+              ("fallback", next((c for c in run.calls if c.role == "fallback" and c.ok and c.text.strip()), None))]
+    for kind, other in others:
+        if other is None:
+            continue
+        name = f"proposal: {other.model}" if kind == "best_proposal" else other.model
+        if name == moa:
+            continue
+        out.append(Pair(kind, pid, run.query, moa, name, run.run_id, run.run_id, synth.call_id, other.call_id,
+                        synth.text, other.text))
+    return out
+
+
+def pairs_between_runs(runs: Iterable[RunRecord]) -> list[Pair]:
+    """Final answers of runs of the same query under different systems (lineup vs lineup, vs single
+    model, vs Self-MoA): the newest run of each system, every two systems once."""
+    finished = [r for r in runs if r.status in ("ok", "partial", "fallback") and _final_text(r).strip()]
+    by_prompt: dict[str, dict[str, RunRecord]] = {}
+    for run in sorted(finished, key=lambda r: r.started_at):
+        by_prompt.setdefault(prompt_id_for(run.query), {})[run_system(run)] = run  # newest wins
+    out = []
+    for pid, systems in by_prompt.items():
+        names = sorted(systems)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                ra, rb = systems[a], systems[b]
+                out.append(Pair("runs", pid, ra.query, a, b, ra.run_id, rb.run_id, None, None,
+                                _final_text(ra), _final_text(rb)))
+    return out
