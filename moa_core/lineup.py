@@ -75,7 +75,8 @@ class Lineup:
 
     proposers: list[ModelSpec]
     aggregator: ModelSpec
-    rounds: int = 1
+    rounds: int | str = 1  # or "auto": stop adding rounds once the proposals agree (at most max_rounds)
+    max_rounds: int = 3
     baseline: ModelSpec | None = None
     fallback: ModelSpec | None = None
     name: str = ""
@@ -90,7 +91,9 @@ class Lineup:
         self.validate()
 
     def validate(self) -> None:
-        for name, kinds in (("rounds", int), ("min_proposals", int), ("max_retries", int),
+        if self.rounds != "auto" and (isinstance(self.rounds, bool) or not isinstance(self.rounds, int)):
+            raise LineupError(f'`rounds` must be an integer >= 1 or "auto", not {self.rounds!r}')
+        for name, kinds in (("max_rounds", int), ("min_proposals", int), ("max_retries", int),
                             ("quorum", (int, type(None))), ("timeout_s", (int, float)),
                             ("quorum_deadline_s", (int, float, type(None)))):
             value = getattr(self, name)
@@ -113,8 +116,10 @@ class Lineup:
             ModelSpec.from_dict(asdict(spec), role)  # seats built in code get the same checks as TOML ones
         if not self.proposers:
             raise LineupError("a lineup needs at least one proposer")
-        if not isinstance(self.rounds, int) or self.rounds < 1:
-            raise LineupError("`rounds` must be an integer >= 1")
+        if self.rounds != "auto" and self.rounds < 1:
+            raise LineupError('`rounds` must be an integer >= 1 or "auto"')
+        if not 1 <= self.max_rounds <= 10:
+            raise LineupError("`max_rounds` must be between 1 and 10")
         if self.min_proposals < 1 or self.min_proposals > len(self.proposers):
             raise LineupError(f"`min_proposals` must be between 1 and {len(self.proposers)}")
         if self.quorum is not None and not 1 <= self.quorum <= len(self.proposers):
@@ -127,8 +132,19 @@ class Lineup:
             raise LineupError("`max_retries` must be >= 0")
         self.proposers = with_unique_labels(self.proposers)
 
+    @property
+    def adaptive(self) -> bool:
+        return self.rounds == "auto"
+
+    @property
+    def round_limit(self) -> int:
+        """How many proposer rounds may run: the fixed number, or max_rounds when adaptive."""
+        return self.max_rounds if self.adaptive else int(self.rounds)
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"rounds": self.rounds}
+        if self.adaptive:
+            data["max_rounds"] = self.max_rounds
         for key in ("name", "aggregator_prompt", "quorum", "quorum_deadline_s"):
             if getattr(self, key):
                 data[key] = getattr(self, key)

@@ -94,6 +94,8 @@ class RunRecord:
     calls: list[CallRecord] = field(default_factory=list)
     synthesized_from: int | None = None
     proposers_total: int | None = None
+    rounds_run: int | None = None  # proposer rounds that ran (adaptive rounds may stop early)
+    rounds_note: str = ""  # why adaptive rounds stopped, and what that saved
 
     @property
     def cost_usd(self) -> float | None:
@@ -124,7 +126,8 @@ class RunRecord:
             "critical_path_s": self.critical_path_s, "cost_usd": self.cost_usd,
             "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
             "synthesized_from": self.synthesized_from, "proposers_total": self.proposers_total,
-            "calls": [c.to_dict() for c in self.calls],
+            "rounds_run": self.rounds_run or max((c.round for c in self.calls if c.role == "proposer"), default=None),
+            "rounds_note": self.rounds_note, "calls": [c.to_dict() for c in self.calls],
         }
 
     @classmethod
@@ -142,7 +145,8 @@ class RunRecord:
         full = self.to_dict()
         keys = ("role", "round", "model", "label", "started_s", "first_token_s", "ended_s",
                 "prompt_tokens", "completion_tokens", "cost_usd", "error", "text", "status")
-        return {k: full[k] for k in ("run_id", "status", "final", "note", "cost_usd")} | {
+        return {k: full[k] for k in ("run_id", "status", "final", "note", "cost_usd", "rounds_run",
+                                     "rounds_note")} | {
             "wall_s": _round(self.wall_s), "critical_path_s": _round(self.critical_path_s),
             "calls": [{k: c[k] for k in keys} for c in full["calls"]],
         }

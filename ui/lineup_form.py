@@ -98,8 +98,11 @@ def lineup_form(disabled: bool) -> Lineup | None:
             st.rerun()
 
     cols = st.columns(4)
-    rounds = cols[0].number_input("Rounds", 1, 5, int(data.get("rounds", 1)), disabled=disabled,
-                                  help="Rounds 2+ let every proposer revise after reading the others")
+    adaptive = cols[0].toggle("Adaptive rounds", value=data.get("rounds") == "auto", disabled=disabled,
+                              help="Add rounds only while the proposals still disagree (at most the number below)")
+    fixed = data.get("max_rounds", 3) if data.get("rounds") == "auto" else data.get("rounds", 1)
+    rounds = cols[0].number_input("Max rounds" if adaptive else "Rounds", 1, 5, min(int(fixed), 5),
+                                  disabled=disabled, help="Rounds 2+ let every proposer revise after reading the others")
     n_proposers = max(1, sum(r.get("role") == "proposer" for r in edited.to_dict("records")))
     quorum = cols[1].number_input("Quorum (0 = wait for all)", 0, n_proposers, min(int(data.get("quorum") or 0),
                                   n_proposers), disabled=disabled,
@@ -110,7 +113,8 @@ def lineup_form(disabled: bool) -> Lineup | None:
                                    help="On rate limits, 5xx, timeouts and dropped streams, with backoff")
     try:
         edits = seat_edits(edited.to_dict("records"), seats)
-        edits |= {"rounds": int(rounds), "quorum": int(quorum) or None, "timeout_s": float(timeout),
+        edits |= {"rounds": "auto" if adaptive else int(rounds), "max_rounds": int(rounds) if adaptive else None,
+                  "quorum": int(quorum) or None, "timeout_s": float(timeout),
                   "max_retries": int(retries)}
         edits["min_proposals"] = min(int(data.get("min_proposals", 1)), max(1, len(edits["proposers"])))
         merged = edited_lineup(data, edits)

@@ -45,7 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                               "with '-')")
     p.add_argument("--proposer", action="append", default=[], metavar="MODEL", help="proposer model (repeatable)")
     p.add_argument("--aggregator", metavar="MODEL", help="aggregator model (default: the first proposer)")
-    p.add_argument("--rounds", type=int, help="proposer rounds before the synthesis (default 1)")
+    p.add_argument("--rounds", type=_rounds, metavar="N|auto",
+                   help="proposer rounds before the synthesis (default 1); auto: stop once the proposals agree")
+    p.add_argument("--max-rounds", type=int, metavar="N", help="with --rounds auto: at most this many (default 3)")
     p.add_argument("--baseline", metavar="MODEL", help="single model to answer alongside, for comparison")
     p.add_argument("--fallback", metavar="MODEL", help="model that answers alone if MoA cannot")
     p.add_argument("--api-base", metavar="URL", help="base URL for every model given on the command line")
@@ -62,6 +64,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     p.add_argument("--no-store", action="store_true", help="do not save the run in the database")
     p.set_defaults(handler=handle)
+
+
+def _rounds(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--rounds takes a number or auto, not {text!r}") from None
 
 
 def build_lineup(args: argparse.Namespace) -> Lineup:
@@ -92,7 +103,8 @@ def build_lineup(args: argparse.Namespace) -> Lineup:
         for key in ("baseline", "fallback"):
             if getattr(args, key):
                 data[key] = spec(getattr(args, key)).to_dict()
-        for key, option in (("rounds", "rounds"), ("timeout_s", "timeout"), ("quorum", "quorum"),
+        for key, option in (("rounds", "rounds"), ("max_rounds", "max_rounds"), ("timeout_s", "timeout"),
+                            ("quorum", "quorum"),
                             ("quorum_deadline_s", "quorum_deadline"), ("min_proposals", "min_proposals"),
                             ("max_retries", "retries")):
             if getattr(args, option) is not None:

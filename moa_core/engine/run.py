@@ -18,6 +18,8 @@ from ..providers.llm import describe_error
 from ..providers.warmup import warm_up
 from ..providers.prices import PriceBook
 from ..records import CallRecord, Event, RunFinished, RunRecord, RunStarted
+from ..metrics.cost import total_cost
+from .adaptive import RoundCheck, check_round, saved_note, stop_reason
 from .calls import make_call, new_call
 from .preflight import RunInputError, preflight
 from .quorum import until_quorum
@@ -31,12 +33,15 @@ async def _orchestrate(run: RunState) -> None:
         if lineup.baseline else None
     try:
         proposals: list[CallRecord] = []
-        shortfall = None
-        for round_no in range(1, lineup.rounds + 1):
+        shortfall, check = None, None
+        for round_no in range(1, lineup.round_limit + 1):
             proposals = await _proposer_round(run, round_no, user, proposals)
+            record.rounds_run = round_no
             if len(proposals) < lineup.min_proposals:
                 shortfall = (f"only {len(proposals)} of {len(lineup.proposers)} proposals succeeded in round "
                              f"{round_no} (minimum {lineup.min_proposals})") + _first_error(run.record, round_no)
+                break
+            if lineup.adaptive and (check := _enough_rounds(run, round_no, proposals, check)) is None:
                 break
         reason = shortfall or await _aggregate(run, user, proposals)
         if reason:
@@ -46,6 +51,21 @@ async def _orchestrate(run: RunState) -> None:
     finally:
         if baseline and not baseline.done():
             baseline.cancel()
+
+
+def _enough_rounds(run: RunState, round_no: int, proposals: list[CallRecord],
+                   previous: RoundCheck | None) -> RoundCheck | None:
+    """Adaptive rounds: None when no further round is needed (the record says why), else this round's check."""
+    lineup, record = run.lineup, run.record
+    current = check_round([c.text for c in proposals])
+    why = "reached max_rounds" if round_no >= lineup.round_limit else stop_reason(current, previous)
+    if why is None:
+        return current
+    round_calls = record.calls_for("proposer", round_no)
+    cost = total_cost(round_calls)
+    record.rounds_note = (f"stopped after round {round_no} of at most {lineup.round_limit}: {why}; "
+                          f"{saved_note(round_no, lineup.round_limit, len(lineup.proposers), cost)}")
+    return None
 
 
 def _first_error(record: RunRecord, round_no: int) -> str:
@@ -70,7 +90,8 @@ async def _aggregate(run: RunState, user: str, proposals: list[CallRecord]) -> s
     """Synthesize the last round; returns why it failed, or None when the run has its answer."""
     lineup, record = run.lineup, run.record
     references = [(c.label, c.text) for c in proposals]
-    call = await make_call(run, new_call(run, "aggregator", lineup.rounds, 0, lineup.aggregator, user, references))
+    call = await make_call(run, new_call(run, "aggregator", record.rounds_run or 1, 0, lineup.aggregator, user,
+                                        references))
     if not call.ok:
         return f"aggregator failed: {call.error}"
     n = len(lineup.proposers)
@@ -81,6 +102,8 @@ async def _aggregate(run: RunState, user: str, proposals: list[CallRecord]) -> s
     cancelled = [c for c in proposer_calls if c.status == "cancelled"]
     record.status = "partial" if failed else "ok"  # stragglers a quorum cancelled are by design, not failures
     record.note = f"synthesized from {len(proposals)} of {n} proposals"
+    if record.rounds_note:
+        record.note += f"; {record.rounds_note}"
     if failed:
         record.note += "; failed: " + "; ".join(f"{c.label} (round {c.round}): {c.error}" for c in failed)
     if cancelled:
@@ -94,7 +117,7 @@ async def _fall_back(run: RunState, user: str, reason: str) -> None:
     if lineup.fallback is None:
         record.status, record.error, record.note = "failed", reason, f"failed: {reason}; no fallback model configured"
         return
-    call = await make_call(run, new_call(run, "fallback", lineup.rounds, 0, lineup.fallback, user))
+    call = await make_call(run, new_call(run, "fallback", record.rounds_run or 1, 0, lineup.fallback, user))
     if call.ok:
         record.status, record.final = "fallback", call.text
         record.note = f"fallback: {reason}; answered by {call.label} alone"

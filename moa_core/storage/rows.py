@@ -56,7 +56,8 @@ def as_utc(value: datetime | None) -> datetime | None:
 def run_columns(record: RunRecord) -> dict[str, Any]:
     """The run row's values for a record, totals included: the record's own dict, less its calls."""
     columns = record.to_dict()
-    columns.pop("calls")
+    for derived in ("calls", "rounds_run", "rounds_note"):  # calls have their table; rounds follow from them
+        columns.pop(derived)
     columns["id"] = columns.pop("run_id")
     columns["started_at"] = record.started_at
     columns["lineup"] = columns["lineup"] or {}
