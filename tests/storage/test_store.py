@@ -269,7 +269,7 @@ def test_run_killed_mid_way_is_interrupted_with_its_finished_calls(tmp_path, llm
                              "--proposer", "fast", "--proposer", "slow", "--aggregator", "fast"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        assert _wait_for(lambda: _count_ok_calls(tmp_path / "moa.db") >= 1), "the fast call was never stored"
+        assert _wait_for(lambda: _count_ok_calls(tmp_path / "moa.db") >= 1, timeout=120), "the fast call was never stored"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
