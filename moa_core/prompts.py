@@ -88,14 +88,17 @@ def messages_for(
     system_prompt: str | None = None,
     references: list[tuple[str, str]] | None = None,
     template: str | None = None,
+    history: Sequence[dict[str, str]] = (),
 ) -> list[dict[str, Any]]:
-    """Messages for any role: persona, then (for aggregation and later rounds) the proposals."""
+    """Messages for any role: persona, then (for aggregation and later rounds) the proposals; in a
+    conversation the earlier turns (user questions, and the syntheses as assistant turns) come first."""
     system_parts = [system_prompt.strip()] if system_prompt and system_prompt.strip() else []
     if references is not None:
         system_parts.append(render_aggregator_prompt(template, references))
     messages: list[dict[str, Any]] = []
     if system_parts:
         messages.append({"role": "system", "content": "\n\n".join(system_parts)})
+    messages += [dict(m) for m in history]
     messages.append({"role": "user", "content": user})
     return messages
 

@@ -96,6 +96,8 @@ class RunRecord:
     proposers_total: int | None = None
     rounds_run: int | None = None  # proposer rounds that ran (adaptive rounds may stop early)
     rounds_note: str = ""  # why adaptive rounds stopped, and what that saved
+    parent_run_id: str | None = None  # the previous turn, when this run continues a conversation
+    thread_id: str | None = None  # the conversation's first run
 
     @property
     def cost_usd(self) -> float | None:
@@ -127,7 +129,8 @@ class RunRecord:
             "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
             "synthesized_from": self.synthesized_from, "proposers_total": self.proposers_total,
             "rounds_run": self.rounds_run or max((c.round for c in self.calls if c.role == "proposer"), default=None),
-            "rounds_note": self.rounds_note, "calls": [c.to_dict() for c in self.calls],
+            "rounds_note": self.rounds_note, "parent_run_id": self.parent_run_id, "thread_id": self.thread_id,
+            "calls": [c.to_dict() for c in self.calls],
         }
 
     @classmethod

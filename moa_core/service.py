@@ -31,7 +31,7 @@ def effective_lineup(lineup: Lineup, store) -> Lineup:
 
 
 async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Document | None = None,
-                         observers: Iterable[Observer] = (), run_id: str | None = None,
+                         observers: Iterable[Observer] = (), run_id: str | None = None, thread=None,
                          on_stop: StopStatus = ("interrupted", "interrupted before it finished")) -> RunRecord:
     """Run to the end and return the record; `store=None` records nothing.
 
@@ -44,7 +44,8 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
     finished: RunRecord | None = None
     prices = store.price_book() if store is not None else None
     try:
-        async for event in stream_run(query, lineup, document=document, prices=prices, run_id=run_id):
+        async for event in stream_run(query, lineup, document=document, prices=prices, run_id=run_id,
+                                          thread=thread):
             if isinstance(event, RunStarted):
                 started = event.run
             if store is not None:

@@ -103,7 +103,7 @@ class Worker:
         return job
 
     def start_run(self, query: str, lineup: Lineup, *, store, document: Document | None = None,
-                  run_id: str | None = None) -> RunJob:
+                  run_id: str | None = None, thread=None) -> RunJob:
         """Start a MoA run recorded in `store`; the job id is the run id."""
         from .service import run_and_record
 
@@ -116,7 +116,7 @@ class Worker:
 
         async def work(j: RunJob) -> RunRecord:
             return await run_and_record(query, lineup, store=store, document=document, run_id=j.job_id,
-                                        observers=[j.observe], on_stop=stop_status)
+                                        thread=thread, observers=[j.observe], on_stop=stop_status)
 
         return self.start(job, work)
 

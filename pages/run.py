@@ -18,6 +18,7 @@ from ui.budget import budget_table
 from ui.lineup_form import lineup_form
 from ui.live import REFRESH_S, render_live
 from ui.run_view import render_run
+from ui.thread_view import follow_up_box
 
 run_id = st.query_params.get("run") or st.session_state.get("active_run")
 job = WORKER.get(run_id)
@@ -91,3 +92,4 @@ elif run_id:
     if record is not None:
         st.divider()
         render_run(record, key="latest")
+        follow_up_box(record, key="latest")

@@ -17,6 +17,7 @@ from .charts import run_charts
 from .live import PER_ROW, call_status
 from .report_download import report_download
 from .safe_text import model_markdown, plain
+from .thread_view import render_thread
 
 BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "failed": st.error,
            "interrupted": st.error, "cancelled": st.warning, "running": st.info}
@@ -31,6 +32,7 @@ def offline_notice_if_local(run: RunRecord) -> None:
 
 def render_run(run: RunRecord, *, key: str = "run") -> None:
     """The whole run view; `key` keeps widget keys apart when two runs are on one page."""
+    render_thread(run, key)
     BANNERS.get(run.status, st.info)(f"**{run.status}** — {plain(run.note or run.error or '')}")
     offline_notice_if_local(run)
     ratings = resources.store().ratings_for(run.run_id)

@@ -61,6 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-tokens", type=int, help="max tokens per answer for models given on the command line")
     p.add_argument("--document", metavar="FILE", help="a document the query is about (plain text)")
     p.add_argument("--lineup", metavar="FILE.toml", help="a saved lineup; command-line models are added to it")
+    p.add_argument("--continue", dest="continue_run", metavar="RUN_ID",
+                   help="ask a follow-up in that run's conversation (its lineup unless you give models)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     p.add_argument("--no-store", action="store_true", help="do not save the run in the database")
     p.set_defaults(handler=handle)
@@ -75,8 +77,22 @@ def _rounds(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"--rounds takes a number or auto, not {text!r}") from None
 
 
-def build_lineup(args: argparse.Namespace) -> Lineup:
-    """The lineup from --lineup and/or the model options; command-line options win."""
+def _thread(args: argparse.Namespace, store):
+    """The conversation --continue asks a follow-up in (None without it)."""
+    if not args.continue_run:
+        return None
+    if store is None:
+        raise UserError("--continue reads the conversation from the database: drop --no-store")
+    from ..conversation import thread_of
+
+    try:
+        return thread_of(store, args.continue_run)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def build_lineup(args: argparse.Namespace, previous: dict | None = None) -> Lineup:
+    """The lineup from --lineup and/or the model options (or the conversation's); command-line options win."""
     def spec(model: str) -> ModelSpec:
         if not model.strip():
             raise UserError("empty model name")
@@ -90,6 +106,8 @@ def build_lineup(args: argparse.Namespace) -> Lineup:
     try:
         if args.lineup:
             data = Lineup.load(args.lineup).to_dict()
+        elif previous and not args.proposer:
+            data = dict(previous)
         elif args.proposer:
             data = {}
         else:
@@ -187,19 +205,22 @@ class LiveView:
 
 def handle(args: argparse.Namespace) -> int:
     prompt = read_prompt(args)
-    lineup = build_lineup(args)
+    store = _open_store() if args.continue_run and not args.no_store else None  # the thread is read from it
+    thread = _thread(args, store)
+    lineup = build_lineup(args, thread.runs[-1].lineup if thread else None)
     document = read_document(args.document)
+    if store is None and not args.no_store:
+        store = _open_store()
     observers = [] if args.json else [LiveView()]
     if not args.json and any(is_local(s.model) for _, s in lineup.all_specs()):
         from ..providers.local_model import OFFLINE_NOTICE
 
         print(f"note: {OFFLINE_NOTICE}\n", flush=True)
-    store = None if args.no_store else _open_store()
     started: list[RunRecord] = []
     observers.append(lambda e: started.append(e.run) if isinstance(e, RunStarted) else None)
     try:
         record = asyncio.run(run_and_record(prompt, lineup, store=store, document=document, observers=observers,
-                                            on_stop=("cancelled", STOPPED_NOTE)))
+                                            thread=thread, on_stop=("cancelled", STOPPED_NOTE)))
     except RunInputError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:

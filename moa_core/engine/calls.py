@@ -19,7 +19,7 @@ def new_call(run: RunState, role: str, round_no: int, index: int, spec: ModelSpe
             references: list[tuple[str, str]] | None = None) -> CallRecord:
     target = run.targets[id(spec)]
     messages = messages_for(user, system_prompt=spec.system_prompt, references=references,
-                            template=run.lineup.aggregator_prompt)
+                            template=run.lineup.aggregator_prompt, history=run.history)
     if target.system_in_user:
         messages = fold_system_into_user(messages)
     return CallRecord(role=role, round=round_no, index=index, model=spec.model, label=spec.display_label,

@@ -1,6 +1,8 @@
 """Checks before any call is made: a run that cannot work is refused with one readable reason."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from ..documents import Document
 from ..lineup import Lineup
 from ..prompts import messages_for, user_content
@@ -12,7 +14,8 @@ class RunInputError(ValueError):
     """The run cannot start: empty query, missing key, a prompt over a model's context window."""
 
 
-def preflight(query: str, lineup: Lineup, document: Document | None = None) -> None:
+def preflight(query: str, lineup: Lineup, document: Document | None = None,
+              history: Sequence[dict[str, str]] = ()) -> None:
     """Refuse a run that cannot work before any call is made: empty query, missing key, over budget."""
     if not query or not query.strip():
         raise RunInputError("the query is empty")
@@ -29,7 +32,12 @@ def preflight(query: str, lineup: Lineup, document: Document | None = None) -> N
         window = endpoints.context_window(spec)
         if window is None:
             continue
-        needed = count_tokens(endpoints.litellm_model_for(spec), messages_for(user, system_prompt=spec.system_prompt))
+        needed = count_tokens(endpoints.litellm_model_for(spec),
+                              messages_for(user, system_prompt=spec.system_prompt, history=history))
+        if needed > window and history:
+            raise RunInputError(
+                f"the conversation is {needed:,} tokens but {role} {spec.model} accepts at most {window:,}: "
+                "start a new conversation (ask without following up) or pick a model with a larger context window")
         if needed > window:
             raise RunInputError(
                 f"the prompt is {needed:,} tokens but {role} {spec.model} accepts at most {window:,}: "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator, Callable
 
+from ..conversation import Thread
 from ..documents import Document
 from ..lineup import Lineup
 from ..prompts import user_content
@@ -127,12 +128,15 @@ async def _fall_back(run: RunState, user: str, reason: str) -> None:
 
 
 async def stream_run(query: str, lineup: Lineup, *, document: Document | None = None,
-                     prices: PriceBook | None = None, run_id: str | None = None) -> AsyncIterator[Event]:
+                     prices: PriceBook | None = None, run_id: str | None = None,
+                     thread: Thread | None = None) -> AsyncIterator[Event]:
     """Run MoA and yield its events live; the last event is always `RunFinished`.
 
+    With `thread`, the run is a follow-up: every call sees the conversation so far.
     Raises `RunInputError` before any call when the run cannot start.
     """
-    preflight(query, lineup, document)
+    history = thread.history() if thread else []
+    preflight(query, lineup, document, history)
     await warm_up()
     targets, windows = {}, {}
     for role, spec in lineup.all_specs():
@@ -146,8 +150,10 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
                        document_text=document.text if document else None)
     if run_id:
         record.run_id = run_id
+    if thread is not None:
+        record.parent_run_id, record.thread_id = thread.parent_run_id, thread.thread_id
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
-    run = RunState(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook())
+    run = RunState(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook(), history)
 
     async def drive() -> None:
         try:

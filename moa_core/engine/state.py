@@ -21,6 +21,7 @@ class RunState:
     targets: dict[int, Target]
     windows: dict[int, int | None]  # context window per seat, None = unknown
     prices: PriceBook
+    history: list[dict[str, str]] = field(default_factory=list)  # earlier turns of a conversation
     t0: float = field(default_factory=time.monotonic)
 
     def now(self) -> float:

@@ -96,6 +96,7 @@ def run_record(row: Run, calls: list[Call], document_text: str | None = None) ->
         started_at=as_utc(row.started_at), wall_s=row.wall_s,
         calls=[call_record(c) for c in sorted(calls, key=lambda c: c.position)],
         synthesized_from=row.synthesized_from, proposers_total=row.proposers_total,
+        parent_run_id=row.parent_run_id, thread_id=row.thread_id,
     )
 
 

@@ -76,6 +76,9 @@ class Run(SQLModel, table=True):
     document_name: str | None = None
     batch_id: str | None = Field(default=None, index=True, max_length=64)  # batch runs over an eval set
     eval_item_id: int | None = _fk("evalitem.id", "SET NULL")
+    # the previous turn of a conversation (no foreign key: SQLite adds the column without copying the table)
+    parent_run_id: str | None = Field(default=None, max_length=64)
+    thread_id: str | None = Field(default=None, index=True, max_length=64)  # the conversation's first run
     query: str = _text()
     note: str = _text(default="")
     error: str | None = _text(default=None)

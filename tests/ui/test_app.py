@@ -176,3 +176,32 @@ def test_rating_the_synthesis_shows_its_stars_in_history(app, tmp_path):
     assert row["rating"] == 2.0 and row["ratings"] == 1
     [summary] = store.list_runs()
     assert summary.avg_stars == 2.0
+
+
+def test_a_follow_up_continues_the_conversation_and_shows_the_thread(app, llm, tmp_path):
+    llm.set("alpha", text="Alpha: thirty days.")
+    llm.set("beta", text="Beta: thirty days.")
+    llm.set("gamma", text="Gamma: thirty days.")
+    llm.set("agg", text="The notice period is thirty days.")
+    app.session_state["lineup_data"] = loopback_lineup(llm)
+    app.session_state["editor_version"] = 1
+    app.run()
+    _query_box(app).input("What is the notice period?")
+    _run_to_the_end(app)
+    first = app.session_state["active_run"]
+    llm.set("agg", text="Renewal is yearly.")
+    follow = next(t for t in app.text_input if t.label == "Follow-up question")
+    follow.input("And when is renewal?")
+    next(b for b in app.button if b.label == "Ask the follow-up").click()
+    app.run()
+    assert not app.exception, [e.value for e in app.error]
+    second = app.session_state["active_run"]
+    assert second != first and WORKER.get(second).wait(60)
+    app.run()
+    assert not app.exception
+    assert any("Conversation: 2 turns" in e.label for e in app.expander)
+    text = " ".join(m.value for m in app.markdown)
+    assert "The notice period is thirty days." in text and "Renewal is yearly." in text
+    store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
+    run = store.get_run(second)
+    assert run.parent_run_id == first and run.thread_id == first
