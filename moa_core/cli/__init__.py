@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["run", "agreement", "storage", "leaderboard"]
+COMMAND_MODULES = ["run", "agreement", "storage", "leaderboard", "batch"]
 
 
 class UserError(Exception):

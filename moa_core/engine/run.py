@@ -98,10 +98,12 @@ async def _fall_back(run: RunState, user: str, reason: str) -> None:
 
 
 async def stream_run(query: str, lineup: Lineup, *, document: Document | None = None,
-                     prices: PriceBook | None = None, run_id: str | None = None) -> AsyncIterator[Event]:
+                     prices: PriceBook | None = None, run_id: str | None = None,
+                     limiter: Callable | None = None, cache=None) -> AsyncIterator[Event]:
     """Run MoA and yield its events live; the last event is always `RunFinished`.
 
-    Raises `RunInputError` before any call when the run cannot start.
+    Raises `RunInputError` before any call when the run cannot start. `limiter` and `cache` are
+    the batch runner's hooks (see `RunState`); a single run passes neither.
     """
     preflight(query, lineup, document)
     await warm_up()
@@ -118,7 +120,8 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
     if run_id:
         record.run_id = run_id
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
-    run = RunState(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook())
+    run = RunState(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook(),
+                   limiter=limiter, cache=cache)
 
     async def drive() -> None:
         try:

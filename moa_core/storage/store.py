@@ -23,6 +23,7 @@ from ..metrics.ratings import run_stars
 from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, RunRecord, RunStarted, utcnow
 from . import db
 from ..metrics.model_stats import ModelStats, model_stats
+from .batches import BatchStore
 from .catalog import Catalog
 from .ratings import Ratings
 from .schema import Call, Document, Rating, Run
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 STALE_AFTER_S = 3600.0  # a `running` run of another host with no write for this long is dead
 
 
-class RunStore(Catalog, Ratings):
+class RunStore(Catalog, Ratings, BatchStore):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
