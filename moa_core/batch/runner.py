@@ -223,9 +223,14 @@ class BatchRun:
         return "done", None, None, verdict.cost_usd
 
 
-async def run_batch(store, batch_id: str, *, resume: bool = False, **kwargs) -> BatchOutcome:
+async def run_batch(store, batch_id: str, *, resume: bool = False, budget_usd: float | None = None,
+                    **kwargs) -> BatchOutcome:
     """Work on a batch until it is done or must stop. With `resume`, first take back the claims of
-    dead workers (keeping any answer that finished) and retry failed items."""
+    dead workers (keeping any answer that finished) and retry failed items; `budget_usd` replaces
+    the batch's budget (a batch stopped at its budget goes on with a larger one)."""
+    if budget_usd is not None:
+        batch = store.get_batch(batch_id)
+        store.set_batch_status(batch_id, batch.status, batch.error, budget_usd=budget_usd)
     if resume:
         batch = store.get_batch(batch_id)
         if batch is None:

@@ -215,6 +215,7 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
     show = _Progress(store)
     try:
         outcome = asyncio.run(run_batch(store, batch_id, resume=resume, no_cache=args.no_cache,
+                                        budget_usd=getattr(args, "budget", None) if resume else None,
                                         concurrency=args.concurrency, on_progress=show))
     except ValueError as exc:
         raise UserError(str(exc)) from None
