@@ -11,6 +11,7 @@ pages = [
     st.Page("pages/run.py", title="Run", icon=":material/play_arrow:", default=True),
     st.Page("pages/history.py", title="History", icon=":material/history:"),
     st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
+    st.Page("pages/batches.py", title="Batches", icon=":material/playlist_play:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 st.navigation(pages).run()
