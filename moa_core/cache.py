@@ -35,6 +35,7 @@ class ResponseCache:
         self.store = store
         self.hits = 0
         self.misses = 0
+        self._hit_keys: dict[str, int] = {}  # counted in memory, written once (`flush_hits`)
 
     @staticmethod
     def key_for(record: CallRecord, target: Target, spec: ModelSpec) -> str:
@@ -42,16 +43,27 @@ class ResponseCache:
 
     async def answer(self, record: CallRecord, target: Target, spec: ModelSpec) -> bool:
         """Fill `record` from the cache and return True, or return False (a miss: make the call)."""
-        row = await asyncio.to_thread(self.store.cache_lookup, self.key_for(record, target, spec))
+        key = self.key_for(record, target, spec)
+        row = await asyncio.to_thread(self.store.cache_lookup, key)
         if row is None or not row.text.strip():
             self.misses += 1
             return False
         self.hits += 1
+        self._hit_keys[key] = self._hit_keys.get(key, 0) + 1
         record.text, record.status, record.cached = row.text, "ok", True
         record.prompt_tokens, record.completion_tokens = row.prompt_tokens, row.completion_tokens
         record.cost_usd, record.saved_usd = 0.0, row.cost_usd
         record.first_token_s = record.started_s
         return True
+
+    def flush_hits(self) -> None:
+        """Add the counted hits to the stored rows (what `moa cache stats` and the saved amount show)."""
+        counts, self._hit_keys = self._hit_keys, {}
+        if counts:
+            try:
+                self.store.cache_count_hits(counts)
+            except Exception:  # a statistic only
+                pass
 
     async def keep(self, record: CallRecord, target: Target, spec: ModelSpec) -> None:
         """Keep a successful answer; a failure to write only costs a later cache miss."""

@@ -24,6 +24,7 @@ from .judge import judge_pair, judge_spec
 from .limits import BatchLimiter
 from .single import answer_alone
 from .systems import System
+from .writes import LoopSafeStore
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +90,16 @@ class BatchRun:
         batch = store.get_batch(batch_id)
         if batch is None:
             raise ValueError(f"no batch {batch_id}")
-        self.store, self.batch_id, self.batch = store, batch_id, batch
+        self.store, self.batch_id, self.batch = LoopSafeStore(store), batch_id, batch
         config = batch.config
         self.systems = {s["name"]: System.from_dict(s) for s in config["systems"]}
         self.primary = config["primary"]
         self.judge = judge_spec(config["judge"]["model"], config["judge"].get("api_base")) if config.get("judge") else None
         self.budget = config.get("budget_usd")
         self.limiter = BatchLimiter(concurrency or config.get("concurrency") or 8, config.get("rate_limits"))
-        self.cache = ResponseCache(store) if config.get("cache", True) and not no_cache else None
-        self.prices = store.price_book()
+        self.cache = ResponseCache(self.store) if config.get("cache", True) and not no_cache else None
+        self.prices = self.store.price_book()
+        self._checked = (0.0, False)  # (when, must stop) of the last look at the batch row
         self.items = {i.id: i for i in store.eval_set_items(batch.eval_set_id)} if batch.eval_set_id else {}
         self.documents: dict[int, Document] = {}
         self.worker = worker_name()
@@ -115,13 +117,18 @@ class BatchRun:
         lanes = min(MAX_LANES, max(2, 2 * self.limiter.concurrency))
         try:
             await asyncio.gather(*(self._lane() for _ in range(lanes)))
+            await self.store.drain()
         except asyncio.CancelledError:
+            self.store.close()  # every queued write done before the claims are given back
             self._release()
             self.store.set_batch_status(self.batch_id, "cancelled" if self.cancel_requested() else "interrupted",
                                         only_if=("running", CANCELLING))
             raise
         finally:
+            self.store.close()
             self._release()
+            if self.cache:
+                self.cache.flush_hits()
         status = self._close()
         batch = self.store.get_batch(self.batch_id)
         return BatchOutcome(self.batch_id, status, self.store.batch_counts(self.batch_id), loop.time() - started,
@@ -129,9 +136,9 @@ class BatchRun:
 
     async def _lane(self) -> None:
         while self.stop_reason is None:
-            if await asyncio.to_thread(self._must_stop):
+            if await self._should_stop():
                 return
-            claimed = await asyncio.to_thread(self.store.claim_items, self.batch_id, self.worker, 1, self.primary)
+            claimed = await self.store.write(self.store.claim_items, self.batch_id, self.worker, 1, self.primary)
             if not claimed:
                 return
             item = claimed[0]
@@ -141,12 +148,20 @@ class BatchRun:
             except RunInputError as exc:  # the configuration cannot work (a missing key): stop the batch
                 self.stop_reason, self.error = "failed", f"{item.system}: {exc}"
                 status, run_id, error, cost = "failed", None, str(exc), None
-            finish = asyncio.to_thread(self.store.finish_item, item.id, self.worker, status, run_id=run_id,
-                                       error=error, cost_usd=cost, eval_item_id=item.eval_item_id)
+            # queued behind the run's own writes, so a done item always has its stored run
+            finish = self.store.write(self.store.finish_item, item.id, self.worker, status, run_id=run_id,
+                                      error=error, cost_usd=cost, eval_item_id=item.eval_item_id)
             await asyncio.shield(finish)  # a cancel now must not leave the item claimed by nobody
             self.held.discard(item.id)
             if self.on_progress:
                 self.on_progress(self.batch_id)
+
+    async def _should_stop(self) -> bool:
+        """Looks at the batch row (cancel asked elsewhere, budget spent) at most every half second."""
+        now = asyncio.get_running_loop().time()
+        if now - self._checked[0] >= 0.5 or self.budget is not None:
+            self._checked = (now, await asyncio.to_thread(self._must_stop))
+        return self._checked[1] or self.cancel_requested()
 
     def _must_stop(self) -> bool:
         batch = self.store.get_batch(self.batch_id)
@@ -209,14 +224,14 @@ class BatchRun:
 
     async def _judge(self, item, eval_item) -> tuple[str, str | None, str | None, float | None]:
         other = item.system[len(JUDGE_PREFIX):]
-        answers = {r["system"]: r for r in self.store.batch_runs(self.batch_id)
-                   if r["eval_item_id"] == item.eval_item_id and r["status"] == "done"}
+        rows = await asyncio.to_thread(self.store.batch_runs, self.batch_id)
+        answers = {r["system"]: r for r in rows if r["eval_item_id"] == item.eval_item_id and r["status"] == "done"}
         a, b = answers.get(self.primary), answers.get(other)
         if a is None or b is None:
             return "failed", None, "no answer to judge", None
         verdict = await judge_pair(self.judge, eval_item.query, a["final"] or "", b["final"] or "",
                                    eval_item.reference, limiter=self.limiter, cache=self.cache, prices=self.prices)
-        self.store.add_vote(prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,
+        await self.store.write(self.store.add_vote, prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,
                             winner=verdict.winner, reviewer=f"judge:{self.judge.model}", rater_kind="judge",
                             run_a_id=a["run_id"], run_b_id=b["run_id"], batch_id=self.batch_id,
                             reasoning=verdict.reasoning, comment=verdict.comment)

@@ -244,12 +244,15 @@ class BatchStore:
     # ---- response cache ------------------------------------------------------------------------
 
     def cache_lookup(self, key: str) -> CachedResponse | None:
-        """The cached answer for this request key, counting the hit."""
+        """The cached answer for this request key (a read: hits are counted with `cache_count_hits`)."""
+        with self._read() as s:
+            return s.get(CachedResponse, key)
+
+    def cache_count_hits(self, counts: dict[str, int]) -> None:
         with self._write() as s:
-            row = s.get(CachedResponse, key)
-            if row is not None:
-                row.hits += 1
-            return row
+            for key, n in counts.items():
+                s.execute(update(CachedResponse).where(CachedResponse.key == key)
+                          .values(hits=CachedResponse.hits + n))
 
     def cache_save(self, key: str, model: str, text: str, prompt_tokens: int | None,
                    completion_tokens: int | None, cost_usd: float | None) -> None:

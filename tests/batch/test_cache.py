@@ -32,6 +32,8 @@ def test_hit_miss_and_the_cached_call_record(store, lineup_for, llm):
     stored = store.get_run(second.run_id).calls[0]
     assert stored.cached and stored.saved_usd == p1.saved_usd  # the column round-trips
     assert not store.get_run(first.run_id).calls[0].cached
+    assert store.cache_stats()["hits"] == 0  # hits are counted in memory, written once
+    cache.flush_hits()
     stats = store.cache_stats()
     assert stats["entries"] == 2 and stats["hits"] == 2 and stats["saved_usd"] > 0
     assert store.cache_clear() == 2 and store.cache_stats()["entries"] == 0

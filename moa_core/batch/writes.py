@@ -1,0 +1,41 @@
+"""The store as a batch's event loop sees it: every write goes to one thread, in order.
+
+A batch has dozens of runs in flight on one event loop; a store write made on the loop (the
+run's events) would stall all of them while SQLite's write lock is busy. Here `observe` only
+queues the event, claims and closes of items queue behind it, and `drain` waits (without
+blocking the loop) until everything queued so far is written, so an item is marked done only
+after its run is stored.
+"""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, Callable
+
+
+class LoopSafeStore:
+    """Wraps a RunStore: reads and other verbs pass through; `observe` and `write` are queued."""
+
+    def __init__(self, store):
+        self._store = store
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="moa-batch-writer")
+        self._prices = store.price_book()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def price_book(self):
+        return self._prices  # read once per batch: the overrides do not change mid-batch
+
+    def observe(self, event) -> None:
+        self._writer.submit(self._store.observe, event)
+
+    async def write(self, fn: Callable, *args, **kwargs) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args, **kwargs))
+
+    async def drain(self) -> None:
+        await self.write(lambda: None)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
