@@ -71,3 +71,21 @@ def test_a_judge_that_is_also_judged_is_named(systems):
     assert judged_models("base", judged) == ["single: base"]
     assert judged_models("agg", judged) == [judged[0].name]
     assert judged_models("other", judged + [single_system(ModelSpec(model="x"))]) == []
+
+
+def test_judge_verdicts_seed_a_review_queue_hardest_first(store, make_set, systems, llm):
+    from moa_core.batch.queue import judge_queue_items
+
+    calls = []
+
+    def reply(messages):  # consistent on the first item, position-biased on the others
+        calls.append(1)
+        return "[[A]]" if "question 0?" not in messages[-1]["content"] or len(calls) % 2 else "[[B]]"
+    llm.set("judge", reply=reply)
+    batch_id = create_batch(store, make_set(2), systems(), judge={"model": "judge", "api_base": llm.base_url},
+                            concurrency=1)
+    asyncio.run(run_batch(store, batch_id))
+    items = judge_queue_items(store, batch_id)
+    assert len(items) == 2 and [i["position"] for i in items] == [0, 1]
+    assert items[0]["disagreement"] >= items[1]["disagreement"]
+    assert all(i["run_a_id"] and i["run_b_id"] and i["system_b"] == "single: base" for i in items)
