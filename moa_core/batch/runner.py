@@ -108,6 +108,7 @@ class BatchRun:
         self.stop_reason: str | None = None
         self.error: str | None = None
         self.held: set[int] = set()
+        self._cancelled = False
 
     # ---- lanes ---------------------------------------------------------------------------------
 
@@ -119,6 +120,7 @@ class BatchRun:
             await asyncio.gather(*(self._lane() for _ in range(lanes)))
             await self.store.drain()
         except asyncio.CancelledError:
+            self._cancelled = True
             self.store.close()  # every queued write done before the claims are given back
             self._release()
             self.store.set_batch_status(self.batch_id, "cancelled" if self.cancel_requested() else "interrupted",
@@ -172,8 +174,10 @@ class BatchRun:
         return self.stop_reason is not None
 
     def _release(self) -> None:
-        if self.held:
-            self.store.release_items(list(self.held), self.worker)
+        """After a cancel or a crash of a lane: every claim of this worker goes back (lanes never leave
+        claims behind when they end normally, so a clean finish has nothing to release)."""
+        if self.held or self._cancelled:
+            self.store.release_claims(self.batch_id, self.worker)
             self.held.clear()
 
     def _close(self) -> str:

@@ -13,6 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Callable
 
+from ..records import CallFailed, CallFinished, RunFinished, RunStarted
+
+RECORDED = (RunStarted, CallFinished, CallFailed, RunFinished)  # the events the store writes
+
 
 class LoopSafeStore:
     """Wraps a RunStore: reads and other verbs pass through; `observe` and `write` are queued."""
@@ -21,6 +25,7 @@ class LoopSafeStore:
         self._store = store
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="moa-batch-writer")
         self._prices = store.price_book()
+        self._settings: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -28,8 +33,20 @@ class LoopSafeStore:
     def price_book(self):
         return self._prices  # read once per batch: the overrides do not change mid-batch
 
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """Read once per batch (the aggregator prompt is asked for by every run)."""
+        if key not in self._settings:
+            self._settings[key] = self._store.get_setting(key, None)
+        value = self._settings[key]
+        return default if value is None else value
+
     def observe(self, event) -> None:
-        self._writer.submit(self._store.observe, event)
+        if isinstance(event, RECORDED):  # token deltas and retries are not stored: no thread hop for them
+            self._writer.submit(self._store.observe, event)
+
+    def cache_save(self, *args, **kwargs) -> None:
+        """Queued like every other write: no second thread competing for SQLite's lock."""
+        self._writer.submit(self._store.cache_save, *args, **kwargs)
 
     async def write(self, fn: Callable, *args, **kwargs) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args, **kwargs))

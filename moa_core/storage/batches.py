@@ -193,14 +193,13 @@ class BatchStore:
                           .values(cost_usd=func.coalesce(Batch.cost_usd, 0.0) + cost_usd, updated_at=utcnow()))
             return True
 
-    def release_items(self, item_ids: Iterable[int], worker: str) -> None:
-        """Give unfinished claims back (cancel, Ctrl-C): they stay pending for a resume, unless
-        their run did finish (then they are done)."""
-        ids = list(item_ids)
-        if not ids:
-            return
+    def release_claims(self, batch_id: str, worker: str) -> None:
+        """Give back every unfinished claim of `worker` (cancel, Ctrl-C): pending again for a resume,
+        unless its run did finish (then done). By worker, not by id: a claim whose answer the
+        cancelled worker never received is given back too."""
         with self._write() as s:
-            for item in s.execute(select(BatchItem).where(BatchItem.id.in_(ids), BatchItem.claimed_by == worker,
+            for item in s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id,
+                                                          BatchItem.claimed_by == worker,
                                                           BatchItem.status == "running")).scalars():
                 self._settle(s, item)
 
