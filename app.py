@@ -14,6 +14,7 @@ pages = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("pages/review.py", title="Review", icon=":material/checklist:"),
     st.Page("pages/results.py", title="Results", icon=":material/leaderboard:"),
+    st.Page("pages/batches.py", title="Batches", icon=":material/playlist_play:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 page = st.navigation(pages)

@@ -49,6 +49,8 @@ class CallRecord:
     retry_errors: list[str] = field(default_factory=list)
     api_base: str | None = None
     temperature: float | None = None
+    cached: bool = False  # answered from the response cache: no request sent, cost 0
+    saved_usd: float | None = None  # what the cached answer cost when it was first made
 
     @property
     def ok(self) -> bool:

@@ -32,12 +32,14 @@ def effective_lineup(lineup: Lineup, store) -> Lineup:
 
 async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Document | None = None,
                          observers: Iterable[Observer] = (), run_id: str | None = None, thread=None,
-                         on_stop: StopStatus = ("interrupted", "interrupted before it finished")) -> RunRecord:
+                         on_stop: StopStatus = ("interrupted", "interrupted before it finished"),
+                         limiter=None, cache=None) -> RunRecord:
     """Run to the end and return the record; `store=None` records nothing.
 
     Raises `RunInputError` before any call when the run cannot start. If the run stops early
     (task cancelled, page torn down, Ctrl-C), the stored run gets `on_stop`: (status, note), or a
     function asked at that moment (a Stop button means "cancelled", a teardown "interrupted").
+    `limiter` and `cache` are handed to the engine (batch runs: shared call limits, response cache).
     """
     lineup = effective_lineup(lineup, store)
     started: RunRecord | None = None
@@ -45,7 +47,7 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
     prices = store.price_book() if store is not None else None
     try:
         async for event in stream_run(query, lineup, document=document, prices=prices, run_id=run_id,
-                                          thread=thread):
+                                          thread=thread, limiter=limiter, cache=cache):
             if isinstance(event, RunStarted):
                 started = event.run
             if store is not None:

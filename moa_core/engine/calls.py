@@ -6,6 +6,7 @@ proposer leaves the others' work intact. A stream that broke after tokens is sti
 from __future__ import annotations
 
 import asyncio
+from contextlib import nullcontext
 
 from ..lineup import ModelSpec
 from ..prompts import fold_system_into_user, messages_for
@@ -49,12 +50,17 @@ async def make_call(run: RunState, record: CallRecord) -> CallRecord:
 
     try:
         _check_budget(record, target, run.windows[id(spec)])
+        if run.cache is not None and await run.cache.answer(record, target, spec):  # no request sent
+            record.ended_s = run.now()
+            run.emit(CallFinished(record))
+            return record
         while True:
             record.attempts += 1
             try:
-                done = await stream_completion(target, record.messages, temperature=spec.temperature,
-                                               max_tokens=spec.max_tokens, timeout_s=lineup.timeout_s,
-                                               on_delta=on_delta)
+                async with run.limiter(record, spec) if run.limiter else nullcontext():
+                    done = await stream_completion(target, record.messages, temperature=spec.temperature,
+                                                   max_tokens=spec.max_tokens, timeout_s=lineup.timeout_s,
+                                                   on_delta=on_delta)
                 break
             except asyncio.CancelledError:
                 raise
@@ -73,6 +79,8 @@ async def make_call(run: RunState, record: CallRecord) -> CallRecord:
         if not done.text.strip():
             raise CallError("empty response")
         record.status = "ok"
+        if run.cache is not None:  # only answers that succeeded are kept
+            await run.cache.keep(record, target, spec)
         run.emit(CallFinished(record))
     except asyncio.CancelledError:
         record.status, record.ended_s = "cancelled", run.now()

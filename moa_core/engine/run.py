@@ -129,10 +129,12 @@ async def _fall_back(run: RunState, user: str, reason: str) -> None:
 
 async def stream_run(query: str, lineup: Lineup, *, document: Document | None = None,
                      prices: PriceBook | None = None, run_id: str | None = None,
-                     thread: Thread | None = None) -> AsyncIterator[Event]:
+                     thread: Thread | None = None, limiter: Callable | None = None,
+                     cache=None) -> AsyncIterator[Event]:
     """Run MoA and yield its events live; the last event is always `RunFinished`.
 
-    With `thread`, the run is a follow-up: every call sees the conversation so far.
+    With `thread`, the run is a follow-up: every call sees the conversation so far. `limiter` and
+    `cache` are the batch runner's hooks (see `RunState`); a single run passes neither.
     Raises `RunInputError` before any call when the run cannot start.
     """
     history = thread.history() if thread else []
@@ -153,7 +155,8 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
     if thread is not None:
         record.parent_run_id, record.thread_id = thread.parent_run_id, thread.thread_id
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
-    run = RunState(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook(), history)
+    run = RunState(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook(), history,
+                   limiter=limiter, cache=cache)
 
     async def drive() -> None:
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from ..lineup import Lineup
 from ..providers.llm import Target
@@ -23,6 +23,10 @@ class RunState:
     prices: PriceBook
     history: list[dict[str, str]] = field(default_factory=list)  # earlier turns of a conversation
     t0: float = field(default_factory=time.monotonic)
+    # Optional hooks for batch runs (see moa_core.batch): `limiter(record, spec)` is an async context
+    # manager held around each attempt (concurrency and rate limits); `cache` answers repeated requests.
+    limiter: Callable[..., Any] | None = None
+    cache: Any = None
 
     def now(self) -> float:
         return time.monotonic() - self.t0

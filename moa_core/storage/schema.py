@@ -112,6 +112,8 @@ class Call(SQLModel, table=True):
     attempts: int = 0
     api_base: str | None = None
     temperature: float | None = None
+    cached: bool = False  # answered from the response cache (migration 0003)
+    saved_usd: float | None = None  # the cost a cache hit saved
     # Big values last: SQLite reads a row's columns in order, so the analytics columns above are
     # reached without walking the overflow pages of prompts and answers.
     error: str | None = _text(default=None)

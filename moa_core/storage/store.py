@@ -26,6 +26,7 @@ from ..redact import redact
 from . import db, unsaved
 from .writer import Writer
 from .analytics_reads import AnalyticsReads
+from .batches import BatchStore
 from .catalog import Catalog
 from .queues import Queues
 from .ratings import Ratings
@@ -46,7 +47,7 @@ def _locked(exc: Exception) -> bool:
     return "locked" in text or "busy" in text
 
 
-class RunStore(Catalog, Ratings, Votes, Queues, AnalyticsReads):
+class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):

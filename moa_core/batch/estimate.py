@@ -1,0 +1,86 @@
+"""The projected cost of a batch before it starts: prices times estimated tokens.
+
+Prompt tokens are counted (the model's tokenizer via litellm, offline); answers are assumed to
+be `TYPICAL_ANSWER_TOKENS` long (capped by max_tokens) for the estimate, and `max_tokens` long
+for the upper bound. Models without a price are named, never counted as free.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..lineup import ModelSpec
+from ..prompts import user_content
+from ..providers.llm import count_tokens
+from ..providers.prices import PriceBook
+from .systems import System
+
+TYPICAL_ANSWER_TOKENS = 300
+AGGREGATOR_PROMPT_TOKENS = 120  # the reference MoA instructions
+JUDGE_PROMPT_TOKENS = 250  # the judge's instructions and verdict format
+
+
+@dataclass
+class Projection:
+    estimate_usd: float = 0.0
+    upper_usd: float = 0.0
+    calls: int = 0
+    unpriced: list[str] = field(default_factory=list)  # models without a known price
+
+    @property
+    def known(self) -> bool:
+        return not self.unpriced
+
+    def add(self, prices: PriceBook, spec: ModelSpec, prompt: int, answer_typical: int, answer_max: int) -> None:
+        self.calls += 1
+        override = (spec.input_cost_per_token, spec.output_cost_per_token)
+        typical = prices.cost(spec.model, prompt, answer_typical, override)
+        upper = prices.cost(spec.model, prompt, answer_max, override)
+        if typical is None or upper is None:
+            if spec.model not in self.unpriced:
+                self.unpriced.append(spec.model)
+            return
+        self.estimate_usd += typical
+        self.upper_usd += upper
+
+    def to_dict(self) -> dict:
+        return {"estimate_usd": round(self.estimate_usd, 6), "upper_usd": round(self.upper_usd, 6),
+                "calls": self.calls, "unpriced": self.unpriced}
+
+
+def _answers(spec: ModelSpec) -> tuple[int, int]:
+    cap = spec.max_tokens or 1024
+    return min(cap, TYPICAL_ANSWER_TOKENS), cap
+
+
+def project(items: list[dict], systems: list[System], prices: PriceBook, judge: ModelSpec | None = None,
+            pairs: int = 0) -> Projection:
+    """`items` are {"query", "document_name", "document_text"}; `pairs` comparisons judged per item."""
+    out = Projection()
+    for item in items:
+        user = user_content(item["query"], item.get("document_name"), item.get("document_text"))
+        counted: dict[str, int] = {}
+
+        def prompt(spec: ModelSpec, extra: int = 0) -> int:
+            if spec.model not in counted:
+                counted[spec.model] = count_tokens(spec.model, text=user)
+            persona = count_tokens(spec.model, text=spec.system_prompt) if spec.system_prompt else 0
+            return counted[spec.model] + persona + extra + 8
+
+        for system in systems:
+            if system.kind == "single":
+                spec = system.single
+                out.add(prices, spec, prompt(spec), *_answers(spec))
+                continue
+            lineup = system.lineup()
+            seen = 0
+            for round_no in range(1, lineup.rounds + 1):
+                for spec in lineup.proposers:
+                    out.add(prices, spec, prompt(spec, seen), *_answers(spec))
+                seen = sum(_answers(p)[0] for p in lineup.proposers)
+            out.add(prices, lineup.aggregator, prompt(lineup.aggregator, seen + AGGREGATOR_PROMPT_TOKENS),
+                    *_answers(lineup.aggregator))
+        if judge is not None:
+            for _ in range(2 * pairs):  # both orders
+                out.add(prices, judge, prompt(judge, 2 * TYPICAL_ANSWER_TOKENS + JUDGE_PROMPT_TOKENS),
+                        *_answers(judge))
+    return out

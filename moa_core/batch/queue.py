@@ -1,0 +1,27 @@
+"""Judge verdicts seed a human review queue: the pairs a judge saw, hardest first.
+
+`judge_queue_items(store, batch_id)` returns plain dicts with the fields of a `QueueItem`
+(prompt_id, system_a, system_b, run_a_id, run_b_id, disagreement), so the review queue code can
+insert them as they are. Pairs where the judge's two orders disagreed (disagreement 1.0) come first:
+that is where a person's vote adds the most.
+"""
+from __future__ import annotations
+
+from .judge import parse_orders
+
+
+def judge_queue_items(store, batch_id: str) -> list[dict]:
+    items = []
+    for vote in store.batch_votes([batch_id]):
+        if vote.rater_kind != "judge":
+            continue
+        orders = parse_orders(vote.comment)
+        flipped = orders is not None and orders[0] != orders[1]
+        items.append({"prompt_id": vote.prompt_id, "system_a": vote.system_a, "system_b": vote.system_b,
+                      "run_a_id": vote.run_a_id, "run_b_id": vote.run_b_id, "call_a_id": None, "call_b_id": None,
+                      "disagreement": 1.0 if flipped else (0.5 if vote.winner == "tie" else 0.0),
+                      "judge_winner": vote.winner})
+    items.sort(key=lambda i: (-i["disagreement"], i["prompt_id"]))
+    for position, item in enumerate(items):
+        item["position"] = position
+    return items

@@ -1,0 +1,262 @@
+"""Batch runs: every system over every item of an eval set, then the judge, resumable and shared.
+
+State lives in the database, not in this process: each work item (eval item x system, or a
+judge pair) is claimed, run and closed in its own transactions, so a crash, a cancel or a
+second worker on another machine never loses or repeats a finished item. Calls of the whole
+batch share one limiter (concurrency, rate limits) and the response cache.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..documents import Document
+from ..engine import RunInputError
+from ..records import new_id, utcnow
+from ..service import run_and_record
+from ..storage.batches import DONE_RUNS, JUDGE_PREFIX, item_run_id
+from ..storage.liveness import owner_token
+from .judge import judge_pair, judge_spec
+from .limits import BatchLimiter
+from .single import answer_alone
+from .systems import System
+from .writes import LoopSafeStore
+
+log = logging.getLogger(__name__)
+
+MAX_LANES = 256
+FINAL_STATUSES = ("done", "failed", "cancelled", "budget reached", "interrupted")
+CANCELLING = "cancelling"  # asked from another process (the app's button, for a CLI worker)
+
+
+@dataclass
+class BatchOutcome:
+    batch_id: str
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    wall_s: float = 0.0
+    cost_usd: float = 0.0
+    cache_hits: int = 0
+    max_in_flight: int = 0
+
+
+def judge_key(judge: dict, primary: System, other: System) -> str:
+    canonical = json.dumps({"judge": judge, "a": primary.config_key, "b": other.config_key}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def create_batch(store, eval_set_id: int, systems: list[System], *, judge: dict | None = None,
+                 concurrency: int = 8, budget_usd: float | None = None, cache: bool = True,
+                 rate_limits: dict | None = None, batch_id: str | None = None) -> str:
+    """Store a batch and its pending work; the first system is the one the others are compared with.
+    `judge` is {"model", "api_base"} or None."""
+    if not systems:
+        raise ValueError("a batch needs at least one system")
+    names = [s.name for s in systems]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two systems share a name: {', '.join(n for n in names if names.count(n) > 1)}")
+    items = store.eval_set_items(eval_set_id)
+    if not items:
+        raise ValueError("the eval set has no items")
+    primary = systems[0]
+    work = [(item.id, s.name, s.config_key) for item in items for s in systems]
+    if judge:
+        work += [(item.id, JUDGE_PREFIX + s.name, judge_key(judge, primary, s)) for item in items for s in systems[1:]]
+    batch_id = batch_id or new_id()
+    config = {"systems": [s.to_dict() for s in systems], "primary": primary.name, "judge": judge,
+              "concurrency": concurrency, "budget_usd": budget_usd, "cache": cache,
+              "rate_limits": rate_limits or {}, "session_started_at": utcnow().isoformat(), "session_done": 0}
+    store.create_batch(batch_id, eval_set_id, config, work)
+    return batch_id
+
+
+def worker_name() -> str:
+    """Who holds a claim: this process (host:pid:start), so a dead worker's claims can be recovered."""
+    return owner_token()
+
+
+class BatchRun:
+    """One worker's share of a batch: lanes claim items until none is left or the batch must stop."""
+
+    def __init__(self, store, batch_id: str, *, no_cache: bool = False, concurrency: int | None = None,
+                 on_progress: Callable[[str], None] | None = None,
+                 cancel_requested: Callable[[], bool] = lambda: False):
+        from ..cache import ResponseCache
+
+        batch = store.get_batch(batch_id)
+        if batch is None:
+            raise ValueError(f"no batch {batch_id}")
+        self.store, self.batch_id, self.batch = LoopSafeStore(store), batch_id, batch
+        config = batch.config
+        self.systems = {s["name"]: System.from_dict(s) for s in config["systems"]}
+        self.primary = config["primary"]
+        self.judge = judge_spec(config["judge"]["model"], config["judge"].get("api_base")) if config.get("judge") else None
+        self.budget = config.get("budget_usd")
+        self.limiter = BatchLimiter(concurrency or config.get("concurrency") or 8, config.get("rate_limits"))
+        self.cache = ResponseCache(self.store) if config.get("cache", True) and not no_cache else None
+        self.prices = self.store.price_book()
+        self._checked = (0.0, False)  # (when, must stop) of the last look at the batch row
+        self.items = {i.id: i for i in store.eval_set_items(batch.eval_set_id)} if batch.eval_set_id else {}
+        self.documents: dict[int, Document] = {}
+        self.worker = worker_name()
+        self.on_progress = on_progress
+        self.cancel_requested = cancel_requested
+        self.stop_reason: str | None = None
+        self.error: str | None = None
+        self.held: set[int] = set()
+        self._cancelled = False
+
+    # ---- lanes ---------------------------------------------------------------------------------
+
+    async def run(self) -> BatchOutcome:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        lanes = min(MAX_LANES, max(2, 2 * self.limiter.concurrency))
+        try:
+            await asyncio.gather(*(self._lane() for _ in range(lanes)))
+            await self.store.drain()
+        except asyncio.CancelledError:
+            self._cancelled = True
+            self.store.close()  # every queued write done before the claims are given back
+            self._release()
+            self.store.set_batch_status(self.batch_id, "cancelled" if self.cancel_requested() else "interrupted",
+                                        only_if=("running", CANCELLING))
+            raise
+        finally:
+            self.store.close()
+            self._release()
+            if self.cache:
+                self.cache.flush_hits()
+        status = self._close()
+        batch = self.store.get_batch(self.batch_id)
+        return BatchOutcome(self.batch_id, status, self.store.batch_counts(self.batch_id), loop.time() - started,
+                            batch.cost_usd or 0.0, self.cache.hits if self.cache else 0, self.limiter.max_in_flight)
+
+    async def _lane(self) -> None:
+        while self.stop_reason is None:
+            if await self._should_stop():
+                return
+            claimed = await self.store.write(self.store.claim_items, self.batch_id, self.worker, 1, self.primary)
+            if not claimed:
+                return
+            item = claimed[0]
+            self.held.add(item.id)
+            try:
+                status, run_id, error, cost = await self._process(item)
+            except RunInputError as exc:  # the configuration cannot work (a missing key): stop the batch
+                self.stop_reason, self.error = "failed", f"{item.system}: {exc}"
+                status, run_id, error, cost = "failed", None, str(exc), None
+            # queued behind the run's own writes, so a done item always has its stored run
+            finish = self.store.write(self.store.finish_item, item.id, self.worker, status, run_id=run_id,
+                                      error=error, cost_usd=cost, eval_item_id=item.eval_item_id)
+            await asyncio.shield(finish)  # a cancel now must not leave the item claimed by nobody
+            self.held.discard(item.id)
+            if self.on_progress:
+                self.on_progress(self.batch_id)
+
+    async def _should_stop(self) -> bool:
+        """Looks at the batch row (cancel asked elsewhere, budget spent) at most every half second."""
+        now = asyncio.get_running_loop().time()
+        if now - self._checked[0] >= 0.5 or self.budget is not None:
+            self._checked = (now, await asyncio.to_thread(self._must_stop))
+        return self._checked[1] or self.cancel_requested()
+
+    def _must_stop(self) -> bool:
+        batch = self.store.get_batch(self.batch_id)
+        if batch is None or batch.status == CANCELLING or self.cancel_requested():
+            self.stop_reason = "cancelled"
+        elif self.budget is not None and (batch.cost_usd or 0.0) >= self.budget:
+            self.stop_reason = "budget reached"
+        return self.stop_reason is not None
+
+    def _release(self) -> None:
+        """After a cancel or a crash of a lane: every claim of this worker goes back (lanes never leave
+        claims behind when they end normally, so a clean finish has nothing to release)."""
+        if self.held or self._cancelled:
+            self.store.release_claims(self.batch_id, self.worker)
+            self.held.clear()
+
+    def _close(self) -> str:
+        """The batch's status once this worker is out of work (others may still be running items)."""
+        counts = self.store.batch_counts(self.batch_id)
+        if self.stop_reason in ("cancelled", "budget reached", "failed"):
+            status = self.stop_reason
+        elif counts["pending"] == 0 and counts["running"] == 0:
+            status = "failed" if counts["done"] == 0 else "done"
+        else:
+            return "running"
+        self.store.set_batch_status(self.batch_id, status, self.error, only_if=("running", CANCELLING))
+        return self.store.get_batch(self.batch_id).status
+
+    # ---- one item ------------------------------------------------------------------------------
+
+    def _document(self, document_id: int | None) -> Document | None:
+        if document_id is None:
+            return None
+        if document_id not in self.documents:
+            row = self.store.get_document(document_id)
+            self.documents[document_id] = Document(row.name, row.text) if row else None
+        return self.documents[document_id]
+
+    async def _process(self, item) -> tuple[str, str | None, str | None, float | None]:
+        """(status, run id, error, cost) of one work item."""
+        eval_item = self.items.get(item.eval_item_id)
+        if eval_item is None:
+            return "failed", None, "the eval item was deleted", None
+        if item.system.startswith(JUDGE_PREFIX):
+            return await self._judge(item, eval_item)
+        system = self.systems.get(item.system)
+        if system is None:
+            return "failed", None, f"unknown system {item.system}", None
+        run_id = item_run_id(self.batch_id, item.id, item.attempts)
+        document = self._document(eval_item.document_id)
+        if system.kind == "single":
+            record = await answer_alone(system.single, eval_item.query, store=self.store, document=document,
+                                        run_id=run_id, name=system.name, limiter=self.limiter, cache=self.cache,
+                                        prices=self.prices)
+        else:
+            lineup = system.lineup()
+            lineup.name = lineup.name or system.name
+            record = await run_and_record(eval_item.query, lineup, store=self.store, document=document,
+                                          run_id=run_id, limiter=self.limiter, cache=self.cache)
+        ok = record.status in DONE_RUNS
+        return ("done" if ok else "failed"), run_id, None if ok else (record.error or record.note), record.cost_usd
+
+    async def _judge(self, item, eval_item) -> tuple[str, str | None, str | None, float | None]:
+        other = item.system[len(JUDGE_PREFIX):]
+        rows = await asyncio.to_thread(self.store.batch_runs, self.batch_id)
+        answers = {r["system"]: r for r in rows if r["eval_item_id"] == item.eval_item_id and r["status"] == "done"}
+        a, b = answers.get(self.primary), answers.get(other)
+        if a is None or b is None:
+            return "failed", None, "no answer to judge", None
+        verdict = await judge_pair(self.judge, eval_item.query, a["final"] or "", b["final"] or "",
+                                   eval_item.reference, limiter=self.limiter, cache=self.cache, prices=self.prices)
+        await self.store.write(self.store.add_vote, prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,
+                            winner=verdict.winner, reviewer=f"judge:{self.judge.model}", rater_kind="judge",
+                            run_a_id=a["run_id"], run_b_id=b["run_id"], batch_id=self.batch_id,
+                            reasoning=verdict.reasoning, comment=verdict.comment)
+        return "done", None, None, verdict.cost_usd
+
+
+async def run_batch(store, batch_id: str, *, resume: bool = False, budget_usd: float | None = None,
+                    **kwargs) -> BatchOutcome:
+    """Work on a batch until it is done or must stop. With `resume`, first take back the claims of
+    dead workers (keeping any answer that finished) and retry failed items; `budget_usd` replaces
+    the batch's budget (a batch stopped at its budget goes on with a larger one)."""
+    if budget_usd is not None:
+        batch = store.get_batch(batch_id)
+        store.set_batch_status(batch_id, batch.status, batch.error, budget_usd=budget_usd)
+    if resume:
+        batch = store.get_batch(batch_id)
+        if batch is None:
+            raise ValueError(f"no batch {batch_id}")
+        changed = store.recover_batch(batch_id)
+        if batch.status != "running" or changed:
+            counts = store.batch_counts(batch_id)
+            store.set_batch_status(batch_id, "running", None, session_started_at=utcnow().isoformat(),
+                                   session_done=counts["done"])
+    return await BatchRun(store, batch_id, **kwargs).run()

@@ -1,0 +1,79 @@
+"""The systems a batch compares: the lineup (MoA), a single model, Self-MoA (one model as n
+proposers and the aggregator), or another lineup. Each is stored as a plain dict in the batch's
+config and keyed by a hash of it, so a result belongs to exactly one configuration.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..lineup import Lineup, ModelSpec
+
+KINDS = ("moa", "single", "self-moa", "lineup")
+SELF_MOA_TEMPERATURES = (0.3, 0.7, 1.0, 0.5, 0.9, 0.4)
+
+
+@dataclass
+class System:
+    """One contender: `config` is a lineup dict, or {"model": spec dict} for a single model."""
+
+    name: str
+    kind: str
+    config: dict[str, Any]
+
+    @property
+    def config_key(self) -> str:
+        canonical = json.dumps({"kind": self.kind, "config": self.config}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+    @property
+    def single(self) -> ModelSpec | None:
+        return ModelSpec.from_dict(self.config["model"]) if self.kind == "single" else None
+
+    def lineup(self) -> Lineup:
+        return Lineup.from_dict(self.config)
+
+    def models(self) -> list[str]:
+        if self.kind == "single":
+            return [self.config["model"]["model"]]
+        return list(dict.fromkeys(s.model for _, s in self.lineup().all_specs()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "config": self.config, "config_key": self.config_key}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "System":
+        return cls(data["name"], data["kind"], data["config"])
+
+
+def moa_system(lineup: Lineup, kind: str = "moa", name: str | None = None) -> System:
+    """A lineup as a system; its [baseline] is not part of it (a batch runs that as its own system)."""
+    data = lineup.to_dict()
+    data.pop("baseline", None)
+    label = name or lineup.name or " + ".join(p.model for p in lineup.proposers) + f" → {lineup.aggregator.model}"
+    return System(f"{kind}: {label}", kind, data)
+
+
+def single_system(spec: ModelSpec) -> System:
+    return System(f"single: {spec.display_label}", "single", {"model": spec.to_dict()})
+
+
+def self_moa_system(spec: ModelSpec, n: int = 3) -> System:
+    """The same model as n proposers (told apart by temperature) and as the aggregator at 0.2."""
+    if not 2 <= n <= len(SELF_MOA_TEMPERATURES):
+        raise ValueError(f"Self-MoA needs 2 to {len(SELF_MOA_TEMPERATURES)} proposers, not {n}")
+    base = {k: v for k, v in spec.to_dict().items() if k not in ("temperature", "label")}
+    proposers = [ModelSpec(**base, temperature=t) for t in SELF_MOA_TEMPERATURES[:n]]
+    lineup = Lineup(proposers=proposers, aggregator=ModelSpec(**base, temperature=0.2),
+                    name=f"Self-MoA {spec.model} x{n}")
+    return System(f"self-moa: {spec.model} x{n}", "self-moa", lineup.to_dict())
+
+
+def parse_self_moa(value: str) -> tuple[str, int]:
+    """"MODEL" or "MODEL:N" (N proposers, default 3)."""
+    head, sep, tail = value.rpartition(":")
+    if sep and tail.isdigit():
+        return head.strip(), int(tail)
+    return value.strip(), 3

@@ -1,0 +1,58 @@
+"""The store as a batch's event loop sees it: every write goes to one thread, in order.
+
+A batch has dozens of runs in flight on one event loop; a store write made on the loop (the
+run's events) would stall all of them while SQLite's write lock is busy. Here `observe` only
+queues the event, claims and closes of items queue behind it, and `drain` waits (without
+blocking the loop) until everything queued so far is written, so an item is marked done only
+after its run is stored.
+"""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, Callable
+
+from ..records import CallFailed, CallFinished, RunFinished, RunStarted
+
+RECORDED = (RunStarted, CallFinished, CallFailed, RunFinished)  # the events the store writes
+
+
+class LoopSafeStore:
+    """Wraps a RunStore: reads and other verbs pass through; `observe` and `write` are queued."""
+
+    def __init__(self, store):
+        self._store = store
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="moa-batch-writer")
+        self._prices = store.price_book()
+        self._settings: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def price_book(self):
+        return self._prices  # read once per batch: the overrides do not change mid-batch
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """Read once per batch (the aggregator prompt is asked for by every run)."""
+        if key not in self._settings:
+            self._settings[key] = self._store.get_setting(key, None)
+        value = self._settings[key]
+        return default if value is None else value
+
+    def observe(self, event) -> None:
+        if isinstance(event, RECORDED):  # token deltas and retries are not stored: no thread hop for them
+            self._writer.submit(self._store.observe, event)
+
+    def cache_save(self, *args, **kwargs) -> None:
+        """Queued like every other write: no second thread competing for SQLite's lock."""
+        self._writer.submit(self._store.cache_save, *args, **kwargs)
+
+    async def write(self, fn: Callable, *args, **kwargs) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args, **kwargs))
+
+    async def drain(self) -> None:
+        await self.write(lambda: None)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)

@@ -1,0 +1,76 @@
+"""The response cache: an answer already paid for is not asked for again.
+
+Built on the run store (litellm's own cache crashes on every hit in the pinned version). The
+key is the sha256 of the exact request: the litellm model string, the endpoint, the messages
+and every parameter that changes the answer. Only successful answers are kept; a hit is
+recorded as a call with `cached=True`, cost 0, and `saved_usd` what the original call cost.
+The engine calls `answer` before a call and `keep` after a successful one.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Any
+
+from .lineup import ModelSpec
+from .providers.llm import Target
+from .records import CallRecord
+
+
+def request_key(target: Target, messages: list[dict[str, Any]], temperature: float | None,
+                max_tokens: int | None) -> str:
+    """sha256 of the canonical request; the API key is never part of it (it does not change the answer)."""
+    request = {"model": target.model, "api_base": target.api_base, "messages": messages,
+               "temperature": temperature, "max_tokens": max_tokens,
+               "extra": {k: v for k, v in sorted((target.extra or {}).items())}}
+    canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """Reads and writes `CachedResponse` rows through the store, off the event loop."""
+
+    def __init__(self, store):
+        self.store = store
+        self.hits = 0
+        self.misses = 0
+        self._hit_keys: dict[str, int] = {}  # counted in memory, written once (`flush_hits`)
+
+    @staticmethod
+    def key_for(record: CallRecord, target: Target, spec: ModelSpec) -> str:
+        return request_key(target, record.messages, spec.temperature, spec.max_tokens)
+
+    async def answer(self, record: CallRecord, target: Target, spec: ModelSpec) -> bool:
+        """Fill `record` from the cache and return True, or return False (a miss: make the call)."""
+        key = self.key_for(record, target, spec)
+        row = await asyncio.to_thread(self.store.cache_lookup, key)
+        if row is None or not row.text.strip():
+            self.misses += 1
+            return False
+        self.hits += 1
+        self._hit_keys[key] = self._hit_keys.get(key, 0) + 1
+        record.text, record.status, record.cached = row.text, "ok", True
+        record.prompt_tokens, record.completion_tokens = row.prompt_tokens, row.completion_tokens
+        record.cost_usd, record.saved_usd = 0.0, row.cost_usd
+        record.first_token_s = record.started_s
+        return True
+
+    def flush_hits(self) -> None:
+        """Add the counted hits to the stored rows (what `moa cache stats` and the saved amount show)."""
+        counts, self._hit_keys = self._hit_keys, {}
+        if counts:
+            try:
+                self.store.cache_count_hits(counts)
+            except Exception:  # a statistic only
+                pass
+
+    async def keep(self, record: CallRecord, target: Target, spec: ModelSpec) -> None:
+        """Keep a successful answer; a failure to write only costs a later cache miss."""
+        if not record.ok or record.cached or not record.text.strip():
+            return
+        try:
+            await asyncio.to_thread(self.store.cache_save, self.key_for(record, target, spec), record.model,
+                                    record.text, record.prompt_tokens, record.completion_tokens, record.cost_usd)
+        except Exception:  # the answer is already in hand: never fail a call over the cache
+            pass

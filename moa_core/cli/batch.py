@@ -1,0 +1,271 @@
+"""`moa batch` (a lineup and comparison systems over an eval set), `moa batch-worker` (join one),
+`moa batches` (list them) and `moa cache` (the response cache).
+
+Progress goes to stderr, the batch id on its first line; `--json` prints one object at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+from ..lineup import Lineup, LineupError, ModelSpec
+from . import UserError
+from .storage import open_store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch", help="run a lineup and comparison systems over an eval set (CSV or JSONL)")
+    p.add_argument("set_file", nargs="?", metavar="SET_FILE", help="eval set: .jsonl or .csv (query, document, "
+                   "reference, tags)")
+    p.add_argument("--lineup", metavar="FILE.toml", help="the lineup under test (default: the offline demo lineup); "
+                   "its [baseline] becomes a comparison system; an optional [rate_limits.MODEL] table sets rpm/tpm")
+    p.add_argument("--baseline", action="append", default=[], metavar="MODEL", help="compare with this model alone")
+    p.add_argument("--self-moa", action="append", default=[], metavar="MODEL[:N]",
+                   help="compare with Self-MoA: MODEL as N proposers (default 3) and aggregator")
+    p.add_argument("--compare", action="append", default=[], metavar="FILE.toml", help="compare with another lineup")
+    p.add_argument("--judge", metavar="MODEL", help="judge every comparison pairwise, in both orders")
+    p.add_argument("--api-base", metavar="URL", help="base URL for every model given on the command line")
+    p.add_argument("--concurrency", type=int, metavar="N", help="LLM calls at once across the batch (default 8)")
+    p.add_argument("--budget", type=float, metavar="USD", help="stop cleanly once this much is spent (resumable)")
+    p.add_argument("--no-cache", action="store_true", help="ask every model again instead of using cached answers")
+    p.add_argument("--resume", metavar="BATCH_ID", help="finish a stopped batch (finished items are never redone)")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.set_defaults(handler=handle_batch)
+
+    p = sub.add_parser("batch-worker", help="join a running batch as one more worker (another machine, same database)")
+    p.add_argument("batch_id", metavar="BATCH_ID")
+    p.add_argument("--concurrency", type=int, metavar="N", help="this worker's LLM calls at once")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=handle_worker)
+
+    p = sub.add_parser("batches", help="list batches, newest first")
+    p.add_argument("--limit", type=int, default=50, metavar="N")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=handle_batches)
+
+    p = sub.add_parser("cache", help="the response cache: `moa cache stats` or `moa cache clear`")
+    p.add_argument("action", choices=("stats", "clear"))
+    p.set_defaults(handler=handle_cache)
+
+
+# ---- building the systems ----------------------------------------------------------------------
+
+def load_lineup_file(path: str) -> tuple[Lineup, dict]:
+    """A lineup TOML plus its optional `rate_limits` table (not part of the lineup itself)."""
+    from ..batch.limits import parse_rate_limits
+
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"lineup file not found: {path}")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        limits = parse_rate_limits(data.pop("rate_limits", None))
+        return Lineup.from_dict(data), limits
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}") from None
+    except (LineupError, ValueError) as exc:
+        raise UserError(f"{path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read lineup file {path}: {exc}") from None
+
+
+def build_systems(args: argparse.Namespace):
+    """(systems, rate limits): the lineup first, then every comparison system."""
+    from ..batch.systems import moa_system, parse_self_moa, self_moa_system, single_system
+
+    def spec(model: str) -> ModelSpec:
+        if not model.strip():
+            raise UserError("empty model name")
+        return ModelSpec(model=model.strip(), api_base=args.api_base)
+
+    if args.lineup:
+        lineup, limits = load_lineup_file(args.lineup)
+    else:
+        from ..providers.default_lineups import default_lineup
+
+        lineup, limits = default_lineup(), {}
+    systems = [moa_system(lineup)]
+    baselines = [spec(m) for m in args.baseline] or ([lineup.baseline] if lineup.baseline else [])
+    systems += [single_system(s) for s in baselines]
+    for value in args.self_moa:
+        model, n = parse_self_moa(value)
+        try:
+            systems.append(self_moa_system(spec(model), n))
+        except ValueError as exc:
+            raise UserError(f"--self-moa {value}: {exc}") from None
+    for path in args.compare:
+        other, more = load_lineup_file(path)
+        systems.append(moa_system(other, "lineup", other.name or Path(path).stem))
+        limits = more | limits
+    names = [s.name for s in systems]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UserError(f"two comparison systems are the same: {', '.join(dupes)}")
+    return systems, limits
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    if args.concurrency is not None and args.concurrency < 1:
+        raise UserError(f"--concurrency must be at least 1, not {args.concurrency}")
+    budget = getattr(args, "budget", None)
+    if budget is not None and not budget > 0:
+        raise UserError(f"--budget must be a positive amount in USD, not {budget}")
+
+
+def handle_batch(args: argparse.Namespace) -> int:
+    _check_numbers(args)
+    if args.resume:
+        if args.set_file or args.lineup:
+            raise UserError("--resume takes the batch's own set and lineup: give no SET_FILE or --lineup")
+        store = open_store()
+        if store.get_batch(args.resume) is None:
+            raise UserError(f"no batch {args.resume} in {store.url} (see `moa batches`)")
+        print(f"batch {args.resume}: resuming", file=sys.stderr, flush=True)
+        return _work(store, args.resume, args, resume=True)
+    if not args.set_file:
+        raise UserError("give an eval set file (.jsonl or .csv), or --resume BATCH_ID")
+    from ..batch.evalsets import EvalSetError, read_eval_file, save_parsed
+
+    try:
+        parsed = read_eval_file(args.set_file)
+    except EvalSetError as exc:
+        raise UserError(f"{args.set_file}: {exc}") from None
+    systems, limits = build_systems(args)
+    store = open_store()
+    set_id = save_parsed(store, parsed, Path(args.set_file).stem)
+    judge = {"model": args.judge.strip(), "api_base": args.api_base} if args.judge else None
+    from ..batch.runner import create_batch
+
+    batch_id = create_batch(store, set_id, systems, judge=judge, concurrency=args.concurrency or 8,
+                            budget_usd=args.budget, cache=not args.no_cache, rate_limits=limits)
+    work = len(parsed.items) * (len(systems) + (len(systems) - 1 if judge else 0))
+    print(f"batch {batch_id}: {len(parsed.items)} items x {len(systems)} systems"
+          f"{' + judge' if judge else ''} = {work} work items", file=sys.stderr, flush=True)
+    _preamble(store, parsed.items, systems, args, judge)
+    return _work(store, batch_id, args)
+
+
+def _preamble(store, items, systems, args, judge) -> None:
+    """The projected cost, and warnings a user must see before money is spent."""
+    from ..batch.estimate import project
+    from ..batch.judge import judge_spec, judged_models
+    from ..providers.prices import format_cost
+
+    spec = judge_spec(judge["model"], judge.get("api_base")) if judge else None
+    p = project(items, systems, store.price_book(), spec, pairs=len(systems) - 1)
+    cost = f"~{format_cost(p.estimate_usd)} (up to {format_cost(p.upper_usd)} if every answer uses max_tokens)"
+    if p.unpriced:
+        cost += f" + unknown for {', '.join(p.unpriced)} (no price: set one in Settings)"
+    print(f"projected cost: {cost}, {p.calls} calls", file=sys.stderr)
+    if args.budget is not None and p.estimate_usd > args.budget:
+        print(f"note: the projection exceeds --budget {format_cost(args.budget)}: the batch will stop there "
+              "(resumable with --resume)", file=sys.stderr)
+    if judge and len(systems) < 2:
+        print("note: --judge needs a comparison system (--baseline, --self-moa or --compare); nothing to judge",
+              file=sys.stderr)
+    if judge and (own := judged_models(judge["model"], systems)):
+        print(f"warning: the judge {judge['model']} is also judged ({', '.join(own)}): judges favour their own "
+              "answers; prefer a judge outside the contest", file=sys.stderr)
+    sys.stderr.flush()
+
+
+def handle_worker(args: argparse.Namespace) -> int:
+    _check_numbers(args)
+    store = open_store()
+    if store.get_batch(args.batch_id) is None:
+        raise UserError(f"no batch {args.batch_id} in {store.url}")
+    print(f"batch {args.batch_id}: joining as a worker", file=sys.stderr, flush=True)
+    return _work(store, args.batch_id, args, resume=True)
+
+
+class _Progress:
+    """One line on stderr: redrawn in place on a terminal, every few seconds otherwise."""
+
+    def __init__(self, store):
+        self.store, self.last, self.tty = store, 0.0, sys.stderr.isatty()
+
+    def __call__(self, batch_id: str, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last < (0.5 if self.tty else 5.0):
+            return
+        self.last = now
+        from ..batch.report import progress
+        from ..providers.prices import format_cost
+
+        p = progress(self.store, batch_id)
+        eta = f", ETA {p['eta_s']:.0f}s" if p["eta_s"] is not None else ""
+        line = (f"batch {batch_id}: {p['done'] + p['failed']}/{p['items']} ({p['fraction']:.0%}), "
+                f"{p['failed']} failed, {format_cost(p['cost_usd'])}, {p['elapsed_s']:.0f}s{eta}")
+        sys.stderr.write(("\r" + line + "   ") if self.tty and not final else line + "\n")
+        sys.stderr.flush()
+
+
+def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) -> int:
+    from ..batch.report import batch_summary
+    from ..batch.runner import run_batch
+
+    show = _Progress(store)
+    try:
+        outcome = asyncio.run(run_batch(store, batch_id, resume=resume, no_cache=args.no_cache,
+                                        budget_usd=getattr(args, "budget", None) if resume else None,
+                                        concurrency=args.concurrency, on_progress=show))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if show.tty:
+        sys.stderr.write("\n")
+    show(batch_id, final=True)
+    batch = store.get_batch(batch_id)
+    if batch.error:
+        print(f"batch {batch_id}: {batch.error}", file=sys.stderr)
+    if batch.status == "budget reached":
+        print(f"batch {batch_id}: budget reached; the rest is pending: moa batch --resume {batch_id}",
+              file=sys.stderr)
+    if args.json:
+        counts = outcome.counts
+        print(json.dumps({"batch_id": batch_id, "status": batch.status, "items": sum(counts.values()),
+                          "done": counts["done"], "failed": counts["failed"], "wall_s": round(outcome.wall_s, 3),
+                          "cost_usd": batch.cost_usd or 0.0, "cache_hits": outcome.cache_hits,
+                          "systems": batch_summary(store, [batch_id], style_bootstrap=50)["systems"]},
+                         ensure_ascii=False, default=str))
+    return 1 if batch.status == "failed" else 0
+
+
+def handle_batches(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise UserError(f"--limit must be at least 1, not {args.limit}")
+    store = open_store()
+    rows = []
+    for b in store.list_batches(limit=args.limit):
+        counts = store.batch_counts(b.id)
+        rows.append({"batch_id": b.id, "status": b.status, "items": sum(counts.values()), "done": counts["done"],
+                     "failed": counts["failed"], "cost_usd": b.cost_usd, "eval_set_id": b.eval_set_id,
+                     "started_at": b.created_at.isoformat()})
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    elif not rows:
+        print(f"no batches in {store.url}")
+    else:
+        for r in rows:
+            print(f"{r['batch_id']}  {r['started_at'][:16]}  {r['status']:<15} {r['done']}/{r['items']} done, "
+                  f"{r['failed']} failed")
+    return 0
+
+
+def handle_cache(args: argparse.Namespace) -> int:
+    store = open_store()
+    if args.action == "clear":
+        print(f"cleared {store.cache_clear()} cached response(s)")
+    else:
+        from ..providers.prices import format_cost
+
+        s = store.cache_stats()
+        print(f"{s['entries']} cached response(s), {s['hits']} hit(s), saved {format_cost(s['saved_usd'])}")
+    return 0

@@ -1,0 +1,280 @@
+"""The store's verbs for eval sets, batches (claimed item by item, by several workers at once),
+judge votes and the response cache. A mixin of `RunStore`: same engine, same short transactions.
+
+Claiming is the one place concurrency matters: on PostgreSQL `SELECT ... FOR UPDATE SKIP LOCKED`
+hands each pending item to exactly one worker; on SQLite the writer's `BEGIN IMMEDIATE` makes
+the select-and-update one serialised step (SQLAlchemy renders no FOR UPDATE there).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..records import utcnow
+from .liveness import owner_gone
+from .rows import as_utc
+from .schema import Batch, BatchItem, CachedResponse, EvalItem, EvalSet, Run, Vote
+
+JUDGE_PREFIX = "judge:"  # a judge work item's system: "judge:" + the compared system's name
+DONE_RUNS = ("ok", "partial", "fallback")
+STALE_CLAIM_S = 3600.0  # a claim from another host with no finish for this long is abandoned
+
+
+class BatchStore:
+    """Eval sets, batches and their items, judge votes, cached responses; needs `_read()`/`_write()`."""
+
+    # ---- eval sets -----------------------------------------------------------------------------
+
+    def create_eval_set(self, name: str, items: list[dict[str, Any]], description: str = "") -> int:
+        """One transaction: the set, its items and their documents, or nothing at all."""
+        with self._write() as s:
+            if s.execute(select(EvalSet.id).where(EvalSet.name == name)).first():
+                raise ValueError(f"an eval set named {name!r} already exists")
+            eval_set = EvalSet(name=name, description=description)
+            s.add(eval_set)
+            s.flush()
+            for i, item in enumerate(items):
+                doc_id = None
+                if item.get("document_text"):
+                    doc_id = self._document(s, item.get("document_name"), item["document_text"]).id
+                s.add(EvalItem(eval_set_id=eval_set.id, position=i, query=item["query"], document_id=doc_id,
+                               reference=item.get("reference"), tags=list(item.get("tags") or [])))
+            return eval_set.id
+
+    def get_eval_set(self, eval_set_id: int) -> EvalSet | None:
+        with self._read() as s:
+            return s.get(EvalSet, eval_set_id)
+
+    def find_eval_set(self, description: str) -> EvalSet | None:
+        """The set imported with exactly this description (it carries the file's digest)."""
+        with self._read() as s:
+            return s.execute(select(EvalSet).where(EvalSet.description == description)
+                             .order_by(EvalSet.id)).scalars().first()
+
+    def eval_set_items(self, eval_set_id: int) -> list[EvalItem]:
+        with self._read() as s:
+            return list(s.execute(select(EvalItem).where(EvalItem.eval_set_id == eval_set_id)
+                                  .order_by(EvalItem.position)).scalars())
+
+    def eval_set_sizes(self) -> dict[int, int]:
+        with self._read() as s:
+            rows = s.execute(select(EvalItem.eval_set_id, func.count()).group_by(EvalItem.eval_set_id)).all()
+        return {set_id: n for set_id, n in rows}
+
+    def delete_eval_set(self, eval_set_id: int) -> bool:
+        """Delete the set and its items; runs keep their answers (their eval item becomes unknown)."""
+        with self._write() as s:
+            return s.execute(delete(EvalSet).where(EvalSet.id == eval_set_id)).rowcount > 0
+
+    # ---- batches -------------------------------------------------------------------------------
+
+    def create_batch(self, batch_id: str, eval_set_id: int, config: dict,
+                     work: Iterable[tuple[int, str, str]]) -> None:
+        """The batch row and one pending item per (eval item, system, config key)."""
+        work = list(work)
+        with self._write() as s:
+            s.add(Batch(id=batch_id, eval_set_id=eval_set_id, config=config, items=len(work), cost_usd=0.0))
+            s.flush()
+            s.add_all(BatchItem(batch_id=batch_id, eval_item_id=e, system=system, config_key=key)
+                      for e, system, key in work)
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        with self._read() as s:
+            return s.get(Batch, batch_id)
+
+    def list_batches(self, limit: int = 100, eval_set_id: int | None = None) -> list[Batch]:
+        q = select(Batch).order_by(Batch.created_at.desc(), Batch.id.desc()).limit(limit)
+        if eval_set_id is not None:
+            q = q.where(Batch.eval_set_id == eval_set_id)
+        with self._read() as s:
+            return list(s.execute(q).scalars())
+
+    def batch_counts(self, batch_id: str) -> dict[str, int]:
+        """Work items by status: pending, running, done, failed (zeros included)."""
+        with self._read() as s:
+            rows = s.execute(select(BatchItem.status, func.count()).where(BatchItem.batch_id == batch_id)
+                             .group_by(BatchItem.status)).all()
+        return {"pending": 0, "running": 0, "done": 0, "failed": 0} | {k: n for k, n in rows}
+
+    def batch_items(self, batch_id: str) -> list[BatchItem]:
+        with self._read() as s:
+            return list(s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id)
+                                  .order_by(BatchItem.id)).scalars())
+
+    def set_batch_status(self, batch_id: str, status: str, error: str | None = None, *,
+                         only_if: tuple[str, ...] | None = None, **config: Any) -> bool:
+        """Change the status (and merge keys into config); with `only_if`, only from those statuses."""
+        with self._write() as s:
+            row = s.get(Batch, batch_id)
+            if row is None or (only_if is not None and row.status not in only_if):
+                return False
+            row.status, row.error, row.updated_at = status, error, utcnow()
+            if config:
+                row.config = {**row.config, **config}  # reassign: JSON columns miss in-place edits
+            return True
+
+    def batch_cost(self, batch_id: str) -> float:
+        with self._read() as s:
+            return s.execute(select(Batch.cost_usd).where(Batch.id == batch_id)).scalar_one_or_none() or 0.0
+
+    def recover_batch(self, batch_id: str, stale_after_s: float = STALE_CLAIM_S, retry_failed: bool = True) -> int:
+        """Before resuming: claims of dead workers go back to pending, unless their run finished (then
+        the item is done: a finished answer is never asked again); failed items are retried."""
+        now, changed = utcnow(), 0
+        with self._write() as s:
+            for item in s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id,
+                                                          BatchItem.status == "running")).scalars():
+                gone = owner_gone(item.claimed_by)
+                old = item.claimed_at is None or now - as_utc(item.claimed_at) > timedelta(seconds=stale_after_s)
+                if gone is False or (gone is None and not old):
+                    continue
+                self._settle(s, item)
+                changed += 1
+            if retry_failed:
+                changed += s.execute(update(BatchItem).where(BatchItem.batch_id == batch_id,
+                                                             BatchItem.status == "failed")
+                                     .values(status="pending", error=None, claimed_by=None)).rowcount
+        return changed
+
+    def claim_items(self, batch_id: str, worker: str, limit: int = 1, primary: str | None = None) -> list[BatchItem]:
+        """Hand up to `limit` pending items to `worker`: answers first, then judge items whose two
+        answers are done (a judge item whose answer failed fails too, saying which)."""
+        with self._write() as s:
+            base = (select(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.status == "pending")
+                    .order_by(BatchItem.id).with_for_update(skip_locked=True))
+            rows = list(s.execute(base.where(~BatchItem.system.startswith(JUDGE_PREFIX)).limit(limit)).scalars())
+            if not rows and primary is not None:
+                rows = self._ready_judge_items(s, base, batch_id, primary, limit)
+            now = utcnow()
+            for row in rows:
+                row.status, row.claimed_by, row.claimed_at = "running", worker, now
+                row.attempts += 1
+            return rows
+
+    def _ready_judge_items(self, s, base, batch_id: str, primary: str, limit: int) -> list[BatchItem]:
+        judges = list(s.execute(base.where(BatchItem.system.startswith(JUDGE_PREFIX)).limit(200)).scalars())
+        if not judges:
+            return []
+        answers = {(e, system): status for e, system, status in s.execute(
+            select(BatchItem.eval_item_id, BatchItem.system, BatchItem.status)
+            .where(BatchItem.batch_id == batch_id, ~BatchItem.system.startswith(JUDGE_PREFIX)))}
+        ready = []
+        for item in judges:
+            pair = (primary, item.system[len(JUDGE_PREFIX):])
+            states = [answers.get((item.eval_item_id, system)) for system in pair]
+            if all(state == "done" for state in states):
+                ready.append(item)
+            elif "failed" in states:
+                item.status = "failed"
+                item.error = "no answer to judge: " + ", ".join(sys for sys, st in zip(pair, states) if st == "failed")
+            if len(ready) >= limit:
+                break
+        return ready
+
+    def finish_item(self, item_id: int, worker: str, status: str, *, run_id: str | None = None,
+                    error: str | None = None, cost_usd: float | None = None,
+                    eval_item_id: int | None = None) -> bool:
+        """Close a claimed item, tie its run to the batch and add its cost, in one transaction.
+        False when the claim is no longer this worker's (it was recovered meanwhile)."""
+        with self._write() as s:
+            item = s.get(BatchItem, item_id)
+            if item is None or item.claimed_by != worker or item.status != "running":
+                return False
+            if run_id is not None and s.get(Run, run_id) is not None:
+                s.execute(update(Run).where(Run.id == run_id).values(batch_id=item.batch_id,
+                                                                     eval_item_id=eval_item_id))
+                item.run_id = run_id
+            item.status, item.error = status, error
+            if cost_usd:
+                s.execute(update(Batch).where(Batch.id == item.batch_id)
+                          .values(cost_usd=func.coalesce(Batch.cost_usd, 0.0) + cost_usd, updated_at=utcnow()))
+            return True
+
+    def release_claims(self, batch_id: str, worker: str) -> None:
+        """Give back every unfinished claim of `worker` (cancel, Ctrl-C): pending again for a resume,
+        unless its run did finish (then done). By worker, not by id: a claim whose answer the
+        cancelled worker never received is given back too."""
+        with self._write() as s:
+            for item in s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id,
+                                                          BatchItem.claimed_by == worker,
+                                                          BatchItem.status == "running")).scalars():
+                self._settle(s, item)
+
+    @staticmethod
+    def _settle(s, item: BatchItem) -> None:
+        run_id = item_run_id(item.batch_id, item.id, item.attempts)
+        run = s.get(Run, run_id)
+        if run is not None and run.status in DONE_RUNS and not item.system.startswith(JUDGE_PREFIX):
+            item.status, item.run_id = "done", run_id  # finished before its worker could say so
+            run.batch_id, run.eval_item_id = item.batch_id, item.eval_item_id
+            s.execute(update(Batch).where(Batch.id == item.batch_id)
+                      .values(cost_usd=func.coalesce(Batch.cost_usd, 0.0) + (run.cost_usd or 0.0)))
+        else:
+            item.status = "pending"
+        item.claimed_by = None
+
+    def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
+        """Per done or failed answer item: system, eval item, its run's status, wall, cost and final text."""
+        q = (select(BatchItem.id.label("item_id"), BatchItem.system, BatchItem.eval_item_id, BatchItem.status,
+                    BatchItem.error, Run.id.label("run_id"), Run.status.label("run_status"), Run.wall_s,
+                    Run.cost_usd, Run.final)
+             .join(Run, Run.id == BatchItem.run_id, isouter=True)
+             .where(BatchItem.batch_id == batch_id, ~BatchItem.system.startswith(JUDGE_PREFIX)))
+        with self.engine.connect() as conn:
+            return [dict(m) for m in conn.execute(q).mappings()]
+
+    # ---- votes ---------------------------------------------------------------------------------
+
+    def add_vote(self, **fields: Any) -> int:
+        with self._write() as s:
+            vote = Vote(**fields)
+            s.add(vote)
+            s.flush()
+            return vote.id
+
+    def batch_votes(self, batch_ids: Iterable[str]) -> list[Vote]:
+        ids = list(batch_ids)
+        with self._read() as s:
+            return list(s.execute(select(Vote).where(Vote.batch_id.in_(ids)).order_by(Vote.id)).scalars())
+
+    # ---- response cache ------------------------------------------------------------------------
+
+    def cache_lookup(self, key: str) -> CachedResponse | None:
+        """The cached answer for this request key (a read: hits are counted with `cache_count_hits`)."""
+        with self._read() as s:
+            return s.get(CachedResponse, key)
+
+    def cache_count_hits(self, counts: dict[str, int]) -> None:
+        with self._write() as s:
+            for key, n in counts.items():
+                s.execute(update(CachedResponse).where(CachedResponse.key == key)
+                          .values(hits=CachedResponse.hits + n))
+
+    def cache_save(self, key: str, model: str, text: str, prompt_tokens: int | None,
+                   completion_tokens: int | None, cost_usd: float | None) -> None:
+        try:
+            with self._write() as s:
+                if s.get(CachedResponse, key) is None:
+                    s.add(CachedResponse(key=key, model=model, text=text, prompt_tokens=prompt_tokens,
+                                         completion_tokens=completion_tokens, cost_usd=cost_usd))
+        except IntegrityError:  # another worker kept the same answer a moment earlier
+            pass
+
+    def cache_stats(self) -> dict[str, Any]:
+        with self._read() as s:
+            n, hits = s.execute(select(func.count(), func.coalesce(func.sum(CachedResponse.hits), 0))).one()
+            saved = s.execute(select(func.coalesce(func.sum(CachedResponse.hits * CachedResponse.cost_usd), 0.0))
+                              ).scalar_one()
+        return {"entries": n, "hits": int(hits), "saved_usd": float(saved or 0.0)}
+
+    def cache_clear(self) -> int:
+        with self._write() as s:
+            return s.execute(delete(CachedResponse)).rowcount
+
+
+def item_run_id(batch_id: str, item_id: int, attempt: int) -> str:
+    """A work item's run id is known before the run starts, so a resume can find a finished run."""
+    return f"{batch_id}-{item_id}-{attempt}"

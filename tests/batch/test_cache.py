@@ -1,0 +1,67 @@
+"""The response cache: hit, miss, bypass, errors never kept, the exact request as key, cost saved."""
+import asyncio
+
+from moa_core.batch.runner import create_batch, run_batch
+from moa_core.cache import ResponseCache, request_key
+from moa_core.providers.llm import Target
+from moa_core.service import run_and_record
+
+
+def test_key_is_the_exact_request():
+    t = Target(model="openai/m", api_base="http://x/v1", api_key="sk-secret")
+    msgs = [{"role": "user", "content": "hi"}]
+    key = request_key(t, msgs, 0.7, 100)
+    assert key == request_key(Target(model="openai/m", api_base="http://x/v1", api_key="other"), msgs, 0.7, 100)
+    assert len({key, request_key(t, msgs, 0.2, 100), request_key(t, msgs, 0.7, 50),
+                request_key(t, [{"role": "user", "content": "hi!"}], 0.7, 100),
+                request_key(Target(model="openai/n", api_base="http://x/v1"), msgs, 0.7, 100),
+                request_key(Target(model="openai/m", api_base="http://y/v1"), msgs, 0.7, 100)}) == 6
+
+
+def test_hit_miss_and_the_cached_call_record(store, lineup_for, llm):
+    store.set_price("p1", 0.001, 0.002)
+    lineup = lineup_for(["p1"], "agg")
+    cache = ResponseCache(store)
+    first = asyncio.run(run_and_record("What is MoA?", lineup, store=store, cache=cache))
+    assert (cache.hits, cache.misses) == (0, 2) and len(llm.requests) == 2
+    second = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
+    assert cache.hits == 2 and len(llm.requests) == 2  # nothing sent the second time
+    assert second.final == first.final and second.status == "ok"
+    p1 = second.calls[0]
+    assert p1.cached and p1.cost_usd == 0 and p1.saved_usd == first.calls[0].cost_usd > 0
+    stored = store.get_run(second.run_id).calls[0]
+    assert stored.cached and stored.saved_usd == p1.saved_usd  # the column round-trips
+    assert not store.get_run(first.run_id).calls[0].cached
+    assert store.cache_stats()["hits"] == 0  # hits are counted in memory, written once
+    cache.flush_hits()
+    stats = store.cache_stats()
+    assert stats["entries"] == 2 and stats["hits"] == 2 and stats["saved_usd"] > 0
+    assert store.cache_clear() == 2 and store.cache_stats()["entries"] == 0
+
+
+def test_errors_are_never_cached(store, lineup_for, llm):
+    llm.set("p1", fail_times=1, fail_status=400)
+    cache = ResponseCache(store)
+    bad = asyncio.run(run_and_record("q", lineup_for(["p1"], "agg", max_retries=0), store=store, cache=cache))
+    assert bad.calls[0].status == "failed"
+    assert store.cache_stats()["entries"] == 0  # the aggregator never ran: the run fell short
+    good = asyncio.run(run_and_record("q", lineup_for(["p1"], "agg", max_retries=0), store=store, cache=cache))
+    assert good.status == "ok" and not good.calls[0].cached
+    assert llm.request_count("p1") == 2
+
+
+def test_the_same_batch_twice_sends_nothing_and_no_cache_bypasses(store, make_set, systems, llm):
+    set_id = make_set(3)
+    batch_id = create_batch(store, set_id, systems(), concurrency=4)
+    asyncio.run(run_batch(store, batch_id))
+    sent = len(llm.requests)
+    again = create_batch(store, set_id, systems(), concurrency=4)
+    out = asyncio.run(run_batch(store, again))
+    assert out.status == "done" and len(llm.requests) == sent  # 0 requests the second time
+    assert out.cache_hits == sent
+    bypass = create_batch(store, set_id, systems(), concurrency=4)
+    asyncio.run(run_batch(store, bypass, no_cache=True))
+    assert len(llm.requests) == 2 * sent
+    off = create_batch(store, set_id, systems(), concurrency=4, cache=False)
+    asyncio.run(run_batch(store, off))
+    assert len(llm.requests) == 3 * sent

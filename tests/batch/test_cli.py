@@ -1,0 +1,99 @@
+"""`moa batch`, `moa batches`, `moa cache`: shapes, the batch id first on stderr, one-line errors."""
+import json
+
+import pytest
+
+from moa_core.cli import main
+
+
+@pytest.fixture
+def set_file(tmp_path):
+    path = tmp_path / "qs.jsonl"
+    path.write_text("\n".join(json.dumps({"query": f"Q{i}?", "reference": "R"}) for i in range(3)) + "\n")
+    return path
+
+
+@pytest.fixture
+def lineup_file(tmp_path, llm):
+    path = tmp_path / "lineup.toml"
+    path.write_text(f"""
+name = "trio"
+timeout_s = 5
+[[proposers]]
+model = "p1"
+api_base = "{llm.base_url}"
+[[proposers]]
+model = "p2"
+api_base = "{llm.base_url}"
+[aggregator]
+model = "agg"
+api_base = "{llm.base_url}"
+[rate_limits.p1]
+rpm = 6000
+""")
+    return path
+
+
+def test_batch_json_shape_and_stderr(set_file, lineup_file, llm, capsys):
+    code = main(["batch", str(set_file), "--lineup", str(lineup_file), "--baseline", "base", "--api-base",
+                 llm.base_url, "--judge", "judge", "--concurrency", "4", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = json.loads(captured.out)
+    err = captured.err.splitlines()
+    assert err[0] == f"batch {out['batch_id']}: 3 items x 2 systems + judge = 9 work items"
+    assert err[1].startswith("projected cost: ~") and "unknown for" in err[1]  # loopback models have no price
+    assert {"batch_id", "status", "items", "done", "failed", "wall_s", "cost_usd", "systems"} <= set(out)
+    assert out["status"] == "done" and out["items"] == 9 and out["done"] == 9 and out["failed"] == 0
+    names = [s["name"] for s in out["systems"]]
+    assert names == ["moa: trio", "single: base"]
+    assert {"win_rate", "ci_low", "ci_high", "style_rating", "cost_usd", "p50_s", "p95_s", "failed",
+            "cost_per_win"} <= set(out["systems"][0])
+
+    assert main(["batches", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["batch_id"] == out["batch_id"] and rows[0]["done"] == 9
+    assert {"batch_id", "status", "items", "done", "started_at"} <= set(rows[0])
+
+    requests = len(llm.requests)
+    assert main(["batch", str(set_file), "--lineup", str(lineup_file), "--baseline", "base", "--api-base",
+                 llm.base_url, "--judge", "judge", "--json"]) == 0
+    assert len(llm.requests) == requests  # the same batch again: all from the cache
+    capsys.readouterr()
+    assert main(["cache", "stats"]) == 0 and "hit(s)" in capsys.readouterr().out
+    assert main(["cache", "clear"]) == 0 and "cleared" in capsys.readouterr().out
+
+
+def test_resume_by_id(set_file, lineup_file, llm, capsys):
+    assert main(["batch", str(set_file), "--lineup", str(lineup_file), "--json"]) == 0
+    batch_id = json.loads(capsys.readouterr().out)["batch_id"]
+    assert main(["batch", "--resume", batch_id, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0] == f"batch {batch_id}: resuming"
+    assert json.loads(captured.out)["status"] == "done"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["batch"], "give an eval set file"),
+    (["batch", "missing.jsonl"], "cannot read"),
+    (["batch", "--resume", "nope"], "no batch nope"),
+    (["batch", "SET", "--concurrency", "0"], "--concurrency must be at least 1"),
+    (["batch", "SET", "--budget", "-1"], "--budget must be a positive amount"),
+    (["batch", "SET", "--lineup", "none.toml"], "lineup file not found: none.toml"),
+    (["batch", "BAD"], "1 bad row(s), nothing imported: line 2: `query` is missing or empty"),
+    (["batch", "SET", "--self-moa", "m:9"], "Self-MoA needs 2 to 6 proposers"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, set_file, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "ok"}\n{"query": ""}\n')
+    argv = [str(set_file) if a == "SET" else str(bad) if a == "BAD" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_bad_rate_limits_are_one_line(set_file, tmp_path, capsys):
+    path = tmp_path / "l.toml"
+    path.write_text('[[proposers]]\nmodel = "a"\n[aggregator]\nmodel = "a"\n[rate_limits.a]\nrpm = -3\n')
+    assert main(["batch", str(set_file), "--lineup", str(path)]) == 2
+    assert "rate_limits.a.rpm must be a positive number" in capsys.readouterr().err

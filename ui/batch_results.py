@@ -1,0 +1,158 @@
+"""The Batches tab: every batch, one batch's progress (bar, ETA, running cost, cancel, resume) read
+from the database, its summary per system, the cost-against-win-rate chart of the set, exports."""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from moa_core.batch.report import answers_csv, batch_summary, progress, set_summary, summary_csv, summary_json
+from moa_core.providers.prices import format_cost
+from ui.batch_jobs import cancel_batch, live_job, start_batch
+from ui.safe_text import plain
+
+RESUMABLE = ("interrupted", "cancelled", "budget reached", "failed", "cancelling")
+REFRESH_S = 2.0
+
+
+def batches(store) -> None:
+    rows = store.list_batches(limit=200)
+    if not rows:
+        st.info("No batches yet: start one in the **New batch** tab, or `moa batch SET_FILE --lineup FILE.toml`.",
+                icon=":material/info:")
+        _cache_controls(store)
+        return
+    sets = {s.id: s.name for s in store.list_eval_sets()}
+    table = []
+    for b in rows:
+        counts = store.batch_counts(b.id)
+        table.append({"batch": b.id, "eval set": sets.get(b.eval_set_id, "(deleted)"), "status": b.status,
+                      "done": f"{counts['done']}/{sum(counts.values())}", "failed": counts["failed"],
+                      "cost": format_cost(b.cost_usd), "started": b.created_at})
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    ids = [b.id for b in rows]
+    wanted = st.session_state.get("batch_open")
+    batch_id = st.selectbox("Open batch", ids, index=ids.index(wanted) if wanted in ids else 0, key="batch_pick")
+    st.session_state["batch_open"] = batch_id
+    if store.get_batch(batch_id).status in ("running", "cancelling"):
+        _live(store, batch_id)
+    else:
+        _progress(store, batch_id)
+    _summary(store, batch_id)
+    _cache_controls(store)
+
+
+@st.fragment(run_every=REFRESH_S)
+def _live(store, batch_id: str) -> None:
+    if store.get_batch(batch_id).status not in ("running", "cancelling"):
+        st.rerun()
+    _progress(store, batch_id)
+
+
+def _progress(store, batch_id: str) -> None:
+    p = progress(store, batch_id)
+    finished = p["done"] + p["failed"]
+    eta = f" · ETA {p['eta_s']:.0f} s" if p["eta_s"] is not None else ""
+    budget = f" of {format_cost(p['budget_usd'])} budget" if p.get("budget_usd") else ""
+    st.progress(p["fraction"], text=f"{p['status']}: {finished}/{p['items']} work items · {p['failed']} failed · "
+                f"{format_cost(p['cost_usd'])}{budget} · {p['elapsed_s']:.0f} s{eta}")
+    if p["error"]:
+        st.error(plain(p["error"]))
+    running = p["status"] in ("running", "cancelling")
+    here = live_job(batch_id) is not None
+    left, right, _ = st.columns([1, 1, 4])
+    if running and left.button("Cancel", icon=":material/stop_circle:", key=f"cancel-{batch_id}",
+                               help="Stop after the calls in flight; finished items are kept, the rest resumable"):
+        cancel_batch(store, batch_id)
+        st.rerun()
+    if (p["status"] in RESUMABLE or (running and not here and p["running"] == 0)) and p["pending"] + p["failed"]:
+        if right.button("Resume", icon=":material/play_arrow:", key=f"resume-{batch_id}",
+                        help="Finish the remaining items; nothing that finished is asked again"):
+            start_batch(store, batch_id, resume=True)
+            st.rerun()
+
+
+def _summary(store, batch_id: str) -> None:
+    summary = batch_summary(store, [batch_id])
+    systems = summary["systems"]
+    if not any(s["items"] for s in systems):
+        return
+    st.subheader("Per system")
+    st.dataframe(_table(systems), hide_index=True, width="stretch")
+    judge = summary["judge"]
+    if judge["judged"]:
+        st.caption(f"Judge: {judge['judged']} pairs judged in both orders; the verdict flipped with the order on "
+                   f"{judge['flipped']} ({judge['flip_rate']:.0%}), counted as ties. Win rates count decisive "
+                   "verdicts; the style-controlled rating holds answer length and markdown equal.")
+    batch = store.get_batch(batch_id)
+    if batch.eval_set_id is not None:
+        overall = set_summary(store, batch.eval_set_id)
+        fig = cost_win_figure(overall["systems"], overall["recommended"])
+        if fig is not None:
+            st.plotly_chart(fig, width="stretch", key=f"costwin-{batch_id}")
+            if overall["recommended"]:
+                st.success(f"Recommended for this set: **{plain(overall['recommended'])}**, the cheapest system "
+                           "whose win rate is within the interval of the best one.")
+    left, mid, right, _ = st.columns([1, 1, 1, 3])
+    left.download_button("Summary CSV", data=lambda: summary_csv(batch_summary(store, [batch_id])),
+                         file_name=f"batch-{batch_id}-summary.csv", mime="text/csv", on_click="ignore")
+    mid.download_button("Answers CSV", data=lambda: answers_csv(store, batch_id),
+                        file_name=f"batch-{batch_id}-answers.csv", mime="text/csv", on_click="ignore")
+    right.download_button("JSON", data=lambda: summary_json(store, batch_id),
+                          file_name=f"batch-{batch_id}.json", mime="application/json", on_click="ignore")
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def _table(systems: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "system": ("★ " if s["recommended"] else "") + s["name"],
+        "win rate": _pct(s["win_rate"]),
+        "95% interval": "—" if s["ci_low"] is None else f"{_pct(s['ci_low'])}–{_pct(s['ci_high'])}",
+        "W/L/T": f"{s['wins']}/{s['losses']}/{s['ties']}",
+        "style-controlled": "—" if s["style_rating"] is None else
+        f"{s['style_rating']:.0f} ({s['style_low']:.0f}–{s['style_high']:.0f})",
+        "cost": format_cost(s["cost_usd"]), "cost/item": format_cost(s["cost_per_item"]),
+        "cost/win": format_cost(s["cost_per_win"]),
+        "p50": "—" if s["p50_s"] is None else f"{s['p50_s']:.2f} s",
+        "p95": "—" if s["p95_s"] is None else f"{s['p95_s']:.2f} s",
+        "done": s["done"], "failed": s["failed"],
+    } for s in systems])
+
+
+def cost_win_figure(systems: list[dict], recommended: str | None) -> go.Figure | None:
+    """Cost per item against win rate, every system the set has seen; the recommendation ringed."""
+    points = [s for s in systems if s["win_rate"] is not None and s["cost_per_item"] is not None]
+    if not points:
+        return None
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[s["cost_per_item"] for s in points], y=[100 * s["win_rate"] for s in points], mode="markers+text",
+        text=[html.escape(s["name"][:40]) for s in points], textposition="top center", name="systems",
+        error_y=dict(type="data", symmetric=False, array=[100 * (s["ci_high"] - s["win_rate"]) for s in points],
+                     arrayminus=[100 * (s["win_rate"] - s["ci_low"]) for s in points]),
+        hovertext=[f"{html.escape(s['name'])}<br>{format_cost(s['cost_per_item'])} per item · win rate "
+                   f"{_pct(s['win_rate'])} ({_pct(s['ci_low'])}–{_pct(s['ci_high'])})" for s in points],
+        hoverinfo="text", marker=dict(size=11))
+    best = [s for s in points if s["name"] == recommended]
+    if best:
+        fig.add_scatter(x=[best[0]["cost_per_item"]], y=[100 * best[0]["win_rate"]], mode="markers",
+                        name="recommended", marker=dict(size=22, symbol="circle-open", line=dict(width=3)))
+    fig.update_layout(title="Cost against win rate (every system this set has seen)",
+                      xaxis_title="cost per item (USD)", yaxis_title="win rate (%)", yaxis_range=[0, 105],
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def _cache_controls(store) -> None:
+    with st.expander("Response cache"):
+        stats = store.cache_stats()
+        st.caption(f"{stats['entries']} cached answers, {stats['hits']} hits, saved {format_cost(stats['saved_usd'])}. "
+                   "Errors are never cached; a batch can bypass the cache (uncheck *Use cached answers*).")
+        if st.button("Clear the cache", key="cache_clear"):
+            st.toast(f"Cleared {store.cache_clear()} cached answers")
+            st.rerun()
