@@ -7,7 +7,6 @@ script-state attribute, never fixed sleeps.
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
@@ -39,15 +38,6 @@ BEHAVIOURS = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def chromium_available():
-    problem = bs.chromium_problem()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run in CI: {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
-
-
 @pytest.fixture(scope="module")
 def llm():
     with LLMServer(behaviours=BEHAVIOURS) as server:
@@ -76,16 +66,6 @@ def store(data_dir, app):
     store = bs.open_store(data_dir)
     yield store
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_available):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = bs.launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ prices typed into Settings become costs, History survives a filter after a selec
 view fits at 1024x768. See tests/ui/test_browser.py for the conventions."""
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -18,15 +17,6 @@ pytestmark = pytest.mark.browser
 
 BEHAVIOURS = {"alpha": dict(text="Notice is thirty days.", latency_s=0.2),
               "agg": dict(text="The notice period is thirty days.", latency_s=0.2)}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def chromium_available():
-    problem = bs.chromium_problem()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run in CI: {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +45,6 @@ def store(data_dir, app):
     store = bs.open_store(data_dir)
     yield store
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_available):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = bs.launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def _page(browser, app, width=1400, height=1000):

@@ -2,7 +2,6 @@
 the vote counted on the Results page."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -10,15 +9,6 @@ from tests import browser_support as bs
 from tests.review.samples import moa_run
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module", autouse=True)
-def chromium_available():
-    problem = bs.chromium_problem()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run in CI: {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
 
 
 @pytest.fixture(scope="module")

@@ -21,15 +21,6 @@ from tests import browser_support as bs
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module", autouse=True)
-def chromium_available():
-    problem = bs.chromium_problem()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run in CI: {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
-
-
 def _eventually(check, timeout_s: float = 20.0):
     deadline = time.monotonic() + timeout_s
     while True:
