@@ -24,7 +24,9 @@ def test_to_dict_is_the_one_serializer_and_summary_a_subset_of_it():
     assert full["cost_usd"] == 0.03 and full["critical_path_s"] == 2.0 and full["prompt_tokens"] == 30
     assert [c["call_id"] for c in full["calls"]] == [c.call_id for c in run.calls]
     summary = run.summary()
-    assert set(summary) == {"run_id", "status", "final", "note", "wall_s", "critical_path_s", "cost_usd", "calls"}
+    assert set(summary) == {"run_id", "status", "final", "note", "wall_s", "critical_path_s", "cost_usd", "calls",
+                            "rounds_run", "rounds_note"}
+    assert summary["rounds_run"] == 1 and full["rounds_run"] == 1  # rounds follow from the calls
     assert summary["wall_s"] == 2.1235 and summary["calls"][2]["role"] == "aggregator"
     assert all(summary["calls"][i][k] == full["calls"][i][k] for i in range(3) for k in summary["calls"][i])
 

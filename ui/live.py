@@ -15,7 +15,7 @@ from moa_core.worker import RunJob
 
 from .safe_text import model_markdown, plain
 
-REFRESH_S = 0.4  # how often the live view redraws; the websocket stays calm with several streams
+REFRESH_S = 0.6  # how often the live view redraws: often enough to watch, rare enough not to slow the run
 PER_ROW = 4
 
 

@@ -61,16 +61,23 @@ def _metric(page, label: str):
 
 def _type_in_cell(page, grid, row: int, column: int, text: str) -> None:
     """Type into a data-editor cell: the grid is a canvas; rows and the header are 35 px high, and the
-    keyboard moves between cells (Enter opens the editor and commits)."""
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 60, box["y"] + 35 * (row + 1) + 17)  # the model column of that row
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
+    keyboard moves between cells (Enter opens the cell's editor, an <input> in the grid's portal)."""
+    editor = page.locator("#portal").locator("input, textarea").first
+    for _ in range(3):  # a rerun can redraw the grid under the click: try again from a settled page
+        bs.wait_for_app(page)
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 60, box["y"] + 35 * (row + 1) + 17)  # the model column of that row
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        try:
+            editor.wait_for(state="visible", timeout=4_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: the editor did not open
+            page.keyboard.press("Escape")
+    editor.fill(text)
     page.keyboard.press("Enter")
-    time.sleep(0.2)
-    page.keyboard.type(text, delay=30)
-    page.keyboard.press("Enter")
-    time.sleep(0.3)
+    editor.wait_for(state="hidden", timeout=10_000)
 
 
 def test_prices_typed_per_million_tokens_become_the_runs_cost(browser, app, store):
@@ -91,7 +98,15 @@ def test_prices_typed_per_million_tokens_become_the_runs_cost(browser, app, stor
     for row in range(2):  # both unpriced models, whatever their order: $1 in, $2 out per 1M tokens
         _type_in_cell(page, grid, row, 1, "1")
         _type_in_cell(page, grid, row, 2, "2")
-    panel.get_by_role("button", name="Save prices").click()
+    page.get_by_role("heading", name="Settings").click()  # leave the grid: its edits reach the app first
+    for _ in range(3):  # a click that lands while the grid's last edit reruns the page is lost: click again
+        bs.wait_for_app(page)
+        panel.get_by_role("button", name="Save prices").click()
+        try:
+            bs.expect(page.get_by_text(re.compile(r"Prices saved for 2 models"))).to_be_visible(timeout=8_000)
+            break
+        except AssertionError:
+            continue
     bs.expect(page.get_by_text(re.compile(r"Prices saved for 2 models"))).to_be_visible()
     assert set(store.prices()) == {"alpha", "agg"}
     assert store.prices()["alpha"] == pytest.approx((1e-6, 2e-6))
