@@ -59,8 +59,12 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("### Instruction", re.compile(r"^\s*#+\s*(Instruction|Response|System|Input)\b", re.I | re.M)),
     ("role line", re.compile(r"^\s*(user|model|assistant|system)\s*$", re.I | re.M)),
     ("Question:/User: label",
-     re.compile(r"^\s*\**(Question|User|Assistant|System|Human|Instruction|Query|Response)\**\s*:", re.I | re.M)),
-    ("Answer: label", re.compile(r"^\s*\**Answer\**\s*:", re.I | re.M)),
+     re.compile(r"^\s*\**(Question|User|Assistant|System|Human|Instruction|Query|Response)( \d+)?\**\s*:",
+                re.I | re.M)),
+    # Gemma's turn scaffolding decoded as text: "<end_of_turn>\n<start_of_turn>model" comes out
+    # as a role name glued to the end of a line ("... mendatangmodel", "... payinguser").
+    ("role glued at line end", re.compile(r"\S(user|model)[ \t]*$", re.M)),
+    ("Answer: label", re.compile(r"^\s*\**Answer( \d+)?\**\s*:", re.I | re.M)),
     ("You are <assistant>", re.compile(
         r"\bYou are (a|an) (\w+ ){0,3}(assistant|AI|language model|chatbot|bot|expert|model)\b", re.I)),
 )
@@ -109,10 +113,10 @@ def scaffolding(messages: Iterable[dict[str, Any]], question: str, references: I
 
 
 def prompt_shingles(messages: Iterable[dict[str, Any]], question: str, references: Iterable[str] = (),
-                    n: int = ECHO_WORDS) -> set[tuple[str, ...]]:
+                    n: int = ECHO_WORDS, also_prompt: Iterable[str] = ()) -> set[tuple[str, ...]]:
     """Every run of `n` consecutive words of the scaffolding (pieces shorter than n count whole)."""
     out: set[tuple[str, ...]] = set()
-    for piece in scaffolding(messages, question, references):
+    for piece in [*scaffolding(messages, question, references), *also_prompt]:
         w = words(piece)
         if len(w) < n:
             if len(w) >= 3:  # a short piece such as "Responses from models:" echoed whole
@@ -123,22 +127,26 @@ def prompt_shingles(messages: Iterable[dict[str, Any]], question: str, reference
 
 
 def echo_hits(answer: str, messages: Iterable[dict[str, Any]], question: str, references: Iterable[str] = (),
-              n: int = ECHO_WORDS) -> list[str]:
-    """Why the answer counts as echoing its prompt: marker names and quoted prompt word runs."""
-    messages = list(messages)
+              n: int = ECHO_WORDS, also_prompt: Iterable[str] = ()) -> list[str]:
+    """Why the answer counts as echoing its prompt: marker names and quoted prompt word runs.
+
+    `also_prompt`: further prompt texts whose copying counts as echo (for an aggregator, the
+    proposers' scaffolding: it often copies a persona that a proposal echoed).
+    """
+    messages, also_prompt = list(messages), list(also_prompt)
     hits = [name for name, pattern in MARKERS if pattern.search(answer)]
-    persona_words = {m.group(1).lower() for piece in scaffolding(messages, question, references)
+    persona_words = {m.group(1).lower() for piece in [*scaffolding(messages, question, references), *also_prompt]
                      for m in _PERSONA.finditer(piece)}
     if any(m.group(1).lower() in persona_words for m in _PERSONA.finditer(answer)):
         hits.append("You are <persona>")
-    hits.extend(f'"{run}"' for run in echoed_runs(answer, messages, question, references, n)[:5])
+    hits.extend(f'"{run}"' for run in echoed_runs(answer, messages, question, references, n, also_prompt)[:5])
     return hits
 
 
 def echoed_runs(answer: str, messages: Iterable[dict[str, Any]], question: str, references: Iterable[str] = (),
-                n: int = ECHO_WORDS) -> list[str]:
+                n: int = ECHO_WORDS, also_prompt: Iterable[str] = ()) -> list[str]:
     """The answer's maximal word runs made of prompt shingles, in answer order (long ones cut)."""
-    shingles = prompt_shingles(messages, question, references, n)
+    shingles = prompt_shingles(messages, question, references, n, also_prompt)
     a = words(answer)
     covered = [False] * len(a)
     for size in {len(s) for s in shingles}:
@@ -177,11 +185,12 @@ def stopped_by_itself(max_tokens: int | None, completion_tokens: int | None) -> 
 
 def classify(answer: str, messages: Iterable[dict[str, Any]], question: str, max_tokens: int | None,
              completion_tokens: int | None, references: Iterable[str] = (),
-             max_chars: int = CLEAN_MAX_CHARS) -> dict[str, Any]:
+             max_chars: int = CLEAN_MAX_CHARS, also_prompt: Iterable[str] = ()) -> dict[str, Any]:
     """Classify one answer. `references`: texts inside the messages that are input, not prompt
-    scaffolding (the proposals an aggregator was given); quoting them is not echo."""
+    scaffolding (the proposals an aggregator was given); quoting them is not echo.
+    `also_prompt`: other prompt texts whose copying is echo (see `echo_hits`)."""
     messages = list(messages)
-    hits = echo_hits(answer, messages, question, references)
+    hits = echo_hits(answer, messages, question, references, also_prompt=also_prompt)
     repeat = repeats_question(answer, question)
     stopped = stopped_by_itself(max_tokens, completion_tokens)
     length = len(answer.strip())
@@ -220,6 +229,46 @@ def _imports():
     return default_lineup, run_moa
 
 
+# llama.cpp built with GGML_NATIVE on a CPU that reports AMX (Sapphire Rapids and later) puts
+# the weights in its AMX "extra buffer" and multiplies with AMX tiles; in VMs where the tile
+# state is not usable that segfaults on the first decode (`ldtilecfg` in
+# ggml_backend_amx_mul_mat: a general protection fault), the server dies mid-stream and every
+# call fails with "Connection error". --no-extra-bufts starts the server with
+# `use_extra_bufts=False` (llama.cpp's --no-repack), i.e. the plain CPU kernels. Bench-only:
+# it prepends this to the server's bootstrap, the app itself is unchanged.
+_NO_EXTRA_BUFTS = """
+import llama_cpp.llama_cpp as _lc
+_default_params = _lc.llama_model_default_params
+def _no_extra_bufts():
+    params = _default_params()
+    params.use_extra_bufts = False
+    return params
+_lc.llama_model_default_params = _no_extra_bufts
+"""
+
+
+def _local_model_module():
+    try:
+        from moa_core.providers import local_model
+    except ImportError:
+        from moa_core import local_model
+    return local_model
+
+
+def disable_extra_bufts() -> None:
+    """Make the embedded model's server load without llama.cpp's extra buffer types (see above)."""
+    local_model = _local_model_module()
+    original = local_model.server_command
+
+    def server_command(*args, **kwargs):
+        command = list(original(*args, **kwargs))
+        i = command.index("-c") + 1
+        command[i] = _NO_EXTRA_BUFTS + command[i]
+        return command
+
+    local_model.server_command = server_command
+
+
 def load_questions(path: Path, limit: int | None = None) -> list[str]:
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     questions = [line for line in lines if line and not line.startswith("#")]
@@ -229,14 +278,11 @@ def load_questions(path: Path, limit: int | None = None) -> list[str]:
 def answers_of(question: str, record, lineup) -> list[dict[str, Any]]:
     """One row per proposer/aggregator call of a finished run, classified."""
     rows = []
-    proposals = [c.text for c in record.calls if c.role == "proposer" and c.ok]
     for call in record.calls:
         if call.role == "proposer":
             spec = lineup.proposers[call.index]
-            references: list[str] = []
         elif call.role == "aggregator":
             spec = lineup.aggregator
-            references = proposals
         else:
             continue
         row = {
@@ -244,18 +290,32 @@ def answers_of(question: str, record, lineup) -> list[dict[str, Any]]:
             "error": call.error, "temperature": call.temperature, "max_tokens": spec.max_tokens,
             "prompt_tokens": call.prompt_tokens, "completion_tokens": call.completion_tokens,
             "first_token_s": call.first_token_s, "duration_s": call.duration_s, "text": call.text,
+            "messages": call.messages,
         }
-        if call.ok:
-            row.update(classify(call.text, call.messages, question, spec.max_tokens, call.completion_tokens,
-                                references))
         rows.append(row)
+    classify_rows(question, rows)
     return rows
+
+
+def classify_rows(question: str, rows: list[dict[str, Any]]) -> None:
+    """Classify a run's answer rows in place. The aggregator's references are the proposals it
+    was given; the proposers' own scaffolding (personas) counts as prompt text for it too."""
+    proposals = [r["text"] for r in rows if r["role"] == "proposer" and r["status"] == "ok"]
+    proposer_prompts = [piece for r in rows if r["role"] == "proposer"
+                        for piece in scaffolding(r["messages"], question)]
+    for row in rows:
+        if row["status"] != "ok":
+            continue
+        aggregator = row["role"] == "aggregator"
+        row.update(classify(row["text"], row["messages"], question, row["max_tokens"], row["completion_tokens"],
+                            references=proposals if aggregator else (),
+                            also_prompt=proposer_prompts if aggregator else ()))
 
 
 async def run_all(questions: list[str], json_path: Path | None) -> dict[str, Any]:
     default_lineup, run_moa = _imports()
     results: dict[str, Any] = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                               "questions": []}
+                               "argv": sys.argv[1:], "questions": []}
     t0 = time.monotonic()
     for i, question in enumerate(questions, 1):
         lineup = default_lineup()
@@ -278,6 +338,9 @@ async def run_all(questions: list[str], json_path: Path | None) -> dict[str, Any
               file=sys.stderr, flush=True)
         if json_path:
             _save(results, json_path)
+        if i == 1 and not any(r["status"] == "ok" for r in rows):
+            print("every call of the first run failed: " + "; ".join(sorted({str(r["error"]) for r in rows}))
+                  + " (if the server crashed, see --no-extra-bufts)", file=sys.stderr, flush=True)
     results["total_s"] = time.monotonic() - t0
     if json_path:
         _save(results, json_path)
@@ -358,9 +421,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=0, help="print K sample answers")
     parser.add_argument("--questions", type=Path, default=QUESTIONS, help="one question per line")
     parser.add_argument("--from-json", type=Path, default=None, help="only report a saved --json file")
+    parser.add_argument("--no-extra-bufts", action="store_true",
+                        help="load the model without llama.cpp's extra (AMX/repacked) buffers: works "
+                             "around a segfault on AMX CPUs in some VMs")
     args = parser.parse_args(argv)
+    if args.no_extra_bufts:
+        disable_extra_bufts()
     if args.from_json:
         results = json.loads(args.from_json.read_text(encoding="utf-8"))
+        for q in results["questions"]:  # with the current classifier
+            if all("messages" in r for r in q["answers"]):
+                classify_rows(q["question"], q["answers"])
     else:
         questions = load_questions(args.questions, args.limit)
         results = asyncio.run(run_all(questions, args.json))
