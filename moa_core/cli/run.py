@@ -177,10 +177,6 @@ def handle(args: argparse.Namespace) -> int:
     lineup = build_lineup(args)
     document = read_document(args.document)
     observers = [] if args.json else [LiveView()]
-    if not args.json and any(is_local(s.model) for _, s in lineup.all_specs()):
-        from ..providers.local_model import OFFLINE_NOTICE
-
-        print(f"note: {OFFLINE_NOTICE}\n", flush=True)
     store = None if args.no_store else _open_store()
     try:
         record = asyncio.run(run_and_record(prompt, lineup, store=store, document=document, observers=observers))
@@ -191,6 +187,10 @@ def handle(args: argparse.Namespace) -> int:
         if document is not None:
             summary |= _evidence(record, args.document)
         print(json.dumps(summary, ensure_ascii=False))
+    if not args.json and any(is_local(c.model) for c in record.calls):  # said under the answers it is about
+        from ..providers.local_model import OFFLINE_NOTICE
+
+        print(f"\nnote: {OFFLINE_NOTICE}", flush=True)
     problem = store.save_problem(record.run_id) if store is not None else None
     if record.status == "failed":
         print(f"moa: error: run failed: {terminal_safe(record.error or '')}", file=sys.stderr)

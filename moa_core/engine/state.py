@@ -22,6 +22,7 @@ class RunState:
     windows: dict[int, int | None]  # context window per seat, None = unknown
     prices: PriceBook
     t0: float = field(default_factory=time.monotonic)
+    stops: dict[str, tuple[str, ...]] = field(default_factory=dict)  # call_id -> a completion frame's stops
 
     def now(self) -> float:
         return time.monotonic() - self.t0
