@@ -65,11 +65,19 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # as a role name glued to the end of a line ("... mendatangmodel", "... payinguser").
     ("role glued at line end", re.compile(r"\S(user|model)[ \t]*$", re.M)),
     ("Answer: label", re.compile(r"^\s*\**Answer( \d+)?\**\s*:", re.I | re.M)),
+    # The completion frames' own labels (moa_core.providers.completion_frame), anywhere in a line:
+    # an answer that prints "Question:" or "Combined answer:" is continuing the prompt.
+    ("frame label", re.compile(r"\b(Question|Answer|Combined answer|Style)\s*:", re.I)),
+    ("[n] answer line", re.compile(r"^\s*\\?\[\d+\]\s", re.M)),
+    ("<document> fence", re.compile(r"</?document\b", re.I)),
     ("You are <assistant>", re.compile(
         r"\bYou are (a|an) (\w+ ){0,3}(assistant|AI|language model|chatbot|bot|expert|model)\b", re.I)),
 )
 # "You are <word>" where the call's own prompt says "You are <word>" (a reworded persona).
 _PERSONA = re.compile(r"\bYou are (?:a |an |the )?(\w+)")
+# A completion frame's style line ("Style: careful and concise."): its words in an answer are the
+# persona coming back (one-word styles such as "creative" are ordinary words and not checked).
+_STYLE = re.compile(r"\bStyle: ([^\n.]+)\.")
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
@@ -114,9 +122,12 @@ def scaffolding(messages: Iterable[dict[str, Any]], question: str, references: I
 
 def prompt_shingles(messages: Iterable[dict[str, Any]], question: str, references: Iterable[str] = (),
                     n: int = ECHO_WORDS, also_prompt: Iterable[str] = ()) -> set[tuple[str, ...]]:
-    """Every run of `n` consecutive words of the scaffolding (pieces shorter than n count whole)."""
+    """Every run of `n` consecutive words of the scaffolding (pieces shorter than n count whole, and
+    so does each short line of it: an example line such as "[1] A spider has eight legs.")."""
     out: set[tuple[str, ...]] = set()
-    for piece in [*scaffolding(messages, question, references), *also_prompt]:
+    pieces = [*scaffolding(messages, question, references), *also_prompt]
+    lines = [line for piece in pieces for line in piece.splitlines() if len(words(line)) < n]
+    for piece in [*pieces, *lines]:
         w = words(piece)
         if len(w) < n:
             if len(w) >= 3:  # a short piece such as "Responses from models:" echoed whole
@@ -139,6 +150,9 @@ def echo_hits(answer: str, messages: Iterable[dict[str, Any]], question: str, re
                      for m in _PERSONA.finditer(piece)}
     if any(m.group(1).lower() in persona_words for m in _PERSONA.finditer(answer)):
         hits.append("You are <persona>")
+    styles = [words(m.group(1)) for piece in [*message_text(messages), *also_prompt] for m in _STYLE.finditer(piece)]
+    if any(len(style) >= 2 and _has_run(words(answer), style) for style in styles):
+        hits.append("style line")
     hits.extend(f'"{run}"' for run in echoed_runs(answer, messages, question, references, n, also_prompt)[:5])
     return hits
 
@@ -220,53 +234,13 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # ---- the run -----------------------------------------------------------------------------------
 
 def _imports():
-    """The lineup and engine, wherever they live (moa_core.providers.defaults after the restructuring)."""
+    """The lineup and engine, wherever they live (moa_core.providers.default_lineups after the restructuring)."""
     try:
-        from moa_core.providers.defaults import default_lineup
+        from moa_core.providers.default_lineups import default_lineup
     except ImportError:
         from moa_core.defaults import default_lineup
     from moa_core.engine import run_moa
     return default_lineup, run_moa
-
-
-# llama.cpp built with GGML_NATIVE on a CPU that reports AMX (Sapphire Rapids and later) puts
-# the weights in its AMX "extra buffer" and multiplies with AMX tiles; in VMs where the tile
-# state is not usable that segfaults on the first decode (`ldtilecfg` in
-# ggml_backend_amx_mul_mat: a general protection fault), the server dies mid-stream and every
-# call fails with "Connection error". --no-extra-bufts starts the server with
-# `use_extra_bufts=False` (llama.cpp's --no-repack), i.e. the plain CPU kernels. Bench-only:
-# it prepends this to the server's bootstrap, the app itself is unchanged.
-_NO_EXTRA_BUFTS = """
-import llama_cpp.llama_cpp as _lc
-_default_params = _lc.llama_model_default_params
-def _no_extra_bufts():
-    params = _default_params()
-    params.use_extra_bufts = False
-    return params
-_lc.llama_model_default_params = _no_extra_bufts
-"""
-
-
-def _local_model_module():
-    try:
-        from moa_core.providers import local_model
-    except ImportError:
-        from moa_core import local_model
-    return local_model
-
-
-def disable_extra_bufts() -> None:
-    """Make the embedded model's server load without llama.cpp's extra buffer types (see above)."""
-    local_model = _local_model_module()
-    original = local_model.server_command
-
-    def server_command(*args, **kwargs):
-        command = list(original(*args, **kwargs))
-        i = command.index("-c") + 1
-        command[i] = _NO_EXTRA_BUFTS + command[i]
-        return command
-
-    local_model.server_command = server_command
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[str]:
@@ -340,7 +314,7 @@ async def run_all(questions: list[str], json_path: Path | None) -> dict[str, Any
             _save(results, json_path)
         if i == 1 and not any(r["status"] == "ok" for r in rows):
             print("every call of the first run failed: " + "; ".join(sorted({str(r["error"]) for r in rows}))
-                  + " (if the server crashed, see --no-extra-bufts)", file=sys.stderr, flush=True)
+                  + " (if the server crashed, see its log: local_model.server_info().log_path)", file=sys.stderr, flush=True)
     results["total_s"] = time.monotonic() - t0
     if json_path:
         _save(results, json_path)
@@ -421,12 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=0, help="print K sample answers")
     parser.add_argument("--questions", type=Path, default=QUESTIONS, help="one question per line")
     parser.add_argument("--from-json", type=Path, default=None, help="only report a saved --json file")
-    parser.add_argument("--no-extra-bufts", action="store_true",
-                        help="load the model without llama.cpp's extra (AMX/repacked) buffers: works "
-                             "around a segfault on AMX CPUs in some VMs")
     args = parser.parse_args(argv)
-    if args.no_extra_bufts:
-        disable_extra_bufts()
     if args.from_json:
         results = json.loads(args.from_json.read_text(encoding="utf-8"))
         for q in results["questions"]:  # with the current classifier

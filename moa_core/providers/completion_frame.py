@@ -153,7 +153,9 @@ def _history(turns: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def _qa(question: str, answer: str) -> str:
-    return f"{QUESTION} {_one_paragraph(question, True)}\n{ANSWER} {_one_paragraph(answer, True)}".rstrip()
+    """One worked pair; an unanswered earlier question stands alone (an empty answer teaches silence)."""
+    asked = f"{QUESTION} {_one_paragraph(question, True)}"
+    return f"{asked}\n{ANSWER} {_one_paragraph(answer, True)}" if answer.strip() else asked
 
 
 def _numbered(answers: Sequence[str]) -> str:
