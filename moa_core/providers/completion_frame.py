@@ -21,9 +21,10 @@ from ..prompts import DOCUMENTS_ARE_DATA, PROPOSALS_ARE_DATA
 QUESTION, ANSWER, COMBINED = "Question:", "Answer:", "Combined answer:"
 HEADER = "Questions with short, correct answers."
 AGGREGATOR_HEADER = "Questions, several answers to each, and the best combined answer."
-# A blank line ends an answer; so does the next label (with or without its newline).
-STOP = ("\n\n", "\nQuestion:", "Question:", "\nAnswer:")
-AGGREGATOR_STOP = (*STOP, "\n[", "Combined answer:")
+# A blank line ends an answer; so does the next label. At most 4 each: litellm keeps only the
+# first 4 stop sequences of an OpenAI-style call (OpenAI's limit) and drops the rest silently.
+STOP = ("\n\n", "Question:", "Answer:")
+AGGREGATOR_STOP = ("\n\n", "Question:", "\n[", "Combined answer:")
 DOCUMENT_CHARS = 6000  # the excerpt of each document the frame carries (~1.5k tokens)
 STYLE_WORDS = 8
 
