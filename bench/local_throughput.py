@@ -70,6 +70,21 @@ def run_direct(llama, messages, max_tokens: int, count) -> tuple[dict, str]:
     return _sample(count(text), started, first, ended), text
 
 
+def plain_cpu_buffers() -> None:
+    """Load in-process models like the server does (local_model's bootstrap): without llama.cpp's
+    extra (AMX/repacked) buffers, whose first decode segfaults on AMX CPUs in some VMs."""
+    import llama_cpp.llama_cpp as lc
+
+    default = lc.llama_model_default_params
+
+    def params():
+        p = default()
+        p.use_extra_bufts = False
+        return p
+
+    lc.llama_model_default_params = params
+
+
 def summary(samples: list[dict], key: str) -> tuple[float, float, float]:
     values = [s[key] for s in samples if s[key] is not None]
     return statistics.median(values), min(values), max(values)
@@ -85,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from llama_cpp import Llama
 
+    plain_cpu_buffers()
     messages = [{"role": "user", "content": args.prompt}]
     threads, batch = local_model.threads(), local_model.batch_threads()
     path_model = local_model.model_path()

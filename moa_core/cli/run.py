@@ -212,10 +212,6 @@ def handle(args: argparse.Namespace) -> int:
     if store is None and not args.no_store:
         store = _open_store()
     observers = [] if args.json else [LiveView()]
-    if not args.json and any(is_local(s.model) for _, s in lineup.all_specs()):
-        from ..providers.local_model import OFFLINE_NOTICE
-
-        print(f"note: {OFFLINE_NOTICE}\n", flush=True)
     started: list[RunRecord] = []
     observers.append(lambda e: started.append(e.run) if isinstance(e, RunStarted) else None)
     try:
@@ -230,6 +226,10 @@ def handle(args: argparse.Namespace) -> int:
         if document is not None:
             summary |= _evidence(record, args.document)
         print(json.dumps(summary, ensure_ascii=False))
+    if not args.json and any(is_local(c.model) for c in record.calls):  # said under the answers it is about
+        from ..providers.local_model import OFFLINE_NOTICE
+
+        print(f"\nnote: {OFFLINE_NOTICE}", flush=True)
     problem = store.save_problem(record.run_id) if store is not None else None
     if record.status == "failed":
         print(f"moa: error: run failed: {terminal_safe(record.error or '')}", file=sys.stderr)

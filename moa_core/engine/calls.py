@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import nullcontext
+from dataclasses import replace
 
 from ..lineup import ModelSpec
 from ..prompts import fold_system_into_user, messages_for
+from ..providers.completion_frame import frame
 from ..providers.llm import (CallError, RetryPolicy, Target, count_tokens, describe_error, is_retryable,
                              retry_after_s, stream_completion)
 from ..records import CallFailed, CallFinished, CallRecord, CallRetrying, CallStarted, TokenDelta
@@ -21,10 +23,16 @@ def new_call(run: RunState, role: str, round_no: int, index: int, spec: ModelSpe
     target = run.targets[id(spec)]
     messages = messages_for(user, system_prompt=spec.system_prompt, references=references,
                             template=run.lineup.aggregator_prompt, history=run.history)
-    if target.system_in_user:
+    framed = frame(messages) if target.completion_model else None
+    if framed:  # a base model: the few-shot text is what is sent, and what the record shows
+        messages = framed.messages
+    elif target.system_in_user:
         messages = fold_system_into_user(messages)
-    return CallRecord(role=role, round=round_no, index=index, model=spec.model, label=spec.display_label,
-                      messages=messages, api_base=target.api_base, temperature=spec.temperature)
+    record = CallRecord(role=role, round=round_no, index=index, model=spec.model, label=spec.display_label,
+                        messages=messages, api_base=target.api_base, temperature=spec.temperature)
+    if framed:
+        run.stops[record.call_id] = framed.stop
+    return record
 
 
 def spec_of(run: RunState, record: CallRecord) -> ModelSpec:
@@ -37,6 +45,8 @@ async def make_call(run: RunState, record: CallRecord) -> CallRecord:
     """Make one call with retries; never raises except on cancellation. The record tells the outcome."""
     spec, lineup = spec_of(run, record), run.lineup
     target = run.targets[id(spec)]
+    send_to = replace(target, model=target.completion_model) if target.completion_model else target
+    stop = list(run.stops.get(record.call_id, ())) or None
     policy = RetryPolicy(max_retries=lineup.max_retries)
     run.record.calls.append(record)
     record.started_s = run.now()
@@ -58,9 +68,9 @@ async def make_call(run: RunState, record: CallRecord) -> CallRecord:
             record.attempts += 1
             try:
                 async with run.limiter(record, spec) if run.limiter else nullcontext():
-                    done = await stream_completion(target, record.messages, temperature=spec.temperature,
+                    done = await stream_completion(send_to, record.messages, temperature=spec.temperature,
                                                    max_tokens=spec.max_tokens, timeout_s=lineup.timeout_s,
-                                                   on_delta=on_delta)
+                                                   on_delta=on_delta, stop=stop)
                 break
             except asyncio.CancelledError:
                 raise

@@ -27,6 +27,7 @@ class RunState:
     # manager held around each attempt (concurrency and rate limits); `cache` answers repeated requests.
     limiter: Callable[..., Any] | None = None
     cache: Any = None
+    stops: dict[str, tuple[str, ...]] = field(default_factory=dict)  # call_id -> a completion frame's stops
 
     def now(self) -> float:
         return time.monotonic() - self.t0

@@ -18,8 +18,10 @@ PERSONAS: tuple[tuple[str, float, str], ...] = (
     ("skeptical", 0.6, "You are skeptical. Answer, then point out one thing that could be wrong or missing."),
 )
 
-LOCAL_PROPOSER_MAX_TOKENS = 256
-LOCAL_AGGREGATOR_MAX_TOKENS = 384
+# The embedded model is prompted with completion frames that stop at a blank line; these only
+# bound a ramble (about 600 characters), so a run stays short on 2 cores.
+LOCAL_PROPOSER_MAX_TOKENS = 160
+LOCAL_AGGREGATOR_MAX_TOKENS = 200
 AGGREGATOR_TEMPERATURE = 0.2
 
 

@@ -37,6 +37,9 @@ class Target:
     api_key: str | None = None
     extra: dict[str, Any] | None = None
     system_in_user: bool = False  # chat format has no system role (Gemma): fold it into the user turn
+    # A base model answers far better prompted as text: when set, the engine sends its calls as
+    # completion frames (providers.completion_frame) to this litellm model (its /v1/completions).
+    completion_model: str | None = None
 
 
 @dataclass
@@ -130,6 +133,7 @@ async def stream_completion(
     max_tokens: int | None = None,
     timeout_s: float = 120.0,
     on_delta: DeltaHandler | None = None,
+    stop: list[str] | None = None,
 ) -> Completion:
     """One streamed attempt, bounded by `timeout_s` from request to last token."""
     kwargs: dict[str, Any] = dict(
@@ -144,6 +148,8 @@ async def stream_completion(
         kwargs["temperature"] = temperature
     if max_tokens is not None:
         kwargs["max_tokens"] = max_tokens
+    if stop:
+        kwargs["stop"] = list(stop)
     kwargs |= target.extra or {}
 
     parts: list[str] = []

@@ -47,9 +47,13 @@ SYSTEM_IN_USER = True
 # model otherwise falls into verbatim loops; 1.3 makes it move on (the server's default is 1.1).
 REPEAT_PENALTY = 1.3
 
+# A base model, prompted as text: the engine frames its calls (providers.completion_frame) and
+# sends them to the server's /v1/completions (litellm's OpenAI text-completion route).
+COMPLETION_MODEL = f"text-completion-openai/{MODEL_ALIAS}"
+
 OFFLINE_NOTICE = (
-    "This answer comes from Gemma 3 270M, a small offline model bundled so you can try the "
-    "workbench without API keys or network; its answers are weak and often wrong. For real "
+    "These answers come from Gemma 3 270M, a small offline model bundled so you can try the "
+    "workbench without API keys or network: they are short and weak, and often wrong. For real "
     "answers add a provider: set an API key such as OPENAI_API_KEY or ANTHROPIC_API_KEY, or "
     "give the base URL of an Ollama or other OpenAI-compatible server."
 )
@@ -75,7 +79,7 @@ class ServerInfo:
 
 # Run with `python -c _BOOTSTRAP <parent pid> <llama_cpp.server args>`. It
 # 1. exits when the parent process is gone (no orphan servers, whatever killed the parent);
-# 2. reports usage on streams: llama-cpp-python's streaming chat completions carry no `usage`,
+# 2. reports usage on streams: llama-cpp-python's streaming (chat) completions carry no `usage`,
 #    so the last chunk gets the exact prompt/completion token counts of this request, as
 #    OpenAI does for `stream_options.include_usage` (the server runs one request at a time,
 #    so a per-instance counter is safe);
@@ -110,7 +114,7 @@ def generate(self, tokens, *args, **kwargs):
             usage[1] += 1
         yield token
 
-def _with_usage(llama, chunks):
+def _with_usage(llama, chunks, kind):
     llama._moa_usage = None
     last = None
     for chunk in chunks:
@@ -118,17 +122,25 @@ def _with_usage(llama, chunks):
         yield chunk
     usage = llama._moa_usage
     if last is not None and usage is not None:
-        yield {"id": last["id"], "object": "chat.completion.chunk", "created": last["created"],
+        yield {"id": last["id"], "object": kind, "created": last["created"],
                "model": last["model"], "choices": [],
                "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1],
                          "total_tokens": usage[0] + usage[1]}}
 
 def create_chat_completion(self, *args, **kwargs):
     result = _chat(self, *args, **kwargs)
-    return _with_usage(self, result) if kwargs.get("stream") else result
+    return _with_usage(self, result, "chat.completion.chunk") if kwargs.get("stream") else result
+
+# /v1/completions calls Llama.__call__ (chat formats call create_completion directly, so
+# patching __call__ counts each text completion once and leaves chat streams alone).
+_complete = llama_cpp.Llama.__call__
+def complete(self, *args, **kwargs):
+    result = _complete(self, *args, **kwargs)
+    return _with_usage(self, result, "text_completion") if kwargs.get("stream") else result
 
 llama_cpp.Llama.generate = generate
 llama_cpp.Llama.create_chat_completion = create_chat_completion
+llama_cpp.Llama.__call__ = complete
 
 import runpy
 sys.argv[0] = "llama_cpp.server"
@@ -385,4 +397,4 @@ def target(model: str = LOCAL_MODEL) -> Target:
     base_url = ensure_server()
     return Target(model=f"openai/{MODEL_ALIAS}", api_base=base_url, api_key=API_KEY,
                   extra={"extra_body": {"repeat_penalty": REPEAT_PENALTY}},
-                  system_in_user=SYSTEM_IN_USER)
+                  system_in_user=SYSTEM_IN_USER, completion_model=COMPLETION_MODEL)

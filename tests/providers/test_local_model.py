@@ -218,10 +218,17 @@ def test_default_lineup_end_to_end(server):
         assert call.started_s is not None and call.first_token_s is not None and call.ended_s is not None
         assert call.started_s <= call.first_token_s <= call.ended_s
         assert call.cost_usd == 0.0
-    # the proposers' personas reached the model inside the user turn (no system role for Gemma)
+    # the proposers' personas reached the model as the style line of a completion frame (a base
+    # model copies a whole persona), and the stored messages are exactly the framed text
+    from moa_core.providers.completion_frame import style_of
+
     proposer = next(c for c in record.calls if c.role == "proposer")
     assert all(m["role"] != "system" for m in proposer.messages)
-    assert lineup.proposers[0].system_prompt in proposer.messages[0]["content"]
+    assert [m["role"] for m in proposer.messages] == ["user"]
+    content = proposer.messages[0]["content"]
+    assert f"Style: {style_of(lineup.proposers[0].system_prompt)}." in content
+    assert lineup.proposers[0].system_prompt not in content
+    assert content.endswith(f"Question: {QUESTION}\nAnswer:")
     assert local_model.server_info().pid == server.pid  # the same server served the whole run
 
 
