@@ -29,20 +29,8 @@ class BatchStore:
     # ---- eval sets -----------------------------------------------------------------------------
 
     def create_eval_set(self, name: str, items: list[dict[str, Any]], description: str = "") -> int:
-        """One transaction: the set, its items and their documents, or nothing at all."""
-        with self._write() as s:
-            if s.execute(select(EvalSet.id).where(EvalSet.name == name)).first():
-                raise ValueError(f"an eval set named {name!r} already exists")
-            eval_set = EvalSet(name=name, description=description)
-            s.add(eval_set)
-            s.flush()
-            for i, item in enumerate(items):
-                doc_id = None
-                if item.get("document_text"):
-                    doc_id = self._document(s, item.get("document_name"), item["document_text"]).id
-                s.add(EvalItem(eval_set_id=eval_set.id, position=i, query=item["query"], document_id=doc_id,
-                               reference=item.get("reference"), tags=list(item.get("tags") or [])))
-            return eval_set.id
+        """The batch importer's name for `Catalog.save_eval_set` (one rule for creating a set)."""
+        return self.save_eval_set(name, items, description)
 
     def get_eval_set(self, eval_set_id: int) -> EvalSet | None:
         with self._read() as s:

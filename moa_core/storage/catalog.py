@@ -84,7 +84,8 @@ class Catalog:
     # ---- eval sets ---------------------------------------------------------------------------
 
     def save_eval_set(self, name: str, items: list[dict[str, Any]], description: str = "") -> int:
-        """Create an eval set from dicts with `query` and optional `reference`, `tags`, `document_id`.
+        """Create an eval set from dicts with `query` and optional `reference`, `tags`, and a document
+        (`document_id`, or `document_name` + `document_text`); one transaction: all of it or nothing.
 
         Never replaces an existing set: runs point at its items, and their answers would lose
         the question they answered.
@@ -101,9 +102,12 @@ class Catalog:
             eval_set = EvalSet(name=name, description=description)
             s.add(eval_set)
             s.flush()
-            s.add_all(EvalItem(eval_set_id=eval_set.id, position=i, query=item["query"],
-                               reference=item.get("reference"), tags=list(item.get("tags") or []),
-                               document_id=item.get("document_id")) for i, item in enumerate(items))
+            for i, item in enumerate(items):
+                doc_id = item.get("document_id")
+                if doc_id is None and item.get("document_text"):  # stored once per text, in this transaction
+                    doc_id = self._document(s, item.get("document_name"), item["document_text"]).id
+                s.add(EvalItem(eval_set_id=eval_set.id, position=i, query=item["query"], document_id=doc_id,
+                               reference=item.get("reference"), tags=list(item.get("tags") or [])))
             return eval_set.id
 
     def list_eval_sets(self) -> list[EvalSet]:
