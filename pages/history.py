@@ -7,21 +7,44 @@ import pandas as pd
 import streamlit as st
 
 from moa_core.records import RUN_STATUSES
+from moa_core.storage.db import default_url
 from ui import resources
 from ui.exports import export_buttons
 from ui.run_view import render_run
 
+LIMIT = 500
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _listing(url: str, version: tuple, status: str | None, model: str | None, search: str | None) -> list:
+    """The newest runs matching the filters, read once per data version (a new run, call or rating reads
+    again at once): looking again, or sorting, costs no query over 10,000 runs."""
+    return resources.store().list_runs(limit=LIMIT, status=status, model=model, search=search)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _models_used(url: str, version: tuple) -> list[str]:
+    return resources.store().models_used()
+
+
+def _turn(r) -> str:
+    if r.turn is None:
+        return ""
+    return "question" if r.turn == 1 else f"follow-up {r.turn - 1}"
+
+
 store = resources.store()
+version = store.data_version()
 st.title("History")
 
 left, middle, right, last = st.columns([2, 1, 2, 1])
 search = left.text_input("Search queries", placeholder="words in the query")
 status = middle.selectbox("Status", ["any", *RUN_STATUSES])
-model = right.selectbox("Model used", ["any", *store.models_used()])
+model = right.selectbox("Model used", ["any", *_models_used(default_url(), version)])
 to_rate = last.toggle("To rate", help="Only runs with answers nobody has rated yet")
 filters = (search.strip(), status, model, to_rate)
-runs = store.list_runs(limit=500, status=None if status == "any" else status,
-                       model=None if model == "any" else model, search=search.strip() or None)
+runs = _listing(default_url(), version, None if status == "any" else status, None if model == "any" else model,
+                search.strip() or None)
 if to_rate:
     runs = [r for r in runs if r.unrated_answers]
 
@@ -37,7 +60,7 @@ table = pd.DataFrame([{
     "date (UTC)": r.started_at.strftime("%Y-%m-%d %H:%M"), "status": r.status, "query": r.query[:80],
     "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
     "cost": float("nan") if r.cost_usd is None else r.cost_usd, "latency_s": r.wall_s,
-    "to rate": r.unrated_answers, "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models),
+    "to rate": r.unrated_answers, "conversation": _turn(r), "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models),
     "run_id": r.run_id,
 } for r in runs])
 plural = "" if len(runs) == 1 else "s"
@@ -48,6 +71,8 @@ picked = st.dataframe(
     key=f"history_table_{abs(hash(filters))}",
     column_config={
         "query": st.column_config.TextColumn("query", width="medium"),
+        "conversation": st.column_config.TextColumn(
+            "conversation", help="Turn of a conversation: open a follow-up to see the whole thread"),
         "cost": st.column_config.NumberColumn("cost (USD)", format="$%.5f",
                                               help="Blank = unknown: a model without a known price was used"),
         "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f"),

@@ -41,6 +41,10 @@ async def test_a_follow_up_sees_the_conversation_but_not_the_old_proposals(llm, 
     assert [r.run_id for r in thread.runs] == [first.run_id, second.run_id, third.run_id]
     stored = store.get_run(second.run_id)
     assert stored.parent_run_id == first.run_id and stored.thread_id == first.run_id
+    lone = await run_and_record("Unrelated question.", lineup_for(["a", "b"]), store=store)
+    listed = {r.run_id: r.turn for r in store.list_runs()}  # History's "conversation" column
+    assert listed == {first.run_id: 1, second.run_id: 2, third.run_id: 3, lone.run_id: None}
+    assert store.list_runs(limit=1, offset=1)[0].turn == 3  # counted over the thread, not the listed page
 
 
 async def test_a_conversation_too_long_for_a_model_is_refused_before_anything_is_sent(llm, lineup_for, store,

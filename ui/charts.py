@@ -206,16 +206,23 @@ def percentile_figure(df: pd.DataFrame, y: str, title: str, p50: str = "p50_s", 
     return _layout(fig, title, unit, "", barmode="group", height=160 + 50 * len(df))
 
 
-def cost_over_time_figure(runs: pd.DataFrame) -> go.Figure:
-    """Each run's total cost (baseline included) by date, one colour per lineup."""
+def cost_over_time_figure(points: pd.DataFrame, period: str | None = None) -> go.Figure:
+    """Cost per run (baseline included) by date, one colour per lineup: each run, or with `period`
+    (see `analytics.cost_over_time`) the mean cost per run of each period."""
     fig = go.Figure()
-    known = runs[runs["cost_usd"].notna()].sort_values("started_at")
-    for key, group in known.groupby("lineup", sort=True):
+    for key, group in points.groupby("lineup", sort=True):
+        if period is None:
+            hover = [f"{_e(q)}<br>{format_cost(c)}" for q, c in zip(group["query"], group["cost_usd"])]
+        else:
+            hover = [f"{_e(key)}<br>{n:,} runs · mean {format_cost(c)} · total {format_cost(t)}"
+                     for n, c, t in zip(group["runs"], group["cost_usd"], group["total_usd"])]
         fig.add_scatter(x=group["started_at"], y=group["cost_usd"], mode="lines+markers", name=key,
-                        hovertext=[f"{_e(q)}<br>{format_cost(c)}" for q, c in zip(group["query"], group["cost_usd"])],
-                        hoverinfo="text+x")
+                        hovertext=hover, hoverinfo="text+x")
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, "Cost per run over time", "run date", "cost per run (USD)", showlegend=True)
+    if period is None:
+        return _layout(fig, "Cost per run over time", "run date", "cost per run (USD)", showlegend=True)
+    return _layout(fig, f"Mean cost per run, per {period}", f"{period} of the runs", "mean cost per run (USD)",
+                   showlegend=True)
 
 
 def multiples_figure(multiples: pd.DataFrame) -> go.Figure:

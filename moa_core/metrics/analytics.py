@@ -19,7 +19,7 @@ from ..providers.prices import format_cost
 from ..records import CallRecord, RunRecord
 from .ratings import answer_stars, run_stars
 from .cost import call_cost, critical_path, critical_path_calls, total_cost
-from .stats import percentile
+from .stats import known_floats, percentile
 
 ROLE_ORDER = ("proposer", "aggregator", "fallback", "baseline")
 ANSWERED = ("ok", "partial", "fallback")  # run statuses that produced a final answer
@@ -274,12 +274,8 @@ def filter_runs(runs: pd.DataFrame, calls: pd.DataFrame, start: datetime | None 
     return kept, calls[calls["run_id"].isin(kept["run_id"])]
 
 
-def _known(values: pd.Series) -> list[float]:
-    return [float(v) for v in values if v is not None and not pd.isna(v)]
-
-
 def _p(values: pd.Series, q: float) -> float | None:
-    return percentile(_known(values), q)
+    return percentile(known_floats(values), q)
 
 
 def latency_by_lineup(runs: pd.DataFrame) -> pd.DataFrame:
@@ -361,7 +357,8 @@ def provider_reliability(calls: pd.DataFrame) -> pd.DataFrame:
         cancelled = int((group["status"] == "cancelled").sum())
         decided = len(group) - cancelled
         retried = int((group["retries"] > 0).sum())
-        texts = [*group.loc[group["status"] == "failed", "error"], *group["retry_errors"]]
+        retry_texts = group["retry_errors"]
+        texts = [*group.loc[group["status"] == "failed", "error"], *retry_texts[retry_texts != ""]]
         errors = Counter(e for text in texts for e in str(text).split("; ") if e)
         rows.append({
             "provider": provider, "calls": len(group), "failed": failed, "cancelled": cancelled,
@@ -373,3 +370,50 @@ def provider_reliability(calls: pd.DataFrame) -> pd.DataFrame:
         })
     return pd.DataFrame(rows, columns=["provider", "calls", "failed", "cancelled", "retried_calls", "retries",
                                        "failure_rate", "retry_rate", "models", "top_error"])
+
+
+# ---- cost over time -------------------------------------------------------------------------
+
+COST_POINTS = 1_000  # more runs than this are plotted as one mean point per period
+_PERIODS = (("h", "hour"), ("D", "day"), ("W", "week"), ("MS", "month"), ("YS", "year"))
+_PERIOD_S = {"h": 3600, "D": 86_400, "W": 7 * 86_400, "MS": 31 * 86_400, "YS": 366 * 86_400}
+
+
+def cost_over_time(runs: pd.DataFrame, max_points: int = COST_POINTS) -> tuple[pd.DataFrame, str | None]:
+    """Cost per run by date: every run when there are few, else per lineup and period (the shortest of
+    hour/day/week/month/year giving at most `max_points` points) the mean cost per run, with the number
+    of runs and their total. Returns the table and the period's name (None = one point per run).
+
+    10,000 markers are unreadable and cost the browser seconds to draw; a period's mean is what one reads."""
+    known = runs[runs["cost_usd"].notna()].sort_values("started_at")
+    if len(known) <= max_points:
+        return known.assign(runs=1, total_usd=known["cost_usd"]), None
+    span_s = (known["started_at"].max() - known["started_at"].min()).total_seconds()
+    lineups = max(known["lineup"].nunique(), 1)
+    freq, name = next(((f, n) for f, n in _PERIODS if lineups * (span_s / _PERIOD_S[f] + 1) <= max_points),
+                      _PERIODS[-1])
+    grouped = (known.groupby(["lineup", pd.Grouper(key="started_at", freq=freq)], sort=True)
+               .agg(cost_usd=("cost_usd", "mean"), total_usd=("cost_usd", "sum"), runs=("run_id", "count"))
+               .reset_index())
+    return grouped[grouped["runs"] > 0].reset_index(drop=True), name
+
+
+# ---- the Analytics page's figures in one pass -------------------------------------------------
+
+def overview(runs: pd.DataFrame, calls: pd.DataFrame) -> dict[str, Any]:
+    """Every table the Analytics page shows for a selection, computed once (the page caches it per
+    data version and filters, so repeat views cost no computing)."""
+    unknown_models = runs["unknown_cost_models"]
+    over_time, period = cost_over_time(runs)
+    return {
+        "runs": len(runs), "known_cost_usd": float(runs["cost_usd"].sum()), "unknown_cost_runs": int(runs["cost_usd"].isna().sum()),
+        "unknown_cost_models": sorted({m for v in unknown_models[unknown_models != ""] for m in v.split(", ") if m}),
+        "median_answer_s": percentile(known_floats(runs["answer_s"]), 50),
+        "rated_answers": int((runs["ratings"] > 0).sum()),
+        "latency_by_lineup": latency_by_lineup(runs), "latency_by_model": latency_by_model(calls),
+        "cost_per_run": runs[["started_at", "lineup", "status", "cost_usd", "moa_cost_usd", "baseline_cost_usd",
+                              "query", "run_id"]].sort_values("started_at"),
+        "cost_over_time": over_time, "cost_period": period,
+        "cost_multiples": cost_multiples(runs), "cost_vs_rating": cost_vs_rating(runs),
+        "provider_reliability": provider_reliability(calls),
+    }

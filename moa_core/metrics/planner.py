@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..providers.prices import format_cost
-from .stats import percentile
+from .stats import known_floats, percentile
 
 
 @dataclass
@@ -46,7 +46,7 @@ class ModelFigures:
 
 
 def _median(values: pd.Series) -> float | None:
-    return percentile([float(v) for v in values if v is not None and not pd.isna(v)], 50)
+    return percentile(known_floats(values), 50)
 
 
 def measured_figures(calls: pd.DataFrame) -> dict[str, ModelFigures]:

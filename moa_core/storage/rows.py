@@ -39,6 +39,9 @@ class RunSummary:
     unrated_answers: int = 0  # answers (calls that succeeded) nobody has given stars yet
     lineup_name: str | None = None
     document_name: str | None = None
+    thread_id: str | None = None  # the conversation the run is a turn of (None: a single question)
+    parent_run_id: str | None = None  # the turn it follows up on
+    turn: int | None = None  # its turn in the conversation (1 = the first question); None: no follow-ups
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

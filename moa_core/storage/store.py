@@ -247,7 +247,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                   model: str | None = None, search: str | None = None) -> list[RunSummary]:
         """Newest first, with totals, models and average stars; filter by status, model or query text."""
         q = (select(Run.id, Run.started_at, Run.status, Run.query, Run.note, Run.wall_s, Run.critical_path_s,
-                    Run.lineup_name, Run.document_name)
+                    Run.lineup_name, Run.document_name, Run.thread_id, Run.parent_run_id)
              .order_by(Run.started_at.desc(), Run.id.desc()).limit(limit).offset(offset))
         if status:
             q = q.where(Run.status == status)
@@ -270,6 +270,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                 select(Rating.id, Rating.run_id, Rating.call_id, Rating.target, Rating.rater, Rating.stars)
                 .where(Rating.run_id.in_(ids), Rating.stars.is_not(None))
             ).mappings().all()
+            turns = _turns(conn, ids, {r.thread_id for r in runs if r.thread_id})
         by_run: dict[str, list] = {}
         for c in calls:
             by_run.setdefault(c.run_id, []).append(c)
@@ -292,7 +293,8 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                 completion_tokens=sum(c.completion_tokens or 0 for c in cs),
                 avg_stars=avg, ratings=count,
                 unrated_answers=sum(c.status == "ok" and c.call_id not in starred for c in cs),
-                lineup_name=r.lineup_name, document_name=r.document_name))
+                lineup_name=r.lineup_name, document_name=r.document_name, thread_id=r.thread_id,
+                parent_run_id=r.parent_run_id, turn=turns.get(r.id)))
         return out
 
     def iter_runs(self, batch_size: int = 200) -> Iterator[tuple[RunRecord, list[Rating]]]:
@@ -325,3 +327,19 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
         """Tie a run to a batch and/or the eval item it answered (batch runs)."""
         with self._write() as s:
             s.execute(update(Run).where(Run.id == run_id).values(batch_id=batch_id, eval_item_id=eval_item_id))
+
+
+def _turns(conn, ids: list[str], threads: set[str]) -> dict[str, int]:
+    """Turn numbers of the listed runs that belong to a conversation: a thread's first run is turn 1
+    (its id is the thread id), its follow-ups count on in start order, whether listed or not."""
+    first = {row[0] for row in conn.execute(select(Run.thread_id).where(Run.thread_id.in_(ids)).distinct())}
+    turns = {run_id: 1 for run_id in first}
+    if threads:
+        rows = conn.execute(select(Run.id, Run.thread_id).where(Run.thread_id.in_(threads))
+                            .order_by(Run.thread_id, Run.started_at, Run.id)).all()
+        seen: dict[str, int] = {}
+        for run_id, thread in rows:
+            seen[thread] = seen.get(thread, 1) + 1
+            turns[run_id] = seen[thread]
+    return turns
+
