@@ -186,3 +186,27 @@ def test_empty_inputs_give_empty_tables():
     assert analytics.latency_by_lineup(runs).empty and analytics.latency_by_model(calls).empty
     assert analytics.cost_multiples(runs).empty and analytics.cost_vs_rating(runs).empty
     assert analytics.provider_reliability(calls).empty
+
+
+def test_cost_over_time_is_every_run_when_few_and_a_mean_per_period_when_many():
+    from datetime import datetime, timedelta, timezone
+
+    import pandas as pd
+
+    from moa_core.metrics.analytics import cost_over_time
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    rows = [{"run_id": f"r{i}", "started_at": start + timedelta(minutes=7 * i), "lineup": "ab"[i % 2],
+             "cost_usd": (i % 10) / 1000, "query": f"q{i}"} for i in range(1_500)]
+    rows.append({"run_id": "unpriced", "started_at": start, "lineup": "a", "cost_usd": None, "query": "q"})
+    runs = pd.DataFrame(rows)
+    every, period = cost_over_time(runs, max_points=2_000)
+    assert period is None and len(every) == 1_500  # the unknown cost is not plotted as 0
+    points, period = cost_over_time(runs, max_points=1_000)
+    assert period == "hour"  # 1,500 runs over ~7.3 days, 2 lineups: 2 x 176 hours fit in 1,000 points
+    assert len(points) <= 1_000 and points["runs"].sum() == 1_500
+    assert points["total_usd"].sum() == pytest.approx(runs["cost_usd"].sum())
+    first = points.iloc[0]  # lineup "a", the first hour: runs 0, 2, 4, 6, 8 (minutes 0-56)
+    assert first["runs"] == 5 and first["cost_usd"] == pytest.approx((0 + 2 + 4 + 6 + 8) / 5 / 1000)
+    _, period = cost_over_time(runs, max_points=100)
+    assert period == "day"
