@@ -101,3 +101,10 @@ def parse_rate_limits(data: Any) -> dict[str, dict[str, float]]:
                 raise ValueError(f"rate_limits.{model}.{k} must be a positive number")
         out[model] = {k: float(v) for k, v in limits.items()}
     return out
+
+
+def share_of(rate_limits: dict[str, dict[str, float]] | None, workers: int) -> dict[str, dict[str, float]]:
+    """Each of `workers` processes started together gets 1/workers of every rpm and tpm, so that together
+    they stay within the provider's limits."""
+    return {model: {k: v / max(workers, 1) for k, v in limits.items()} for model, limits in (rate_limits or {}).items()}
+

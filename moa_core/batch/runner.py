@@ -8,6 +8,7 @@ batch share one limiter (concurrency, rate limits) and the response cache.
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import json
 import logging
@@ -21,7 +22,7 @@ from ..service import run_and_record
 from ..storage.batches import DONE_RUNS, JUDGE_PREFIX, item_run_id
 from ..storage.liveness import owner_token
 from .judge import judge_pair, judge_spec
-from .limits import BatchLimiter
+from .limits import BatchLimiter, share_of
 from .single import answer_alone
 from .systems import System
 from .writes import LoopSafeStore
@@ -29,6 +30,8 @@ from .writes import LoopSafeStore
 log = logging.getLogger(__name__)
 
 MAX_LANES = 256
+CLAIM_SHARE = 4  # a claim takes up to lanes / CLAIM_SHARE items: lanes rarely wait for the database, and
+# other workers still find work (a worker that claimed half the batch would hold it while they idle)
 FINAL_STATUSES = ("done", "failed", "cancelled", "budget reached", "interrupted")
 CANCELLING = "cancelling"  # asked from another process (the app's button, for a CLI worker)
 
@@ -84,7 +87,7 @@ class BatchRun:
 
     def __init__(self, store, batch_id: str, *, no_cache: bool = False, concurrency: int | None = None,
                  on_progress: Callable[[str], None] | None = None,
-                 cancel_requested: Callable[[], bool] = lambda: False):
+                 cancel_requested: Callable[[], bool] = lambda: False, rate_share: int = 1):
         from ..cache import ResponseCache
 
         batch = store.get_batch(batch_id)
@@ -96,7 +99,8 @@ class BatchRun:
         self.primary = config["primary"]
         self.judge = judge_spec(config["judge"]["model"], config["judge"].get("api_base")) if config.get("judge") else None
         self.budget = config.get("budget_usd")
-        self.limiter = BatchLimiter(concurrency or config.get("concurrency") or 8, config.get("rate_limits"))
+        self.limiter = BatchLimiter(concurrency or config.get("concurrency") or 8,
+                                    share_of(config.get("rate_limits"), rate_share))
         self.cache = ResponseCache(self.store) if config.get("cache", True) and not no_cache else None
         self.prices = self.store.price_book()
         self._checked = (0.0, False)  # (when, must stop) of the last look at the batch row
@@ -109,15 +113,23 @@ class BatchRun:
         self.error: str | None = None
         self.held: set[int] = set()
         self._cancelled = False
+        self._claimed: collections.deque = collections.deque()  # claimed by this worker, not started yet
+        self._claim_lock = asyncio.Lock()
+        self._busy = 0  # items being worked on by this worker's lanes
+        self._closing: set[asyncio.Task] = set()  # finish writes not yet done
+        self._progress = asyncio.Event()  # an item was closed: judge items may have become ready
+        self._lanes = min(MAX_LANES, max(2, 2 * self.limiter.concurrency))
 
     # ---- lanes ---------------------------------------------------------------------------------
 
     async def run(self) -> BatchOutcome:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        lanes = min(MAX_LANES, max(2, 2 * self.limiter.concurrency))
+        lanes = self._lanes
         try:
             await asyncio.gather(*(self._lane() for _ in range(lanes)))
+            if self._closing:
+                await asyncio.gather(*self._closing)
             await self.store.drain()
         except asyncio.CancelledError:
             self._cancelled = True
@@ -140,23 +152,50 @@ class BatchRun:
         while self.stop_reason is None:
             if await self._should_stop():
                 return
-            claimed = await self.store.write(self.store.claim_items, self.batch_id, self.worker, 1, self.primary)
-            if not claimed:
+            item = await self._next_item()
+            if item is None:
                 return
-            item = claimed[0]
-            self.held.add(item.id)
+            self._busy += 1
             try:
                 status, run_id, error, cost = await self._process(item)
             except RunInputError as exc:  # the configuration cannot work (a missing key): stop the batch
                 self.stop_reason, self.error = "failed", f"{item.system}: {exc}"
                 status, run_id, error, cost = "failed", None, str(exc), None
-            # queued behind the run's own writes, so a done item always has its stored run
-            finish = self.store.write(self.store.finish_item, item.id, self.worker, status, run_id=run_id,
-                                      error=error, cost_usd=cost, eval_item_id=item.eval_item_id)
-            await asyncio.shield(finish)  # a cancel now must not leave the item claimed by nobody
-            self.held.discard(item.id)
-            if self.on_progress:
-                self.on_progress(self.batch_id)
+            finally:
+                self._busy -= 1
+            # queued behind the run's own writes, so a done item always has its stored run; the lane
+            # goes on at once (waiting here would hold every lane behind the database)
+            task = asyncio.ensure_future(self._close_item(item, status, run_id, error, cost))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _close_item(self, item, status: str, run_id: str | None, error: str | None, cost: float | None) -> None:
+        finish = self.store.write(self.store.finish_item, item.id, self.worker, status, run_id=run_id,
+                                  error=error, cost_usd=cost, eval_item_id=item.eval_item_id)
+        await asyncio.shield(finish)  # a cancel now must not leave the item claimed by nobody
+        self.held.discard(item.id)
+        self._progress.set()
+        if self.on_progress:
+            self.on_progress(self.batch_id)
+
+    async def _next_item(self):
+        """The next item for a lane: from this worker's claimed chunk, else a new claim. With nothing to
+        claim while items are still being answered here, wait: their judge items become claimable."""
+        async with self._claim_lock:
+            while self.stop_reason is None:
+                if self._claimed:
+                    return self._claimed.popleft()
+                self._progress.clear()
+                claimed = await asyncio.to_thread(self.store.claim_items, self.batch_id, self.worker,
+                                                  max(1, self._lanes // CLAIM_SHARE), self.primary)
+                if claimed:
+                    self.held.update(i.id for i in claimed)
+                    self._claimed.extend(claimed)
+                    continue
+                if self._busy == 0 and not self._closing:
+                    return None
+                await self._progress.wait()
+            return None
 
     async def _should_stop(self) -> bool:
         """Looks at the batch row (cancel asked elsewhere, budget spent) at most every half second."""

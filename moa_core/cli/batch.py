@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--judge", metavar="MODEL", help="judge every comparison pairwise, in both orders")
     p.add_argument("--api-base", metavar="URL", help="base URL for every model given on the command line")
     p.add_argument("--concurrency", type=int, metavar="N", help="LLM calls at once across the batch (default 8)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes on this machine sharing the batch, the concurrency and the rate limits "
+                        "(default 1; a large batch is bound by one process's CPU: use up to one per core)")
     p.add_argument("--budget", type=float, metavar="USD", help="stop cleanly once this much is spent (resumable)")
     p.add_argument("--no-cache", action="store_true", help="ask every model again instead of using cached answers")
     p.add_argument("--resume", metavar="BATCH_ID", help="finish a stopped batch (finished items are never redone)")
@@ -40,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("batch-worker", help="join a running batch as one more worker (another machine, same database)")
     p.add_argument("batch_id", metavar="BATCH_ID")
     p.add_argument("--concurrency", type=int, metavar="N", help="this worker's LLM calls at once")
+    p.add_argument("--rate-share", type=int, default=1, metavar="N",
+                   help="use 1/N of each model's rpm/tpm (N workers started together; set by `moa batch --workers`)")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=handle_worker)
@@ -115,6 +120,10 @@ def build_systems(args: argparse.Namespace):
 def _check_numbers(args: argparse.Namespace) -> None:
     if args.concurrency is not None and args.concurrency < 1:
         raise UserError(f"--concurrency must be at least 1, not {args.concurrency}")
+    for flag in ("workers", "rate_share"):
+        value = getattr(args, flag, 1)
+        if value is not None and value < 1:
+            raise UserError(f"--{flag.replace('_', '-')} must be at least 1, not {value}")
     budget = getattr(args, "budget", None)
     if budget is not None and not budget > 0:
         raise UserError(f"--budget must be a positive amount in USD, not {budget}")
@@ -213,12 +222,27 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
     from ..batch.runner import run_batch
 
     show = _Progress(store)
+    workers = getattr(args, "workers", 1) or 1
+    concurrency = args.concurrency or store.get_batch(batch_id).config.get("concurrency") or 8
+    if workers > concurrency:
+        raise UserError(f"--workers {workers} is more than --concurrency {concurrency}: each worker needs a call")
+    started = time.monotonic()
+    helpers = _start_helpers(batch_id, workers, concurrency, args.no_cache)
+    share = concurrency // workers
     try:
         outcome = asyncio.run(run_batch(store, batch_id, resume=resume, no_cache=args.no_cache,
                                         budget_usd=getattr(args, "budget", None) if resume else None,
-                                        concurrency=args.concurrency, on_progress=show))
+                                        concurrency=concurrency - share * (workers - 1) if helpers else args.concurrency,
+                                        on_progress=show,
+                                        rate_share=getattr(args, "rate_share", None) or workers))
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    finally:
+        for proc in helpers:  # the helpers stop when no work is left (or the batch was cancelled or stopped)
+            proc.wait()
+    if helpers:
+        outcome.counts = store.batch_counts(batch_id)
+        outcome.wall_s = time.monotonic() - started
     if show.tty:
         sys.stderr.write("\n")
     show(batch_id, final=True)
@@ -236,6 +260,30 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
                           "systems": batch_summary(store, [batch_id], style_bootstrap=50)["systems"]},
                          ensure_ascii=False, default=str))
     return 1 if batch.status == "failed" else 0
+
+
+def _start_helpers(batch_id: str, workers: int, concurrency: int, no_cache: bool) -> list:
+    """`workers - 1` more `moa batch-worker` processes on this machine, each with its share of the
+    concurrency and of the rate limits; they claim items from the same database as this one. Their
+    own progress lines go to `logs/` in the data folder (this process shows the batch's progress)."""
+    import os
+    import subprocess
+
+    from ..storage.db import data_dir
+
+    if workers <= 1:
+        return []
+    cmd = [sys.executable, "-m", "moa_core.cli", "batch-worker", batch_id, "--concurrency",
+           str(concurrency // workers), "--rate-share", str(workers), *(["--no-cache"] if no_cache else [])]
+    logs = data_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for n in range(2, workers + 1):
+        with open(logs / f"batch-{batch_id}-worker-{n}.log", "ab") as log:
+            procs.append(subprocess.Popen(cmd, env=os.environ.copy(), stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=log))
+    print(f"batch {batch_id}: {workers} workers; the helpers log to {logs}", file=sys.stderr, flush=True)
+    return procs
 
 
 def handle_batches(args: argparse.Namespace) -> int:

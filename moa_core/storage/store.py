@@ -58,6 +58,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
         self._lock = threading.Lock()
         self._queue = Writer()  # run writes happen here, off the event loop
         self._problems: dict[str, str] = {}  # run id -> why it is not stored (kept in the fallback file)
+        self._stored_calls: dict[str, dict] = {}  # call id -> its row's values as last written, while its run goes
 
     # ---- opening ------------------------------------------------------------------------------
 
@@ -140,12 +141,14 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
             self._observe_call(event.call)
         elif isinstance(event, RunFinished):
             record = event.run
-            snapshot = self._snapshot(record)
+            snapshot = self._snapshot(record, skip_stored=True)
             self._problems.pop(record.run_id, None)
             self._queue.submit(lambda: self._store(snapshot, owner=None), on_fail=lambda exc: self._keep(record, exc))
             self._queue.flush()
             with self._lock:
                 self._active.pop(record.run_id, None)
+                for call in record.calls:
+                    self._stored_calls.pop(call.call_id, None)
 
     def save_run(self, record: RunRecord) -> None:
         """Write a whole record at once, synchronously (imports, tests, a run recorded elsewhere)."""
@@ -162,14 +165,18 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                                              f"nor kept in {unsaved.path()} ({os_exc.strerror or os_exc})")
         log.error("%s", redact(self._problems[record.run_id]))
 
-    @staticmethod
-    def _snapshot(record: RunRecord) -> dict[str, Any]:
-        """What a run write needs, taken now on the caller's thread: the record keeps changing as the run goes."""
+    def _snapshot(self, record: RunRecord, skip_stored: bool = False) -> dict[str, Any]:
+        """What a run write needs, taken now on the caller's thread: the record keeps changing as the run goes.
+        With `skip_stored`, calls already written exactly as they are now are left out (the final write
+        of a run would otherwise write every call a second time)."""
         columns = run_columns(record)
         if record.status != "running":
             columns["ended_at"] = record.started_at + timedelta(seconds=record.wall_s or 0)
-        return {"columns": columns, "document": (record.document_name, record.document_text),
-                "calls": [call_row(call, record.run_id, i) for i, call in enumerate(list(record.calls))]}
+        rows = [call_row(call, record.run_id, i) for i, call in enumerate(list(record.calls))]
+        if skip_stored:
+            with self._lock:
+                rows = [row for row in rows if self._stored_calls.get(row.call_id) != row.model_dump()]
+        return {"columns": columns, "document": (record.document_name, record.document_text), "calls": rows}
 
     def _store(self, snapshot: dict[str, Any], owner: str | None) -> None:
         columns = snapshot["columns"]
@@ -201,6 +208,8 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
             with self._write() as s:
                 s.merge(call_row_copy(row))
                 s.execute(update(Run).where(Run.id == run_id).values(updated_at=utcnow()))
+            with self._lock:
+                self._stored_calls[row.call_id] = row.model_dump()
         self._queue.submit(write)
 
     def mark_interrupted(self, stale_after_s: float = STALE_AFTER_S) -> list[str]:

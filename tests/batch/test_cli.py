@@ -97,3 +97,34 @@ def test_bad_rate_limits_are_one_line(set_file, tmp_path, capsys):
     path.write_text('[[proposers]]\nmodel = "a"\n[aggregator]\nmodel = "a"\n[rate_limits.a]\nrpm = -3\n')
     assert main(["batch", str(set_file), "--lineup", str(path)]) == 2
     assert "rate_limits.a.rpm must be a positive number" in capsys.readouterr().err
+
+
+def test_workers_share_one_batch_without_running_an_item_twice(tmp_path, lineup_file, llm, capsys):
+    """`--workers 2`: a second `moa batch-worker` process claims from the same SQLite file; every item is
+    answered exactly once (the server sees one request per model per item), and both workers took items."""
+    from moa_core.storage import RunStore
+    from moa_core.storage.db import default_url
+
+    for model in ("p1", "p2", "agg", "base"):
+        llm.set(model, latency_s=1.5)
+    items = 8
+    path = tmp_path / "eight.jsonl"
+    path.write_text("".join(json.dumps({"query": f"Question {i}?"}) + "\n" for i in range(items)))
+    code = main(["batch", str(path), "--lineup", str(lineup_file), "--baseline", "base", "--api-base", llm.base_url,
+                 "--concurrency", "2", "--workers", "2", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = json.loads(captured.out)
+    assert out["status"] == "done" and out["done"] == 2 * items and out["failed"] == 0
+    for model in ("p1", "p2", "agg", "base"):
+        assert llm.request_count(model) == items, model
+    store = RunStore.open(default_url())
+    rows = store.batch_items(out["batch_id"])
+    assert all(r.status == "done" and r.attempts == 1 for r in rows)
+    assert len({r.claimed_by for r in rows}) == 2  # the helper process did its share
+    store.close()
+
+
+def test_workers_must_not_exceed_the_concurrency(set_file, lineup_file, capsys):
+    assert main(["batch", str(set_file), "--lineup", str(lineup_file), "--concurrency", "2", "--workers", "3"]) == 2
+    assert "--workers 3 is more than --concurrency 2" in capsys.readouterr().err
