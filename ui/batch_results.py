@@ -86,6 +86,7 @@ def _summary(store, batch_id: str) -> None:
         st.caption(f"Judge: {judge['judged']} pairs judged in both orders; the verdict flipped with the order on "
                    f"{judge['flipped']} ({judge['flip_rate']:.0%}), counted as ties. Win rates count decisive "
                    "verdicts; the style-controlled rating holds answer length and markdown equal.")
+        _judge_queue(store, batch_id, judge["judged"])
     batch = store.get_batch(batch_id)
     if batch.eval_set_id is not None:
         overall = set_summary(store, batch.eval_set_id)
@@ -102,6 +103,20 @@ def _summary(store, batch_id: str) -> None:
                         file_name=f"batch-{batch_id}-answers.csv", mime="text/csv", on_click="ignore")
     right.download_button("JSON", data=lambda: summary_json(store, batch_id),
                           file_name=f"batch-{batch_id}.json", mime="application/json", on_click="ignore")
+
+
+def _judge_queue(store, batch_id: str, judged: int) -> None:
+    """People check the judge: its verdicts become a review queue, the flipped ones first."""
+    from moa_core.batch.queue import seed_review_queue
+
+    if st.button(f"Check the judge: queue its {judged} verdicts for human review", key=f"judge-queue-{batch_id}",
+                 icon=":material/rate_review:", help="The pairs whose two orders disagreed come first; votes from "
+                 "the queue meet the judge's on the Results page (judge-human agreement)"):
+        try:
+            queue_id = seed_review_queue(store, batch_id)
+            st.success(f"Review queue {queue_id} made: open it on the **Review** page.")
+        except ValueError as exc:
+            st.info(f"{exc}. Open it on the **Review** page.", icon=":material/info:")
 
 
 def _pct(value) -> str:

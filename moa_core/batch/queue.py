@@ -25,3 +25,15 @@ def judge_queue_items(store, batch_id: str) -> list[dict]:
     for position, item in enumerate(items):
         item["position"] = position
     return items
+
+
+def seed_review_queue(store, batch_id: str, name: str | None = None, reviewers_per_item: int = 1) -> int:
+    """A review queue of the judge's verdicts of this batch, the pairs whose two orders disagreed first,
+    so that people check the judge; their votes and the judge's then meet on the Results page."""
+    items = judge_queue_items(store, batch_id)
+    if not items:
+        raise ValueError(f"batch {batch_id} has no judge verdicts to review (run it with a judge)")
+    return store.create_queue_of_items(name or f"judge check: batch {batch_id}",
+                                       {"batch_id": batch_id, "from": "judge"}, items,
+                                       reviewers_per_item=reviewers_per_item, order="disagreement")
+

@@ -51,13 +51,9 @@ class Queues:
                      order: str = "newest") -> int:
         """A queue of the pairs from the runs matching `source` {lineup, model, since, until, text, kinds,
         batch_id}; returns its id. ValueError on a bad name, order or count, or when no pair matches."""
-        name, source = (name or "").strip(), dict(source or {})
-        if not name:
-            raise ValueError("give the queue a name")
+        name, source = _checked(name, reviewers_per_item), dict(source or {})
         if order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
-        if not isinstance(reviewers_per_item, int) or not 1 <= reviewers_per_item <= 20:
-            raise ValueError("reviewers per item must be a whole number from 1 to 20")
         kinds = source.get("kinds") or list(KINDS)
         bad = [k for k in kinds if k not in KINDS]
         if bad:
@@ -75,17 +71,33 @@ class Queues:
                 if p.run_a_id not in scores:
                     scores[p.run_a_id] = run_disagreement(by_id[p.run_a_id])
             pairs.sort(key=lambda p: -scores[p.run_a_id])  # stable: newest first among equals
+        return self._insert_queue(name, source, reviewers_per_item, order, [
+            {"prompt_id": p.prompt_id, "system_a": p.system_a, "system_b": p.system_b, "run_a_id": p.run_a_id,
+             "run_b_id": p.run_b_id, "call_a_id": p.call_a_id, "call_b_id": p.call_b_id,
+             "disagreement": scores.get(p.run_a_id)} for p in pairs])
+
+    def create_queue_of_items(self, name: str, source: dict[str, Any], items: list[dict[str, Any]], *,
+                              reviewers_per_item: int = 1, order: str = "disagreement") -> int:
+        """A queue of given pairs, in the given order (e.g. a judge's verdicts, hardest first): each item has
+        prompt_id, system_a/b, run_a_id/run_b_id, call_a_id/call_b_id (None: the run's final answer)."""
+        name = _checked(name, reviewers_per_item)
+        if not items:
+            raise ValueError("no pairs to review")
+        return self._insert_queue(name, source, reviewers_per_item, order, items)
+
+    def _insert_queue(self, name: str, source: dict[str, Any], reviewers_per_item: int, order: str,
+                      items: list[dict[str, Any]]) -> int:
         try:
             with self._write() as s:
                 queue = ReviewQueue(name=name, source=_jsonable(source), reviewers_per_item=reviewers_per_item,
                                     order=order)
                 s.add(queue)
                 s.flush()
-                for position, p in enumerate(pairs):
-                    s.add(QueueItem(queue_id=queue.id, position=position, prompt_id=p.prompt_id,
-                                    system_a=p.system_a, system_b=p.system_b, run_a_id=p.run_a_id,
-                                    run_b_id=p.run_b_id, call_a_id=p.call_a_id, call_b_id=p.call_b_id,
-                                    disagreement=scores.get(p.run_a_id)))
+                for position, item in enumerate(items):
+                    s.add(QueueItem(queue_id=queue.id, position=position, prompt_id=item["prompt_id"],
+                                    system_a=item["system_a"], system_b=item["system_b"], run_a_id=item["run_a_id"],
+                                    run_b_id=item["run_b_id"], call_a_id=item.get("call_a_id"),
+                                    call_b_id=item.get("call_b_id"), disagreement=item.get("disagreement")))
                 return queue.id
         except IntegrityError:
             raise ValueError(f"a queue named {name!r} exists already") from None
@@ -196,6 +208,16 @@ class Queues:
         return Pair("queue", item.prompt_id, run_a.query, item.system_a, item.system_b, item.run_a_id,
                     item.run_b_id, item.call_a_id, item.call_b_id, text(run_a, item.call_a_id),
                     text(run_b, item.call_b_id))
+
+
+def _checked(name: str | None, reviewers_per_item: int) -> str:
+    """The queue's name, stripped; ValueError for no name or a reviewer count outside 1-20."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("give the queue a name")
+    if not isinstance(reviewers_per_item, int) or not 1 <= reviewers_per_item <= 20:
+        raise ValueError("reviewers per item must be a whole number from 1 to 20")
+    return name
 
 
 def _key(item: QueueItem) -> str:

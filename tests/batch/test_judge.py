@@ -1,6 +1,8 @@
 """The judge: both orders, a tie when they disagree, flip rate, reference in the prompt, votes stored."""
 import asyncio
 
+import pytest
+
 from moa_core.batch.judge import combine, flip_rate, judge_prompt, judged_models, parse_verdict
 from moa_core.batch.report import batch_summary
 from moa_core.batch.runner import create_batch, run_batch
@@ -89,3 +91,17 @@ def test_judge_verdicts_seed_a_review_queue_hardest_first(store, make_set, syste
     assert len(items) == 2 and [i["position"] for i in items] == [0, 1]
     assert items[0]["disagreement"] >= items[1]["disagreement"]
     assert all(i["run_a_id"] and i["run_b_id"] and i["system_b"] == "single: base" for i in items)
+
+    # the queue people work through: the same pairs in the same order, each shown with both answers
+    from moa_core.batch.queue import seed_review_queue
+
+    queue_id = seed_review_queue(store, batch_id)
+    queued = store.queue_items(queue_id)
+    assert [(q.prompt_id, q.run_a_id, q.run_b_id) for q in queued] == [
+        (i["prompt_id"], i["run_a_id"], i["run_b_id"]) for i in items]
+    first = store.next_item(queue_id, "ana")
+    pair = store.item_pair(first)
+    assert pair.text_a and pair.text_b and pair.query.startswith("question")
+    assert store.queue_progress(queue_id).summary() == "0 of 2 done (0 of 2 reviews)"
+    with pytest.raises(ValueError, match="exists already"):  # one click too many makes no second queue
+        seed_review_queue(store, batch_id)
