@@ -26,6 +26,7 @@ class Document:
     # None: paragraphs are the blocks between blank lines (plain text, Markdown)
     spans: list[list] | None = None
     left_out: list[str] = field(default_factory=list)  # passage locations the models did not read
+    fit_note: str = ""  # how it was fitted ("fitted to 3,100 tokens for agg ..."), "" when whole
 
     def passages(self) -> list[Passage]:
         """The located passages: from the stored spans when there are any, else blank-line paragraphs."""
