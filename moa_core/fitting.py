@@ -132,6 +132,29 @@ def describe(passages: Sequence[Passage], left_out: set[str] | Sequence[str]) ->
     return out
 
 
+_LABEL = re.compile(r"^(?:(page \d+), )?(paragraph|page)s? (\d+(?:-\d+)?)$")
+
+
+def summarise(labels: Sequence[str]) -> str:
+    """`describe`'s labels as one line a reader scans: "pages 1-2, 5; page 7, paragraphs 2-3, 6; paragraphs 9-12"."""
+    groups: list[tuple[tuple, list[str]]] = []
+    for label in labels:
+        match = _LABEL.match(label)
+        key = (match[1], match[2]) if match else (label, None)
+        if groups and groups[-1][0] == key and match:
+            groups[-1][1].append(match[3])
+        else:
+            groups.append((key, [match[3]] if match else []))
+    out = []
+    for (page, kind), numbers in groups:
+        if kind is None:
+            out.append(page)
+            continue
+        plural = "s" if len(numbers) > 1 or "-" in numbers[0] else ""
+        out.append(f"{page + ', ' if page else ''}{kind}{plural} {', '.join(numbers)}")
+    return "; ".join(out)
+
+
 def fitted_text(passages: Sequence[Passage], left_out: set[str]) -> str:
     """The kept passages in document order, blank-line separated, each run of left-out ones marked."""
     passages = list(passages)

@@ -6,7 +6,7 @@ import pytest
 from moa_core.documents import Document, read_document
 from moa_core.evidence.passages import passages_from_pages
 from moa_core.fitting import (GAP, combine, describe, fit_documents, fitted_text, keyword_scores, select,
-                              semantic_scores)
+                              semantic_scores, summarise)
 
 words = lambda text: len(text.split())  # noqa: E731  a token counter that is easy to check by hand
 no_model = lambda query, texts: None  # noqa: E731
@@ -98,6 +98,13 @@ def test_describe_merges_whole_pages_and_paragraph_runs():
     assert describe(passages, {"page 4, paragraph 1"}) == ["page 4"]
     assert describe(passages, {"page 3, paragraph 1", "page 3, paragraph 3"}) == [
         "page 3, paragraph 1", "page 3, paragraph 3"]
+
+
+def test_summarise_reads_as_one_line():
+    assert summarise(["paragraphs 1-22", "paragraphs 24-27", "paragraph 29"]) == "paragraphs 1-22, 24-27, 29"
+    assert summarise(["pages 1-2", "page 5", "page 7, paragraphs 2-3", "page 7, paragraph 6", "page 9"]) == \
+        "pages 1-2, 5; page 7, paragraphs 2-3, 6; page 9"
+    assert summarise(["paragraph 3"]) == "paragraph 3" and summarise([]) == ""
 
 
 def test_fitted_text_marks_each_gap():

@@ -255,11 +255,12 @@ def _evidence(record: RunRecord) -> dict:
 
 def _documents_lines(record: RunRecord) -> None:
     """Under the live view: which documents the models read, and what of them was left out."""
+    from ..fitting import summarise
     from ..records import document_summary
 
     for doc in record.documents:
         info = document_summary(doc)
-        gone = f"; left out to fit: {', '.join(info['left_out'])}" if info["left_out"] else ""
+        gone = f"; left out to fit: {summarise(info['left_out'])}" if info["left_out"] else ""
         print(terminal_safe(f"document {doc.name}: {info['passages']} passages{gone}"), flush=True)
 
 
