@@ -21,6 +21,7 @@ from .documents import Document
 from .evidence.passages import Passage
 
 SEMANTIC_WEIGHT = 0.5  # the rest is the keyword score; both are scaled to 0..1 first
+SEMANTIC_LIMIT = 1000  # passages scored by meaning at most: ~10-20 ms each on 2 cores; beyond, keywords only
 SEPARATOR_TOKENS = 2  # the blank line between two kept passages
 BM25_K1, BM25_B = 1.5, 0.75
 GAP = "[… {what} left out to fit the context window …]"
@@ -44,15 +45,16 @@ def keyword_scores(query: str, texts: Sequence[str]) -> list[float]:
     lengths = [sum(d.values()) for d in docs]
     average = (sum(lengths) / len(docs)) or 1.0
     n = len(docs)
+    words = set(terms(query))
+    df = {w: sum(1 for d in docs if w in d) for w in words}
     raw = []
     for doc, length in zip(docs, lengths):
         score = 0.0
-        for word in set(terms(query)):
+        for word in words:
             tf = doc.get(word, 0)
             if not tf:
                 continue
-            df = sum(1 for d in docs if word in d)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            idf = math.log(1 + (n - df[word] + 0.5) / (df[word] + 0.5))
             score += idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * length / average))
         raw.append(score)
     top = max(raw)
@@ -180,7 +182,7 @@ def fit_documents(query: str, documents: Sequence[Document], budget: int, count:
     located = [(d, d.passages()) for d in documents]
     flat = [(i, p) for i, (_, passages) in enumerate(located) for p in passages]
     texts = [p.text for _, p in flat]
-    meaning = semantic(query, texts)
+    meaning = semantic(query, texts) if len(texts) <= SEMANTIC_LIMIT else None
     scores = combine(keyword_scores(query, texts), meaning)
     keep = select([count(t) + SEPARATOR_TOKENS for t in texts], scores, budget)
     out = []
@@ -188,5 +190,6 @@ def fit_documents(query: str, documents: Sequence[Document], budget: int, count:
         gone = [p.location for (j, p), kept in zip(flat, keep) if j == i and not kept]
         out.append(replace(doc, left_out=gone))
     how = "meaning and keywords" if meaning is not None else \
-        "keywords only (the embedding model could not load)"
+        f"keywords only ({len(texts):,} passages: more than the {SEMANTIC_LIMIT:,} scored by meaning)" \
+        if len(texts) > SEMANTIC_LIMIT else "keywords only (the embedding model could not load)"
     return out, how

@@ -67,7 +67,8 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
     else:
         run_lineup = effective_lineup(lineup, resources.store())
         try:
-            documents = preflight(query, run_lineup, documents, on_overflow=on_overflow)  # fitted once, here
+            with st.spinner("Fitting the documents to the budget…" if on_overflow == "fit" else "Checking…"):
+                documents = preflight(query, run_lineup, documents, on_overflow=on_overflow)  # fitted once, here
         except RunInputError as exc:
             st.error(f"The run could not start: {exc}")
         else:

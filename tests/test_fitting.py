@@ -154,3 +154,14 @@ def test_a_pdf_document_keeps_its_pages_through_its_spans():
     again = Document(doc.name, doc.text, doc.spans)  # as read back from the database
     assert [p.location for p in again.passages()] == ["page 1, paragraph 1", "page 2, paragraph 1"]
     assert "Notice is ninety days." in again.passages()[1].text
+
+
+def test_beyond_the_semantic_limit_keywords_alone_decide_and_the_note_says_so(monkeypatch):
+    import moa_core.fitting as fitting
+
+    monkeypatch.setattr(fitting, "SEMANTIC_LIMIT", 3)
+    asked = []
+    [fitted], how = fit_documents("notice terminate", [contract()], 30, words,
+                                  lambda q, texts: asked.append(texts) or [0.0] * len(texts))
+    assert asked == [] and how == "keywords only (6 passages: more than the 3 scored by meaning)"
+    assert NOTICE in fitted.prompt_text()
