@@ -21,7 +21,7 @@ from .documents import Document
 from .evidence.passages import Passage
 
 SEMANTIC_WEIGHT = 0.5  # the rest is the keyword score; both are scaled to 0..1 first
-SEMANTIC_LIMIT = 1000  # passages scored by meaning at most: ~10-20 ms each on 2 cores; beyond, keywords only
+SEMANTIC_LIMIT = 500  # passages scored by meaning at most: 10-20 ms each on 2 cores (bench/fit_documents.py)
 SEPARATOR_TOKENS = 2  # the blank line between two kept passages
 BM25_K1, BM25_B = 1.5, 0.75
 GAP = "[… {what} left out to fit the context window …]"
@@ -184,7 +184,10 @@ def fit_documents(query: str, documents: Sequence[Document], budget: int, count:
     texts = [p.text for _, p in flat]
     meaning = semantic(query, texts) if len(texts) <= SEMANTIC_LIMIT else None
     scores = combine(keyword_scores(query, texts), meaning)
-    keep = select([count(t) + SEPARATOR_TOKENS for t in texts], scores, budget)
+    # Each kept passage may open one more gap, and each document may start with one: charging a gap
+    # marker per passage (and per document) bounds the fitted text's cost, however the gaps fall.
+    gap = count(GAP.format(what="page 9999, paragraphs 9999-9999")) + SEPARATOR_TOKENS
+    keep = select([count(t) + SEPARATOR_TOKENS + gap for t in texts], scores, budget - gap * len(located))
     out = []
     for i, (doc, _) in enumerate(located):
         gone = [p.location for (j, p), kept in zip(flat, keep) if j == i and not kept]

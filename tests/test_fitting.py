@@ -16,6 +16,7 @@ FILLER = ["The parties met on a Tuesday to discuss the catering for the annual p
           "The colour of the logo was changed to a darker shade of blue last spring.",
           "Invoices are printed on recycled paper and filed in the archive room.",
           "The office plants are watered every Friday by the facilities team."]
+GAP_COST = len(GAP.format(what="page 9999, paragraphs 9999-9999").split()) + 2  # charged per kept passage
 NOTICE = "Either party may terminate this agreement by giving ninety days written notice to the other party."
 
 
@@ -61,7 +62,7 @@ def test_combine_scales_meaning_and_keeps_keywords_alone_without_a_model():
 def test_fit_keeps_the_relevant_passage_in_document_order_and_reports_the_rest():
     doc = contract()
     passages = doc.passages()
-    budget = words(NOTICE) + 2 + words(FILLER[0]) + 2
+    budget = words(NOTICE) + 2 + words(FILLER[0]) + 2 + 3 * GAP_COST
     [fitted], how = fit_documents("How much notice to terminate the agreement?", [doc], budget, words, no_model)
     assert how.startswith("keywords only")
     kept = [p for p in passages if p.location not in fitted.left_out]
@@ -84,7 +85,7 @@ def test_fit_is_a_no_op_when_everything_fits():
 def test_fit_across_documents_names_each_documents_left_out_parts():
     a = Document("a.txt", "\n\n".join(FILLER))
     b = Document("b.txt", "\n\n".join([FILLER[0], NOTICE]))
-    fitted, _ = fit_documents("termination notice days", [a, b], words(NOTICE) + 2, words, no_model)
+    fitted, _ = fit_documents("termination notice days", [a, b], words(NOTICE) + 2 + 3 * GAP_COST, words, no_model)
     assert fitted[0].left_out == [f"paragraph {n}" for n in range(1, 6)]
     assert fitted[1].left_out == ["paragraph 1"]
     assert describe(a.passages(), fitted[0].left_out) == ["paragraphs 1-5"]
@@ -161,7 +162,21 @@ def test_beyond_the_semantic_limit_keywords_alone_decide_and_the_note_says_so(mo
 
     monkeypatch.setattr(fitting, "SEMANTIC_LIMIT", 3)
     asked = []
-    [fitted], how = fit_documents("notice terminate", [contract()], 30, words,
+    [fitted], how = fit_documents("notice terminate", [contract()], words(NOTICE) + 2 + 2 * GAP_COST, words,
                                   lambda q, texts: asked.append(texts) or [0.0] * len(texts))
     assert asked == [] and how == "keywords only (6 passages: more than the 3 scored by meaning)"
     assert NOTICE in fitted.prompt_text()
+
+
+def test_the_fitted_text_with_its_gap_markers_stays_within_the_budget():
+    rng = random.Random(3)
+    vocabulary = "rent notice keys term landlord tenant repair days party agreement written".split()
+    for _ in range(60):
+        docs = [Document(f"d{j}.txt", "\n\n".join(" ".join(rng.choices(vocabulary, k=rng.randint(3, 30)))
+                                                  for _ in range(rng.randint(1, 25))))
+                for j in range(rng.randint(1, 3))]
+        budget = rng.randint(20, 600)
+        fitted, _ = fit_documents("notice days", docs, budget, words, no_model)
+        assert sum(words(d.prompt_text()) for d in fitted) + 2 * (len(fitted) - 1) <= budget or \
+            all(len(d.left_out) == len(d.passages()) for d in fitted)  # nothing fits at all: only markers left
+        assert fitted == fit_documents("notice days", docs, budget, words, no_model)[0]
