@@ -32,7 +32,7 @@ class Thread:
         """The messages of the earlier turns: each question (with its documents) and its synthesis."""
         messages: list[dict[str, str]] = []
         for run in self.runs:
-            messages.append({"role": "user", "content": user_content(run.query, run.document_name, run.document_text)})
+            messages.append({"role": "user", "content": user_content(run.query, documents=run.prompt_documents())})
             messages.append({"role": "assistant", "content": run.final or "(no answer)"})
         return messages
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -17,10 +17,73 @@ SUPPORTED = "TXT, Markdown, PDF or DOCX"
 
 @dataclass
 class Document:
-    """A document a run is about: its name and the text the models read."""
+    """A document a run is about: its name, its whole text, where its passages lie in that text
+    (so a stored PDF still reports pages), and what was left out to fit a context window."""
 
     name: str
     text: str
+    # [[page or None, start, end], ...] offsets of each passage in `text`, in reading order;
+    # None: paragraphs are the blocks between blank lines (plain text, Markdown)
+    spans: list[list] | None = None
+    left_out: list[str] = field(default_factory=list)  # passage locations the models did not read
+    fit_note: str = ""  # how it was fitted ("fitted to 3,100 tokens for agg ..."), "" when whole
+
+    def passages(self) -> list[Passage]:
+        """The located passages: from the stored spans when there are any, else blank-line paragraphs."""
+        from moa_core.evidence.passages import Passage, passages_from_paragraphs, split_paragraphs
+
+        if not self.spans:
+            return passages_from_paragraphs(self.name, split_paragraphs(self.text))
+        out, numbers = [], {}
+        for page, start, end in self.spans:
+            n = numbers[page] = numbers.get(page, 0) + 1
+            location = f"page {page}, paragraph {n}" if page is not None else f"paragraph {n}"
+            out.append(Passage(self.name, location, self.text[start:end], page, n))
+        return out
+
+    @property
+    def fitted(self) -> bool:
+        return bool(self.left_out)
+
+    def prompt_text(self) -> str:
+        """What the models read: the whole text, or (fitted) the kept passages with each gap marked."""
+        if not self.left_out:
+            return self.text
+        from moa_core.fitting import fitted_text
+
+        return fitted_text(self.passages(), set(self.left_out))
+
+
+def spans_of(text: str, passages: list[Passage]) -> list[list] | None:
+    """Each passage's [page, start, end] in `text`, found in order; None if one is not a plain substring."""
+    spans, cursor = [], 0
+    for passage in passages:
+        start = text.find(passage.text, cursor)
+        if start < 0:
+            return None
+        cursor = start + len(passage.text)
+        spans.append([passage.page, start, cursor])
+    return spans
+
+
+def read_document(name: str, data: bytes) -> Document:
+    """Text and located passages from one parse: a PDF keeps its pages, a DOCX its paragraphs."""
+    from moa_core.evidence.passages import passages_from_pages, passages_from_paragraphs
+
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".pdf":
+        pages = _pdf_pages(name, data)
+        text, passages = "\n\n".join(pages), passages_from_pages(name, pages)
+    elif suffix == ".docx":
+        paragraphs = _docx_paragraphs(name, data)
+        text, passages = "\n".join(paragraphs), passages_from_paragraphs(name, paragraphs)
+    elif suffix in TEXT_TYPES:
+        return Document(name, extract_text(name, data))
+    else:
+        raise DocumentError(f"{name}: unsupported type {suffix}; use {SUPPORTED}")
+    if not text.strip() or not passages:
+        raise DocumentError(f"{name} has no extractable text")
+    return Document(name, text, spans_of(text, passages))
 
 
 class DocumentError(ValueError):

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .documents import Document
 from .metrics.cost import critical_path, total_cost
 
 ROLES = ("proposer", "aggregator", "baseline", "fallback")
@@ -100,6 +101,18 @@ class RunRecord:
     rounds_note: str = ""  # why adaptive rounds stopped, and what that saved
     parent_run_id: str | None = None  # the previous turn, when this run continues a conversation
     thread_id: str | None = None  # the conversation's first run
+    # every document of the run, in order; document_name/document_text mirror the first (older callers)
+    documents: list[Document] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.documents and self.document_text:
+            self.documents = [Document(self.document_name or "document", self.document_text)]
+        elif self.documents and self.document_name is None and self.document_text is None:
+            self.document_name, self.document_text = self.documents[0].name, self.documents[0].text
+
+    def prompt_documents(self) -> list[tuple[str, str]]:
+        """(name, text the models read) per document: what `prompts.user_content` fences."""
+        return [(d.name, d.prompt_text()) for d in self.documents]
 
     @property
     def cost_usd(self) -> float | None:
@@ -132,6 +145,7 @@ class RunRecord:
             "synthesized_from": self.synthesized_from, "proposers_total": self.proposers_total,
             "rounds_run": self.rounds_run or max((c.round for c in self.calls if c.role == "proposer"), default=None),
             "rounds_note": self.rounds_note, "parent_run_id": self.parent_run_id, "thread_id": self.thread_id,
+            "documents": [document_summary(d) for d in self.documents],
             "calls": [c.to_dict() for c in self.calls],
         }
 
@@ -139,7 +153,7 @@ class RunRecord:
     def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
         """The inverse of `to_dict` (totals are recomputed from the calls)."""
         known = set(cls.__dataclass_fields__)
-        values = {k: v for k, v in data.items() if k in known and k not in ("calls", "started_at")}
+        values = {k: v for k, v in data.items() if k in known and k not in ("calls", "started_at", "documents")}
         record = cls(**values, calls=[CallRecord.from_dict(c) for c in data.get("calls") or []])
         if data.get("started_at"):
             record.started_at = datetime.fromisoformat(data["started_at"])
@@ -155,6 +169,16 @@ class RunRecord:
             "wall_s": _round(self.wall_s), "critical_path_s": _round(self.critical_path_s),
             "calls": [{k: c[k] for k in keys} for c in full["calls"]],
         }
+
+
+def document_summary(doc: Document) -> dict[str, Any]:
+    """A run's document in JSON (no text): its size and exactly what was left out to fit the budget."""
+    from .fitting import describe
+
+    passages = doc.passages()
+    return {"name": doc.name, "characters": len(doc.text), "passages": len(passages),
+            "passages_left_out": len(doc.left_out), "left_out": describe(passages, doc.left_out),
+            "fit_note": doc.fit_note}
 
 
 def _round(value: float | None) -> float | None:

@@ -9,7 +9,7 @@ default), with its finished calls kept.
 from __future__ import annotations
 
 import asyncio
-from typing import Callable, Iterable, Union
+from typing import Callable, Iterable, Sequence, Union
 
 from .documents import Document
 from .engine import stream_run
@@ -31,11 +31,14 @@ def effective_lineup(lineup: Lineup, store) -> Lineup:
 
 
 async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Document | None = None,
+                         documents: Sequence[Document] | None = None, on_overflow: str = "refuse",
                          observers: Iterable[Observer] = (), run_id: str | None = None, thread=None,
                          on_stop: StopStatus = ("interrupted", "interrupted before it finished"),
                          limiter=None, cache=None) -> RunRecord:
     """Run to the end and return the record; `store=None` records nothing.
 
+    `documents` (or `document=`, one) go with the run; `on_overflow` is "refuse" (documents over a
+    seat's context window stop the run with the numbers) or "fit" (keep the most relevant passages).
     Raises `RunInputError` before any call when the run cannot start. If the run stops early
     (task cancelled, page torn down, Ctrl-C), the stored run gets `on_stop`: (status, note), or a
     function asked at that moment (a Stop button means "cancelled", a teardown "interrupted").
@@ -46,8 +49,9 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
     finished: RunRecord | None = None
     prices = store.price_book() if store is not None else None
     try:
-        async for event in stream_run(query, lineup, document=document, prices=prices, run_id=run_id,
-                                          thread=thread, limiter=limiter, cache=cache):
+        async for event in stream_run(query, lineup, document=document, documents=documents,
+                                      on_overflow=on_overflow, prices=prices, run_id=run_id, thread=thread,
+                                      limiter=limiter, cache=cache):
             if isinstance(event, RunStarted):
                 started = event.run
             if store is not None:

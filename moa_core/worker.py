@@ -103,6 +103,7 @@ class Worker:
         return job
 
     def start_run(self, query: str, lineup: Lineup, *, store, document: Document | None = None,
+                  documents: list[Document] | None = None, on_overflow: str = "refuse",
                   run_id: str | None = None, thread=None) -> RunJob:
         """Start a MoA run recorded in `store`; the job id is the run id."""
         from .service import run_and_record
@@ -115,7 +116,8 @@ class Worker:
             return "interrupted", "interrupted before it finished"
 
         async def work(j: RunJob) -> RunRecord:
-            return await run_and_record(query, lineup, store=store, document=document, run_id=j.job_id,
+            return await run_and_record(query, lineup, store=store, document=document, documents=documents,
+                                        on_overflow=on_overflow, run_id=j.job_id,
                                         thread=thread, observers=[j.observe], on_stop=stop_status)
 
         return self.start(job, work)

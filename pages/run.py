@@ -9,12 +9,12 @@ ensure_app_navigation()
 
 import streamlit as st
 
-from moa_core.documents import SUPPORTED, DocumentError, extract_text
-from moa_core.engine import Document, RunInputError, preflight
+from moa_core.documents import SUPPORTED, DocumentError, read_document
+from moa_core.engine import RunInputError, preflight
 from moa_core.service import effective_lineup
 from moa_core.worker import WORKER
 from ui import resources
-from ui.budget import budget_table
+from ui.budget import FIT_CHOICES, budget_table
 from ui.lineup_form import lineup_form
 from ui.live import REFRESH_S, render_live
 from ui.run_view import render_run
@@ -37,31 +37,43 @@ else:
     query = st.text_area("Query", value=st.session_state.get("query_text", ""), height=100,
                          placeholder=QUERY_HINT, key=f"query_{st.session_state.setdefault('query_version', 0)}")
     st.session_state["query_text"] = query
-upload = st.file_uploader(f"Document (optional: {SUPPORTED})", type=["pdf", "docx", "txt", "md", "markdown"],
-                          disabled=running, key="document_upload")
-document = None
-if upload is not None:
+uploads = st.file_uploader(f"Documents (optional, one or several: {SUPPORTED})",
+                           type=["pdf", "docx", "txt", "md", "markdown"], accept_multiple_files=True,
+                           disabled=running, key="document_upload")
+documents, unreadable = [], False
+for upload in uploads or []:
     try:
-        document = Document(upload.name, extract_text(upload.name, upload.getvalue()))
+        document = read_document(upload.name, upload.getvalue())
     except DocumentError as exc:
         st.error(str(exc))
-    else:
-        with st.expander(f"Extracted text of {upload.name} · {len(document.text):,} characters"):
-            st.text(document.text[:20000] + ("\n…" if len(document.text) > 20000 else ""))
-        if lineup is not None:
-            budget_table(query, lineup, document)
+        unreadable = True
+        continue
+    documents.append(document)
+    with st.expander(f"Extracted text of {upload.name} · {len(document.text):,} characters"):
+        st.text(document.text[:20000] + ("\n…" if len(document.text) > 20000 else ""))
+on_overflow = "refuse"
+if documents and lineup is not None and budget_table(query, lineup, documents):
+    choice = st.radio("When the documents are too long", list(FIT_CHOICES), key="on_overflow",
+                      disabled=running, help="Fitting scores every paragraph (page paragraph for PDFs) against "
+                      "the query by meaning and keywords and keeps the best ones that fit the smallest context "
+                      "window, with room for the answers; the run view lists what was left out.")
+    on_overflow = FIT_CHOICES[choice]
 
 if st.button("Run", type="primary", disabled=running or lineup is None):
     if not query.strip():
         st.error("Type a query first.")
+    elif unreadable:
+        st.error("A document cannot be read (see above): remove it or upload a readable copy.")
     else:
         run_lineup = effective_lineup(lineup, resources.store())
         try:
-            preflight(query, run_lineup, document)
+            with st.spinner("Fitting the documents to the budget…" if on_overflow == "fit" else "Checking…"):
+                documents = preflight(query, run_lineup, documents, on_overflow=on_overflow)  # fitted once, here
         except RunInputError as exc:
             st.error(f"The run could not start: {exc}")
         else:
-            job = WORKER.start_run(query, run_lineup, store=resources.store(), document=document)
+            job = WORKER.start_run(query, run_lineup, store=resources.store(), documents=documents,
+                                   on_overflow=on_overflow)
             st.session_state["active_run"] = job.job_id
             st.session_state["lineup_data"] = lineup.to_dict()  # what ran is what the editor shows next
             st.session_state["editor_version"] += 1

@@ -28,8 +28,9 @@ METHODS = {"Semantic (meaning + facts)": "semantic", "Offline (lexical, instant)
 
 @st.cache_data(show_spinner="Comparing claims…", max_entries=64)
 def _analyse(proposals: tuple[str, ...], final: str, method: str,
-             documents: tuple[tuple[str, str], ...]) -> agreement.AgreementResult:
-    docs = [SourceDocument.from_text(name, text) for name, text in documents] if documents else None
+             documents: tuple[tuple[str, tuple], ...]) -> agreement.AgreementResult:
+    """`documents`: (name, passages) pairs, the passages as stored (PDF pages kept), hashable for the cache."""
+    docs = [SourceDocument(name, list(passages)) for name, passages in documents] if documents else None
     return agreement.analyze(list(proposals), final, method=method, documents=docs)
 
 
@@ -61,7 +62,7 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
                       help="Semantic aligns claims by meaning (a local embedding model) and keeps facts apart "
                            "with slot checks; the LLM method asks a model for structured JSON and falls back")
     docs = run_documents(run)
-    doc_pairs = tuple((d.name, "\n\n".join(p.text for p in d.passages)) for d in docs)
+    doc_pairs = tuple((d.name, tuple(d.passages)) for d in docs)
     result = _analyse(tuple(proposals), final, METHODS.get(method, "semantic"), doc_pairs)
     if method == "LLM-assisted":
         models = list(dict.fromkeys(c.model for c in run.calls))

@@ -9,7 +9,8 @@ import streamlit as st
 from moa_core.providers.prices import format_cost
 from moa_core.providers.endpoints import is_local
 from moa_core.metrics.verdict import pm_summary
-from moa_core.records import CallRecord, RunRecord
+from moa_core.fitting import summarise
+from moa_core.records import CallRecord, RunRecord, document_summary
 
 from . import resources, reviewer
 from .agreement_view import render_agreement
@@ -46,9 +47,7 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     cols[2].metric("Cost", format_cost(run.cost_usd), help="unknown = a model without a known price was used")
     st.caption(f"{len(run.calls)} calls · tokens {run.prompt_tokens:,} in → {run.completion_tokens:,} out")
     st.caption(f"Query: {plain(run.query)}")
-    if run.document_name:
-        with st.expander(f"Document: {run.document_name}"):
-            st.text((run.document_text or "")[:20000])
+    _documents(run)
 
     report_download(run, key=key)
 
@@ -62,6 +61,23 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
         run_charts(run, key=f"{key}-charts")
     with calls:
         _calls_table(run)
+
+
+def _documents(run: RunRecord) -> None:
+    """Each document by name, what the models read of it, and exactly what was left out to fit."""
+    for i, doc in enumerate(run.documents, 1):
+        info = document_summary(doc)
+        n = info["passages"]
+        label = f"Document {i}: {doc.name} · {len(doc.text):,} characters, {n} passage{'s' if n != 1 else ''}"
+        if info["left_out"]:
+            st.warning(f"{plain(doc.name)}: left out to fit the context window ({info['passages_left_out']} of "
+                       f"{info['passages']} passages): {plain(summarise(info['left_out']))}",
+                       icon=":material/content_cut:")
+        with st.expander(plain(label)):
+            if doc.fit_note:
+                st.caption(plain(doc.fit_note))
+            text = doc.prompt_text()
+            st.text(text[:20000] + ("\n…" if len(text) > 20000 else ""))
 
 
 def _answers(run: RunRecord, key: str) -> None:

@@ -7,7 +7,6 @@ import json
 import math
 import re
 import sys
-from pathlib import Path
 
 from ..engine import Document, RunInputError
 from ..lineup import Lineup, LineupError, ModelSpec
@@ -59,7 +58,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--retries", type=int, metavar="N", help="retries per call on rate limits, 5xx, timeouts")
     p.add_argument("--temperature", type=finite_float, help="temperature for models given on the command line")
     p.add_argument("--max-tokens", type=int, help="max tokens per answer for models given on the command line")
-    p.add_argument("--document", metavar="FILE", help="a document the query is about (plain text)")
+    p.add_argument("--document", action="append", default=[], metavar="FILE",
+                   help="a document the query is about: TXT, Markdown, PDF or DOCX (repeatable)")
+    p.add_argument("--on-overflow", choices=("refuse", "fit"), default="refuse",
+                   help="documents longer than a model's context window: refuse with the numbers (default) or "
+                        "fit them, keeping the passages most relevant to the query")
+    p.add_argument("--fit-documents", dest="on_overflow", action="store_const", const="fit",
+                   help="the same as --on-overflow fit")
     p.add_argument("--lineup", metavar="FILE.toml", help="a saved lineup; command-line models are added to it")
     p.add_argument("--continue", dest="continue_run", metavar="RUN_ID",
                    help="ask a follow-up in that run's conversation (its lineup unless you give models)")
@@ -139,20 +144,17 @@ def read_prompt(args: argparse.Namespace) -> str:
     return prompt
 
 
-def read_document(path: str | None) -> Document | None:
-    if not path:
-        return None
-    file = Path(path)
-    if not file.is_file():
-        raise UserError(f"document not found: {path}")
-    from ..documents import DocumentError, extract_text
+def read_documents(paths: list[str]) -> list[Document]:
+    """Each --document as text with its passages (PDF pages kept); one line for a missing or bad file."""
+    if not paths:
+        return []
+    from ..documents import DocumentError
+    from ..evidence import load_files
 
     try:
-        return Document(file.name, extract_text(file.name, file.read_bytes()))
+        return load_files(paths)
     except DocumentError as exc:
         raise UserError(str(exc)) from None
-    except OSError as exc:
-        raise UserError(f"cannot read document {path}: {exc.strerror or exc}") from None
 
 
 class LiveView:
@@ -208,14 +210,15 @@ def handle(args: argparse.Namespace) -> int:
     store = _open_store() if args.continue_run and not args.no_store else None  # the thread is read from it
     thread = _thread(args, store)
     lineup = build_lineup(args, thread.runs[-1].lineup if thread else None)
-    document = read_document(args.document)
+    documents = read_documents(args.document)
     if store is None and not args.no_store:
         store = _open_store()
     observers = [] if args.json else [LiveView()]
     started: list[RunRecord] = []
     observers.append(lambda e: started.append(e.run) if isinstance(e, RunStarted) else None)
     try:
-        record = asyncio.run(run_and_record(prompt, lineup, store=store, document=document, observers=observers,
+        record = asyncio.run(run_and_record(prompt, lineup, store=store, documents=documents,
+                                            on_overflow=args.on_overflow, observers=observers,
                                             thread=thread, on_stop=("cancelled", STOPPED_NOTE)))
     except RunInputError as exc:
         raise UserError(str(exc)) from None
@@ -223,9 +226,11 @@ def handle(args: argparse.Namespace) -> int:
         return _stopped(started[0] if started else None, store)
     if args.json:
         summary = record.summary()
-        if document is not None:
-            summary |= _evidence(record, args.document)
+        if record.documents:
+            summary |= _evidence(record)
         print(json.dumps(summary, ensure_ascii=False))
+    elif record.documents:
+        _documents_lines(record)
     if not args.json and any(is_local(c.model) for c in record.calls):  # said under the answers it is about
         from ..providers.local_model import OFFLINE_NOTICE
 
@@ -238,16 +243,25 @@ def handle(args: argparse.Namespace) -> int:
     return 1 if record.status == "failed" or problem else 0
 
 
-def _evidence(record: RunRecord, path: str) -> dict:
-    """{"quotes", "references"}: the run's proposals and synthesis checked against its document."""
-    from ..documents import DocumentError
-    from ..evidence import answer_list, check_answers, read_documents, run_proposals
+def _evidence(record: RunRecord) -> dict:
+    """{"documents", "quotes", "references"}: each document with what was left out to fit, and the run's
+    proposals and synthesis checked against all of them."""
+    from ..evidence import answer_list, check_answers, run_documents, run_proposals
+    from ..records import document_summary
 
-    try:
-        documents = read_documents([path])
-    except DocumentError as exc:
-        raise UserError(str(exc)) from None
-    return check_answers(answer_list(run_proposals(record), record.final), documents)
+    return {"documents": [document_summary(d) for d in record.documents]} | \
+        check_answers(answer_list(run_proposals(record), record.final), run_documents(record))
+
+
+def _documents_lines(record: RunRecord) -> None:
+    """Under the live view: which documents the models read, and what of them was left out."""
+    from ..fitting import summarise
+    from ..records import document_summary
+
+    for doc in record.documents:
+        info = document_summary(doc)
+        gone = f"; left out to fit: {summarise(info['left_out'])}" if info["left_out"] else ""
+        print(terminal_safe(f"document {doc.name}: {info['passages']} passages{gone}"), flush=True)
 
 
 STOPPED_NOTE = "stopped with Ctrl-C; the finished calls are kept"

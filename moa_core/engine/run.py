@@ -8,7 +8,7 @@ and when MoA cannot answer well, the fallback answers alone.
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Sequence
 
 from ..conversation import Thread
 from ..documents import Document
@@ -29,7 +29,7 @@ from .state import RunState
 
 async def _orchestrate(run: RunState) -> None:
     lineup, record = run.lineup, run.record
-    user = user_content(record.query, record.document_name, record.document_text)
+    user = user_content(record.query, documents=record.prompt_documents())
     baseline = asyncio.create_task(make_call(run, new_call(run, "baseline", 1, 0, lineup.baseline, user))) \
         if lineup.baseline else None
     try:
@@ -128,17 +128,20 @@ async def _fall_back(run: RunState, user: str, reason: str) -> None:
 
 
 async def stream_run(query: str, lineup: Lineup, *, document: Document | None = None,
+                     documents: Sequence[Document] | None = None, on_overflow: str = "refuse",
                      prices: PriceBook | None = None, run_id: str | None = None,
                      thread: Thread | None = None, limiter: Callable | None = None,
                      cache=None) -> AsyncIterator[Event]:
     """Run MoA and yield its events live; the last event is always `RunFinished`.
 
+    `documents` (or `document=`, one) are fenced into every prompt, each under its name; documents
+    over a seat's context window are refused (`on_overflow="refuse"`) or fitted to it ("fit").
     With `thread`, the run is a follow-up: every call sees the conversation so far. `limiter` and
     `cache` are the batch runner's hooks (see `RunState`); a single run passes neither.
     Raises `RunInputError` before any call when the run cannot start.
     """
     history = thread.history() if thread else []
-    preflight(query, lineup, document, history)
+    docs = preflight(query, lineup, [*([document] if document else []), *(documents or [])], history, on_overflow)
     await warm_up()
     targets, windows = {}, {}
     for role, spec in lineup.all_specs():
@@ -147,9 +150,7 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
         except Exception as exc:  # e.g. the embedded model cannot start: say which seat, no traceback
             raise RunInputError(f"{role} {spec.model} cannot be reached: {exc}") from exc
         windows[id(spec)] = endpoints.context_window(spec)
-    record = RunRecord(query=query, lineup=lineup.to_dict(),
-                       document_name=document.name if document else None,
-                       document_text=document.text if document else None)
+    record = RunRecord(query=query, lineup=lineup.to_dict(), documents=docs)
     if run_id:
         record.run_id = run_id
     if thread is not None:
@@ -184,10 +185,12 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
 
 
 async def run_moa(query: str, lineup: Lineup, *, document: Document | None = None,
+                  documents: Sequence[Document] | None = None, on_overflow: str = "refuse",
                   prices: PriceBook | None = None, on_event: Callable[[Event], None] | None = None) -> RunRecord:
     """Run MoA to the end and return its record; `on_event` sees every event as it happens."""
     record = None
-    async for event in stream_run(query, lineup, document=document, prices=prices):
+    async for event in stream_run(query, lineup, document=document, documents=documents, on_overflow=on_overflow,
+                                  prices=prices):
         if on_event:
             on_event(event)
         if isinstance(event, RunFinished):

@@ -9,9 +9,9 @@ from moa_core.evidence.passages import (Check, Passage, SourceDocument, passages
                                         passages_from_paragraphs, split_paragraphs)
 from moa_core.evidence.quotes import check_quotes, find_quotes, normalise
 from moa_core.evidence.references import check_references, find_references
-from moa_core.evidence.runs import answer_list, read_documents, run_documents, run_proposals
+from moa_core.evidence.runs import answer_list, load_files, read_documents, run_documents, run_proposals
 
-__all__ = ["answer_list", "read_documents", "run_documents", "run_proposals", "Check", "Passage", "SourceDocument", "check_answers", "check_quotes", "check_references",
+__all__ = ["answer_list", "load_files", "read_documents", "run_documents", "run_proposals", "Check", "Passage", "SourceDocument", "check_answers", "check_quotes", "check_references",
            "find_quotes", "find_references", "normalise", "passages_from_pages", "passages_from_paragraphs",
            "split_paragraphs"]
 

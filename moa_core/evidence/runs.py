@@ -15,11 +15,14 @@ def answer_list(proposals: Sequence[str], final: str = "") -> list[tuple[str, st
 
 
 def run_documents(run) -> list[SourceDocument]:
-    """A stored run's documents as located passages (from the text the models read)."""
-    named = getattr(run, "documents", None) or []
+    """A run's documents as located passages: the whole of each document (left-out parts too: a quote
+    from them is still in the document), with the pages of a PDF from its stored spans."""
+    named = list(getattr(run, "documents", None) or [])
     if not named and getattr(run, "document_text", None):
-        named = [{"name": run.document_name or "document", "text": run.document_text}]
-    return [SourceDocument.from_text(d["name"], d["text"]) for d in named if d.get("text")]
+        from moa_core.documents import Document
+
+        named = [Document(run.document_name or "document", run.document_text)]
+    return [SourceDocument(d.name, d.passages()) for d in named if d.text]
 
 
 def run_proposals(run) -> list[str]:
@@ -31,7 +34,12 @@ def run_proposals(run) -> list[str]:
 
 def read_documents(paths: Sequence[str]) -> list[SourceDocument]:
     """Files as located passages; raises DocumentError (one line) for a missing or unreadable one."""
-    from moa_core.documents import DocumentError, extract_passages
+    return [SourceDocument(d.name, d.passages()) for d in load_files(paths)]
+
+
+def load_files(paths: Sequence[str]) -> list:
+    """Files as `Document`s (text and passage spans); raises DocumentError (one line) for a bad one."""
+    from moa_core.documents import DocumentError, read_document
 
     docs = []
     for path in paths:
@@ -42,5 +50,5 @@ def read_documents(paths: Sequence[str]) -> list[SourceDocument]:
             data = file.read_bytes()
         except OSError as exc:
             raise DocumentError(f"cannot read document {path}: {exc.strerror or exc}") from None
-        docs.append(SourceDocument(file.name, extract_passages(file.name, data)))
+        docs.append(read_document(file.name, data))
     return docs

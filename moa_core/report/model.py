@@ -76,6 +76,16 @@ def _sentence(s: agreement.FinalSentence) -> Sentence:
     return Sentence(s.text, "".join(f"[{i + 1}]" for i in s.sources), flags)
 
 
+def _left_out(run: RunRecord, i: int) -> str:
+    """"; left out to fit the context window: pages 3-4" when the models did not read all of document i."""
+    from moa_core.fitting import describe, summarise
+
+    doc = run.documents[i] if i < len(run.documents) else None
+    if doc is None or not doc.left_out:
+        return ""
+    return f"; left out to fit the context window: {summarise(describe(doc.passages(), doc.left_out))}"
+
+
 def build_report(run: RunRecord, ratings: list, method: str = "semantic") -> Report:
     """Everything a reviewer needs from one run, with the agreement and evidence checks computed."""
     docs = run_documents(run)
@@ -110,8 +120,8 @@ def build_report(run: RunRecord, ratings: list, method: str = "semantic") -> Rep
              ("Critical path", f"{run.critical_path_s:.2f} s" if run.critical_path_s is not None else "—")]
     return Report(
         title=f"Review of run {run.run_id[:8]}", facts=facts, query=run.query,
-        documents=[(d.name, f"{sum(len(p.text) for p in d.passages):,} characters, {len(d.passages)} passages")
-                   for d in docs],
+        documents=[(d.name, f"{sum(len(p.text) for p in d.passages):,} characters, {len(d.passages)} passages"
+                    + _left_out(run, i)) for i, d in enumerate(docs)],
         synthesis=[_sentence(s) for s in result.final_sentences] if result else [],
         synthesis_text=run.final, quotes=(result.quotes or []) if result else [],
         references=(result.references or []) if result else [], disagreements=disagreements,

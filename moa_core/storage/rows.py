@@ -59,7 +59,7 @@ def as_utc(value: datetime | None) -> datetime | None:
 def run_columns(record: RunRecord) -> dict[str, Any]:
     """The run row's values for a record, totals included: the record's own dict, less its calls."""
     columns = record.to_dict()
-    for derived in ("calls", "rounds_run", "rounds_note"):  # calls have their table; rounds follow from them
+    for derived in ("calls", "rounds_run", "rounds_note", "documents"):  # calls and documents have their tables
         columns.pop(derived)
     columns["id"] = columns.pop("run_id")
     columns["started_at"] = record.started_at
@@ -91,11 +91,14 @@ def call_record(row: Call) -> CallRecord:
     return CallRecord(**{k: getattr(row, k) for k in _CALL_FIELDS})
 
 
-def run_record(row: Run, calls: list[Call], document_text: str | None = None) -> RunRecord:
-    """The record as it ran: calls in their original order, the document text when stored."""
+def run_record(row: Run, calls: list[Call], document_text: str | None = None,
+               documents: list | None = None) -> RunRecord:
+    """The record as it ran: calls in their original order, its documents (or one document text) when stored."""
+    if documents:
+        document_text = documents[0].text
     return RunRecord(
         query=row.query, lineup=row.lineup or {}, run_id=row.id, document_name=row.document_name,
-        document_text=document_text, status=row.status, final=row.final, note=row.note, error=row.error,
+        document_text=document_text, documents=list(documents or []), status=row.status, final=row.final, note=row.note, error=row.error,
         started_at=as_utc(row.started_at), wall_s=row.wall_s,
         calls=[call_record(c) for c in sorted(calls, key=lambda c: c.position)],
         synthesized_from=row.synthesized_from, proposers_total=row.proposers_total,

@@ -53,6 +53,9 @@ class Document(SQLModel, table=True):
     text: str = _text(default="")
     size_bytes: int = 0
     created_at: datetime = _when()
+    # where each passage lies in `text`, [[page or null, start, end], ...], so a PDF read back still
+    # reports pages; null: paragraphs are the blocks between blank lines (migration 0005)
+    spans: list | None = Field(default=None, sa_type=JSON)
 
 
 class Run(SQLModel, table=True):
@@ -89,6 +92,18 @@ class Run(SQLModel, table=True):
         Index("ix_run_started_at", "started_at"),
         Index("ix_run_status_started_at", "status", "started_at"),
     )
+
+
+class RunDocument(SQLModel, table=True):
+    """A run's documents in order (migration 0005): several per run, each stored once in `document`,
+    with the passages left out to fit a context window. `run.document_id` still names the first."""
+
+    run_id: str = Field(primary_key=True, sa_column_args=[ForeignKey("run.id", ondelete="CASCADE")], max_length=64)
+    position: int = Field(default=0, primary_key=True)
+    document_id: int | None = _fk("document.id", "SET NULL")
+    name: str
+    left_out: list = Field(default_factory=list, sa_type=JSON)  # passage locations ("page 3, paragraph 2")
+    fit_note: str = _text(default="")
 
 
 class Call(SQLModel, table=True):

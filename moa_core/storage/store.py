@@ -29,8 +29,9 @@ from .analytics_reads import AnalyticsReads
 from .batches import BatchStore
 from .catalog import Catalog
 from .queues import Queues
+from .run_documents import link_documents, load_documents
 from .ratings import Ratings
-from .schema import Call, Document, Rating, Run
+from .schema import Call, Rating, Run
 from .votes import Votes
 from .liveness import owner_gone, owner_token
 from .rows import (RunSummary, as_utc, call_record, call_row, call_row_copy, interrupted_note, run_columns,
@@ -176,7 +177,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
         if skip_stored:
             with self._lock:
                 rows = [row for row in rows if self._stored_calls.get(row.call_id) != row.model_dump()]
-        return {"columns": columns, "document": (record.document_name, record.document_text), "calls": rows}
+        return {"columns": columns, "documents": list(record.documents), "calls": rows}
 
     def _store(self, snapshot: dict[str, Any], owner: str | None) -> None:
         columns = snapshot["columns"]
@@ -189,9 +190,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                 for key, value in columns.items():
                     setattr(row, key, value)
             row.owner = owner
-            name, text = snapshot["document"]
-            if text and row.document_id is None:
-                row.document_id = self._document(s, name, text).id
+            link_documents(s, row, snapshot["documents"], self._document)
             for call in snapshot["calls"]:
                 s.merge(call_row_copy(call))
 
@@ -249,8 +248,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
             if row is None:
                 return None
             calls = list(s.execute(select(Call).where(Call.run_id == run_id)).scalars())
-            doc = s.get(Document, row.document_id) if row.document_id else None
-            return run_record(row, calls, doc.text if doc else None)
+            return run_record(row, calls, documents=load_documents(s, [row])[row.id])
 
     def list_runs(self, limit: int = 50, offset: int = 0, status: str | None = None,
                   model: str | None = None, search: str | None = None) -> list[RunSummary]:
@@ -321,10 +319,9 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                     calls.setdefault(c.run_id, []).append(c)
                 for rt in s.execute(select(Rating).where(Rating.run_id.in_(ids)).order_by(Rating.id)).scalars():
                     ratings.setdefault(rt.run_id, []).append(rt)
-                docs = {d.id: d.text for d in s.execute(select(Document).where(
-                    Document.id.in_({r.document_id for r in rows if r.document_id}))).scalars()}
+                docs = load_documents(s, rows)
             for r in rows:
-                yield run_record(r, calls.get(r.id, []), docs.get(r.document_id)), ratings.get(r.id, [])
+                yield run_record(r, calls.get(r.id, []), documents=docs[r.id]), ratings.get(r.id, [])
             offset += batch_size
 
     def delete_run(self, run_id: str) -> bool:

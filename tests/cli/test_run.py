@@ -100,3 +100,48 @@ def test_the_aggregator_prompt_saved_in_settings_applies_to_cli_runs(llm, capsys
         store.set_setting(AGGREGATOR_PROMPT_SETTING, None)
     aggregator = next(r for r in llm.requests if r.model == "agg")
     assert aggregator.messages[0]["content"].startswith("Merge these carefully:\n[1] p1\n")
+
+
+def test_several_documents_are_each_named_and_quotes_say_which_document(llm, tmp_path, capsys):
+    lease, annex = tmp_path / "lease.txt", tmp_path / "annex.md"
+    lease.write_text("7.2 Notice\nEither party may terminate this lease with ninety days written notice.")
+    annex.write_text("Annex B\nThe tenant receives three keys at the start of the term.")
+    llm.set("p1", text='The lease says "terminate this lease with ninety days written notice".')
+    llm.set("p2", text='Annex B says "the tenant receives three keys at the start".')
+    llm.set("agg", text='Notice is "thirty days by email to the landlord" per clause 7.2.')
+    code = main(["run", "--proposer", "p1", "--proposer", "p2", "--aggregator", "agg", "--api-base", llm.base_url,
+                 "--document", str(lease), "--document", str(annex), "--json", "Notice and keys?"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [d["name"] for d in out["documents"]] == ["lease.txt", "annex.md"]
+    assert all(d["left_out"] == [] and d["passages_left_out"] == 0 for d in out["documents"])
+    sent = next(r for r in llm.requests if r.model == "p1").messages[-1]["content"]
+    assert '<document name="lease.txt">' in sent and '<document name="annex.md">' in sent
+    quotes = {(q["source"], q["status"], q["document"], q["location"]) for q in out["quotes"]}
+    assert quotes == {("proposal 1", "exact", "lease.txt", "paragraph 1"),
+                      ("proposal 2", "exact", "annex.md", "paragraph 1"),
+                      ("final", "not_found", None, None)}
+    refs = {(r["source"], r["text"], r["status"], r["document"]) for r in out["references"]}
+    assert refs == {("proposal 2", "Annex B", "found", "annex.md"), ("final", "clause 7.2", "found", "lease.txt")}
+
+
+def test_fit_documents_reports_what_was_left_out(llm, tmp_path, capsys, monkeypatch):
+    from moa_core.providers import endpoints
+
+    paragraphs = [f"Paragraph {i} describes the hallway carpet and the opening hours of the gym." for i in range(60)]
+    paragraphs[41] = "Notice of termination is ninety days, given in writing to the landlord."
+    doc = tmp_path / "long.txt"
+    doc.write_text("\n\n".join(paragraphs))
+    monkeypatch.setattr(endpoints, "context_window", lambda spec: 700)
+    argv = ["run", "--proposer", "p1", "--aggregator", "agg", "--api-base", llm.base_url, "--max-tokens", "200",
+            "--document", str(doc), "--json", "How much notice to terminate?"]
+    assert main(argv) == 2
+    assert "accepts at most 700" in capsys.readouterr().err
+    assert main(argv[:-2] + ["--fit-documents", "--json", "How much notice to terminate?"]) == 0
+    [info] = json.loads(capsys.readouterr().out)["documents"]
+    assert 0 < info["passages_left_out"] < 60 and info["passages"] == 60
+    assert "paragraph 42" not in ", ".join(info["left_out"]) and "fitted to" in info["fit_note"]
+    sent = next(r for r in llm.requests if r.model == "p1").messages[-1]["content"]
+    assert "Notice of termination is ninety days" in sent and "left out to fit the context window" in sent
+    assert main(argv[:-2] + ["--on-overflow", "fit", "How much notice to terminate?"]) == 0
+    assert "left out to fit: paragraph" in capsys.readouterr().out

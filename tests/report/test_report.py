@@ -92,3 +92,19 @@ def test_html_report_in_chromium_escapes_model_text(stored, tmp_path):
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     assert shot.stat().st_size > 10_000
+
+
+def test_the_report_lists_every_document_and_what_was_left_out():
+    from moa_core.documents import Document
+    from moa_core.records import CallRecord, RunRecord
+    from moa_core.report.model import build_report
+
+    calls = [CallRecord(role="proposer", round=1, index=i, model=m, label=m, status="ok", text=t)
+             for i, (m, t) in enumerate([("a", "Notice is ninety days."), ("b", "Ninety days notice.")])]
+    run = RunRecord(query="q", lineup={}, status="ok", final="Ninety days.", calls=calls, documents=[
+        Document("lease.txt", "One.\n\nTwo.\n\nThree.", left_out=["paragraph 2", "paragraph 3"]),
+        Document("annex.md", "Keys: three.")])
+    report = build_report(run, [], method="offline")
+    assert report.documents == [
+        ("lease.txt", "14 characters, 3 passages; left out to fit the context window: paragraphs 2-3"),
+        ("annex.md", "12 characters, 1 passages")]
