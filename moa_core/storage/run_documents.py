@@ -44,9 +44,12 @@ def load_documents(s: Session, rows: Sequence[Run]) -> dict[str, list[Document]]
     for link, doc in links:
         out[link.run_id].append(Document(link.name, doc.text, doc.spans or None, list(link.left_out or []),
                                          link.fit_note or ""))
-    alone = {r.document_id: r for r in rows if not out[r.id] and r.document_id}
+    alone: dict[int, list[Run]] = {}  # one stored text can be the document of many runs
+    for r in rows:
+        if not out[r.id] and r.document_id:
+            alone.setdefault(r.document_id, []).append(r)
     if alone:
         for doc in s.execute(select(DocumentRow).where(DocumentRow.id.in_(alone))).scalars():
-            run = alone[doc.id]
-            out[run.id] = [Document(run.document_name or doc.name, doc.text, doc.spans or None)]
+            for run in alone[doc.id]:
+                out[run.id] = [Document(run.document_name or doc.name, doc.text, doc.spans or None)]
     return out

@@ -71,3 +71,24 @@ def test_an_old_database_migrates_and_its_runs_keep_their_document(tmp_path):
         assert [p.location for p in run_documents(old)[0].passages] == ["paragraph 1", "paragraph 2"]
     finally:
         store.close()
+
+
+def test_runs_without_links_sharing_one_text_each_keep_it(tmp_path):
+    """A run row that points at a document but has no link rows (written by an older version) reads its
+    document back, also when another such run points at the same stored text."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    RunStore.open(url).close()
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        conn.execute("INSERT INTO document (name, type, sha256, text, size_bytes, created_at) "
+                     "VALUES ('shared.txt', 'txt', 'abc', 'Shared text.', 12, '2026-01-01')")
+        for run_id in ("r1", "r2"):
+            conn.execute("INSERT INTO run (id, status, started_at, updated_at, prompt_tokens, completion_tokens, "
+                         "document_id, document_name, query, note, lineup, final) VALUES (?, 'ok', '2026-01-01', "
+                         "'2026-01-01', 0, 0, 1, 'shared.txt', 'q', '', '{}', 'answer')", (run_id,))
+    store = RunStore.open(url)
+    try:
+        assert [d.text for d in store.get_run("r1").documents] == ["Shared text."]
+        read = {r.run_id: [d.text for d in r.documents] for r, _ in store.iter_runs()}
+        assert read == {"r1": ["Shared text."], "r2": ["Shared text."]}
+    finally:
+        store.close()
