@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes on this machine sharing the batch, the concurrency and the rate limits "
                         "(default 1; a large batch is bound by one process's CPU: use up to one per core)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N items of the set (try a lineup on a "
+                   "few items before paying for all of them)")
     p.add_argument("--budget", type=float, metavar="USD", help="stop cleanly once this much is spent (resumable)")
     p.add_argument("--no-cache", action="store_true", help="ask every model again instead of using cached answers")
     p.add_argument("--resume", metavar="BATCH_ID", help="finish a stopped batch (finished items are never redone)")
@@ -147,9 +149,16 @@ def handle_batch(args: argparse.Namespace) -> int:
         parsed = read_eval_file(args.set_file)
     except EvalSetError as exc:
         raise UserError(f"{args.set_file}: {exc}") from None
+    name = Path(args.set_file).stem
+    if args.limit is not None:
+        if args.limit < 1:
+            raise UserError(f"--limit must be at least 1, not {args.limit}")
+        if args.limit < len(parsed.items):
+            parsed.items, name = parsed.items[:args.limit], f"{name} (first {args.limit})"
+            parsed.digest = f"{parsed.digest}:first-{args.limit}"  # not the same set as the whole file
     systems, limits = build_systems(args)
     store = open_store()
-    set_id = save_parsed(store, parsed, Path(args.set_file).stem)
+    set_id = save_parsed(store, parsed, name)
     judge = {"model": args.judge.strip(), "api_base": args.api_base} if args.judge else None
     from ..batch.runner import create_batch
 

@@ -128,3 +128,32 @@ def test_workers_share_one_batch_without_running_an_item_twice(tmp_path, lineup_
 def test_workers_must_not_exceed_the_concurrency(set_file, lineup_file, capsys):
     assert main(["batch", str(set_file), "--lineup", str(lineup_file), "--concurrency", "2", "--workers", "3"]) == 2
     assert "--workers 3 is more than --concurrency 2" in capsys.readouterr().err
+
+
+def test_limit_takes_the_first_items_as_a_set_of_its_own(tmp_path, lineup_file, llm, capsys):
+    path = tmp_path / "five.jsonl"
+    path.write_text("".join(json.dumps({"query": f"Question {i}?"}) + "\n" for i in range(5)))
+    assert main(["batch", str(path), "--lineup", str(lineup_file), "--limit", "2", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["items"] == 2 and first["done"] == 2
+    assert main(["batch", str(path), "--lineup", str(lineup_file), "--json"]) == 0  # the whole file: 5 items
+    assert json.loads(capsys.readouterr().out)["items"] == 5
+    assert main(["batch", str(path), "--lineup", str(lineup_file), "--limit", "0"]) == 2
+    assert "--limit must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.local_model
+def test_the_offline_demo_batch_runs_on_the_embedded_model(capsys):
+    """What the README tells a newcomer to try, on two of the demo set's questions: the default lineup
+    (Self-MoA on the embedded model) against the embedded model alone, offline, free."""
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "data" / "demo-eval.jsonl"
+    code = main(["batch", str(demo), "--baseline", "local/gemma-3-270m", "--limit", "2", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = json.loads(captured.out)
+    assert out["status"] == "done" and out["items"] == 4 and out["done"] == 4 and out["failed"] == 0
+    assert out["cost_usd"] == 0
+    assert [s["name"] for s in out["systems"]][1] == "single: local/gemma-3-270m"
+    assert all(s["items"] == 2 for s in out["systems"])
