@@ -22,8 +22,14 @@ written before the semantic method's thresholds were tuned): each pair as two on
 proposals is "agree" (one group, no conflict), "conflict" or "apart" (separate groups).
 Precision/recall of "agree" against label=paraphrase; differing-fact pairs must never agree.
 
+A second held-out set (tests/data/agreement_heldout2_paraphrase.json, 96 pairs) was written
+for the recall work of issue 14 before any of its tuning: the full run prints only its totals;
+its per-pair errors are listed only on request (`--paraphrase FILE --errors`), once a method is final.
+
 Usage (from the repo root):
   .venv/bin/python bench/agreement_eval.py                      # semantic method (default)
+  .venv/bin/python bench/agreement_eval.py --paraphrase         # only the paraphrase set(s), no timing
+  .venv/bin/python bench/agreement_eval.py --paraphrase FILE    # only that paraphrase file
   .venv/bin/python bench/agreement_eval.py --method offline     # the lexical method
   .venv/bin/python bench/agreement_eval.py --errors             # also list the misclassified pairs
 """
@@ -45,6 +51,7 @@ from moa_core.agreement import split_claims  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "agreement_labelled.json"
 HELDOUT_PARAPHRASE = ROOT / "tests" / "data" / "agreement_heldout_paraphrase.json"
+HELDOUT2_PARAPHRASE = ROOT / "tests" / "data" / "agreement_heldout2_paraphrase.json"
 
 
 def load_pairs(path: Path = LABELLED) -> list[dict]:
@@ -168,14 +175,39 @@ def timing(pairs: list[dict], n_proposals: int = 5, words: int = 400, runs: int 
             "words": [len(p.split()) for p in proposals]}
 
 
+def report_paraphrase(path: Path, method: str, errors: bool) -> dict:
+    """Print the agreement precision/recall of one paraphrase file (and its errors if asked)."""
+    para_pairs = load_pairs(path)
+    para = evaluate_paraphrase(para_pairs, method)
+    print(f"\n{path.name} ({len(para_pairs)} pairs): agreement precision {para['precision']:.3f}, "
+          f"recall {para['recall']:.3f} (tp {para['tp']}, fp {para['fp']}, fn {para['fn']}, tn {para['tn']})")
+    d = para["differ"]
+    print(f"  differing-fact pairs: {d['conflict']} conflict, {d['apart']} apart, {d['agree']} wrongly agree")
+    as_conflicts = evaluate_pairs(para_pairs, method)
+    print(f"  as conflict detection: precision {as_conflicts['precision']:.3f}, recall {as_conflicts['recall']:.3f}")
+    if errors:
+        print(f"\nerrors ({path.name}):")
+        for e in para["errors"]:
+            print(f"  [{e['label']}/{e['kind']}] got={e['detected']}: {e['a']} || {e['b']}")
+    return para
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--errors", action="store_true", help="list the misclassified pairs")
     ap.add_argument("--method", default="semantic", choices=("semantic", "offline"))
+    ap.add_argument("--paraphrase", nargs="?", const="", default=None, metavar="FILE",
+                    help="only the paraphrase evaluation (both held-out files, or FILE)")
     args = ap.parse_args(argv)
     method = args.method
-    pairs = load_pairs()
     print(f"method: {method}")
+    if args.paraphrase is not None:
+        files = [Path(args.paraphrase)] if args.paraphrase else [HELDOUT_PARAPHRASE, HELDOUT2_PARAPHRASE]
+        for path in files:
+            # the second held-out file's errors only when it is named explicitly
+            report_paraphrase(path, method, args.errors and (bool(args.paraphrase) or path != HELDOUT2_PARAPHRASE))
+        return 0
+    pairs = load_pairs()
     n_conf = sum(p["conflict"] for p in pairs)
     print(f"labelled pairs: {len(pairs)} ({n_conf} conflicts, {len(pairs) - n_conf} not)\n")
     print(f"{'set':<10}{'setting':<12}{'pairs':>6}{'precision':>10}{'recall':>8}"
@@ -194,22 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     print("\ncorrect by label (all, pairs):")
     for kind, (ok, n) in bare["by_kind"].items():
         print(f"  {kind:<11}{ok:>3}/{n}")
-    para_pairs = load_pairs(HELDOUT_PARAPHRASE)
-    para = evaluate_paraphrase(para_pairs, method)
-    print(f"\nheld-out paraphrase set ({len(para_pairs)} pairs): agreement precision {para['precision']:.3f}, "
-          f"recall {para['recall']:.3f} (tp {para['tp']}, fp {para['fp']}, fn {para['fn']}, tn {para['tn']})")
-    d = para["differ"]
-    print(f"  differing-fact pairs: {d['conflict']} conflict, {d['apart']} apart, {d['agree']} wrongly agree")
-    as_conflicts = evaluate_pairs(para_pairs, method)
-    print(f"  as conflict detection: precision {as_conflicts['precision']:.3f}, recall {as_conflicts['recall']:.3f}")
+    report_paraphrase(HELDOUT_PARAPHRASE, method, args.errors)
+    report_paraphrase(HELDOUT2_PARAPHRASE, method, False)
     t = timing(pairs, method=method)
     print(f"\ntiming, 5 proposals of {min(t['words'])}-{max(t['words'])} words + synthesis: "
           f"median {t['median_s'] * 1000:.0f} ms, max {t['max_s'] * 1000:.0f} ms"
           + (f" (model load {t['load_s'] * 1000:.0f} ms, once)" if method == "semantic" else ""))
     if args.errors:
-        print("\nerrors (held-out paraphrase set):")
-        for e in para["errors"]:
-            print(f"  [{e['label']}/{e['kind']}] got={e['detected']}: {e['a']} || {e['b']}")
         for name, m in (("pairs", bare), ("in context", ctx)):
             print(f"\nerrors ({name}):")
             for e in m["errors"]:
