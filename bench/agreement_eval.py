@@ -21,6 +21,8 @@ Paraphrase alignment (`--paraphrase`, the held-out set tests/data/agreement_held
 written before the semantic method's thresholds were tuned): each pair as two one-sentence
 proposals is "agree" (one group, no conflict), "conflict" or "apart" (separate groups).
 Precision/recall of "agree" against label=paraphrase; differing-fact pairs must never agree.
+Also in context: each pair among 4 unrelated claims of its domain per side (no distractor has a
+counterpart), so agreements between unrelated claims count as false positives too.
 
 A second held-out set (tests/data/agreement_heldout2_paraphrase.json, 96 pairs) was written
 for the recall work of issue 14 before any of its tuning: the full run prints only its totals;
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import time
@@ -48,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from moa_core.agreement import analyze  # noqa: E402
 from moa_core.agreement import split_claims  # noqa: E402
+from moa_core.agreement.lexicon import STOPWORDS  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "agreement_labelled.json"
 HELDOUT_PARAPHRASE = ROOT / "tests" / "data" / "agreement_heldout_paraphrase.json"
@@ -148,6 +152,78 @@ def evaluate_paraphrase(pairs: list[dict], method: str = "semantic") -> dict:
     return m
 
 
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3 and w not in STOPWORDS}
+
+
+def _clusters(pairs: list[dict], overlap: float = 0.3) -> list[int]:
+    """Pairs about the same thing (a sentence of each shares >= `overlap` of its words, Jaccard)
+    get one cluster id, so that one never serves as an "unrelated" distractor of the other."""
+    bags = [(_words(p["a"]), _words(p["b"])) for p in pairs]
+    cluster = list(range(len(pairs)))
+    for k in range(len(pairs)):
+        for j in range(k):
+            if any(x and y and len(x & y) / len(x | y) >= overlap for x in bags[k] for y in bags[j]):
+                old, new = cluster[k], cluster[j]
+                cluster = [new if c == old else c for c in cluster]
+    return cluster
+
+
+def evaluate_paraphrase_in_context(pairs: list[dict], method: str = "semantic", distractors: int = 4,
+                                   seed: int = 0) -> dict:
+    """Each pair buried among unrelated claims of its domain, as a real analysis sees it.
+
+    Side 0 holds the pair's a and the a-sides of `distractors` other pairs, side 1 its b and
+    the b-sides of `distractors` different pairs, so no distractor has a counterpart on the other
+    side: every agreement besides the target pair's is a false positive (as is a differing-fact
+    pair that agrees). This is the precision that a single pair cannot show: a method that
+    aligns whatever is most similar scores perfectly on lone pairs.
+    """
+    cluster = _clusters(pairs)
+    outcomes, spurious, spurious_conflicts, errors = [], 0, 0, []
+    for k, p in enumerate(pairs):
+        rng = random.Random(seed * 1000 + k)
+        pool, seen = [], {cluster[k]}
+        for j in rng.sample(range(len(pairs)), len(pairs)):
+            if pairs[j].get("domain") == p.get("domain") and cluster[j] not in seen:
+                pool.append(pairs[j])
+                seen.add(cluster[j])
+        chosen = pool[:2 * distractors]
+        a_side = [p["a"]] + [q["a"] for q in chosen[:len(chosen) // 2]]
+        b_side = [p["b"]] + [q["b"] for q in chosen[len(chosen) // 2:]]
+        rng.shuffle(a_side)
+        rng.shuffle(b_side)
+        result = analyze([" ".join(a_side), " ".join(b_side)], "", method=method)
+        targets = (set(split_claims(p["a"])), set(split_claims(p["b"])))
+        target_groups: set[int] = set()
+        for side in (0, 1):
+            target_groups |= {c.group for c in result.proposal_claims[side] if c.text in targets[side]}
+        agree = False
+        extra_agree, extra_conflict = [], []
+        for g in result.claims:
+            texts = {side: {c.text for c in result.proposal_claims[side] if c.group == g.id} for side in (0, 1)}
+            both = texts[0] and texts[1]
+            is_target = bool(texts[0] & targets[0]) and bool(texts[1] & targets[1])
+            if is_target and both and not g.conflicts_with and len(g.supported_by) == 2:
+                agree = True
+            elif not is_target and both and not g.conflicts_with and len(g.supported_by) == 2:
+                extra_agree.append(g.text)
+            if g.conflicts_with and not is_target:
+                extra_conflict.append(g.text)
+        truth = p["label"] == "paraphrase"
+        outcomes.append((truth, agree))
+        spurious += len(extra_agree)
+        spurious_conflicts += len(extra_conflict)
+        if truth != agree or extra_agree or extra_conflict:
+            errors.append({**p, "detected": "agree" if agree else "not agree",
+                           "spurious": extra_agree, "spurious_conflicts": extra_conflict})
+    m = _metrics(outcomes, extra_fp=spurious)
+    m["spurious"] = spurious
+    m["spurious_conflicts"] = spurious_conflicts
+    m["errors"] = errors
+    return m
+
+
 def timing(pairs: list[dict], n_proposals: int = 5, words: int = 400, runs: int = 7,
            method: str = "offline") -> dict:
     """Median and max seconds of one method on n proposals of ~`words` words each."""
@@ -185,10 +261,21 @@ def report_paraphrase(path: Path, method: str, errors: bool) -> dict:
     print(f"  differing-fact pairs: {d['conflict']} conflict, {d['apart']} apart, {d['agree']} wrongly agree")
     as_conflicts = evaluate_pairs(para_pairs, method)
     print(f"  as conflict detection: precision {as_conflicts['precision']:.3f}, recall {as_conflicts['recall']:.3f}")
+    ctx = evaluate_paraphrase_in_context(para_pairs, method)
+    print(f"  in context (4 unrelated claims of the domain on each side): agreement precision "
+          f"{ctx['precision']:.3f}, recall {ctx['recall']:.3f} (tp {ctx['tp']}, fp {ctx['fp']} of which "
+          f"{ctx['spurious']} between unrelated claims, fn {ctx['fn']}); spurious conflicts {ctx['spurious_conflicts']}")
     if errors:
         print(f"\nerrors ({path.name}):")
         for e in para["errors"]:
             print(f"  [{e['label']}/{e['kind']}] got={e['detected']}: {e['a']} || {e['b']}")
+        print(f"\nerrors in context ({path.name}):")
+        for e in ctx["errors"]:
+            print(f"  [{e['label']}/{e['kind']}] {e['detected']}: {e['a']} || {e['b']}")
+            for t in e["spurious"]:
+                print(f"      spurious agreement: {t}")
+            for t in e["spurious_conflicts"]:
+                print(f"      spurious conflict: {t}")
     return para
 
 
