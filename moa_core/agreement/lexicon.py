@@ -84,8 +84,10 @@ legal | illegal
 liable | exempt
 """.strip().splitlines()
 
+# "without", "lack(s)" are not here: they deny a thing, not the claim ("stored without hashing" =
+# "stored in plain text"); slots.privatives sets them against "with X" / "has X" instead.
 NEGATION_CUES = frozenset(
-    "not no never none nothing neither nor cannot without lacks lack lacking "
+    "not no never none nothing neither nor cannot "
     "unable isn't aren't wasn't weren't doesn't don't didn't won't can't couldn't shouldn't "
     "mustn't hasn't haven't hadn't wouldn't nobody nowhere".split())
 # Bounds and set phrases that contain a negation word but negate nothing.
