@@ -35,7 +35,8 @@ class SemanticScorer:
 
     `sources` (the claims of each proposal and of the synthesis) enables context matches: a pair
     that are each other's clear best match (`context.mutual_matches`) scores at least the align
-    bar, never the conflict bar, so context can make agreement but never a new conflict.
+    bar, never the conflict bar, so context can make agreement but never a new conflict; a pair
+    `outranked` in context scores its cosine at most just under the align bar.
     """
 
     def __init__(self, claims: Sequence[Claim], extra_texts: Sequence[str] = (),
@@ -43,14 +44,17 @@ class SemanticScorer:
         self.cache = embeddings.EmbeddingCache()
         self.cache.add([c.text for c in claims] + list(extra_texts))
         self.memo: dict[tuple[str, str], float] = {}
-        self.context = mutual_matches([[c.text for c in per] for per in sources], self.cache.similarity)
+        self.context, self.outranked = mutual_matches([[c.text for c in per] for per in sources],
+                                                      self.cache.similarity)
 
     def __call__(self, a: Claim, b: Claim) -> float:
         key = (a.text, b.text)
         score = self.memo.get(key)
         if score is None:
-            score = 1.0 if a.text == b.text else max(
-                claim_similarity(a, b), calibrated(self.cache.similarity(a.text, b.text)))
+            cos = calibrated(self.cache.similarity(a.text, b.text))
+            if key in self.outranked and cos < SEMANTIC.conflict:
+                cos = min(cos, SEMANTIC.align - 0.01)  # one of them has a better match over there
+            score = 1.0 if a.text == b.text else max(claim_similarity(a, b), cos)
             if key in self.context:
                 score = max(score, SEMANTIC.align)
             self.memo[key] = self.memo[b.text, a.text] = score

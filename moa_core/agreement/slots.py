@@ -279,6 +279,12 @@ def _same_value(x, y) -> bool:
     return _approx(x, y, 0.001)
 
 
+def _same_party(x: str, y: str) -> bool:
+    """One name is the other or a part of it ("Fleming" = "Alexander Fleming")."""
+    wx, wy = x.split(), y.split()
+    return x == y or set(wx) <= set(wy) or set(wy) <= set(wx)
+
+
 def _same_amount(x, y) -> bool:
     return x[0] == y[0] and _approx(x[1], y[1], 0.001)
 
@@ -298,7 +304,7 @@ def slot_conflicts(a: Slots, b: Slots) -> list[str]:
               ("duration", a.durations, b.durations, _same_duration),
               ("date", a.dates, b.dates, _same_date),
               ("number", a.numbers, b.numbers, _same_value),
-              ("party", a.parties, b.parties, lambda x, y: x == y),
+              ("party", a.parties, b.parties, _same_party),
               ("place", a.places, b.places, lambda x, y: x == y))
     for kind, x, y, same in checks:
         if x and y and _mutually_novel(x, y, same):

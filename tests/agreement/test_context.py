@@ -14,24 +14,24 @@ def table(values: dict):
 
 def test_a_clear_mutual_best_match_is_a_context_match_both_ways():
     cos = table({("a1", "b1"): 0.55, ("a1", "b2"): 0.30, ("a2", "b1"): 0.20, ("a2", "b2"): 0.35})
-    found = mutual_matches([["a1", "a2"], ["b1", "b2"]], cos)
+    found, _ = mutual_matches([["a1", "a2"], ["b1", "b2"]], cos)
     assert ("a1", "b1") in found and ("b1", "a1") in found
     assert ("a2", "b2") not in found  # 0.35 is under the floor
 
 
 def test_no_context_match_without_a_lead_over_the_runner_up():
     cos = table({("a1", "b1"): 0.55, ("a1", "b2"): 0.50, ("a2", "b1"): 0.10, ("a2", "b2"): 0.10})
-    assert ("a1", "b1") not in mutual_matches([["a1", "a2"], ["b1", "b2"]], cos)
+    assert ("a1", "b1") not in mutual_matches([["a1", "a2"], ["b1", "b2"]], cos)[0]
 
 
 def test_no_context_match_unless_each_is_the_others_best():
     # b1 prefers a2, so a1 -> b1 is not mutual
     cos = table({("a1", "b1"): 0.60, ("a2", "b1"): 0.80, ("a1", "b2"): 0.10, ("a2", "b2"): 0.10})
-    assert ("a1", "b1") not in mutual_matches([["a1", "a2"], ["b1", "b2"]], cos)
+    assert ("a1", "b1") not in mutual_matches([["a1", "a2"], ["b1", "b2"]], cos)[0]
 
 
 def test_a_lone_claim_against_a_lone_claim_has_no_context():
-    assert mutual_matches([["a"], ["b"]], lambda x, y: 0.55) == set()
+    assert mutual_matches([["a"], ["b"]], lambda x, y: 0.55) == (set(), set())
 
 
 @pytest.mark.parametrize("a, b", [
