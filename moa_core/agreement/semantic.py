@@ -48,16 +48,19 @@ class SemanticScorer:
                                                       self.cache.similarity)
 
     def __call__(self, a: Claim, b: Claim) -> float:
-        key = (a.text, b.text)
+        # Only proposal claims are outranked: a synthesis sentence may restate several claims of
+        # one proposal at once, and each of them still supports it.
+        gated = a.source >= 0 and b.source >= 0
+        key = (a.text, b.text, gated)
         score = self.memo.get(key)
         if score is None:
             cos = calibrated(self.cache.similarity(a.text, b.text))
-            if key in self.outranked and cos < SEMANTIC.conflict:
+            if gated and (a.text, b.text) in self.outranked and cos < SEMANTIC.conflict:
                 cos = min(cos, SEMANTIC.align - 0.01)  # one of them has a better match over there
             score = 1.0 if a.text == b.text else max(claim_similarity(a, b), cos)
-            if key in self.context:
+            if (a.text, b.text) in self.context:
                 score = max(score, SEMANTIC.align)
-            self.memo[key] = self.memo[b.text, a.text] = score
+            self.memo[key] = self.memo[b.text, a.text, gated] = score
         return score
 
     def texts(self, a: str, b: str) -> float:

@@ -65,3 +65,31 @@ def test_a_loose_paraphrase_aligns_in_context_but_not_alone():
     result = analyze([" ".join([a, *others_a]), " ".join([b, *others_b])])
     (group,) = [g for g in result.claims if g.supported_by == [0, 1]]
     assert group.conflicts_with == [] and {v.text for v in group.versions} <= {a, b}
+
+
+@pytest.mark.skipif(not embeddings.available(), reason="embedding model not installed")
+def test_a_synthesis_sentence_restating_two_claims_of_one_proposal_keeps_both():
+    # The sentence's best match in each proposal is the notice claim; the deposit claim is
+    # outranked there, yet the synthesis still restates it: not dropped consensus.
+    proposals = ["The tenant must give 30 days' notice. The deposit is returned within 14 days. Pets are not allowed.",
+                 "Notice of 30 days is required from the tenant. The landlord refunds the deposit within 14 days. "
+                 "Smoking is banned indoors."]
+    final = "Tenants give 30 days' notice and get their deposit back within 14 days."
+    result = analyze(proposals, final)
+    assert result.final_sentences[0].sources == [0, 1]
+    assert len(result.final_sentences[0].groups) == 2
+    assert result.dropped_consensus == []
+
+
+def test_a_partial_name_is_the_same_party():
+    a = extract_slots("Penicillin was discovered by Alexander Fleming.")[0]
+    b = extract_slots("Penicillin was discovered by Fleming in London.", frozenset({"fleming"}))[0]
+    assert "party" not in slot_conflicts(a, b)
+    c = extract_slots("Penicillin was discovered by Howard Florey.")[0]
+    assert "party" in slot_conflicts(a, c)
+
+
+def test_us_states_are_places():
+    a = extract_slots("Requests are routed to the Frankfurt data centre.")[0]
+    b = extract_slots("Requests are routed to the Virginia data centre.")[0]
+    assert slot_conflicts(a, b) == ["place"]
