@@ -84,8 +84,10 @@ legal | illegal
 liable | exempt
 """.strip().splitlines()
 
+# "without", "lack(s)" are not here: they deny a thing, not the claim ("stored without hashing" =
+# "stored in plain text"); slots.privatives sets them against "with X" / "has X" instead.
 NEGATION_CUES = frozenset(
-    "not no never none nothing neither nor cannot without lacks lack lacking "
+    "not no never none nothing neither nor cannot "
     "unable isn't aren't wasn't weren't doesn't don't didn't won't can't couldn't shouldn't "
     "mustn't hasn't haven't hadn't wouldn't nobody nowhere".split())
 # Bounds and set phrases that contain a negation word but negate nothing.
@@ -133,6 +135,28 @@ san francisco: San Francisco
 los angeles: Los Angeles
 new zealand: New Zealand
 south africa: South Africa
+new jersey: New Jersey
+new mexico: New Mexico
+new hampshire: New Hampshire
+north carolina: North Carolina
+south carolina: South Carolina
+north dakota: North Dakota
+south dakota: South Dakota
+west virginia: West Virginia
+rhode island: Rhode Island
+saudi arabia: Saudi Arabia
+sri lanka: Sri Lanka
+costa rica: Costa Rica
+czech republic: Czech Republic|Czechia
+rio de janeiro: Rio de Janeiro
+sao paulo: São Paulo|Sao Paulo
+buenos aires: Buenos Aires
+mexico city: Mexico City
+cape town: Cape Town
+abu dhabi: Abu Dhabi
+kuala lumpur: Kuala Lumpur
+tel aviv: Tel Aviv
+washington dc: Washington D.C.|Washington DC
 """
 _PLACE_NAMES = """England Scotland Wales Ireland France Germany Italy Spain Portugal Netherlands Belgium
 Luxembourg Switzerland Austria Poland Sweden Norway Denmark Finland Greece Turkey Russia Ukraine
@@ -142,7 +166,23 @@ London Paris Berlin Munich Frankfurt Hamburg Rome Milan Madrid Barcelona Lisbon 
 Vienna Zurich Geneva Dublin Edinburgh Manchester Stockholm Oslo Copenhagen Helsinki Warsaw Prague
 Budapest Athens Istanbul Moscow Kyiv Tokyo Osaka Seoul Beijing Shanghai Shenzhen Mumbai Delhi
 Bangalore Sydney Melbourne Toronto Vancouver Montreal Chicago Boston Seattle Texas California
-Florida Delaware Dubai Cairo Lagos Nairobi Delhi Jakarta Bangkok Manila Hanoi""".split()
+Florida Delaware Dubai Cairo Lagos Nairobi Delhi Jakarta Bangkok Manila Hanoi
+Alabama Alaska Arizona Arkansas Colorado Connecticut Georgia Hawaii Idaho Illinois Indiana Iowa
+Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota Mississippi Missouri
+Montana Nebraska Nevada Ohio Oklahoma Oregon Pennsylvania Tennessee Utah Vermont Virginia
+Washington Wisconsin Wyoming Ontario Quebec Alberta Bavaria Catalonia Scandinavia
+Iceland Estonia Latvia Lithuania Romania Bulgaria Hungary Croatia Serbia Slovakia Slovenia
+Cyprus Malta Morocco Algeria Tunisia Ethiopia Ghana Tanzania Uganda Angola Bangladesh Nepal
+Kazakhstan Uzbekistan Mongolia Venezuela Ecuador Bolivia Uruguay Paraguay Cuba Jamaica Panama
+Kuwait Bahrain Oman Lebanon Syria Afghanistan Myanmar Cambodia Laos Korea
+Rotterdam Antwerp Lyon Marseille Toulouse Bordeaux Naples Turin Venice Florence Porto Seville
+Valencia Cologne Stuttgart Dusseldorf Krakow Gdansk Bucharest Sofia Belgrade Zagreb Riga Tallinn
+Vilnius Reykjavik Glasgow Birmingham Liverpool Leeds Bristol Cardiff Belfast Luxembourg Basel
+Lausanne Hamburg Doha Riyadh Jeddah Karachi Lahore Chennai Kolkata Hyderabad Pune Dhaka Colombo
+Kathmandu Taipei Kyoto Nagoya Busan Guangzhou Chengdu Wuhan Hangzhou Auckland Wellington Brisbane
+Perth Adelaide Ottawa Calgary Houston Dallas Austin Atlanta Miami Denver Phoenix Detroit
+Philadelphia Minneapolis Pittsburgh Portland Baltimore Nashville Seattle Lima Bogota Santiago
+Caracas Havana Johannesburg Casablanca Accra""".split()
 PLACES: dict[str, str] = {}
 for _line in _PLACE_GROUPS.strip().splitlines():
     _key, _names = _line.split(":")

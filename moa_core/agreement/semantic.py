@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from . import embeddings
+from .context import mutual_matches
 from .align import Thresholds, analyze_offline, align_claims, build_result, claim_similarity
 from .claims import Claim, known_entities, make_claims
 from .document_voice import add_document_voice, document_claims
@@ -30,20 +31,36 @@ def calibrated(cosine: float) -> float:
 
 
 class SemanticScorer:
-    """Claim similarity from cached embeddings (one batch per analysis) and content words."""
+    """Claim similarity from cached embeddings (one batch per analysis) and content words.
 
-    def __init__(self, claims: Sequence[Claim], extra_texts: Sequence[str] = ()):
+    `sources` (the claims of each proposal and of the synthesis) enables context matches: a pair
+    that are each other's clear best match (`context.mutual_matches`) scores at least the align
+    bar, never the conflict bar, so context can make agreement but never a new conflict; a pair
+    `outranked` in context scores its cosine at most just under the align bar.
+    """
+
+    def __init__(self, claims: Sequence[Claim], extra_texts: Sequence[str] = (),
+                 sources: Sequence[Sequence[Claim]] = ()):
         self.cache = embeddings.EmbeddingCache()
         self.cache.add([c.text for c in claims] + list(extra_texts))
         self.memo: dict[tuple[str, str], float] = {}
+        self.context, self.outranked = mutual_matches([[c.text for c in per] for per in sources],
+                                                      self.cache.similarity)
 
     def __call__(self, a: Claim, b: Claim) -> float:
-        key = (a.text, b.text)
+        # Only proposal claims are outranked: a synthesis sentence may restate several claims of
+        # one proposal at once, and each of them still supports it.
+        gated = a.source >= 0 and b.source >= 0
+        key = (a.text, b.text, gated)
         score = self.memo.get(key)
         if score is None:
-            score = 1.0 if a.text == b.text else max(
-                claim_similarity(a, b), calibrated(self.cache.similarity(a.text, b.text)))
-            self.memo[key] = self.memo[b.text, a.text] = score
+            cos = calibrated(self.cache.similarity(a.text, b.text))
+            if gated and (a.text, b.text) in self.outranked and cos < SEMANTIC.conflict:
+                cos = min(cos, SEMANTIC.align - 0.01)  # one of them has a better match over there
+            score = 1.0 if a.text == b.text else max(claim_similarity(a, b), cos)
+            if (a.text, b.text) in self.context:
+                score = max(score, SEMANTIC.align)
+            self.memo[key] = self.memo[b.text, a.text, gated] = score
         return score
 
     def texts(self, a: str, b: str) -> float:
@@ -63,7 +80,8 @@ def analyze_semantic(proposals: Sequence[str], final: str = "", documents: Seque
     try:
         short = [p for p, per in zip(proposals, claims) if not per and p.strip()]
         doc_texts = [c.text for c, _ in document_claims(documents, entities)]
-        scorer = SemanticScorer([c for per in claims for c in per] + final_claims, short + doc_texts)
+        scorer = SemanticScorer([c for per in claims for c in per] + final_claims, short + doc_texts,
+                                sources=[*claims, final_claims])
     except embeddings.EmbeddingUnavailable as exc:
         result = analyze_offline(proposals, final)
         result.note = f"embedding model unavailable ({exc}); used the lexical method"

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from .lexicon import (CURRENCY, FREQUENCIES, MONTHS, NEGATION_CUES, NEGATION_IDIOMS, NUMBER_WORDS, ORDINALS, PLACES,
-                      POLAR_WORDS, ROLES, SCALE, UNITS, WEEKDAYS, canon)
+                      POLAR_WORDS, ROLES, SCALE, STOPWORDS, UNITS, WEEKDAYS, canon)
 
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -51,6 +51,9 @@ _BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])({_NUM})(?![\w%])|\b({_WORDNUM}
 _PLACE_RE = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in sorted(PLACES, key=len, reverse=True))
                        + r")(?![\w])")
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:['_][a-z0-9]+)*")
+_DETERMINERS = r"(?:(?:the|a|an|any|prior|its|their|his|her|our|your|this|that|some|proper|enough)\s+)*"
+_PRIVATIVE = re.compile(r"\b(?P<cue>without|with|lacks?|lacking|lacked|has|have|had)\s+" + _DETERMINERS
+                        + r"(?P<thing>[a-z][\w-]*)", re.I)
 
 
 def _to_number(text: str) -> float:
@@ -76,6 +79,7 @@ class Slots:
     negated: bool = False                  # an odd number of negation cues
     polar: frozenset = frozenset()         # (canonical word, is_antonym) for antonym pairs
     places: frozenset = frozenset()        # countries, cities, regions ("eu", "us", "paris")
+    order: frozenset = frozenset()         # (converse word, words left of it, words right of it)
 
 
 def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[Slots, str]:
@@ -153,11 +157,58 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
     parties |= _entities(work, known_entities)
     negs = sum(1 for w in words if w in NEGATION_CUES or w.endswith("n't"))
     negs += len(re.findall(r"\bfail(?:s|ed)? to\b|\brecommend(?:s|ed)? against\b", work, re.I))
-    polar = frozenset(c for c in (canon(w) for w in words) if c[0] in POLAR_WORDS)
+    polar = frozenset(c for c in (canon(w) for w in words) if c[0] in POLAR_WORDS) | privatives(work)
     slots = Slots(frozenset(numbers), frozenset(amounts), frozenset(percents),
                   frozenset(durations), frozenset(dates), frozenset(parties),
-                  bool(negs % 2), polar, frozenset(places))
+                  bool(negs % 2), polar, frozenset(places), converse_sides(work))
     return slots, work
+
+
+# Converse relations: "A before B" states what "B after A" does, so their flip needs the same order.
+CONVERSE = frozenset(canon(w)[0] for w in ("before", "above"))
+
+
+def converse_sides(text: str) -> frozenset:
+    """For a claim with one before/after (above/below) word: the content words on either side.
+
+    A fronted clause reads as its own order: "Before X, Y" is "Y before X".
+    """
+    words = word_tokens(text)
+    keyed = [(i, canon(w)[0]) for i, w in enumerate(words) if canon(w)[0] in CONVERSE]
+    if len(keyed) != 1:
+        return frozenset()
+    i, key = keyed[0]
+    side = lambda ws: frozenset(canon(w)[0] for w in ws if w not in STOPWORDS and not w.isdigit())  # noqa: E731
+    left, right = words[:i], words[i + 1:]
+    if not side(left) and "," in text:  # "Before X, Y"
+        head, tail = text.split(",", 1)
+        right, left = word_tokens(head)[i + 1:], word_tokens(tail)
+    return frozenset({(key, side(left), side(right))})
+
+
+def _swapped(a: frozenset, b: frozenset, key: str) -> bool:
+    """Do the two claims put the same things on opposite sides of `key` ("died before it was
+    published" / "it was published after the death")?"""
+    sa = next(((l, r) for k, l, r in a if k == key), None)
+    sb = next(((l, r) for k, l, r in b if k == key), None)
+    if sa is None or sb is None:
+        return False
+    straight = len(sa[0] & sb[0]) + len(sa[1] & sb[1])
+    return len(sa[0] & sb[1]) + len(sa[1] & sb[0]) > straight
+
+
+def privatives(text: str) -> frozenset:
+    """("with:" / "have:" + the thing, denied?) for "with X"/"without X", "has X"/"lacks X".
+
+    "Without X" denies X, not the claim: it contrasts with "with X" only (with/without consent),
+    never with a claim that says the same thing positively ("in the dark" / "without light").
+    """
+    out = set()
+    for m in _PRIVATIVE.finditer(text):
+        cue = m["cue"].lower()
+        kind = "with:" if cue.startswith("with") else "have:"
+        out.add((kind + canon(m["thing"].lower())[0], cue == "without" or cue.startswith("lack")))
+    return frozenset(out)
 
 
 NOT_ENTITIES = frozenset(
@@ -228,6 +279,12 @@ def _same_value(x, y) -> bool:
     return _approx(x, y, 0.001)
 
 
+def _same_party(x: str, y: str) -> bool:
+    """One name is the other or a part of it ("Fleming" = "Alexander Fleming")."""
+    wx, wy = x.split(), y.split()
+    return x == y or set(wx) <= set(wy) or set(wy) <= set(wx)
+
+
 def _same_amount(x, y) -> bool:
     return x[0] == y[0] and _approx(x[1], y[1], 0.001)
 
@@ -238,7 +295,8 @@ def slot_conflicts(a: Slots, b: Slots) -> list[str]:
     # An antonym pair used by both claims flips polarity like a negation: "did not rise"
     # agrees with "fell"; an antonym on one side only says nothing.
     a_pol, b_pol = dict(a.polar), dict(b.polar)
-    flips = sum(1 for w in a_pol.keys() & b_pol.keys() if a_pol[w] != b_pol[w])
+    flips = sum(1 for w in a_pol.keys() & b_pol.keys()
+                if a_pol[w] != b_pol[w] and not (w in CONVERSE and _swapped(a.order, b.order, w)))
     if (a.negated != b.negated) != bool(flips % 2):
         kinds.append("negation")
     checks = (("amount", a.amounts, b.amounts, _same_amount),
@@ -246,7 +304,7 @@ def slot_conflicts(a: Slots, b: Slots) -> list[str]:
               ("duration", a.durations, b.durations, _same_duration),
               ("date", a.dates, b.dates, _same_date),
               ("number", a.numbers, b.numbers, _same_value),
-              ("party", a.parties, b.parties, lambda x, y: x == y),
+              ("party", a.parties, b.parties, _same_party),
               ("place", a.places, b.places, lambda x, y: x == y))
     for kind, x, y, same in checks:
         if x and y and _mutually_novel(x, y, same):
