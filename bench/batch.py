@@ -11,7 +11,11 @@ the server runs in this process and counts every request.
                it. Requests the server receives after the kill for items already done: must be 0.
   3. again     the batch of step 1 run again (cache on): requests received must be 0.
 
+With `--workers 1 2`, step 1 runs once per worker count (`moa batch --workers N`), each in a fresh
+database (an empty cache), so the ratios are measured side by side in one run; steps 2 and 3 use the last.
+
 Usage (from the repo root): .venv/bin/python bench/batch.py [--items 200] [--latency 0.5] [--concurrency 16]
+                                                            [--workers 1 2]
 Exit code 1 if a target is missed.
 """
 from __future__ import annotations
@@ -75,32 +79,38 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1])
     args = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory(prefix="moa-bench-batch-") as tmp, LLMServer() as server:
         folder = Path(tmp)
         for model in (*LINEUP_MODELS, "base"):
             server.set(model, latency_s=args.latency, ttft_s=0.05)
-        env = {**os.environ, "MOA_DATA_DIR": str(folder / "data"), "PYTHONPATH": str(ROOT)}
-        env.pop("DATABASE_URL", None)
         set_file, lineup = write_inputs(folder, args.items, server.base_url)
-        common = [str(set_file), "--lineup", str(lineup), "--concurrency", str(args.concurrency), "--json"]
         calls = args.items * (len(LINEUP_MODELS) + 1)
         ideal = calls * args.latency / args.concurrency
         print(f"load average before: {load()} ({os.cpu_count()} cores)")
 
-        # 1. wall time against the ideal (cache on, but empty: every call is made)
-        cpu0 = child_cpu_s()
-        first = finish(moa(["batch", *common], env))
-        cpu = child_cpu_s() - cpu0
-        wall = first["wall_s"]
-        sent = len(server.requests)
-        ratio = wall / ideal
-        print(f"1. wall {wall:.1f} s for {calls} calls ({sent} requests) at {args.latency} s, concurrency "
-              f"{args.concurrency}: ideal {ideal:.2f} s, ratio {ratio:.3f} (target <= 1.15); load {load()}")
-        print(f"   the batch process used {cpu:.1f} s of CPU ({1000 * cpu / calls:.0f} ms per call, start-up "
-              f"included): one event loop, so CPU per call x calls bounds the wall time from below")
-        ok &= ratio <= 1.15 and first["done"] == first["items"] and sent == calls
+        # 1. wall time against the ideal (cache on, but empty: every call is made), per worker count
+        for workers in args.workers:
+            env = {**os.environ, "MOA_DATA_DIR": str(folder / f"data-{workers}"), "PYTHONPATH": str(ROOT)}
+            env.pop("DATABASE_URL", None)
+            common = [str(set_file), "--lineup", str(lineup), "--concurrency", str(args.concurrency), "--json"]
+            mark = len(server.requests)
+            cpu0 = child_cpu_s()
+            first = finish(moa(["batch", *common, "--workers", str(workers)], env))
+            cpu = child_cpu_s() - cpu0
+            wall = first["wall_s"]
+            sent = len(server.requests) - mark
+            ratio = wall / ideal
+            print(f"1. --workers {workers}: wall {wall:.1f} s for {calls} calls ({sent} requests) at {args.latency} s, "
+                  f"concurrency {args.concurrency}: ideal {ideal:.2f} s, ratio {ratio:.3f} (target <= 1.15); "
+                  f"load {load()}")
+            print(f"   CPU of the batch process{'es' if workers > 1 else ''}: {cpu:.1f} s "
+                  f"({1000 * cpu / calls:.0f} ms per call, start-up included)")
+            ok &= first["done"] == first["items"] and sent == calls
+        ok &= ratio <= 1.15
+        folder_data = folder / f"data-{args.workers[-1]}"
 
         # 2. resume after SIGKILL at about half-way (no cache, so only resume can avoid redoing work)
         server.reset()
@@ -112,7 +122,7 @@ def main() -> int:
             line = proc.stderr.readline()
             if line.startswith("batch "):
                 batch_id = line.split()[1].rstrip(":")
-        store = RunStore.open(f"sqlite:///{folder / 'data' / 'moa.db'}")
+        store = RunStore.open(f"sqlite:///{folder_data / 'moa.db'}")
         total = store.get_batch(batch_id).items
         while store.batch_counts(batch_id)["done"] < total // 2:
             time.sleep(0.2)
