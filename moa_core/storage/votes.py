@@ -25,6 +25,10 @@ class VoteLocked(ValueError):
     """This reviewer has already voted on this pair."""
 
 
+class StalePair(ValueError):
+    """An answer of the pair was deleted after the pair was shown (its run deleted in History)."""
+
+
 @dataclass
 class VoteRow:
     """One stored vote as the statistics and exports read it."""
@@ -96,12 +100,17 @@ class Votes:
                  rubric: dict[str, dict[str, int]] | None = None) -> int:
         """Store one vote (winner oriented to system_a/system_b) and its rubric scores; returns its id.
 
-        Raises VoteLocked when this human reviewer already voted on the pair, ValueError on bad input.
+        Raises VoteLocked when this human reviewer already voted on the pair, StalePair when one of its
+        answers was deleted meanwhile, ValueError on bad input.
         """
         rubric = {s: dict(v) for s, v in (rubric or {}).items() if v}
         reviewer = (reviewer or "").strip()
         _check(winner, reviewer, rater_kind, system_a, system_b, rubric)
         with self._write() as s:
+            if any(i and s.get(Run, i) is None for i in (run_a_id, run_b_id)) or any(
+                    i and s.get(Call, i) is None for i in (call_a_id, call_b_id)):
+                raise StalePair("this pair's answers were deleted since it was shown (their run was deleted); "
+                                "nothing was stored")
             if rater_kind == "human" and pair_key(run_a_id, call_a_id, run_b_id, call_b_id) in self._keys_of(
                     s, reviewer, {run_a_id, run_b_id}):
                 raise VoteLocked(f"{reviewer} has already voted on this pair")

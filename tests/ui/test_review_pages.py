@@ -120,3 +120,19 @@ def test_results_page_without_votes_says_so(store):
     at = _page("pages/results.py")
     at.run()
     assert not at.exception and any("No votes yet" in i.value for i in at.info)
+
+
+def test_voting_on_a_pair_deleted_meanwhile_says_so_and_moves_on(store):
+    stale, other = moa_run(query="Deleted meanwhile?"), moa_run(query="Still here?", minutes_ago=5)
+    store.save_run(other)
+    store.save_run(stale)
+    at = _page("pages/compare.py")
+    at.run()
+    assert "Deleted meanwhile?" in _texts(at)  # the newest run's pair is on screen
+    assert store.delete_run(stale.run_id)  # a colleague deletes it in History
+    next(b for b in at.button if b.label == "A is better").click().run()
+    assert not at.exception
+    assert any("were deleted since it was shown" in w.value for w in at.warning)
+    assert store.votes() == []
+    at.run()
+    assert not at.exception and "Still here?" in _texts(at)  # the next pair, from a run that exists
