@@ -265,9 +265,13 @@ class BatchStore:
                    completion_tokens: int | None, cost_usd: float | None) -> None:
         try:
             with self._write() as s:
-                if s.get(CachedResponse, key) is None:
+                row = s.get(CachedResponse, key)
+                if row is None:
                     s.add(CachedResponse(key=key, model=model, text=text, prompt_tokens=prompt_tokens,
                                          completion_tokens=completion_tokens, cost_usd=cost_usd))
+                elif not (row.text or "").strip():  # a blank (corrupted) entry: keep the real answer
+                    row.text, row.prompt_tokens, row.completion_tokens = text, prompt_tokens, completion_tokens
+                    row.cost_usd = cost_usd
         except IntegrityError:  # another worker kept the same answer a moment earlier
             pass
 
