@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..review.pairs import pair_key
+from .busy import retry_when_locked
 from .rows import as_utc
 from .schema import PREFERENCES as WINNERS, Call, RubricScore, Run, Vote
 
@@ -92,6 +93,7 @@ def _check(winner: str, reviewer: str, rater_kind: str, system_a: str, system_b:
 class Votes:
     """Verbs over votes; needs `_read()`, `_write()` and `engine`."""
 
+    @retry_when_locked
     def add_vote(self, *, prompt_id: str, system_a: str, system_b: str, winner: str, reviewer: str = "",
                  rater_kind: str = "human", shown_swapped: bool = False, run_a_id: str | None = None,
                  run_b_id: str | None = None, call_a_id: str | None = None, call_b_id: str | None = None,
