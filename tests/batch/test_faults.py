@@ -144,3 +144,24 @@ def test_batch_worker_fault(role, fault_name, store, make_set, llm, short_timeou
         run = store.get_run(mine[0].run_id) if mine[0].run_id else None
         assert run is not None and run.status == "failed"  # the failed answer is stored, with its call
         assert run.calls[0].status == "failed" and fault.error in run.calls[0].error
+
+
+def test_a_429_storm_is_waited_out_honouring_retry_after(store, make_set, llm):
+    """Every first and second request of a batch's model answers 429 (Retry-After 0.3 s) while 6
+    items ask at once: every item is answered, none failed, and no retry came before its Retry-After."""
+    n = 6
+    llm.set("base", fail_times=2 * n, fail_status=429, retry_after=0.3, text="Thirty days.")
+    batch_id = create_batch(store, make_set(n), [single_system(ModelSpec(model="base", api_base=llm.base_url))],
+                            concurrency=n, cache=False)
+    out = asyncio.run(run_batch(store, batch_id))
+    assert out.status == "done" and out.counts == {"pending": 0, "running": 0, "done": n, "failed": 0}
+    assert llm.request_count("base") >= 3 * n  # 12 refused, then each item answered
+    runs = [store.get_run(r["run_id"]) for r in store.batch_runs(batch_id)]
+    assert all(r.status == "ok" and r.final == "Thirty days." for r in runs)
+    assert sum(c.attempts - 1 for r in runs for c in r.calls) == 2 * n  # every 429 was retried, none dropped
+    assert all("RateLimit" in e for r in runs for c in r.calls for e in c.retry_errors)
+    by_item: dict[str, list[float]] = {}
+    for req in llm.requests:
+        by_item.setdefault(req.messages[-1]["content"], []).append(req.arrived)
+    for arrivals in by_item.values():  # Retry-After is a lower bound on every wait
+        assert all(b - a >= 0.3 - 0.02 for a, b in zip(arrivals, arrivals[1:])), arrivals
