@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from typing import Any
 
 from .lineup import ModelSpec
 from .providers.llm import Target
 from .records import CallRecord
+
+log = logging.getLogger(__name__)
 
 
 def request_key(target: Target, messages: list[dict[str, Any]], temperature: float | None,
@@ -36,6 +39,7 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self._hit_keys: dict[str, int] = {}  # counted in memory, written once (`flush_hits`)
+        self._warned = False
 
     @staticmethod
     def key_for(record: CallRecord, target: Target, spec: ModelSpec) -> str:
@@ -44,8 +48,14 @@ class ResponseCache:
     async def answer(self, record: CallRecord, target: Target, spec: ModelSpec) -> bool:
         """Fill `record` from the cache and return True, or return False (a miss: make the call)."""
         key = self.key_for(record, target, spec)
-        row = await asyncio.to_thread(self.store.cache_lookup, key)
-        if row is None or not row.text.strip():
+        try:
+            row = await asyncio.to_thread(self.store.cache_lookup, key)
+        except Exception as exc:  # an unreadable cache is a miss: never fail a call over the cache
+            if not self._warned:
+                self._warned = True
+                log.warning("response cache unreadable, asking the models: %s", str(exc).splitlines()[0][:200])
+            row = None
+        if row is None or not (row.text or "").strip():  # a blank entry is a miss (replaced by `keep`)
             self.misses += 1
             return False
         self.hits += 1

@@ -84,7 +84,11 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
         for column, i in zip(st.columns(min(3, len(proposals) - start)), range(start, len(proposals))):
             with column.container(border=True):
                 st.markdown(f"**{labels[i]}**")
-                st.html(" ".join(_span(c.text, c.category) for c in result.proposal_claims[i]))
+                claims = result.proposal_claims[i]
+                if claims:
+                    st.html(" ".join(_span(c.text, c.category) for c in claims))
+                else:  # too short to hold a claim ("30 days."); st.html("") would raise
+                    st.caption("no claim found in this answer")
 
     if final:
         st.markdown("**Synthesis, sentence by sentence** — [n] = proposals that support it")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from moa_core.review.pairs import Pair, shown_swapped
+from moa_core.storage import StorageError
 from moa_core.storage.votes import RUBRIC, VoteLocked, VoteRow
 
 from . import resources
@@ -52,7 +53,7 @@ def _cast(pair: Pair, reviewer: str, screen_choice: str, key: str, queue_id: int
             comment=str(st.session_state.get(f"{key}-comment") or ""), rubric=rubric)
     except VoteLocked:
         st.session_state[f"{key}-message"] = "You have already voted on this pair; here is what it was."
-    except ValueError as exc:
+    except (ValueError, StorageError) as exc:  # bad input, a pair deleted meanwhile, a database kept busy
         st.session_state[f"{key}-message"] = f"The vote was not stored: {exc}"
         return
     st.session_state[f"{key}-revealed"] = pair.key

@@ -11,6 +11,7 @@ from moa_core.providers.endpoints import is_local
 from moa_core.metrics.verdict import pm_summary
 from moa_core.fitting import summarise
 from moa_core.records import CallRecord, RunRecord, document_summary
+from moa_core.storage import StorageError
 
 from . import resources, reviewer
 from .agreement_view import render_agreement
@@ -127,8 +128,12 @@ def _save_rating(call: CallRecord, stars_key: str, comment_key: str) -> None:
     comment = st.session_state.get(comment_key, "") or ""
     if value is None and not comment.strip():
         return
-    resources.store().add_rating("call", call_id=call.call_id, stars=None if value is None else value + 1,
-                                 comment=comment.strip(), rater=reviewer.current())
+    try:
+        resources.store().add_rating("call", call_id=call.call_id, stars=None if value is None else value + 1,
+                                     comment=comment.strip(), rater=reviewer.current())
+    except StorageError as exc:  # the database stayed locked through every retry: say so, never a traceback
+        st.error(f"Rating for {call.label} not saved: {exc}")
+        return
     st.toast(f"Rating saved for {call.label}")
 
 

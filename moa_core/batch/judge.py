@@ -36,6 +36,7 @@ class Judgement:
     reasoning: str
     cost_usd: float | None
     cached: bool = False
+    error: str | None = None  # the judge could not judge (its call failed, or no verdict in either order)
 
     @property
     def flipped(self) -> bool:
@@ -78,19 +79,39 @@ def judge_spec(model: str, api_base: str | None = None, max_tokens: int = 512) -
 
 async def judge_pair(spec: ModelSpec, query: str, answer_a: str, answer_b: str, reference: str | None = None, *,
                      limiter=None, cache=None, prices=None) -> Judgement:
-    """Ask the judge twice (a first, then b first) and combine; raises RunInputError if it cannot be called."""
+    """Ask the judge twice (a first, then b first) and combine; raises RunInputError if it cannot be called.
+
+    A judge call that fails (after its retries) is not a tie: the Judgement carries `error` and no
+    second order is asked; neither is a judge that gave no verdict in either order. One order
+    without a verdict is a tie (and counts as a flip)."""
     runs = []
     for first, second in ((answer_a, answer_b), (answer_b, answer_a)):
         runs.append(await answer_alone(spec, judge_prompt(query, first, second, reference), limiter=limiter,
                                        cache=cache, prices=prices, name=spec.display_label))
-    v1 = parse_verdict(runs[0].final)
-    v2 = {"a": "b", "b": "a"}.get(parse_verdict(runs[1].final) or "", parse_verdict(runs[1].final))
-    reasoning = (f"Order 1 (a shown as A): {runs[0].final.strip() or runs[0].error}\n\n"
-                 f"Order 2 (b shown as A): {runs[1].final.strip() or runs[1].error}")
+        if runs[-1].status != "ok":
+            break
     costs = [r.cost_usd for r in runs]
     cost = None if any(c is None for c in costs) else sum(costs)
-    return Judgement(combine(v1, v2), v1, v2, reasoning, cost,
-                     cached=all(c.cached for r in runs for c in r.calls))
+    cached = all(c.cached for r in runs for c in r.calls)
+    failed = next((r for r in runs if r.status != "ok"), None)
+    if failed is not None:
+        order = 1 + runs.index(failed)
+        return Judgement("tie", None, None, "", cost, cached,
+                         error=f"the judge {spec.model} failed (order {order}): {failed.error or failed.note}")
+    v1 = parse_verdict(runs[0].final)
+    v2 = {"a": "b", "b": "a"}.get(parse_verdict(runs[1].final) or "", parse_verdict(runs[1].final))
+    reasoning = (f"Order 1 (a shown as A): {runs[0].final.strip()}\n\n"
+                 f"Order 2 (b shown as A): {runs[1].final.strip()}")
+    error = None
+    if v1 is None and v2 is None:
+        error = (f"the judge {spec.model} gave no verdict ([[A]], [[B]] or [[C]]) in either order; it said: "
+                 f"{_snippet(runs[0].final)}")
+    return Judgement(combine(v1, v2), v1, v2, reasoning, cost, cached, error=error)
+
+
+def _snippet(text: str, limit: int = 120) -> str:
+    flat = " ".join((text or "").split())
+    return repr(flat[:limit] + ("…" if len(flat) > limit else ""))
 
 
 def parse_orders(comment: str) -> tuple[str | None, str | None] | None:

@@ -274,6 +274,8 @@ class BatchRun:
             return "failed", None, "no answer to judge", None
         verdict = await judge_pair(self.judge, eval_item.query, a["final"] or "", b["final"] or "",
                                    eval_item.reference, limiter=self.limiter, cache=self.cache, prices=self.prices)
+        if verdict.error:  # a judge that failed or gave no verdict is no vote (not a tie): the item fails
+            return "failed", None, verdict.error, verdict.cost_usd
         await self.store.write(self.store.add_vote, prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,
                             winner=verdict.winner, reviewer=f"judge:{self.judge.model}", rater_kind="judge",
                             run_a_id=a["run_id"], run_b_id=b["run_id"], batch_id=self.batch_id,

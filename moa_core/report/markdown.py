@@ -1,4 +1,8 @@
-"""The review report as Markdown (model text is quoted as block quotes, never as live markup)."""
+"""The review report as Markdown (model text is quoted as block quotes, never as live markup).
+
+Markdown viewers render raw HTML, even inside a block quote, so `&` and `<` are written as
+entities throughout (a model's `<script>` or `<img onerror=...>` shows as those characters),
+and image syntax `![..](url)` is shown as text rather than fetched, as in the app."""
 from __future__ import annotations
 
 from .model import QUOTE_LABELS, Report
@@ -49,4 +53,9 @@ def render_markdown(r: Report) -> str:
     header, *rows = r.calls
     out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(_cell(x) for x in row) + " |" for row in rows]
-    return "\n".join(out) + "\n"
+    return _inert("\n".join(out) + "\n")
+
+
+def _inert(markdown: str) -> str:
+    """No HTML tag, entity or image can come alive: the report's own markup uses none of them."""
+    return markdown.replace("&", "&amp;").replace("<", "&lt;").replace("![", "!\\[")

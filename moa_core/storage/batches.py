@@ -115,9 +115,7 @@ class BatchStore:
         with self._write() as s:
             for item in s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id,
                                                           BatchItem.status == "running")).scalars():
-                gone = owner_gone(item.claimed_by)
-                old = item.claimed_at is None or now - as_utc(item.claimed_at) > timedelta(seconds=stale_after_s)
-                if gone is False or (gone is None and not old):
+                if not _claim_abandoned(item, now, stale_after_s):
                     continue
                 self._settle(s, item)
                 changed += 1
@@ -126,6 +124,28 @@ class BatchStore:
                                                              BatchItem.status == "failed")
                                      .values(status="pending", error=None, claimed_by=None)).rowcount
         return changed
+
+    def mark_batches_interrupted(self, stale_after_s: float = STALE_CLAIM_S) -> list[str]:
+        """On open, after the runs of dead processes are closed: the claims of dead workers (a killed
+        app or `moa batch-worker`) go back, an item whose run had finished being done; a batch left
+        with no live claim is `interrupted` (`cancelled` if a cancel was pending), resumable.
+        Returns the batch ids closed. A batch between two claims of a live worker has no claim to
+        judge by and is left alone (the Batches page offers Resume for it once nothing runs)."""
+        now, closed = utcnow(), []
+        with self._write() as s:
+            for batch in list(s.execute(select(Batch).where(Batch.status.in_(("running", "cancelling")))).scalars()):
+                claims = list(s.execute(select(BatchItem).where(BatchItem.batch_id == batch.id,
+                                                                BatchItem.status == "running")).scalars())
+                dead = [item for item in claims if _claim_abandoned(item, now, stale_after_s)]
+                for item in dead:
+                    self._settle(s, item)
+                if dead and len(dead) == len(claims):
+                    batch.status = "cancelled" if batch.status == "cancelling" else "interrupted"
+                    batch.error = (f"its worker stopped with {len(dead)} item(s) in flight (given back); "
+                                   "finished items are kept: resume to finish the rest")
+                    batch.updated_at = now
+                    closed.append(batch.id)
+        return closed
 
     def claim_items(self, batch_id: str, worker: str, limit: int = 1, primary: str | None = None) -> list[BatchItem]:
         """Hand up to `limit` pending items to `worker`: answers first, then judge items whose two
@@ -245,9 +265,13 @@ class BatchStore:
                    completion_tokens: int | None, cost_usd: float | None) -> None:
         try:
             with self._write() as s:
-                if s.get(CachedResponse, key) is None:
+                row = s.get(CachedResponse, key)
+                if row is None:
                     s.add(CachedResponse(key=key, model=model, text=text, prompt_tokens=prompt_tokens,
                                          completion_tokens=completion_tokens, cost_usd=cost_usd))
+                elif not (row.text or "").strip():  # a blank (corrupted) entry: keep the real answer
+                    row.text, row.prompt_tokens, row.completion_tokens = text, prompt_tokens, completion_tokens
+                    row.cost_usd = cost_usd
         except IntegrityError:  # another worker kept the same answer a moment earlier
             pass
 
@@ -261,6 +285,13 @@ class BatchStore:
     def cache_clear(self) -> int:
         with self._write() as s:
             return s.execute(delete(CachedResponse)).rowcount
+
+
+def _claim_abandoned(item: BatchItem, now, stale_after_s: float) -> bool:
+    """A claim whose worker is dead (this host), or from another host and older than `stale_after_s`."""
+    gone = owner_gone(item.claimed_by)
+    old = item.claimed_at is None or now - as_utc(item.claimed_at) > timedelta(seconds=stale_after_s)
+    return gone is True or (gone is None and old)
 
 
 def item_run_id(batch_id: str, item_id: int, attempt: int) -> str:

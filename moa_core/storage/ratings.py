@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from .busy import retry_when_locked
 from .schema import PREFERENCES, RATING_TARGETS, Call, Comparison, Rating, Run
 
 
 class Ratings:
     """Verbs over ratings and blind pairs; needs `_read()` and `_write()`."""
 
+    @retry_when_locked
     def add_rating(self, target: str, *, run_id: str | None = None, call_id: str | None = None,
                    comparison_id: int | None = None, rater: str = "", stars: int | None = None,
                    scores: dict[str, Any] | None = None, preference: str | None = None,

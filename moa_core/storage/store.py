@@ -74,6 +74,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                 db.migrate(engine)
                 store = cls(engine)
                 store.mark_interrupted()
+                store.mark_batches_interrupted()  # after the runs: a killed item's run is interrupted by now
                 break
             except (db.StorageError, SQLAlchemyError) as exc:
                 if not _locked(exc):

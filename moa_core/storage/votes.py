@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..review.pairs import pair_key
+from .busy import retry_when_locked
 from .rows import as_utc
 from .schema import PREFERENCES as WINNERS, Call, RubricScore, Run, Vote
 
@@ -23,6 +24,10 @@ RATER_KINDS = ("human", "judge")
 
 class VoteLocked(ValueError):
     """This reviewer has already voted on this pair."""
+
+
+class StalePair(ValueError):
+    """An answer of the pair was deleted after the pair was shown (its run deleted in History)."""
 
 
 @dataclass
@@ -88,6 +93,7 @@ def _check(winner: str, reviewer: str, rater_kind: str, system_a: str, system_b:
 class Votes:
     """Verbs over votes; needs `_read()`, `_write()` and `engine`."""
 
+    @retry_when_locked
     def add_vote(self, *, prompt_id: str, system_a: str, system_b: str, winner: str, reviewer: str = "",
                  rater_kind: str = "human", shown_swapped: bool = False, run_a_id: str | None = None,
                  run_b_id: str | None = None, call_a_id: str | None = None, call_b_id: str | None = None,
@@ -96,12 +102,17 @@ class Votes:
                  rubric: dict[str, dict[str, int]] | None = None) -> int:
         """Store one vote (winner oriented to system_a/system_b) and its rubric scores; returns its id.
 
-        Raises VoteLocked when this human reviewer already voted on the pair, ValueError on bad input.
+        Raises VoteLocked when this human reviewer already voted on the pair, StalePair when one of its
+        answers was deleted meanwhile, ValueError on bad input.
         """
         rubric = {s: dict(v) for s, v in (rubric or {}).items() if v}
         reviewer = (reviewer or "").strip()
         _check(winner, reviewer, rater_kind, system_a, system_b, rubric)
         with self._write() as s:
+            if any(i and s.get(Run, i) is None for i in (run_a_id, run_b_id)) or any(
+                    i and s.get(Call, i) is None for i in (call_a_id, call_b_id)):
+                raise StalePair("this pair's answers were deleted since it was shown (their run was deleted); "
+                                "nothing was stored")
             if rater_kind == "human" and pair_key(run_a_id, call_a_id, run_b_id, call_b_id) in self._keys_of(
                     s, reviewer, {run_a_id, run_b_id}):
                 raise VoteLocked(f"{reviewer} has already voted on this pair")

@@ -65,3 +65,33 @@ def test_the_same_batch_twice_sends_nothing_and_no_cache_bypasses(store, make_se
     off = create_batch(store, set_id, systems(), concurrency=4, cache=False)
     asyncio.run(run_batch(store, off))
     assert len(llm.requests) == 3 * sent
+
+
+def _sqlite(store, sql: str) -> None:
+    """Change the database file behind the store's back, as a crash, a bad copy or a hand edit would."""
+    import sqlite3
+
+    conn = sqlite3.connect(store.engine.url.database)
+    with conn:
+        conn.execute(sql)
+    conn.close()
+
+
+def test_a_blank_cached_answer_is_a_miss_and_is_replaced(store, lineup_for, llm):
+    cache = ResponseCache(store)
+    asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
+    _sqlite(store, "UPDATE cachedresponse SET text = '   '")  # a corrupted entry
+    again = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
+    assert again.status == "ok" and not any(c.cached for c in again.calls)
+    assert llm.request_count("p1") == 2  # asked again, not answered with a blank
+    third = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
+    assert all(c.cached for c in third.calls) and llm.request_count("p1") == 2  # the entry was replaced
+    assert third.final == again.final
+
+
+def test_a_cache_that_cannot_be_read_never_fails_a_call(store, lineup_for, llm):
+    cache = ResponseCache(store)
+    _sqlite(store, "DROP TABLE cachedresponse")  # lookups and saves now raise OperationalError
+    run = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
+    assert run.status == "ok" and [c.status for c in run.calls] == ["ok", "ok"]
+    assert not any(c.cached for c in run.calls) and llm.request_count("p1") == 1

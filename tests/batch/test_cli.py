@@ -35,6 +35,7 @@ rpm = 6000
 
 
 def test_batch_json_shape_and_stderr(set_file, lineup_file, llm, capsys):
+    llm.set("judge", text="The first is better. [[A]]")  # a judge without a verdict fails its items
     code = main(["batch", str(set_file), "--lineup", str(lineup_file), "--baseline", "base", "--api-base",
                  llm.base_url, "--judge", "judge", "--concurrency", "4", "--json"])
     captured = capsys.readouterr()

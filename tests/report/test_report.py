@@ -60,6 +60,7 @@ def test_docx_report_reads_back(stored, tmp_path):
     body = "\n".join(p.text for p in d.paragraphs)
     assert "NOT IN THE DOCUMENTS" in body and "verified" in body
     assert "Rating: 2.0 / 5 (1 rater)" in body
+    assert EVIL in body  # hostile model text is plain text in Word, as the model wrote it
     cells = " ".join(c.text for t in d.tables for row in t.rows for c in row.cells)
     assert "openai/agg" in cells and "90 days" in cells
 
@@ -94,6 +95,7 @@ def test_html_report_in_chromium_escapes_model_text(stored, tmp_path):
     assert shot.stat().st_size > 10_000
 
 
+<<<<<<< HEAD
 def test_the_report_lists_every_document_and_what_was_left_out():
     from moa_core.documents import Document
     from moa_core.records import CallRecord, RunRecord
@@ -108,3 +110,16 @@ def test_the_report_lists_every_document_and_what_was_left_out():
     assert report.documents == [
         ("lease.txt", "14 characters, 3 passages; left out to fit the context window: paragraphs 2-3"),
         ("annex.md", "12 characters, 1 passages")]
+=======
+def test_markdown_report_keeps_model_html_as_text(stored, tmp_path):
+    """A Markdown viewer renders raw HTML (even inside a block quote): model text must be escaped."""
+    _, run = stored
+    out = tmp_path / "r.md"
+    assert main(["report", run.run_id, "--format", "md", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "<script" not in text and "<img" not in text
+    assert "&lt;script>alert(1)&lt;/script>" in text  # shown as the characters the model wrote
+    from moa_core.report.markdown import _inert
+
+    assert _inert("see ![t](http://evil.example/t.png) & <b>") == "see !\\[t](http://evil.example/t.png) &amp; &lt;b>"
+>>>>>>> rel16

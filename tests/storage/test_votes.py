@@ -114,3 +114,17 @@ def test_queue_from_batch_takes_that_batch_only(store):
     qid = store.queue_from_batch("b1", kinds=["baseline"])
     assert store.get_queue(qid).name == "batch b1" and store.get_queue(qid).source["batch_id"] == "b1"
     assert [i.run_a_id for i in store.queue_items(qid)] == [inside.run_id]
+
+
+def test_a_vote_on_a_pair_whose_answers_were_deleted_is_refused_in_one_line(store):
+    """A stale pair: on screen for one reviewer while someone deletes its run in History."""
+    from moa_core.storage.votes import StalePair
+
+    run = moa_run()
+    store.save_run(run)
+    pair = next(p for p in pairs_for_run(run) if p.kind == "baseline")
+    assert store.delete_run(run.run_id)
+    with pytest.raises(StalePair, match="deleted since it was shown") as caught:
+        _vote(store, pair, "ann")
+    assert isinstance(caught.value, ValueError) and "\n" not in str(caught.value)
+    assert store.votes() == []

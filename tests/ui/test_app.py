@@ -205,3 +205,19 @@ def test_a_follow_up_continues_the_conversation_and_shows_the_thread(app, llm, t
     store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
     run = store.get_run(second)
     assert run.parent_run_id == first and run.thread_id == first
+
+
+def test_history_opens_a_run_whose_proposals_have_no_claims(app, tmp_path):
+    """Answers too short to hold a claim ("30 days.") once crashed the Agreement tab (st.html(""))."""
+    from tests.review.samples import moa_run
+
+    store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
+    run = moa_run(proposals=("30 days.", "90 days."))
+    store.save_run(run)
+    store.close()
+    app.run()
+    app.switch_page("pages/history.py")
+    app.query_params["run"] = run.run_id
+    app.run()
+    assert not app.exception, app.exception
+    assert any("no claim found" in c.value for c in app.caption)

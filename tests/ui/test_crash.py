@@ -1,4 +1,4 @@
-"""Crash safety of the app: `streamlit run` killed with SIGKILL mid-run loses nothing already done.
+"""Crash safety of the app: `streamlit run` killed with SIGKILL mid-run or mid-batch loses nothing already done.
 
 A first run finishes and is rated in the browser; a second run is killed while its aggregator
 streams (both proposals done). After a restart the ratings and the finished calls are there, and
@@ -102,5 +102,95 @@ def test_sigkill_mid_run_keeps_finished_calls_and_ratings(tmp_path):
             finally:
                 store.close()
         finally:
+            app.stop()
+            browser.close()
+
+
+def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_rest(tmp_path):
+    """A batch started on the Batches page; `streamlit run` is killed while items 2 and 3 wait at the
+    server. After a restart the page says interrupted and offers Resume; the finished items, their
+    calls and a rating given before the crash are there; Resume asks the server only for items 2-3."""
+    import threading
+    from collections import Counter
+
+    from playwright.sync_api import sync_playwright
+
+    gate = threading.Event()
+    gated = ("question 2?", "question 3?")
+
+    def answer(model):
+        def reply(messages):
+            if any(q in str(messages) for q in gated):
+                gate.wait(120)  # in flight (or queued) when the app is killed
+            return f"{model} says thirty days."
+        return reply
+
+    behaviours = {m: dict(reply=answer(m)) for m in ("p1", "p2", "agg", "base")}
+    with LLMServer(behaviours=behaviours) as llm, sync_playwright() as playwright:
+        spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
+        data = tmp_path / "data"
+        bs.save_lineup(data, "loop", Lineup(proposers=[spec("p1"), spec("p2")], aggregator=spec("agg"),
+                                            baseline=spec("base"), timeout_s=150, max_retries=0))
+        store = bs.open_store(data)
+        store.create_eval_set("crash", [{"query": f"question {i}?"} for i in range(4)])
+        browser = bs.launch_chromium(playwright)
+        app = bs.StreamlitApp(data).start()
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            bs.open_page(page, f"{app.url}/batches", timeout_ms=90_000)
+            page.get_by_role("tab", name="New batch").click()
+            bs.pick_option(page, "Lineup under test", "loop")
+            concurrency = page.get_by_label("Concurrency (calls at once)")
+            concurrency.fill("1")
+            concurrency.press("Enter")
+            bs.wait_for_app(page)
+            bs.expect(page.get_by_text("4 items × 2 systems")).to_be_visible()
+            page.get_by_role("button", name="Start batch").click()
+            bs.wait_for_app(page)
+            [batch] = _eventually(lambda: store.list_batches())
+            assert _eventually(lambda: store.batch_counts(batch.id)["done"] == 4, 90), store.batch_counts(batch.id)
+            assert _eventually(lambda: store.batch_counts(batch.id)["running"] >= 1)
+            rated_run = next(r["run_id"] for r in store.batch_runs(batch.id)
+                             if r["system"].startswith("moa") and r["status"] == "done")
+            rater = browser.new_page(viewport={"width": 1400, "height": 1000})
+            bs.open_page(rater, f"{app.url}/history?run={rated_run}", timeout_ms=90_000)
+            p1 = bs.card(bs.answers(rater), "[1] p1")
+            p1.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()
+            bs.expect(rater.get_by_test_id("stToast").filter(has_text="Rating saved for p1").first).to_be_visible()
+            assert _eventually(lambda: store.ratings_for(rated_run))
+
+            os.kill(app.proc.pid, signal.SIGKILL)
+            app.proc.wait(timeout=10)
+            app.proc = None
+            gate.set()
+            assert store.get_batch(batch.id).status == "running"  # nobody closed it: the process died
+            done_before = {i.id: i.run_id for i in store.batch_items(batch.id) if i.status == "done"}
+            seen = len(llm.requests)
+
+            app.start()
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            bs.open_page(page, f"{app.url}/batches", timeout_ms=90_000)
+            page.get_by_role("tab", name="Batches").click()
+            bs.expect(page.get_by_text(re.compile(r"interrupted: 4/8 work items")).first).to_be_visible()
+            bs.expect(page.get_by_text("its worker stopped").first).to_be_visible()
+            page.get_by_role("button", name="Resume").click()
+            assert _eventually(lambda: store.get_batch(batch.id).status == "done", 120), store.batch_counts(batch.id)
+            bs.expect(page.get_by_text(re.compile(r"done: 8/8 work items")).first).to_be_visible(timeout=30_000)
+
+            later = llm.requests[seen:]
+            asked = Counter(q for r in later for q in (f"question {i}?" for i in range(4)) if q in str(r.messages))
+            assert set(asked) == set(gated), asked  # nothing that had finished was asked again
+            items = store.batch_items(batch.id)
+            assert Counter(i.status for i in items) == {"done": 8}
+            assert {i.id: i.run_id for i in items if i.id in done_before} == done_before
+            assert all(store.get_run(i.run_id).status == "ok" for i in items)
+            rated = store.get_run(rated_run)
+            assert len(rated.calls) == 3 and all(c.ok for c in rated.calls)
+            assert [r.stars for r in store.ratings_for(rated_run)] == [4]
+            log = (data / "streamlit.log").read_text(errors="replace")
+            assert "Traceback" not in log and "locked" not in log.lower()
+        finally:
+            gate.set()
+            store.close()
             app.stop()
             browser.close()

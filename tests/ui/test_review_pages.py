@@ -120,3 +120,70 @@ def test_results_page_without_votes_says_so(store):
     at = _page("pages/results.py")
     at.run()
     assert not at.exception and any("No votes yet" in i.value for i in at.info)
+
+
+def test_voting_on_a_pair_deleted_meanwhile_says_so_and_moves_on(store):
+    stale, other = moa_run(query="Deleted meanwhile?"), moa_run(query="Still here?", minutes_ago=5)
+    store.save_run(other)
+    store.save_run(stale)
+    at = _page("pages/compare.py")
+    at.run()
+    assert "Deleted meanwhile?" in _texts(at)  # the newest run's pair is on screen
+    assert store.delete_run(stale.run_id)  # a colleague deletes it in History
+    next(b for b in at.button if b.label == "A is better").click().run()
+    assert not at.exception
+    assert any("were deleted since it was shown" in w.value for w in at.warning)
+    assert store.votes() == []
+    at.run()
+    assert not at.exception and "Still here?" in _texts(at)  # the next pair, from a run that exists
+
+
+@pytest.fixture
+def busy_db(monkeypatch):
+    """SQLite waits 0.2 s per attempt and the store retries twice: a held lock outlasts them all."""
+    from moa_core.storage import busy, db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(busy, "RETRY_DELAYS_S", (0.1, 0.1))
+
+
+def test_a_vote_while_another_process_keeps_the_database_locked_says_so(store, busy_db, tmp_path):
+    from tests.storage.test_durability import _hold_write_lock
+
+    store.save_run(moa_run())
+    at = _page("pages/compare.py")
+    at.run()
+    import threading
+
+    locked = threading.Event()
+    holder = _hold_write_lock(tmp_path / "moa.db", after_s=0.0, hold_s=4.0, started=locked)
+    assert locked.wait(5)
+    next(b for b in at.button if b.label == "A is better").click().run()
+    holder.join()
+    assert not at.exception
+    assert any("The vote was not stored: the database is busy" in w.value for w in at.warning)
+    assert store.votes() == []
+    assert any(b.label == "A is better" for b in at.button)  # still blind: vote again once it is free
+    next(b for b in at.button if b.label == "A is better").click().run()
+    assert not at.exception and len(store.votes()) == 1
+
+
+def test_a_rating_while_another_process_keeps_the_database_locked_says_so(store, busy_db, tmp_path):
+    from tests.storage.test_durability import _hold_write_lock
+
+    run = moa_run()
+    store.save_run(run)
+    at = _page("pages/history.py")
+    at.query_params["run"] = run.run_id
+    at.run()
+    import threading
+
+    locked = threading.Event()
+    holder = _hold_write_lock(tmp_path / "moa.db", after_s=0.0, hold_s=4.0, started=locked)
+    assert locked.wait(5)
+    first = run.calls[0]
+    next(f for f in at.feedback if f.key.endswith(f"-stars-{first.call_id}")).set_value(3).run()
+    holder.join()
+    assert not at.exception
+    assert any(f"Rating for {first.label} not saved: the database is busy" in e.value for e in at.error)
+    assert store.ratings_for(run.run_id) == []
