@@ -95,7 +95,6 @@ def test_html_report_in_chromium_escapes_model_text(stored, tmp_path):
     assert shot.stat().st_size > 10_000
 
 
-<<<<<<< HEAD
 def test_the_report_lists_every_document_and_what_was_left_out():
     from moa_core.documents import Document
     from moa_core.records import CallRecord, RunRecord
@@ -110,7 +109,8 @@ def test_the_report_lists_every_document_and_what_was_left_out():
     assert report.documents == [
         ("lease.txt", "14 characters, 3 passages; left out to fit the context window: paragraphs 2-3"),
         ("annex.md", "12 characters, 1 passages")]
-=======
+
+
 def test_markdown_report_keeps_model_html_as_text(stored, tmp_path):
     """A Markdown viewer renders raw HTML (even inside a block quote): model text must be escaped."""
     _, run = stored
@@ -122,4 +122,3 @@ def test_markdown_report_keeps_model_html_as_text(stored, tmp_path):
     from moa_core.report.markdown import _inert
 
     assert _inert("see ![t](http://evil.example/t.png) & <b>") == "see !\\[t](http://evil.example/t.png) &amp; &lt;b>"
->>>>>>> rel16
