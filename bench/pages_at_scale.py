@@ -4,8 +4,8 @@
 
 Fills a fresh SQLite file with `bench/storage.py`'s runs (or reuses `--data DIR/moa.db` when it
 exists), starts the app on loopback (`streamlit run`, as tests/browser_support.py does), and times
-in headless Chromium how long each page takes until Streamlit reports the script finished and
-nothing stale is left:
+in headless Chromium how long each page takes until Streamlit reports the script finished, nothing
+stale is left and every chart is drawn:
   first load   the page's first view after the app started (reads and computes);
   reload       a full browser reload of the page after that (a new session: the JS bundle, the
                websocket and the app script all start again);
@@ -29,9 +29,18 @@ from moa_core.storage import RunStore  # noqa: E402
 from tests import browser_support as bs  # noqa: E402
 
 
+def wait_for_charts(page) -> None:
+    """Every Plotly chart on the page is drawn (Streamlit reports the script finished before the browser
+    has loaded Plotly and drawn the figures: the user waits for those too)."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+                 .every(c => c.querySelector('.js-plotly-plot .main-svg'))""", timeout=180_000)
+
+
 def load_s(page, url: str) -> float:
     start = time.perf_counter()
     bs.open_page(page, url, timeout_ms=180_000)
+    wait_for_charts(page)
     return time.perf_counter() - start
 
 
@@ -42,6 +51,7 @@ def navigate_s(page, title: str) -> float:
     link.click()
     page.get_by_role("heading", name=title, level=1).wait_for(timeout=180_000)
     bs.wait_for_app(page, 180_000)
+    wait_for_charts(page)
     return time.perf_counter() - start
 
 

@@ -76,6 +76,11 @@ def _sentence(s: agreement.FinalSentence) -> Sentence:
     return Sentence(s.text, "".join(f"[{i + 1}]" for i in s.sources), flags)
 
 
+def _size(doc) -> str:
+    n = len(doc.passages)
+    return f"{sum(len(p.text) for p in doc.passages):,} characters, {n} passage{'s' if n != 1 else ''}"
+
+
 def _left_out(run: RunRecord, i: int) -> str:
     """"; left out to fit the context window: pages 3-4" when the models did not read all of document i."""
     from moa_core.fitting import describe, summarise
@@ -120,8 +125,7 @@ def build_report(run: RunRecord, ratings: list, method: str = "semantic") -> Rep
              ("Critical path", f"{run.critical_path_s:.2f} s" if run.critical_path_s is not None else "—")]
     return Report(
         title=f"Review of run {run.run_id[:8]}", facts=facts, query=run.query,
-        documents=[(d.name, f"{sum(len(p.text) for p in d.passages):,} characters, {len(d.passages)} passages"
-                    + _left_out(run, i)) for i, d in enumerate(docs)],
+        documents=[(d.name, _size(d) + _left_out(run, i)) for i, d in enumerate(docs)],
         synthesis=[_sentence(s) for s in result.final_sentences] if result else [],
         synthesis_text=run.final, quotes=(result.quotes or []) if result else [],
         references=(result.references or []) if result else [], disagreements=disagreements,

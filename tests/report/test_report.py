@@ -108,7 +108,7 @@ def test_the_report_lists_every_document_and_what_was_left_out():
     report = build_report(run, [], method="offline")
     assert report.documents == [
         ("lease.txt", "14 characters, 3 passages; left out to fit the context window: paragraphs 2-3"),
-        ("annex.md", "12 characters, 1 passages")]
+        ("annex.md", "12 characters, 1 passage")]
 
 
 def test_markdown_report_keeps_model_html_as_text(stored, tmp_path):
