@@ -167,7 +167,12 @@ class BatchRun:
             # goes on at once (waiting here would hold every lane behind the database)
             task = asyncio.ensure_future(self._close_item(item, status, run_id, error, cost))
             self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            task.add_done_callback(self._closed)
+
+    def _closed(self, task: asyncio.Task) -> None:
+        """A close is done: a lane waiting for work looks again (and may find there is none left)."""
+        self._closing.discard(task)
+        self._progress.set()
 
     async def _close_item(self, item, status: str, run_id: str | None, error: str | None, cost: float | None) -> None:
         finish = self.store.write(self.store.finish_item, item.id, self.worker, status, run_id=run_id,
