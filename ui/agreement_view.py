@@ -11,6 +11,7 @@ import streamlit as st
 
 from moa_core import agreement
 from moa_core.evidence import SourceDocument, run_documents
+from moa_core.evidence.runs import unseen_locations
 from moa_core.providers import endpoints
 from moa_core.lineup import ModelSpec
 from moa_core.records import RunRecord
@@ -104,7 +105,7 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
         _contradicted_passages(result)
 
     if result.quotes is not None:
-        _quotes(result)
+        _quotes(result, unseen_locations(run))
 
     _disagreements(result, labels)
     if result.dropped_consensus:
@@ -140,8 +141,9 @@ def _contradicted_passages(result: agreement.AgreementResult) -> None:
                 st.text(link.passage)
 
 
-def _quotes(result: agreement.AgreementResult) -> None:
-    """Every quote of the proposals and the synthesis: verified, approximate, or not in the document."""
+def _quotes(result: agreement.AgreementResult, unseen: set[tuple[str, str]] = frozenset()) -> None:
+    """Every quote of the proposals and the synthesis: verified, approximate, or not in the document;
+    `unseen` are the (document, location) pairs left out of the prompt to fit the context window."""
     quotes = result.quotes or []
     missing = sum(1 for q in quotes if q["status"] == "not_found")
     st.markdown(f"**Quotes checked against the documents** ({len(quotes)}; {missing} not found)")
@@ -150,6 +152,8 @@ def _quotes(result: agreement.AgreementResult) -> None:
     for q in quotes:
         mark, meaning = QUOTE_MARKS.get(q["status"], ("?", q["status"]))
         where = f" — {q['document']}, {q['location']}" if q.get("document") else ""
+        if (q.get("document"), q.get("location")) in unseen:
+            where += " (left out of the prompt to fit: no model was shown this passage)"
         label = f"{mark} {meaning} · {q['source']}: “{q['text'][:90]}”{where}"
         with st.expander(plain(label)):
             st.text(q["text"])

@@ -25,6 +25,12 @@ def run_documents(run) -> list[SourceDocument]:
     return [SourceDocument(d.name, d.passages()) for d in named if d.text]
 
 
+def unseen_locations(run) -> set[tuple[str, str]]:
+    """(document, location) of the passages left out of the prompt to fit the context window: a quote
+    found there is in the document, but no model was shown it (recalled or invented, not read)."""
+    return {(d.name, location) for d in getattr(run, "documents", None) or [] for location in d.left_out}
+
+
 def run_proposals(run) -> list[str]:
     """The proposals the synthesis was made from: the last round's successful ones."""
     proposers = run.calls_for("proposer")

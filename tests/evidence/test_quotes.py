@@ -210,3 +210,19 @@ def test_check_answers_json_shape(lease):
     for item in report["quotes"] + report["references"]:
         assert {"source", "text", "status", "document", "location"} <= set(item) <= {
             "source", "text", "status", "document", "location", "passage"}
+
+
+def test_quotes_found_in_a_left_out_passage_are_known_as_unseen():
+    """A run fitted to its budget left passages out of the prompt: a quote found there was never shown
+    to a model, which the run view says beside the mark."""
+    from moa_core.documents import Document
+    from moa_core.evidence import run_documents
+    from moa_core.evidence.runs import unseen_locations
+    from moa_core.records import RunRecord
+
+    text = "The tenant pays rent monthly.\n\nNotice is ninety days in writing.\n\nKeys are returned at the end."
+    run = RunRecord(query="q", lineup={}, documents=[Document("lease.txt", text, left_out=["paragraph 2"])])
+    checks = check_quotes([("proposal 1", 'It says "notice is ninety days in writing".')], run_documents(run))
+    assert [(c.status, c.document, c.location) for c in checks] == [("exact", "lease.txt", "paragraph 2")]
+    assert (checks[0].document, checks[0].location) in unseen_locations(run)
+    assert unseen_locations(RunRecord(query="q", lineup={})) == set()
