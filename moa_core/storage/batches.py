@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..records import utcnow
+from .busy import retry_when_locked
 from .liveness import owner_gone
 from .rows import as_utc
 from .schema import Batch, BatchItem, CachedResponse, EvalItem, EvalSet, Run, Vote
@@ -147,6 +148,7 @@ class BatchStore:
                     closed.append(batch.id)
         return closed
 
+    @retry_when_locked  # one transaction: a retry never claims twice
     def claim_items(self, batch_id: str, worker: str, limit: int = 1, primary: str | None = None) -> list[BatchItem]:
         """Hand up to `limit` pending items to `worker`: answers first, then judge items whose two
         answers are done (a judge item whose answer failed fails too, saying which)."""
@@ -182,6 +184,7 @@ class BatchStore:
                 break
         return ready
 
+    @retry_when_locked
     def finish_item(self, item_id: int, worker: str, status: str, *, run_id: str | None = None,
                     error: str | None = None, cost_usd: float | None = None,
                     eval_item_id: int | None = None) -> bool:
