@@ -12,6 +12,7 @@ import collections
 import hashlib
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -115,6 +116,9 @@ class BatchRun:
         self._cancelled = False
         self._claimed: collections.deque = collections.deque()  # claimed by this worker, not started yet
         self._claim_lock = asyncio.Lock()
+        # claims run on their own thread (not behind the run writes); shut down before claims are given
+        # back, so a claim still in flight when the batch is cancelled cannot land after the release
+        self._claims = ThreadPoolExecutor(1, thread_name_prefix="moa-batch-claims")
         self._busy = 0  # items being worked on by this worker's lanes
         self._closing: set[asyncio.Task] = set()  # finish writes not yet done
         self._progress = asyncio.Event()  # an item was closed: judge items may have become ready
@@ -133,12 +137,14 @@ class BatchRun:
             await self.store.drain()
         except asyncio.CancelledError:
             self._cancelled = True
+            self._claims.shutdown(wait=True)  # a claim in flight lands first: the release then gives it back
             self.store.close()  # every queued write done before the claims are given back
             self._release()
             self.store.set_batch_status(self.batch_id, "cancelled" if self.cancel_requested() else "interrupted",
                                         only_if=("running", CANCELLING))
             raise
         finally:
+            self._claims.shutdown(wait=True)
             self.store.close()
             self._release()
             if self.cache:
@@ -191,8 +197,9 @@ class BatchRun:
                 if self._claimed:
                     return self._claimed.popleft()
                 self._progress.clear()
-                claimed = await asyncio.to_thread(self.store.claim_items, self.batch_id, self.worker,
-                                                  max(1, self._lanes // CLAIM_SHARE), self.primary)
+                claimed = await asyncio.get_running_loop().run_in_executor(
+                    self._claims, self.store.claim_items, self.batch_id, self.worker,
+                    max(1, self._lanes // CLAIM_SHARE), self.primary)
                 if claimed:
                     self.held.update(i.id for i in claimed)
                     self._claimed.extend(claimed)
