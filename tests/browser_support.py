@@ -215,13 +215,19 @@ def click_table_row(page, table, cell_text: str) -> None:
     reachable by CSS but not by role) gives the row index, and the row is clicked by position
     (header and rows are 35 px high, the selection checkboxes are the first column).  Only
     columns scrolled into view are in that table: match a column on the left."""
-    row = table.locator("tr[role='row']").filter(
-        has=page.locator("td[role='gridcell']", has_text=re.compile(f"^{re.escape(cell_text)}$")))
-    expect(row).to_have_count(1)
-    index = int(row.get_attribute("aria-rowindex"))  # 1 = the header row
-    table.scroll_into_view_if_needed()
-    box = table.bounding_box()
-    page.mouse.click(box["x"] + 16, box["y"] + 35 * (index - 1) + 17)
+    wait_for_app(page)  # a table of the previous script run (stale) is gone before we measure this one
+    for _ in range(20):  # the grid can still be redrawn (replaced) between finding the row and clicking it
+        row = table.locator("tr[role='row']").filter(
+            has=page.locator("td[role='gridcell']", has_text=re.compile(f"^{re.escape(cell_text)}$")))
+        expect(row).to_have_count(1)
+        index = int(row.get_attribute("aria-rowindex"))  # 1 = the header row
+        table.scroll_into_view_if_needed()
+        box = table.bounding_box()
+        if box is not None:
+            page.mouse.click(box["x"] + 16, box["y"] + 35 * (index - 1) + 17)
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the table holding {cell_text!r} never stayed on the page long enough to click")
 
 
 def fit_viewport_to_content(page, width: int, margin: int = 48) -> None:
