@@ -34,7 +34,7 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
                          documents: Sequence[Document] | None = None, on_overflow: str = "refuse",
                          observers: Iterable[Observer] = (), run_id: str | None = None, thread=None,
                          on_stop: StopStatus = ("interrupted", "interrupted before it finished"),
-                         limiter=None, cache=None) -> RunRecord:
+                         limiter=None, cache=None, stream: bool = True) -> RunRecord:
     """Run to the end and return the record; `store=None` records nothing.
 
     `documents` (or `document=`, one) go with the run; `on_overflow` is "refuse" (documents over a
@@ -42,7 +42,8 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
     Raises `RunInputError` before any call when the run cannot start. If the run stops early
     (task cancelled, page torn down, Ctrl-C), the stored run gets `on_stop`: (status, note), or a
     function asked at that moment (a Stop button means "cancelled", a teardown "interrupted").
-    `limiter` and `cache` are handed to the engine (batch runs: shared call limits, response cache).
+    `limiter`, `cache` and `stream` are handed to the engine (batch runs: shared call limits, response
+    cache, calls not streamed).
     """
     lineup = effective_lineup(lineup, store)
     started: RunRecord | None = None
@@ -51,7 +52,7 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
     try:
         async for event in stream_run(query, lineup, document=document, documents=documents,
                                       on_overflow=on_overflow, prices=prices, run_id=run_id, thread=thread,
-                                      limiter=limiter, cache=cache):
+                                      limiter=limiter, cache=cache, stream=stream):
             if isinstance(event, RunStarted):
                 started = event.run
             if store is not None:

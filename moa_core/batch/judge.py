@@ -87,7 +87,8 @@ async def judge_pair(spec: ModelSpec, query: str, answer_a: str, answer_b: str, 
     runs = []
     for first, second in ((answer_a, answer_b), (answer_b, answer_a)):
         runs.append(await answer_alone(spec, judge_prompt(query, first, second, reference), limiter=limiter,
-                                       cache=cache, prices=prices, name=spec.display_label))
+                                       cache=cache, prices=prices, name=spec.display_label,
+                                       stream=False))  # a verdict is read whole, never watched
         if runs[-1].status != "ok":
             break
     costs = [r.cost_usd for r in runs]

@@ -268,12 +268,13 @@ class BatchRun:
         if system.kind == "single":
             record = await answer_alone(system.single, eval_item.query, store=self.store, document=document,
                                         run_id=run_id, name=system.name, limiter=self.limiter, cache=self.cache,
-                                        prices=self.prices)
+                                        prices=self.prices, stream=False)
         else:
             lineup = system.lineup()
             lineup.name = lineup.name or system.name
             record = await run_and_record(eval_item.query, lineup, store=self.store, document=document,
-                                          run_id=run_id, limiter=self.limiter, cache=self.cache)
+                                          run_id=run_id, limiter=self.limiter, cache=self.cache,
+                                          stream=False)  # nobody watches a batch item's tokens
         ok = record.status in DONE_RUNS
         return ("done" if ok else "failed"), run_id, None if ok else (record.error or record.note), record.cost_usd
 

@@ -20,7 +20,7 @@ from ..records import CallFailed, CallFinished, Event, RunFinished, RunRecord, R
 async def answer_alone(spec: ModelSpec, query: str, *, store=None, document: Document | None = None,
                        run_id: str | None = None, name: str | None = None, limiter=None, cache=None,
                        prices: PriceBook | None = None, timeout_s: float = 120.0,
-                       max_retries: int = 3) -> RunRecord:
+                       max_retries: int = 3, stream: bool = True) -> RunRecord:
     """The run record of one call (role "baseline"); stored when `store` is given."""
     if not query.strip():
         raise RunInputError("the query is empty")
@@ -46,7 +46,7 @@ async def answer_alone(spec: ModelSpec, query: str, *, store=None, document: Doc
             store.observe(event)
 
     run = RunState(record, lineup, emit, {id(lineup.baseline): target}, {id(lineup.baseline): endpoints.context_window(spec)},
-                   prices, limiter=limiter, cache=cache)
+                   prices, limiter=limiter, cache=cache, stream=stream)
     if store is not None:
         store.observe(RunStarted(record))
     try:

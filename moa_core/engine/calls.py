@@ -1,4 +1,4 @@
-"""One call: the record of what is sent, retries with backoff, streaming into the record, and billing.
+"""One call: the record of what is sent, retries with backoff, streaming (or not) into the record, and billing.
 
 A call never raises (except on cancellation): its record says how it went, so a failed
 proposer leaves the others' work intact. A stream that broke after tokens is still billed.
@@ -13,7 +13,7 @@ from ..lineup import ModelSpec
 from ..prompts import fold_system_into_user, messages_for
 from ..providers.completion_frame import frame
 from ..providers.llm import (CallError, RetryPolicy, Target, count_tokens, describe_error, is_retryable,
-                             retry_after_s, stream_completion)
+                             complete, retry_after_s, stream_completion)
 from ..records import CallFailed, CallFinished, CallRecord, CallRetrying, CallStarted, TokenDelta
 from .state import RunState
 
@@ -68,9 +68,13 @@ async def make_call(run: RunState, record: CallRecord) -> CallRecord:
             record.attempts += 1
             try:
                 async with run.limiter(record, spec) if run.limiter else nullcontext():
-                    done = await stream_completion(send_to, record.messages, temperature=spec.temperature,
-                                                   max_tokens=spec.max_tokens, timeout_s=lineup.timeout_s,
-                                                   on_delta=on_delta, stop=stop)
+                    asked = dict(temperature=spec.temperature, max_tokens=spec.max_tokens,
+                                 timeout_s=lineup.timeout_s, stop=stop)
+                    if run.stream:
+                        done = await stream_completion(send_to, record.messages, on_delta=on_delta, **asked)
+                    else:
+                        done = await complete(send_to, record.messages, **asked)
+                        record.text = done.text
                 break
             except asyncio.CancelledError:
                 raise

@@ -131,13 +131,14 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
                      documents: Sequence[Document] | None = None, on_overflow: str = "refuse",
                      prices: PriceBook | None = None, run_id: str | None = None,
                      thread: Thread | None = None, limiter: Callable | None = None,
-                     cache=None) -> AsyncIterator[Event]:
+                     cache=None, stream: bool = True) -> AsyncIterator[Event]:
     """Run MoA and yield its events live; the last event is always `RunFinished`.
 
     `documents` (or `document=`, one) are fenced into every prompt, each under its name; documents
     over a seat's context window are refused (`on_overflow="refuse"`) or fitted to it ("fit").
     With `thread`, the run is a follow-up: every call sees the conversation so far. `limiter` and
-    `cache` are the batch runner's hooks (see `RunState`); a single run passes neither.
+    `cache` are the batch runner's hooks (see `RunState`); a single run passes neither. With
+    `stream=False` the calls are not streamed (no TokenDelta events, no time to first token).
     Raises `RunInputError` before any call when the run cannot start.
     """
     history = thread.history() if thread else []
@@ -157,7 +158,7 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
         record.parent_run_id, record.thread_id = thread.parent_run_id, thread.thread_id
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
     run = RunState(record, lineup, queue.put_nowait, targets, windows, prices or PriceBook(), history,
-                   limiter=limiter, cache=cache)
+                   limiter=limiter, cache=cache, stream=stream)
 
     async def drive() -> None:
         try:

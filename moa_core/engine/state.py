@@ -27,6 +27,8 @@ class RunState:
     # manager held around each attempt (concurrency and rate limits); `cache` answers repeated requests.
     limiter: Callable[..., Any] | None = None
     cache: Any = None
+    # Batch runs have nobody watching tokens arrive: unstreamed calls cost litellm far less CPU.
+    stream: bool = True
     stops: dict[str, tuple[str, ...]] = field(default_factory=dict)  # call_id -> a completion frame's stops
 
     def now(self) -> float:

@@ -1,4 +1,4 @@
-"""The one door to litellm: offline-safe import, and a streamed call with timeout and retries.
+"""The one door to litellm: offline-safe import, and one call (streamed, or not) with a timeout.
 
 `LITELLM_LOCAL_MODEL_COST_MAP` must be set before litellm is imported, or it fetches its
 price map from the internet (and may swap prices mid-run): importing litellm only from here
@@ -6,6 +6,7 @@ guarantees that.
 """
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import random
@@ -125,6 +126,26 @@ def _describe(exc: BaseException) -> str:
     return f"{name}: {text[:300]}" if text else name
 
 
+def _request(target: Target, messages: list[dict[str, Any]], *, stream: bool, temperature: float | None,
+             max_tokens: int | None, timeout_s: float, stop: list[str] | None) -> dict[str, Any]:
+    """litellm's arguments for one attempt; litellm's own retries are off (the engine retries)."""
+    kwargs: dict[str, Any] = dict(model=target.model, messages=messages, stream=stream, timeout=timeout_s,
+                                  num_retries=0, max_retries=0)
+    if stream:
+        kwargs["stream_options"] = {"include_usage": True}
+    if target.api_base:
+        kwargs["api_base"] = target.api_base
+    if target.api_key:
+        kwargs["api_key"] = target.api_key
+    if temperature is not None:
+        kwargs["temperature"] = temperature
+    if max_tokens is not None:
+        kwargs["max_tokens"] = max_tokens
+    if stop:
+        kwargs["stop"] = list(stop)
+    return kwargs | (target.extra or {})
+
+
 async def stream_completion(
     target: Target,
     messages: list[dict[str, Any]],
@@ -136,21 +157,8 @@ async def stream_completion(
     stop: list[str] | None = None,
 ) -> Completion:
     """One streamed attempt, bounded by `timeout_s` from request to last token."""
-    kwargs: dict[str, Any] = dict(
-        model=target.model, messages=messages, stream=True,
-        stream_options={"include_usage": True}, timeout=timeout_s, num_retries=0, max_retries=0,
-    )
-    if target.api_base:
-        kwargs["api_base"] = target.api_base
-    if target.api_key:
-        kwargs["api_key"] = target.api_key
-    if temperature is not None:
-        kwargs["temperature"] = temperature
-    if max_tokens is not None:
-        kwargs["max_tokens"] = max_tokens
-    if stop:
-        kwargs["stop"] = list(stop)
-    kwargs |= target.extra or {}
+    kwargs = _request(target, messages, stream=True, temperature=temperature, max_tokens=max_tokens,
+                      timeout_s=timeout_s, stop=stop)
 
     parts: list[str] = []
     first_token_at: float | None = None
@@ -187,6 +195,43 @@ async def stream_completion(
     return Completion(text, first_token_at, prompt_tokens, completion_tokens)
 
 
+async def complete(
+    target: Target,
+    messages: list[dict[str, Any]],
+    *,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    timeout_s: float = 120.0,
+    stop: list[str] | None = None,
+) -> Completion:
+    """One attempt without streaming, for calls nobody watches live (batch items).
+
+    litellm and the OpenAI SDK spend about 1 ms of CPU on every streamed chunk (a 200-token
+    answer: ~240 ms against ~10 ms unstreamed, bench/llm_calls.py), which caps a batch on a
+    small machine. The reply is one JSON document, so a cut connection fails to parse and is
+    retried: there is no half answer to mistake for a whole one.
+    """
+    kwargs = _request(target, messages, stream=False, temperature=temperature, max_tokens=max_tokens,
+                      timeout_s=timeout_s, stop=stop)
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await litellm.acompletion(**kwargs)
+    except litellm.InternalServerError as exc:  # a proxy page is not worth retrying: say what came back
+        raise _invalid_reply(exc) or exc
+    choices = getattr(response, "choices", None) or []
+    if not choices:
+        raise NotJSONReply("the server's reply had no answer in it (no choices)")
+    text = choices[0].message.content or ""
+    usage = getattr(response, "usage", None)
+    prompt_tokens = getattr(usage, "prompt_tokens", None) if usage else None
+    completion_tokens = getattr(usage, "completion_tokens", None) if usage else None
+    if prompt_tokens is None:
+        prompt_tokens = count_tokens(target.model, messages)
+    if completion_tokens is None:
+        completion_tokens = count_tokens(target.model, text=text) if text else 0
+    return Completion(text, None, prompt_tokens, completion_tokens)
+
+
 def _http_response(stream: Any) -> Any:
     """The HTTP response under litellm's stream wrapper, when the provider spoke HTTP (else None)."""
     response = getattr(getattr(stream, "completion_stream", None), "response", None)
@@ -201,11 +246,30 @@ async def _refuse_non_sse(stream: Any) -> None:
     kind = (response.headers.get("content-type") or "").lower()
     if "event-stream" in kind or "json" in kind:
         return
-    body = (await response.aread()).decode("utf-8", "replace").strip()
+    raise _not_json((await response.aread()).decode("utf-8", "replace"), kind)
+
+
+def _not_json(body: str, kind: str) -> NotJSONReply:
+    body = body.strip()
     snippet = " ".join(body.split())
     snippet = snippet if len(snippet) <= 80 else snippet[:80] + "…"
-    raise NotJSONReply(f"the server's reply was not JSON: {snippet!r}" if body else
-                       f"the server's reply was empty ({kind or 'no content type'})")
+    return NotJSONReply(f"the server's reply was not JSON: {snippet!r}" if body else
+                        f"the server's reply was empty ({kind or 'no content type'})")
+
+
+# litellm's words for a 200 reply that did not parse as a completion (non-streamed requests)
+_INVALID_REPLY = re.compile(r"Empty or invalid response from LLM endpoint\. Received: (?P<body>.*?)\. Check the ", re.S)
+
+
+def _invalid_reply(exc: Exception) -> NotJSONReply | None:
+    match = _INVALID_REPLY.search(str(getattr(exc, "message", "") or exc))
+    if match is None:
+        return None
+    try:
+        body = ast.literal_eval(match["body"])
+    except (ValueError, SyntaxError):
+        body = match["body"]
+    return _not_json(body if isinstance(body, str) else "", "")
 
 
 def _provider_finished(stream: Any, seen_finish: bool) -> bool:

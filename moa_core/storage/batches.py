@@ -11,13 +11,13 @@ from datetime import timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..records import utcnow
 from .busy import retry_when_locked
 from .liveness import owner_gone
 from .rows import as_utc
 from .schema import Batch, BatchItem, CachedResponse, EvalItem, EvalSet, Run, Vote
+from .upsert import upsert
 
 JUDGE_PREFIX = "judge:"  # a judge work item's system: "judge:" + the compared system's name
 DONE_RUNS = ("ok", "partial", "fallback")
@@ -266,17 +266,10 @@ class BatchStore:
 
     def cache_save(self, key: str, model: str, text: str, prompt_tokens: int | None,
                    completion_tokens: int | None, cost_usd: float | None) -> None:
-        try:
-            with self._write() as s:
-                row = s.get(CachedResponse, key)
-                if row is None:
-                    s.add(CachedResponse(key=key, model=model, text=text, prompt_tokens=prompt_tokens,
-                                         completion_tokens=completion_tokens, cost_usd=cost_usd))
-                elif not (row.text or "").strip():  # a blank (corrupted) entry: keep the real answer
-                    row.text, row.prompt_tokens, row.completion_tokens = text, prompt_tokens, completion_tokens
-                    row.cost_usd = cost_usd
-        except IntegrityError:  # another worker kept the same answer a moment earlier
-            pass
+        entry = CachedResponse(key=key, model=model, text=text, prompt_tokens=prompt_tokens,
+                               completion_tokens=completion_tokens, cost_usd=cost_usd).model_dump()
+        with self._write() as s:  # a key another worker kept a moment earlier stays; a blank (corrupted) one is replaced
+            upsert(s, CachedResponse, [entry], only_if=func.trim(func.coalesce(CachedResponse.text, "")) == "")
 
     def cache_stats(self) -> dict[str, Any]:
         with self._read() as s:

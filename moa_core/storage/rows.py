@@ -82,11 +82,6 @@ def call_row(call: CallRecord, run_id: str, position: int) -> Call:
     return Call(run_id=run_id, position=position, **values)
 
 
-def call_row_copy(row: Call) -> Call:
-    """A fresh row with the same values: a retried write merges a new object, never a half-flushed one."""
-    return Call(**row.model_dump())
-
-
 def call_record(row: Call) -> CallRecord:
     return CallRecord(**{k: getattr(row, k) for k in _CALL_FIELDS})
 

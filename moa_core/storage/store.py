@@ -24,6 +24,7 @@ from ..metrics.ratings import final_call_id, run_stars
 from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, RunRecord, RunStarted, utcnow
 from ..redact import redact
 from . import db, unsaved
+from .upsert import upsert
 from .writer import Writer
 from .analytics_reads import AnalyticsReads
 from .batches import BatchStore
@@ -34,7 +35,7 @@ from .ratings import Ratings
 from .schema import Call, Rating, Run
 from .votes import Votes
 from .liveness import owner_gone, owner_token
-from .rows import (RunSummary, as_utc, call_record, call_row, call_row_copy, interrupted_note, run_columns,
+from .rows import (RunSummary, as_utc, call_record, call_row, interrupted_note, run_columns,
                    run_record)
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,8 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                     setattr(row, key, value)
             row.owner = owner
             link_documents(s, row, snapshot["documents"], self._document)
-            for call in snapshot["calls"]:
-                s.merge(call_row_copy(call))
+            s.flush()  # the run row before its calls (their foreign key)
+            upsert(s, Call, [call.model_dump() for call in snapshot["calls"]])
 
     def _observe_call(self, call: CallRecord) -> None:
         with self._lock:
@@ -202,14 +203,14 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
             log.warning("call %s ended outside any run this store saw start; not stored", call.call_id)
             return
         run_id, position = found[0]
-        row = call_row(call, run_id, position)
+        values = call_row(call, run_id, position).model_dump()
 
         def write() -> None:
             with self._write() as s:
-                s.merge(call_row_copy(row))
+                upsert(s, Call, [values])
                 s.execute(update(Run).where(Run.id == run_id).values(updated_at=utcnow()))
             with self._lock:
-                self._stored_calls[row.call_id] = row.model_dump()
+                self._stored_calls[values["call_id"]] = values
         self._queue.submit(write)
 
     def mark_interrupted(self, stale_after_s: float = STALE_AFTER_S) -> list[str]:

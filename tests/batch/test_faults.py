@@ -6,6 +6,7 @@ vote (not even a tie); the rest of the batch finishes; a resume retries what fai
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 
 import pytest
@@ -19,7 +20,13 @@ from moa_core.batch.systems import moa_system, single_system
 from moa_core.lineup import Lineup, ModelSpec
 from moa_core.storage.batches import JUDGE_PREFIX
 from moa_core.testing.llm_server import Behaviour
-from tests.engine.test_faults import BIG, FAULTS, _closed_port
+from tests.engine.test_faults import BIG, FAULTS as ENGINE_FAULTS, _closed_port
+
+# Batch calls are not streamed (nobody watches them: moa_core.providers.llm.complete), so the engine's
+# faults as an unstreamed request meets them: a reply cut off mid-body is a connection error, and a
+# stream that ends cleanly without a finish reason has no unstreamed form (a reply is one JSON document).
+FAULTS = {name: fault for name, fault in ENGINE_FAULTS.items() if name != "stream ends without finish reason"}
+FAULTS["dropped stream"] = dataclasses.replace(FAULTS["dropped stream"], error="Connection error", partial=False)
 
 SLOW = ("timeout", "hang")
 
@@ -71,6 +78,7 @@ def test_judge_fault(fault_name, store, make_set, systems, llm, short_timeouts):
         assert summary["judge"]["judged"] == 0
     answers = [i for i in store.batch_items(batch_id) if not i.system.startswith(JUDGE_PREFIX)]
     assert {i.status for i in answers} == {"done"}  # the answers were never at risk
+    assert llm.requests and not any(r.stream for r in llm.requests)  # batch calls are not streamed
 
 
 def test_a_judge_without_a_verdict_in_either_order_fails_the_item_and_one_missing_order_is_a_tie(
@@ -134,6 +142,7 @@ def test_batch_worker_fault(role, fault_name, store, make_set, llm, short_timeou
     mine = [i for i in items if (i.system.startswith("single") if role == "single" else i.system.startswith("moa"))]
     others = [i for i in items if i not in mine]
     assert {i.status for i in others} == {"done"}  # the other system is unaffected
+    assert llm.requests and not any(r.stream for r in llm.requests)  # batch calls are not streamed
     if fault.recovers or role == "proposer":  # a failed proposer: the run synthesizes from the others
         assert {i.status for i in mine} == {"done"}
         expected = "ok" if fault.recovers else "partial"
