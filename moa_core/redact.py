@@ -37,20 +37,19 @@ def secret_values() -> list[str]:
     return sorted((v.strip() for v in values), key=len, reverse=True)
 
 
-def redact(text: Any) -> Any:
-    """The text without configured key values and key-shaped tokens; non-strings pass through."""
+def redact(text: Any, secrets: list[str] | None = None) -> Any:
+    """The text without configured key values and key-shaped tokens; non-strings pass through.
+    `secrets`: `secret_values()` taken once by a caller redacting many texts at the same moment."""
     if not isinstance(text, str) or not text:
         return text
-    for value in secret_values():
-        text = text.replace(value, MASK)
-    return _SHAPES.sub(MASK, text)
+    return _SHAPES.sub(MASK, redact_values(text, secrets))
 
 
-def redact_values(text: Any) -> Any:
+def redact_values(text: Any, secrets: list[str] | None = None) -> Any:
     """Only the configured key values: for model text, where an example "sk-..." is not a leak."""
     if not isinstance(text, str) or not text:
         return text
-    for value in secret_values():
+    for value in secret_values() if secrets is None else secrets:
         text = text.replace(value, MASK)
     return text
 

@@ -19,6 +19,8 @@ from .rows import as_utc
 from .schema import Batch, BatchItem, CachedResponse, EvalItem, EvalSet, Run, Vote
 from .upsert import upsert
 
+_BLANK = func.trim(func.coalesce(CachedResponse.text, "")) == ""  # a cached answer that is no answer
+
 JUDGE_PREFIX = "judge:"  # a judge work item's system: "judge:" + the compared system's name
 DONE_RUNS = ("ok", "partial", "fallback")
 STALE_CLAIM_S = 3600.0  # a claim from another host with no finish for this long is abandoned
@@ -190,18 +192,22 @@ class BatchStore:
                     eval_item_id: int | None = None) -> bool:
         """Close a claimed item, tie its run to the batch and add its cost, in one transaction.
         False when the claim is no longer this worker's (it was recovered meanwhile)."""
-        with self._write() as s:
-            item = s.get(BatchItem, item_id)
-            if item is None or item.claimed_by != worker or item.status != "running":
+        with self._write() as s:  # plain statements: this runs once per item, a thousand times a batch
+            stored = run_id is not None and s.execute(select(Run.id).where(Run.id == run_id)).first() is not None
+            batch_id = s.execute(
+                update(BatchItem)
+                .where(BatchItem.id == item_id, BatchItem.claimed_by == worker, BatchItem.status == "running")
+                .values(status=status, error=error, **({"run_id": run_id} if stored else {}))
+                .returning(BatchItem.batch_id).execution_options(synchronize_session=False)).scalar_one_or_none()
+            if batch_id is None:
                 return False
-            if run_id is not None and s.get(Run, run_id) is not None:
-                s.execute(update(Run).where(Run.id == run_id).values(batch_id=item.batch_id,
-                                                                     eval_item_id=eval_item_id))
-                item.run_id = run_id
-            item.status, item.error = status, error
+            if stored:
+                s.execute(update(Run).where(Run.id == run_id).values(batch_id=batch_id, eval_item_id=eval_item_id)
+                          .execution_options(synchronize_session=False))
             if cost_usd:
-                s.execute(update(Batch).where(Batch.id == item.batch_id)
-                          .values(cost_usd=func.coalesce(Batch.cost_usd, 0.0) + cost_usd, updated_at=utcnow()))
+                s.execute(update(Batch).where(Batch.id == batch_id)
+                          .values(cost_usd=func.coalesce(Batch.cost_usd, 0.0) + cost_usd, updated_at=utcnow())
+                          .execution_options(synchronize_session=False))
             return True
 
     def release_claims(self, batch_id: str, worker: str) -> None:
@@ -269,7 +275,7 @@ class BatchStore:
         entry = CachedResponse(key=key, model=model, text=text, prompt_tokens=prompt_tokens,
                                completion_tokens=completion_tokens, cost_usd=cost_usd).model_dump()
         with self._write() as s:  # a key another worker kept a moment earlier stays; a blank (corrupted) one is replaced
-            upsert(s, CachedResponse, [entry], only_if=func.trim(func.coalesce(CachedResponse.text, "")) == "")
+            upsert(s, CachedResponse, [entry], only_if=_BLANK)
 
     def cache_stats(self) -> dict[str, Any]:
         with self._read() as s:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records import CallRecord, RunRecord, utcnow
-from ..redact import redact, redact_values
+from ..redact import redact, redact_values, secret_values
 from .schema import Call, Run
 
 _CALL_FIELDS = [f for f in CallRecord.__dataclass_fields__]
@@ -74,10 +74,11 @@ def run_columns(record: RunRecord) -> dict[str, Any]:
 def call_row(call: CallRecord, run_id: str, position: int) -> Call:
     """The call's row, with secrets redacted: the storage's last guard (errors fully, text by key value)."""
     values = {k: getattr(call, k) for k in _CALL_FIELDS}
-    values["error"] = redact(values["error"])
-    values["retry_errors"] = [redact(e) for e in values["retry_errors"] or []]
-    values["text"] = redact_values(values["text"])
-    values["messages"] = [m | {"content": redact_values(m.get("content"))} if isinstance(m, dict) else m
+    secrets = secret_values()  # once for the row's texts: reading the environment is the cost
+    values["error"] = redact(values["error"], secrets)
+    values["retry_errors"] = [redact(e, secrets) for e in values["retry_errors"] or []]
+    values["text"] = redact_values(values["text"], secrets)
+    values["messages"] = [m | {"content": redact_values(m.get("content"), secrets)} if isinstance(m, dict) else m
                           for m in values["messages"] or []]
     return Call(run_id=run_id, position=position, **values)
 
