@@ -83,6 +83,13 @@ run_df, _ = _load(default_url(), version)
 SECTIONS = ["Latency", "Cost", "Quality for the money", "Reliability", "Planner"]
 
 
+def _metric_row(n: int) -> list:
+    """`n` places for figures, each as wide as its value and wrapping to a new line when the page is
+    narrow: fixed columns cut "$14.57 + unknown" to "$14.5…" at 1024 px."""
+    row = st.container(horizontal=True, gap="medium")
+    return [row.container(width="content") for _ in range(n)]
+
+
 def _selection() -> dict | None:
     """The date and lineup filters and the headline figures; the selection's tables (None: no runs)."""
     if run_df.empty:
@@ -102,7 +109,7 @@ def _selection() -> dict | None:
         st.info("No runs in this date range and lineup selection: widen the filters.", icon=":material/info:")
         return None
     unknown_runs = view["unknown_cost_runs"]
-    m = st.columns(4)
+    m = _metric_row(4)
     m[0].metric("Runs", view["runs"])
     total = format_cost(view["known_cost_usd"])
     if unknown_runs:
@@ -124,15 +131,8 @@ def _latency(view: dict) -> None:
         charts.percentile_figure(by_lineup, "lineup", "Time to the final answer per lineup"), by_lineup,
         "Latency per lineup", empty="No run produced an answer yet in this selection.")
     by_model = view["latency_by_model"]
-    left, right = st.columns(2)
-    with left:
-        charts.chart_with_table(charts.percentile_figure(by_model, "model", "Call latency per model"),
-                                by_model, "Latency per model", empty="No successful calls in this selection.")
-    with right:
-        charts.chart_with_table(
-            charts.percentile_figure(by_model, "model", "Time to first token per model", "ttft_p50_s", "ttft_p95_s"),
-            by_model[["model", "calls", "ttft_p50_s", "ttft_p95_s", "tokens_per_s"]], "Time to first token",
-            empty="No successful calls in this selection.")
+    charts.chart_with_table(charts.model_speed_figure(by_model), by_model, "Latency per model",
+                            empty="No successful calls in this selection.")
 
 
 def _cost(view: dict) -> None:
@@ -225,7 +225,7 @@ def _planner() -> None:
                                figures, name="MoA")
         alone = planner.plan_single(single, int(volume), int(prompt_tokens), int(answer_tokens), figures)
         st.markdown(planner.plan_sentence(moa, alone))
-        m = st.columns(4)
+        m = _metric_row(4)
         m[0].metric("MoA per month", planner.format_money(moa.monthly_cost))
         m[1].metric(f"{single} per month", planner.format_money(alone.monthly_cost))
         m[2].metric("MoA latency", "unknown" if moa.latency_s is None else f"{moa.latency_s:.1f} s")

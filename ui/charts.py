@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from moa_core.csv_safe import safe_cell
@@ -204,6 +205,23 @@ def percentile_figure(df: pd.DataFrame, y: str, title: str, p50: str = "p50_s", 
     fig.add_bar(y=df[y], x=df[p95], name="p95", orientation="h", marker_color=P95_COLOR)
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, unit, "", barmode="group", height=160 + 50 * len(df))
+
+
+def model_speed_figure(df: pd.DataFrame) -> go.Figure:
+    """Per model, side by side on one model axis: call latency and time to first token (p50, p95).
+    One figure, not two: the Latency tab is the page's first view, and each chart costs the browser."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("Call latency", "Time to first token"))
+    for col, (p50, p95) in enumerate((("p50_s", "p95_s"), ("ttft_p50_s", "ttft_p95_s")), start=1):
+        fig.add_bar(y=df["model"], x=df[p50], name="p50 (median)", orientation="h", legendgroup="p50",
+                    marker_color=ROLE_COLORS["proposer"], showlegend=col == 1, row=1, col=col)
+        fig.add_bar(y=df["model"], x=df[p95], name="p95", orientation="h", legendgroup="p95",
+                    marker_color=P95_COLOR, showlegend=col == 1, row=1, col=col)
+        fig.update_xaxes(title_text="seconds", row=1, col=col)
+    fig.update_yaxes(autorange="reversed")
+    _layout(fig, "Call latency and time to first token per model", "seconds", "", barmode="group",
+            height=190 + 50 * len(df))
+    return fig.update_layout(margin_t=85)  # room for the two panels' titles under the figure's
 
 
 def cost_over_time_figure(points: pd.DataFrame, period: str | None = None) -> go.Figure:

@@ -73,10 +73,14 @@ def test_seeded_page_shows_latency_cost_ratings_and_failures(seeded):
     assert metrics["Rated answers"] == "2"
     assert "Cost unknown for 1 run(s): no price for anthropic/beta" in texts(at)
     shown = {name: [f["layout"]["title"]["text"] for f in figures(open_section(at, name))] for name in SECTIONS}
-    assert shown["Latency"] == ["Time to the final answer per lineup", "Call latency per model",
-                                "Time to first token per model"]  # the other tabs' charts are not built
+    assert shown["Latency"] == ["Time to the final answer per lineup", "Call latency and time to first token per model"
+                                ]  # the other tabs' charts are not built
+    speed = figures(open_section(at, "Latency"))[1]
+    assert [a["text"] for a in speed["layout"]["annotations"]] == ["Call latency", "Time to first token"]
+    assert {(t["name"], t["xaxis"]) for t in speed["data"]} == {("p50 (median)", "x"), ("p95", "x"),
+                                                                ("p50 (median)", "x2"), ("p95", "x2")}
     titles = [title for section in shown.values() for title in section]
-    for title in ("Time to the final answer per lineup", "Call latency per model", "Time to first token per model",
+    for title in ("Time to the final answer per lineup", "Call latency and time to first token per model",
                   "Cost per run over time", "MoA as a multiple of a single model (median)", "Cost versus rating",
                   "Failures and retries per provider", "Projected monthly cost"):
         assert title in titles
