@@ -12,7 +12,8 @@ the server runs in this process and counts every request.
   3. again     the batch of step 1 run again (cache on): requests received must be 0.
 
 With `--workers 1 2`, step 1 runs once per worker count (`moa batch --workers N`), each in a fresh
-database (an empty cache), so the ratios are measured side by side in one run; steps 2 and 3 use the last.
+database (an empty cache), so the ratios are measured side by side in one run; the target is checked
+on the first count given, steps 2 and 3 use the last.
 
 Usage (from the repo root): .venv/bin/python bench/batch.py [--items 200] [--latency 0.5] [--concurrency 16]
                                                             [--workers 1 2]
@@ -92,6 +93,7 @@ def main() -> int:
         print(f"load average before: {load()} ({os.cpu_count()} cores)")
 
         # 1. wall time against the ideal (cache on, but empty: every call is made), per worker count
+        ratios = {}
         for workers in args.workers:
             env = {**os.environ, "MOA_DATA_DIR": str(folder / f"data-{workers}"), "PYTHONPATH": str(ROOT)}
             env.pop("DATABASE_URL", None)
@@ -102,7 +104,7 @@ def main() -> int:
             cpu, own = child_cpu_s() - cpu0, time.process_time() - own0
             wall = first["wall_s"]
             sent = len(server.requests) - mark
-            ratio = wall / ideal
+            ratio = ratios[workers] = wall / ideal
             print(f"1. --workers {workers}: wall {wall:.1f} s for {calls} calls ({sent} requests) at {args.latency} s, "
                   f"concurrency {args.concurrency}: ideal {ideal:.2f} s, ratio {ratio:.3f} (target <= 1.15); "
                   f"load {load()}")
@@ -110,7 +112,9 @@ def main() -> int:
                   f"({1000 * cpu / calls:.0f} ms per call, start-up included); the loopback server in this "
                   f"process: {own:.1f} s on the same cores")
             ok &= first["done"] == first["items"] and sent == calls
-        ok &= ratio <= 1.15
+        checked = args.workers[0]  # the target is checked on the first worker count given (default: 1)
+        ok &= ratios[checked] <= 1.15
+        print(f"   target checked on --workers {checked}: ratio {ratios[checked]:.3f}")
         folder_data = folder / f"data-{args.workers[-1]}"
 
         # 2. resume after SIGKILL at about half-way (no cache, so only resume can avoid redoing work)
