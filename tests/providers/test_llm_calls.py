@@ -47,3 +47,12 @@ async def test_a_reply_cut_off_mid_body_is_a_retryable_error_never_an_answer(llm
     with pytest.raises(Exception) as caught:
         await complete(_target(llm, "m"), MESSAGES, timeout_s=5)
     assert is_retryable(caught.value) and "Connection" in describe_error(caught.value)
+
+
+
+async def test_json_that_is_not_a_completion_fails_saying_so(llm):
+    llm.set("m", raw_body='{"status": "ok", "detail": "maintenance"}')
+    with pytest.raises(Exception) as caught:
+        await complete(_target(llm, "m"), MESSAGES)
+    said = describe_error(caught.value)
+    assert "choices" in said and "\n" not in said  # one readable line, never taken for an (empty) answer
