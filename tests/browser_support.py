@@ -243,3 +243,13 @@ def fit_viewport_to_content(page, width: int, margin: int = 48) -> None:
     }""")
     page.set_viewport_size({"width": width, "height": max(600, min(int(height) + margin, 12000))})
     page.evaluate("() => document.querySelector(\"[data-testid='stMain']\")?.scrollTo(0, 0)")
+
+
+def eventually(check, timeout_s: float = 10.0):
+    """Poll a condition outside the browser (the database, a process) until it holds; its last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)

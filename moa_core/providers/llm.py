@@ -186,13 +186,18 @@ async def stream_completion(
     if not _provider_finished(stream, finished):
         n = count_tokens(target.model, text=text) if text else 0
         raise IncompleteStream(f"stream ended without a finish reason after {n} tokens")
+    return Completion(text, first_token_at, *_token_counts(target, messages, text, usage))
+
+
+def _token_counts(target: Target, messages: list[dict[str, Any]], text: str, usage: Any) -> tuple[int, int]:
+    """(prompt, completion) tokens: the provider's usage when it sent one, else litellm's count."""
     prompt_tokens = getattr(usage, "prompt_tokens", None) if usage else None
     completion_tokens = getattr(usage, "completion_tokens", None) if usage else None
     if prompt_tokens is None:
         prompt_tokens = count_tokens(target.model, messages)
     if completion_tokens is None:
         completion_tokens = count_tokens(target.model, text=text) if text else 0
-    return Completion(text, first_token_at, prompt_tokens, completion_tokens)
+    return prompt_tokens, completion_tokens
 
 
 async def complete(
@@ -222,14 +227,7 @@ async def complete(
     if not choices:
         raise NotJSONReply("the server's reply had no answer in it (no choices)")
     text = choices[0].message.content or ""
-    usage = getattr(response, "usage", None)
-    prompt_tokens = getattr(usage, "prompt_tokens", None) if usage else None
-    completion_tokens = getattr(usage, "completion_tokens", None) if usage else None
-    if prompt_tokens is None:
-        prompt_tokens = count_tokens(target.model, messages)
-    if completion_tokens is None:
-        completion_tokens = count_tokens(target.model, text=text) if text else 0
-    return Completion(text, None, prompt_tokens, completion_tokens)
+    return Completion(text, None, *_token_counts(target, messages, text, getattr(response, "usage", None)))
 
 
 def _http_response(stream: Any) -> Any:

@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 from moa_core.batch.runner import create_batch
 from moa_core.storage import RunStore
+from tests.browser_support import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 6  # eval items; items 0..3 are fast, 4 and 5 wait on a gate that only opens after the kill
@@ -30,12 +30,7 @@ def _dead_owner() -> str:
 
 
 def _eventually(check, timeout_s: float = 60.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
+    return eventually(check, timeout_s)
 
 
 def test_a_batch_whose_worker_died_is_interrupted_on_open(store, make_set, systems, tmp_path):

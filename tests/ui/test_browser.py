@@ -8,7 +8,6 @@ script-state attribute, never fixed sleeps.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import pytest
@@ -98,16 +97,6 @@ def run_loopback(page, query: str, lineup: str = "loopback") -> None:
     bs.wait_for_run_view(page, query)
 
 
-def eventually(check, timeout_s: float = 10.0):
-    """Poll a condition outside the browser (the database) until it holds."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
-
-
 def test_run_streams_every_proposal_then_a_partial_synthesis(page, store):
     query = unique("What is the notice period in this contract?")
     bs.pick_option(page, "Start from a lineup", "loopback")
@@ -157,13 +146,13 @@ def test_rating_a_proposal_is_stored_at_once(page, store):
     beta = bs.card(bs.answers(page), "[2] beta")
     beta.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()
     bs.expect(page.get_by_test_id("stToast").filter(has_text="Rating saved for beta").first).to_be_visible()
-    stars = eventually(lambda: [r.stars for r in store.ratings_for(run_id)])
+    stars = bs.eventually(lambda: [r.stars for r in store.ratings_for(run_id)])
     assert stars == [4]
 
     comment = bs.card(bs.answers(page), "[2] beta").get_by_placeholder("Comment (saved with the stars)")
     comment.fill("Cites clause 7; the renewal case matters.")
     comment.press("Enter")
-    latest = eventually(lambda: [r for r in store.ratings_for(run_id) if r.comment])
+    latest = bs.eventually(lambda: [r for r in store.ratings_for(run_id) if r.comment])
     assert latest, "the comment was not stored"
     assert latest[-1].stars == 4 and latest[-1].comment == "Cites clause 7; the renewal case matters."
     call = next(c for c in store.get_run(run_id).calls if c.label == "beta")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 import uuid
 
 import pytest
@@ -22,12 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 def _eventually(check, timeout_s: float = 20.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
+    return bs.eventually(check, timeout_s)
 
 
 def _run_id(store, query: str) -> str | None:
