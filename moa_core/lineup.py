@@ -58,6 +58,9 @@ class ModelSpec:
             value = data.get(name)
             if value is not None and not isinstance(value, str):
                 raise LineupError(f"{where}: `{name}` must be text, not {value!r}")
+        if data.get("api_base") is not None and not data["api_base"].strip():
+            raise LineupError(f"{where}: `api_base` is empty; remove the line to use the provider's public "
+                              "endpoint, or give your server's URL")
         spec = cls(**data)
         for name in ("temperature", "input_cost_per_token", "output_cost_per_token"):
             value = getattr(spec, name)

@@ -104,3 +104,8 @@ def test_seats_built_in_code_are_checked_too():
         Lineup(proposers=[ModelSpec("x")], aggregator=ModelSpec("x", system_prompt=42))
     with pytest.raises(LineupError, match="`temperature` must be a non-negative finite number"):
         Lineup(proposers=[ModelSpec("x", temperature=float("nan"))], aggregator=ModelSpec("x"))
+
+
+def test_an_empty_api_base_is_refused_not_read_as_the_public_endpoint():
+    with pytest.raises(LineupError, match="api_base` is empty"):
+        Lineup.from_toml('[aggregator]\nmodel = "openai/x"\napi_base = ""\n[[proposers]]\nmodel = "openai/x"\n')

@@ -164,7 +164,7 @@ def lineup_name(origin: dict, lineup: dict) -> str:
 
 def _with_seat(row: dict, seats: list[dict]) -> dict:
     """A row with the fields of the seat it came from; a changed model keeps none of the old seat's
-    identity (a label that named the old model, its prices and key variable)."""
+    identity (a label that named the old model, its prices and key variable) but its endpoint."""
     seat = _clean(row.get("seat"))
     values = {k: v for k, v in row.items() if k in SEAT_FIELDS}
     if seat is None or not 0 <= int(seat) < len(seats):
@@ -175,8 +175,8 @@ def _with_seat(row: dict, seats: list[dict]) -> dict:
         return {**origin, **values}
     if values.get("label") and values["label"] == old.get("label"):
         values["label"] = None  # the grid showed the old model's label: the new model gets its own
-    if values.get("api_base") and values["api_base"] == old.get("api_base"):
-        values["api_base"] = None  # found again for the new model (or none for a hosted one)
+    # The base URL stays as the grid shows it: a seat's endpoint changes only when the user changes it, so
+    # a new model on a seat pointed at the user's server never goes to a provider's public endpoint.
     return values
 
 
