@@ -32,10 +32,7 @@ store = resources.store()
 st.title("Analytics")
 top = st.container(horizontal=True, vertical_alignment="center")
 top.caption("Where the seconds and cents of your runs go, and what a lineup would cost at your volume.")
-if top.button("Refresh", icon=":material/refresh:", type="tertiary"):
-    _load.clear()
-    _overview.clear()
-    _planner_basis.clear()
+refresh = top.button("Refresh", icon=":material/refresh:", type="tertiary")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -76,6 +73,11 @@ def _median_tokens(call_df: pd.DataFrame, kind: str, default: int) -> int:
     values = call_df.loc[(call_df["role"] == "proposer") & (call_df["status"] == "ok"), kind].dropna()
     return int(values.median()) if len(values) else default
 
+
+if refresh:  # after every cached function is defined (clearing one before its `def` raised NameError)
+    _load.clear()
+    _overview.clear()
+    _planner_basis.clear()
 
 version = store.data_version()
 run_df, _ = _load(default_url(), version)

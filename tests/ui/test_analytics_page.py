@@ -176,3 +176,12 @@ def test_run_charts_show_timeline_critical_path_cost_and_baseline_multiple(seede
     table = at.dataframe[0].value.set_index("call")
     assert table.loc["R1 [3] gamma", "retry_errors"] == "RateLimitError: 429"
     assert table.loc["R1 [3] gamma", "cost_usd"] == "$0"  # no tokens used: free, not unknown
+
+
+def test_refresh_clears_the_cached_figures_without_crashing(seeded):
+    """The Refresh button used to raise NameError: it cleared `_overview` before the page defined it."""
+    at = page()
+    refresh = next(b for b in at.button if b.label == "Refresh")
+    refresh.click().run()
+    assert not at.exception, at.exception
+    assert "Total cost" in [m.label for m in at.metric]
