@@ -22,8 +22,9 @@ RUN_COLUMNS = ["run_id", "run_started_at", "run_status", "run_query", "run_note"
                "run_wall_s", "run_critical_path_s", "run_cost_usd", "run_lineup_name", "run_document_name",
                "run_avg_stars", "run_comments"]
 CALL_COLUMNS = ["call_id", "role", "round", "index", "model", "label", "status", "started_s", "first_token_s",
-                "ended_s", "duration_s", "prompt_tokens", "completion_tokens", "cost_usd", "cached", "saved_usd", "attempts",
-                "retry_errors", "error", "api_base", "temperature", "call_avg_stars", "call_comments", "text", "messages"]
+                "ended_s", "duration_s", "prompt_tokens", "completion_tokens", "cost_usd", "cached", "saved_usd",
+                "attempts", "retry_errors", "error", "api_base", "temperature", "call_avg_stars", "call_comments",
+                "text", "messages"]
 
 
 def rating_dict(rating: Rating) -> dict[str, Any]:
