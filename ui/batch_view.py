@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from moa_core.batch.estimate import project
-from moa_core.batch.evalsets import EvalSetError, parse_eval_file, read_eval_file, save_parsed
+from moa_core.batch.evalsets import EvalFileError, EvalSetError, parse_eval_file, read_eval_file, save_parsed
 from moa_core.batch.judge import judge_spec, judged_models
 from moa_core.batch.runner import create_batch
 from moa_core.batch.systems import moa_system, self_moa_system, single_system
@@ -27,16 +27,24 @@ NONE = "— none —"
 def eval_sets(store) -> None:
     sets = store.list_eval_sets()
     with st.expander("Import an eval set", expanded=not sets):
-        st.caption("CSV or JSONL, one row per query: `query`, optional `document` (its text), `reference` (the "
-                   "answer a judge scores against) and `tags`. A file with any bad row imports nothing.")
+        st.caption("CSV or JSONL, one row per query: `query`, optional `document` (its text, or the name of a "
+                   "file uploaded below), `reference` (the answer a judge scores against), `tags` and a unique "
+                   "`id`. A file with any bad row imports nothing.")
         upload = st.file_uploader("Eval set file", type=["jsonl", "csv"], key="evalset_upload")
+        documents = st.file_uploader("Documents the set names (optional)", key="evalset_documents",
+                                     type=["pdf", "docx", "txt", "md", "markdown", "text", "rst"],
+                                     accept_multiple_files=True,
+                                     help="A row's `document` is its text, or the name of a file uploaded here")
         name = st.text_input("Name", placeholder="defaults to the file name", key="evalset_name")
         left, right = st.columns([1, 3])
         if left.button("Import", type="primary", disabled=upload is None, key="evalset_import"):
-            _import(store, lambda: parse_eval_file(upload.name, upload.getvalue()),
+            files = {f.name: f.getvalue() for f in documents or []}
+            _import(store, lambda: parse_eval_file(upload.name, upload.getvalue(), files=files),
                     name.strip() or Path(upload.name).stem)
         if DEMO_SET.is_file() and right.button("Import the demo set (20 short questions)", key="evalset_demo"):
             _import(store, lambda: read_eval_file(DEMO_SET), "demo")
+    for warning in st.session_state.pop("evalset_warnings", []):
+        st.warning(warning, icon=":material/warning:")
     if not sets:
         st.info("No eval sets yet: import one above, or the demo set to try the whole flow offline.",
                 icon=":material/info:")
@@ -61,10 +69,12 @@ def _import(store, parse, name: str) -> None:
     try:
         parsed = parse()
     except EvalSetError as exc:
-        st.error(f"Nothing imported: {len(exc.problems)} bad row(s).")
+        st.error(f"Nothing imported: {exc}" if isinstance(exc, EvalFileError) else
+                 f"Nothing imported: {len(exc.problems)} bad row{'' if len(exc.problems) == 1 else 's'}.")
         st.code("\n".join(exc.problems[:200]), language=None)
         return
     set_id = save_parsed(store, parsed, name)
+    st.session_state["evalset_warnings"] = parsed.warnings  # shown after the rerun below
     st.toast(f"Imported {len(parsed.items)} items")
     st.session_state["batch_set"] = store.get_eval_set(set_id).name
     st.rerun()

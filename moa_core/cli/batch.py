@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="only the first N items of the set (try a lineup on a "
                    "few items before paying for all of them)")
     p.add_argument("--budget", type=float, metavar="USD", help="stop cleanly once this much is spent (resumable)")
+    p.add_argument("--allow-outside-paths", action="store_true", help="let the set's `document` paths leave the "
+                   "set file's folder (absolute paths, ..); refused by default")
     p.add_argument("--no-cache", action="store_true", help="ask every model again instead of using cached answers")
     p.add_argument("--resume", metavar="BATCH_ID", help="finish a stopped batch (finished items are never redone)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
@@ -146,9 +148,11 @@ def handle_batch(args: argparse.Namespace) -> int:
     from ..batch.evalsets import EvalSetError, read_eval_file, save_parsed
 
     try:
-        parsed = read_eval_file(args.set_file)
+        parsed = read_eval_file(args.set_file, allow_outside=args.allow_outside_paths)
     except EvalSetError as exc:
         raise UserError(f"{args.set_file}: {exc}") from None
+    for warning in parsed.warnings:
+        print(f"{args.set_file}: {warning}", file=sys.stderr, flush=True)
     name = Path(args.set_file).stem
     if args.limit is not None:
         if args.limit < 1:

@@ -81,7 +81,7 @@ def test_resume_by_id(set_file, lineup_file, llm, capsys):
     (["batch", "SET", "--concurrency", "0"], "--concurrency must be at least 1"),
     (["batch", "SET", "--budget", "-1"], "--budget must be a positive amount"),
     (["batch", "SET", "--lineup", "none.toml"], "lineup file not found: none.toml"),
-    (["batch", "BAD"], "1 bad row(s), nothing imported: line 2: `query` is missing or empty"),
+    (["batch", "BAD"], "1 bad row, nothing imported: line 2: `query` is missing or empty"),
     (["batch", "SET", "--self-moa", "m:9"], "Self-MoA needs 2 to 6 proposers"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, set_file, tmp_path, capsys):

@@ -29,8 +29,8 @@ def test_every_bad_row_is_reported_by_line_number():
     assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 5", "line 6", "line 7", "line 8"]
     assert "`query` is missing" in problems[0] and "invalid JSON" in problems[1]
     assert "tags" in problems[2] and "unknown field(s) colour" in problems[3]
-    assert "document file not found: missing.pdf" in problems[5]
-    assert str(err.value).startswith("6 bad row(s), nothing imported: line 2:")
+    assert "document missing.pdf: upload the file with the set" in problems[5]  # no folder: the app
+    assert str(err.value).startswith("6 bad rows, nothing imported: line 2:")
 
 
 def test_csv_with_tags_split_and_line_numbers():
@@ -86,3 +86,55 @@ def test_demo_set_is_valid():
 
     parsed = read_eval_file(Path(__file__).resolve().parents[2] / "data" / "demo-eval.jsonl")
     assert len(parsed.items) == 20 and all(i.get("reference") for i in parsed.items)
+
+
+def test_an_uploaded_set_never_reads_a_file_on_the_server(tmp_path):
+    secret = tmp_path / "notes.txt"
+    secret.write_text("server-side secret")
+    data = jsonl({"query": "Summarise", "document": str(secret)})
+    with pytest.raises(EvalSetError, match="upload the file with the set") as caught:
+        parse_eval_file("s.jsonl", data)  # the app: no folder, no uploaded documents
+    assert "server-side secret" not in str(caught.value)
+    parsed = parse_eval_file("s.jsonl", data, files={"notes.txt": b"uploaded text"})
+    assert parsed.items[0]["document_text"] == "uploaded text"
+
+
+def test_cli_paths_stay_under_the_sets_folder_unless_allowed(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("outside the set's folder")
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for value in ("../outside.txt", str(outside)):
+        (folder / "s.jsonl").write_text(json.dumps({"query": "q", "document": value}) + "\n")
+        with pytest.raises(EvalSetError, match="outside the set's folder"):
+            read_eval_file(folder / "s.jsonl")
+        parsed = read_eval_file(folder / "s.jsonl", allow_outside=True)
+        assert parsed.items[0]["document_text"] == "outside the set's folder"
+
+
+def test_duplicate_ids_are_refused_and_duplicate_queries_warned():
+    with pytest.raises(EvalSetError, match="line 2: id 'a' is already used on line 1"):
+        parse_eval_file("s.jsonl", jsonl({"id": "a", "query": "one"}, {"id": "a", "query": "two"}))
+    parsed = parse_eval_file("s.jsonl", jsonl({"query": "Same  question"}, {"query": "same question"}))
+    assert len(parsed.items) == 2
+    assert parsed.warnings == ["line 2: the same query as line 1 (it will be asked, and paid for, twice)"]
+
+
+def test_binary_bytes_are_reported_on_their_own_line():
+    with pytest.raises(EvalSetError, match=r"nothing imported: line 2: binary data"):
+        parse_eval_file("s.jsonl", b'{"query": "fine"}\n\x00\x01\x02\xff\xfe\n')
+
+
+def test_a_windows_1252_csv_is_read_and_said_so():
+    data = "query,reference\nCaf\u00e9 prices \u2013 how much?,\u20ac3\n".encode("cp1252")
+    parsed = parse_eval_file("s.csv", data)
+    assert parsed.items[0]["query"] == "Caf\u00e9 prices \u2013 how much?"
+    assert parsed.items[0]["reference"] == "\u20ac3"
+    assert any("Windows-1252" in w and "UTF-8" in w for w in parsed.warnings)
+
+
+def test_a_missing_file_is_one_plain_line_not_a_bad_row(tmp_path):
+    with pytest.raises(EvalSetError) as caught:
+        read_eval_file(tmp_path / "nope.jsonl")
+    assert str(caught.value).startswith("cannot read")
+    assert "bad row" not in str(caught.value)
