@@ -1,10 +1,13 @@
 """The response cache: an answer already paid for is not asked for again.
 
 Built on the run store (litellm's own cache crashes on every hit in the pinned version). The
-key is the sha256 of the exact request: the litellm model string, the endpoint, the messages
-and every parameter that changes the answer. Only successful answers are kept; a hit is
-recorded as a call with `cached=True`, cost 0, and `saved_usd` what the original call cost.
-The engine calls `answer` before a call and `keep` after a successful one.
+key is the sha256 of the exact request (the litellm model string, the endpoint, the messages
+and every parameter that changes the answer) and of the seat that sent it: the system (its
+lineup), the role, the seat's index and the round. A sampled answer belongs to its seat: two
+seats that send the same request (Self-MoA's copies of one model, a baseline on a proposer's
+model) each get their own answer, and a re-run gives each seat back its own. Only successful
+answers are kept; a hit is recorded as a call with `cached=True`, cost 0, and `saved_usd` what
+the original call cost. The engine calls `answer` before a call and `keep` after a successful one.
 """
 from __future__ import annotations
 
@@ -31,6 +34,17 @@ def request_key(target: Target, messages: list[dict[str, Any]], temperature: flo
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# Lineup settings that never change an answer: changing them must not throw the cached answers away.
+_NOT_THE_SYSTEM = ("timeout_s", "max_retries", "quorum_deadline_s")
+
+
+def system_key(lineup: dict[str, Any] | None) -> str:
+    """The system a call belongs to: its run's lineup as recorded (a batch system's name is its lineup's name)."""
+    data = {k: v for k, v in (lineup or {}).items() if k not in _NOT_THE_SYSTEM}
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
 class ResponseCache:
     """Reads and writes `CachedResponse` rows through the store, off the event loop."""
 
@@ -42,12 +56,15 @@ class ResponseCache:
         self._warned = False
 
     @staticmethod
-    def key_for(record: CallRecord, target: Target, spec: ModelSpec) -> str:
-        return request_key(target, record.messages, spec.temperature, spec.max_tokens)
+    def key_for(record: CallRecord, target: Target, spec: ModelSpec, system: str = "") -> str:
+        """The request, and the seat that sent it (`system` from `system_key`, role, index, round)."""
+        seat = {"request": request_key(target, record.messages, spec.temperature, spec.max_tokens),
+                "system": system, "role": record.role, "index": record.index, "round": record.round}
+        return hashlib.sha256(json.dumps(seat, sort_keys=True).encode("utf-8")).hexdigest()
 
-    async def answer(self, record: CallRecord, target: Target, spec: ModelSpec) -> bool:
+    async def answer(self, record: CallRecord, target: Target, spec: ModelSpec, system: str = "") -> bool:
         """Fill `record` from the cache and return True, or return False (a miss: make the call)."""
-        key = self.key_for(record, target, spec)
+        key = self.key_for(record, target, spec, system)
         try:
             row = await asyncio.to_thread(self.store.cache_lookup, key)
         except Exception as exc:  # an unreadable cache is a miss: never fail a call over the cache
@@ -75,12 +92,12 @@ class ResponseCache:
             except Exception:  # a statistic only
                 pass
 
-    async def keep(self, record: CallRecord, target: Target, spec: ModelSpec) -> None:
+    async def keep(self, record: CallRecord, target: Target, spec: ModelSpec, system: str = "") -> None:
         """Keep a successful answer; a failure to write only costs a later cache miss."""
         if not record.ok or record.cached or not record.text.strip():
             return
         try:
-            await asyncio.to_thread(self.store.cache_save, self.key_for(record, target, spec), record.model,
+            await asyncio.to_thread(self.store.cache_save, self.key_for(record, target, spec, system), record.model,
                                     record.text, record.prompt_tokens, record.completion_tokens, record.cost_usd)
         except Exception:  # the answer is already in hand: never fail a call over the cache
             pass

@@ -60,7 +60,7 @@ async def make_call(run: RunState, record: CallRecord) -> CallRecord:
 
     try:
         _check_budget(record, target, run.windows[id(spec)])
-        if run.cache is not None and await run.cache.answer(record, target, spec):  # no request sent
+        if run.cache is not None and await run.cache.answer(record, target, spec, run.system_key):  # none sent
             record.ended_s = run.now()
             run.emit(CallFinished(record))
             return record
@@ -94,7 +94,7 @@ async def make_call(run: RunState, record: CallRecord) -> CallRecord:
             raise CallError("empty response")
         record.status = "ok"
         if run.cache is not None:  # only answers that succeeded are kept
-            await run.cache.keep(record, target, spec)
+            await run.cache.keep(record, target, spec, run.system_key)
         run.emit(CallFinished(record))
     except asyncio.CancelledError:
         record.status, record.ended_s = "cancelled", run.now()

@@ -30,6 +30,16 @@ class RunState:
     # Batch runs have nobody watching tokens arrive: unstreamed calls cost litellm far less CPU.
     stream: bool = True
     stops: dict[str, tuple[str, ...]] = field(default_factory=dict)  # call_id -> a completion frame's stops
+    _system_key: str | None = field(default=None, repr=False)
+
+    @property
+    def system_key(self) -> str:
+        """Which system the calls belong to (part of a cached answer's key: a seat keeps its own samples)."""
+        if self._system_key is None:
+            from ..cache import system_key
+
+            self._system_key = system_key(self.record.lineup)
+        return self._system_key
 
     def now(self) -> float:
         return time.monotonic() - self.t0

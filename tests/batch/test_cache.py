@@ -95,3 +95,61 @@ def test_a_cache_that_cannot_be_read_never_fails_a_call(store, lineup_for, llm):
     run = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
     assert run.status == "ok" and [c.status for c in run.calls] == ["ok", "ok"]
     assert not any(c.cached for c in run.calls) and llm.request_count("p1") == 1
+
+
+def _numbered_samples(llm, model: str) -> None:
+    """Each request to `model` gets a new answer, as sampling at a temperature would give."""
+    import itertools
+
+    counter = itertools.count()
+    llm.set(model, reply=lambda messages: f"sample {next(counter)} of {model}")
+
+
+def test_each_seat_keeps_its_own_sample_on_a_rerun(store, lineup_for, llm):
+    """Self-MoA: one model at one temperature in three seats. The request is the same for all three, but
+    each seat sampled its own answer; a re-run must give each seat back its own, not one answer three times."""
+    _numbered_samples(llm, "p1")
+    cache = ResponseCache(store)
+    first = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1", "p1", "p1"], "agg"), store=store,
+                                       cache=cache))
+    proposals = {c.index: c.text for c in first.calls_for("proposer")}
+    assert len(set(proposals.values())) == 3 and llm.request_count("p1") == 3
+    again = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1", "p1", "p1"], "agg"), store=store,
+                                       cache=cache))
+    assert all(c.cached for c in again.calls) and llm.request_count("p1") == 3
+    assert {c.index: c.text for c in again.calls_for("proposer")} == proposals
+    assert cache.hits == 4  # three proposers and the aggregator, each from its own entry
+    cache.flush_hits()
+    assert store.cache_stats() | {"saved_usd": None} == {"entries": 4, "hits": 4, "saved_usd": None}
+
+
+def test_a_single_model_never_gets_a_proposers_answer(store, lineup_for, llm):
+    """A baseline on the same model (and temperature) as a proposer sends the same request; it is another
+    seat of another system, so it asks the model itself."""
+    from moa_core.batch.single import answer_alone
+
+    _numbered_samples(llm, "p1")
+    cache = ResponseCache(store)
+    lineup = lineup_for(["p1", "p2"], "agg")
+    moa = asyncio.run(run_and_record("What is MoA?", lineup, store=store, cache=cache))
+    alone = asyncio.run(answer_alone(lineup.proposers[0], "What is MoA?", store=store, cache=cache))
+    assert not alone.calls[0].cached and llm.request_count("p1") == 2
+    assert alone.final != moa.calls_for("proposer")[0].text
+    assert cache.hits == 0
+    again = asyncio.run(answer_alone(lineup.proposers[0], "What is MoA?", store=store, cache=cache))
+    assert again.calls[0].cached and again.final == alone.final  # its own answer, on a re-run
+
+
+def test_the_key_names_the_seat():
+    from moa_core.records import CallRecord
+    from moa_core.lineup import ModelSpec
+
+    t, spec = Target(model="openai/m"), ModelSpec(model="m")
+    msgs = [{"role": "user", "content": "hi"}]
+
+    def key(role="proposer", index=0, round_no=1, system="s1"):
+        record = CallRecord(role=role, round=round_no, index=index, model="m", label="m", messages=msgs)
+        return ResponseCache.key_for(record, t, spec, system)
+
+    assert key() == key()
+    assert len({key(), key(index=1), key(round_no=2), key(role="baseline"), key(system="s2")}) == 5
