@@ -33,7 +33,13 @@ _ELLIPSIS = re.compile(r"\s*(?:\[\s*)?(?:\.\s*){3}(?:\s*\])?\s*")
 _WORD = re.compile(r"\w+")
 
 _LINE = r"(?:[^{0}\n]|\n(?![ \t]*\n))"  # any character but the marks, never across a blank line
-_DOUBLE = re.compile(rf'"({_LINE.format(chr(34))}+)"|\u201c({_LINE.format(chr(0x201c) + chr(0x201d))}+)\u201d')
+_DOUBLE_MARK = re.compile('["\u201c\u201d\u201e]')
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+MAX_BREAKS = 2  # a quote may run over two paragraph breaks (three paragraphs); a longer "quote" is a stray mark
+# The app's own marker for passages left out to fit (fitting.GAP), as a model may echo it, shortened or not:
+# "[… page 3, paragraphs 4-5 left out to fit the context window …]", "[... paragraphs 901-902 left out ...]".
+LEFT_OUT_MARKER = re.compile(r"\[\s*(?:\u2026|\.{3})?[^\[\]\n]{0,160}?\bleft out\b[^\[\]\n]{0,80}\]", re.IGNORECASE)
+_RESTATED = re.compile(r"\b(\w+) ?\((\w+)\)")  # "ninety (90)", "30 (thirty)": one number written twice
 _CURLY_SINGLE = re.compile(rf"(?<![\w\u2019])\u2018(\S{_LINE.format(chr(0x2018))}*?\S)\u2019(?!\w)")
 _OPENER = re.compile(r"(?:(?<=^)|(?<=[\s(\[]))'(?=\w)", re.MULTILINE)  # 'quote, never don't or dogs'
 _CLOSER = re.compile(r"(?<=[\w.,;:!?])'(?!\w)")
@@ -89,13 +95,43 @@ def find_quotes(text: str) -> list[str]:
 
 def _inline_quotes(text: str) -> list[str]:
     """Quoted spans in reading order; a span inside an earlier one (a 'term' in a "quote") is not separate."""
-    spans = [(m.start(), m.end(), next(g for g in m.groups() if g is not None))
-             for pattern in (_DOUBLE, _CURLY_SINGLE) for m in pattern.finditer(text)]
+    spans = _double_quotes(text) + [(m.start(), m.end(), m.group(1)) for m in _CURLY_SINGLE.finditer(text)]
     found: list[tuple[int, int, str]] = []
     for start, end, content in spans + _straight_single(text):
         if not any(s <= start < e for s, e, _ in found):
             found.append((start, end, _strip_markup(content)))
     return [quote for _, _, quote in sorted(found)]
+
+
+def _double_quotes(text: str) -> list[tuple[int, int, str]]:
+    """Double-quoted spans, outermost first. Marks are paired as a reader pairs them: a straight mark
+    before a word opens, after one closes, and marks nest, so '... (the "Agreement") ...' is one quote,
+    a quote over a paragraph break keeps the next quote's marks paired, and a mark never closed is dropped
+    without taking its neighbours with it."""
+    spans: list[tuple[int, int, str]] = []
+    open_at: list[int] = []
+    for match in _DOUBLE_MARK.finditer(text):
+        at, mark = match.start(), match.group()
+        role = "open" if mark in "\u201c\u201e" else "close" if mark == "\u201d" else _straight_role(text, at)
+        if role == "either":
+            role = "close" if open_at else "open"
+        if role == "open":
+            open_at.append(at)
+        elif role == "close" and open_at:
+            start = open_at.pop()
+            if len(_BLANK_LINE.findall(text, start, at)) <= MAX_BREAKS:
+                spans.append((start, at + 1, text[start + 1:at]))
+    return sorted(spans, key=lambda s: (s[0], -s[1]))
+
+
+def _straight_role(text: str, at: int) -> str | None:
+    """A straight double mark opens before a word ('("Agreement'), closes after one ('party."'), and is
+    either when words touch it on both sides; a mark between spaces is neither."""
+    before = text[at - 1] if at else " "
+    after = text[at + 1] if at + 1 < len(text) else " "
+    opens = not after.isspace() and after not in ".,;:!?)]}"
+    closes = not before.isspace() and before not in "([{"
+    return "either" if opens and closes else "open" if opens else "close" if closes else None
 
 
 def _straight_single(text: str) -> list[tuple[int, int, str]]:
@@ -182,6 +218,7 @@ class _Index:
 def _pieces(quote: str) -> list[str]:
     """A quote split at its ellipses ("…", "...", "[...]"): text left out in between. Markdown emphasis
     an answer adds inside a quote ("shall **not** assign") is not the document's text."""
+    quote = LEFT_OUT_MARKER.sub(" ... ", quote)  # the app's gap marker echoed in a quote: text left out
     text = normalise(re.sub(r"\*+|`+|(?<!\w)_+|_+(?!\w)", "", quote))
     return [p for p in (piece.strip(" .,;:!?\"'") for piece in _ELLIPSIS.split(text)) if p]
 
@@ -263,12 +300,18 @@ def _facts(text: str) -> tuple[Counter, int]:
     """The numbers (digits or words) and negations in a text: what a near-miss quote must not change."""
     numbers: Counter = Counter()
     negations = 0
+    text = _RESTATED.sub(lambda m: m.group(1) if _value(m.group(1)) == _value(m.group(2)) is not None
+                         else m.group(0), text)  # "ninety (90)" states one number: a quote may drop "(90)"
     for word in _WORD.findall(text.replace(",", "")):
         negations += word in _NEGATIONS or (word.startswith("non") and len(word) > 5 and word != "nonetheless")
-        value = int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
+        value = _value(word)
         if value is not None:
             numbers[value] += 1
     return numbers, negations
+
+
+def _value(word: str) -> float | None:
+    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word.casefold())
 
 
 def check_quotes(answers: list[tuple[str, str]], documents: list[SourceDocument], threshold: float = 90) -> list[Check]:

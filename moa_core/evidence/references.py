@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from moa_core.evidence.passages import Check, Passage, SourceDocument
+from moa_core.evidence.quotes import LEFT_OUT_MARKER
 
 PROVISIONS = {"clause", "section", "article", "paragraph", "§"}  # interchangeable: documents often number bare
 ATTACHMENTS = {"schedule", "annex", "appendix", "exhibit"}  # named by their own word ("Schedule 2")
@@ -47,9 +48,23 @@ class _Heading:
     line: int
 
 
+# Words of a file name that do not tell one document from another.
+_NAME_NOISE = {"pdf", "docx", "txt", "md", "markdown", "doc", "final", "draft", "copy", "signed", "version", "the",
+               "and", "for", "with", "scan", "file", "document"}
+_NAMED_AFTER = re.compile(r"\s*(?:of|in|under|to)\s+(?:the\s+|this\s+|that\s+)?([\w-]+)", re.IGNORECASE)
+NAMING_WINDOW = 40  # characters before a reference where "the amendment (section 2)" names its document
+
+
 def find_references(text: str) -> list[str]:
     """References as written, one per number: "§§ 3-4" gives "§ 3" and "§ 4"; "clauses 7.2 and 7.3" both."""
-    found: list[str] = []
+    return [reference for reference, _, _ in _references(text)]
+
+
+def _references(text: str) -> list[tuple[str, int, int]]:
+    """Each reference with where its match lies in `text`. The app's own "[… paragraphs 4-5 left out …]"
+    marker, echoed by a model, is the app's note, not a reference to check: blanked out first."""
+    text = LEFT_OUT_MARKER.sub(lambda m: " " * len(m.group()), text)
+    found: list[tuple[str, int, int]] = []
     for match in _REFERENCE.finditer(text):
         word = match.group(1)
         singular = _PLURALS.get(word.lower())
@@ -69,8 +84,39 @@ def find_references(text: str) -> list[str]:
         if singular:
             keyword = singular.upper() if word.isupper() else singular.capitalize() if word[0].isupper() else singular
         for ident in ids:
-            found.append(f"{keyword} {ident}")
+            found.append((f"{keyword} {ident}", match.start(), match.end()))
     return found
+
+
+def _name_words(name: str) -> set[str]:
+    """The words that identify a document by its file name: "services-agreement.pdf" -> services, agreement."""
+    words = re.findall(r"[a-z]+", name.casefold())
+    return {w for w in words if len(w) >= 4 and w not in _NAME_NOISE}
+
+
+def named_document(text: str, start: int, end: int, names: list[str]) -> str | None:
+    """The document a reference names around it: "the amendment (section 2)", "the Agreement's clause 9",
+    "section 2 of the amendment"; the name nearest before the reference wins, then one after "of the".
+    None when no document is named (or the text names a word several documents share)."""
+    words = [_name_words(n) for n in names]
+    before = re.split(r"[;:\n]|\.\s", text[max(0, start - NAMING_WINDOW):start])[-1].casefold()  # this clause only
+    best: tuple[int, str] | None = None
+    for name, own in zip(names, words):
+        for word in own:
+            if sum(word in other for other in words) > 1:
+                continue
+            for m in re.finditer(rf"\b{re.escape(word)}(?:'s|s)?\b", before):
+                if best is None or m.start() > best[0]:
+                    best = (m.start(), name)
+    if best is not None:
+        return best[1]
+    after = _NAMED_AFTER.match(text, end)
+    if after:
+        word = after.group(1).casefold().removesuffix("'s")
+        owners = [name for name, own in zip(names, words) if word in own]
+        if len(owners) == 1:
+            return owners[0]
+    return None
 
 
 def _expand(first: str, last: str) -> list[str]:
@@ -197,18 +243,23 @@ def _sub_item(subs: tuple[str, ...], doc: SourceDocument, heading: _Heading,
 
 
 def check_references(answers: list[tuple[str, str]], documents: list[SourceDocument]) -> list[Check]:
-    """Each reference of each answer, "found" at the first document that has it, else "not_found"."""
+    """Each reference of each answer, "found" at the first document that has it, else "not_found".
+    A reference that names a document ("the amendment (section 2)") is looked up in that document only:
+    the agreement's "2. Term" does not answer for the amendment's section 2."""
     indexed = [(doc, _headings(doc)) for doc in documents]
+    names = [doc.name for doc in documents]
     checks: list[Check] = []
     for source, text in answers:
-        seen: set[tuple[str, _Ref]] = set()
-        for reference in find_references(text):
+        seen: set[tuple[str | None, str, _Ref]] = set()
+        for reference, start, end in _references(text):
             parsed = _parse(reference)
-            if parsed is None or parsed in seen:
+            named = named_document(text, start, end, names) if len(names) > 1 else None
+            if parsed is None or (named, *parsed) in seen:
                 continue
-            seen.add(parsed)
+            seen.add((named, *parsed))
             ref = parsed[1]
-            passage = next((p for doc, heads in indexed if (p := _locate(parsed[0], ref, doc, heads)) is not None), None)
+            passage = next((p for doc, heads in indexed if named in (None, doc.name)
+                            and (p := _locate(parsed[0], ref, doc, heads)) is not None), None)
             if passage is None:
                 checks.append(Check(source, reference, "not_found"))
             else:

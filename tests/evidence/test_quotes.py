@@ -226,3 +226,43 @@ def test_quotes_found_in_a_left_out_passage_are_known_as_unseen():
     assert [(c.status, c.document, c.location) for c in checks] == [("exact", "lease.txt", "paragraph 2")]
     assert (checks[0].document, checks[0].location) in unseen_locations(run)
     assert unseen_locations(RunRecord(query="q", lineup={})) == set()
+
+
+# ---- issue 24: every quote is found -------------------------------------------------------------------
+
+def test_a_quote_across_a_paragraph_break_does_not_swallow_the_next_one(lease):
+    """The quote spanning the blank line used to shift the pairing of marks: the invented quote after it
+    was lost and "quotes: []" said nothing was quoted."""
+    answer = ('Clause 9 says "Either party may terminate this Lease by giving not less than ninety (90) days\n\n'
+              'written notice to the other party." The lease also says "The Landlord shall repaint the Premises '
+              'every five years at its cost".')
+    assert find_quotes(answer) == [
+        "Either party may terminate this Lease by giving not less than ninety (90) days\n\n"
+        "written notice to the other party.",
+        "The Landlord shall repaint the Premises every five years at its cost"]
+    checks = check_quotes([("proposal 3", answer)], lease)
+    assert [c.status for c in checks] == ["exact", "not_found"]
+
+
+def test_inner_quotation_marks_stay_inside_one_quote():
+    doc = SourceDocument.from_text("a.txt", 'This Services Agreement (the "Agreement") is made between the '
+                                            'Supplier and the Customer.\n\nOther text.')
+    answer = 'It opens: "This Services Agreement (the "Agreement") is made between the Supplier and the Customer."'
+    assert find_quotes(answer) == ['This Services Agreement (the "Agreement") is made between the Supplier and '
+                                   'the Customer.']
+    assert one(answer, [doc]).status == "exact"
+    curly = '\u201cThis Services Agreement (the "Agreement") is made between the Supplier\u201d'
+    assert find_quotes(curly) == ['This Services Agreement (the "Agreement") is made between the Supplier']
+
+
+def test_a_quote_that_drops_a_restated_number_is_approximate(lease):
+    check = one('"Either party may terminate this Lease by giving not less than ninety days written notice"', lease)
+    assert (check.status, check.location) == ("approximate", "paragraph 5")
+    check = one('"Either party may terminate this Lease by giving not less than thirty days written notice"', lease)
+    assert check.status == "not_found"  # the number itself changed
+
+
+def test_the_apps_left_out_marker_in_a_quote_is_a_gap_not_words(lease):
+    answer = ('"The Tenant shall pay the rent monthly [\u2026 paragraphs 4-5 left out to fit the context window '
+              '\u2026] on the first day of each month"')
+    assert one(answer, lease).status == "exact"

@@ -134,3 +134,31 @@ def test_pdf_page_location_for_a_heading():
     checks = check_references([("final", "clause 3 and clause 1")], [doc])
     assert [(c.text, c.location) for c in checks] == [("clause 3", "page 2, paragraph 2"),
                                                       ("clause 1", "page 1, paragraph 1")]
+
+
+# ---- issue 24 ------------------------------------------------------------------------------------------
+
+AGREEMENT = "SERVICES AGREEMENT\n\n2. Term\nThis Agreement lasts three years.\n\n9. Termination\n" \
+            "9.1 Either party may terminate on ninety (90) days notice."
+AMENDMENT = "AMENDMENT No. 1\n\n1. Background\nThe parties wish to change the notice period.\n\n" \
+            "2. Notice\nClause 9.1 of the Agreement is replaced: thirty (30) days notice."
+
+
+def test_a_reference_that_names_a_document_resolves_in_that_document():
+    docs = [SourceDocument.from_text("services-agreement.txt", AGREEMENT),
+            SourceDocument.from_text("amendment-1.txt", AMENDMENT)]
+    checks = check_references([("final", "Under the amendment (section 2) notice is 30 days.")], docs)
+    assert [(c.status, c.document, c.location) for c in checks] == [("found", "amendment-1.txt", "paragraph 3")]
+    checks = check_references([("final", "Section 2 of the amendment sets 30 days; clause 2 says three years.")],
+                              docs)
+    assert [(c.text, c.document) for c in checks] == [("Section 2", "amendment-1.txt"),
+                                                      ("clause 2", "services-agreement.txt")]
+    checks = check_references([("final", "The amendment's clause 7 changes this.")], docs)
+    assert [(c.status, c.document) for c in checks] == [("not_found", None)]  # the amendment has no clause 7
+
+
+def test_the_apps_left_out_marker_is_not_a_reference():
+    docs = [SourceDocument.from_text("a.txt", AGREEMENT)]
+    answer = "The text shows [... paragraphs 901-902 left out ...] and then clause 9.1 applies."
+    assert find_references("[\u2026 page 3, paragraphs 4-5 left out to fit the context window \u2026]") == []
+    assert [c.text for c in check_references([("final", answer)], docs)] == ["clause 9.1"]
