@@ -21,7 +21,25 @@ _SHAPES = re.compile(
     r"|\b(?:gsk|xai|hf|ghp|gho|glpat)[-_][A-Za-z0-9_-]{16,}"  # Groq, xAI, Hugging Face, GitHub, GitLab
     r"|\bAIza[0-9A-Za-z_-]{20,}"                     # Google API keys
 )
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@:]+(?::[^\s/@]*)?@")
 _extra_names: set[str] = set()
+
+
+def mask_url_credentials(text: Any) -> Any:
+    """`scheme://user:password@host` as `scheme://[REDACTED]@host`: a URL's credentials are a secret too
+    (a seat's `api_base` may carry them; the database URL is masked the same way)."""
+    if not isinstance(text, str) or "@" not in text:
+        return text
+    return _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+
+
+def mask_seat_urls(obj: Any) -> Any:
+    """A lineup, seat or batch config with every `api_base` credential masked; returns a new object."""
+    if isinstance(obj, dict):
+        return {k: mask_url_credentials(v) if k == "api_base" else mask_seat_urls(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [mask_seat_urls(v) for v in obj]
+    return obj
 
 
 def register_key_env(name: str | None) -> None:
@@ -42,7 +60,7 @@ def redact(text: Any, secrets: list[str] | None = None) -> Any:
     `secrets`: `secret_values()` taken once by a caller redacting many texts at the same moment."""
     if not isinstance(text, str) or not text:
         return text
-    return _SHAPES.sub(MASK, redact_values(text, secrets))
+    return _SHAPES.sub(MASK, mask_url_credentials(redact_values(text, secrets)))
 
 
 def redact_values(text: Any, secrets: list[str] | None = None) -> Any:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records import CallRecord, RunRecord, utcnow
-from ..redact import redact, redact_values, secret_values
+from ..redact import mask_seat_urls, mask_url_credentials, redact, redact_values, secret_values
 from .schema import Call, Run
 
 _CALL_FIELDS = [f for f in CallRecord.__dataclass_fields__]
@@ -63,7 +63,7 @@ def run_columns(record: RunRecord) -> dict[str, Any]:
         columns.pop(derived)
     columns["id"] = columns.pop("run_id")
     columns["started_at"] = record.started_at
-    columns["lineup"] = columns["lineup"] or {}
+    columns["lineup"] = mask_seat_urls(columns["lineup"] or {})
     columns["lineup_name"] = columns["lineup"].get("name") or None
     columns["updated_at"] = utcnow()
     columns["note"], columns["error"] = redact(columns["note"]), redact(columns["error"])
@@ -76,6 +76,7 @@ def call_row(call: CallRecord, run_id: str, position: int) -> Call:
     values = {k: getattr(call, k) for k in _CALL_FIELDS}
     secrets = secret_values()  # once for the row's texts: reading the environment is the cost
     values["error"] = redact(values["error"], secrets)
+    values["api_base"] = mask_url_credentials(values["api_base"])
     values["retry_errors"] = [redact(e, secrets) for e in values["retry_errors"] or []]
     values["text"] = redact_values(values["text"], secrets)
     values["messages"] = [m | {"content": redact_values(m.get("content"), secrets)} if isinstance(m, dict) else m
