@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["run", "agreement", "storage", "leaderboard", "report", "batch"]
+COMMAND_MODULES = ["run", "agreement", "storage", "leaderboard", "report", "batch", "lineups"]
 
 
 class UserError(Exception):

@@ -65,7 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "fit them, keeping the passages most relevant to the query")
     p.add_argument("--fit-documents", dest="on_overflow", action="store_const", const="fit",
                    help="the same as --on-overflow fit")
-    p.add_argument("--lineup", metavar="FILE.toml", help="a saved lineup; command-line models are added to it")
+    p.add_argument("--lineup", metavar="FILE.toml|NAME",
+                   help="a lineup file, or the name of a lineup saved in the app (`moa lineups` lists them); "
+                        "command-line models are added to it")
     p.add_argument("--continue", dest="continue_run", metavar="RUN_ID",
                    help="ask a follow-up in that run's conversation (its lineup unless you give models)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
@@ -110,7 +112,9 @@ def build_lineup(args: argparse.Namespace, previous: dict | None = None) -> Line
 
     try:
         if args.lineup:
-            data = Lineup.load(args.lineup).to_dict()
+            from .lineups import resolve_lineup
+
+            data = resolve_lineup(args.lineup).to_dict()
         elif previous and not args.proposer:
             data = dict(previous)
         elif args.proposer:
