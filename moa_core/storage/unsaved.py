@@ -37,14 +37,42 @@ def keep(record: RunRecord) -> Path:
     return target
 
 
-def import_into(save: Callable[[RunRecord], None]) -> list[str]:
-    """Hand every kept run to `save`, then remove the file; runs that fail to save stay in it."""
-    source = path()
-    if not source.is_file():
-        return []
-    claimed = source.with_name(f"{FILE_NAME}.{os.getpid()}.importing")
+def _alive(pid: int) -> bool:
     try:
-        os.replace(source, claimed)  # another process opening at the same time finds no file
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but is not ours
+        return True
+    return True
+
+
+def _orphans(source: Path) -> list[Path]:
+    """Files claimed by an importer that died before it finished (`<name>.<pid>.importing`, pid gone)."""
+    found = []
+    for claimed in source.parent.glob(f"{FILE_NAME}.*.importing"):
+        pid = claimed.name[len(FILE_NAME) + 1:-len(".importing")].split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            found.append(claimed)
+    return found
+
+
+def import_into(save: Callable[[RunRecord], None]) -> list[str]:
+    """Hand every kept run to `save`, then remove the file; runs that fail to save stay in it.
+    Runs left by an importer that died mid-way are imported too."""
+    source = path()
+    imported = []
+    for orphan in _orphans(source):
+        imported += _import_file(orphan, source, save)
+    if source.is_file():
+        imported += _import_file(source, source, save)
+    return imported
+
+
+def _import_file(found: Path, source: Path, save: Callable[[RunRecord], None]) -> list[str]:
+    claimed = source.with_name(f"{FILE_NAME}.{os.getpid()}-{threading.get_ident()}.importing")
+    try:
+        os.replace(found, claimed)  # another process opening at the same time finds no file
     except OSError:
         return []
     imported, left = [], []

@@ -126,3 +126,31 @@ def test_an_unwritable_database_folder_is_one_clear_line(tmp_path, monkeypatch, 
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err
     assert f"cannot create the database folder {blocker / 'sub'}" in err
+
+
+def test_a_run_kept_by_an_import_that_died_is_imported_next_time(tmp_path):
+    """A process killed while importing leaves `unsaved-runs.jsonl.<pid>.importing`: the next open imports it."""
+    from moa_core.records import RunRecord
+
+    run = RunRecord(query="kept while the importer died", lineup={"name": "x"})
+    run.status, run.final = "ok", "answer"
+    unsaved.keep(run)
+    dead_pid = 2 ** 22 + 12345  # above the kernel's pid limit: never a live process
+    orphan = unsaved.path().with_name(f"{unsaved.FILE_NAME}.{dead_pid}.importing")
+    unsaved.path().rename(orphan)
+    store = RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}")
+    assert store.get_run(run.run_id) is not None and store.get_run(run.run_id).final == "answer"
+    assert not orphan.exists()
+
+
+def test_an_import_in_progress_elsewhere_is_left_alone(tmp_path):
+    import os
+
+    from moa_core.records import RunRecord
+
+    run = RunRecord(query="being imported by a live process", lineup={})
+    unsaved.keep(run)
+    busy = unsaved.path().with_name(f"{unsaved.FILE_NAME}.{os.getppid()}-1.importing")  # a live pid
+    unsaved.path().rename(busy)
+    store = RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}")
+    assert store.get_run(run.run_id) is None and busy.exists()
