@@ -35,6 +35,9 @@ class ModelSpec:
     label: str | None = None
     input_cost_per_token: float | None = None  # user price override, USD
     output_cost_per_token: float | None = None
+    # tokens the model accepts: set it for a model litellm does not know (a self-hosted one), so documents
+    # are checked against it and can be fitted; when set it wins over litellm's table
+    context_window: int | None = None
 
     @property
     def display_label(self) -> str:
@@ -69,6 +72,10 @@ class ModelSpec:
         if spec.max_tokens is not None and (isinstance(spec.max_tokens, bool) or not isinstance(spec.max_tokens, int)
                                             or spec.max_tokens < 1):
             raise LineupError(f"{where}: `max_tokens` must be a positive integer")
+        if spec.context_window is not None and (isinstance(spec.context_window, bool)
+                                                or not isinstance(spec.context_window, int) or spec.context_window < 1):
+            raise LineupError(f"{where}: `context_window` must be a positive integer (tokens), not "
+                              f"{spec.context_window!r}")
         return spec
 
 

@@ -53,6 +53,11 @@ def budget_table(query: str, lineup: Lineup, documents: Document | Sequence[Docu
                "keeps the answer and the proposals it reads free (unknown = the model's window is not in "
                "litellm's table; the provider will refuse an overflow)")
     st.dataframe(pd.DataFrame(rows).astype(str), hide_index=True, width="stretch")
+    unknown = [r["model"] for r in rows if r["fits"] == "unknown"]
+    if unknown:
+        st.info(f"The context window of {', '.join(unknown)} is unknown, so the documents cannot be checked or "
+                "fitted for it: set its window in the seats table (Context window column), the lineup's TOML "
+                "(context_window = 32768) or the CLI (--context-window).", icon=":material/info:")
     too_long = [r["model"] for r in rows if r["fits"].startswith("NO")]
     tight = [r["model"] for r in rows if r["fits"].startswith("no room")]
     if too_long:

@@ -18,7 +18,8 @@ from . import resources
 
 DEFAULT_CHOICE = "Default: Self-MoA on the embedded model"
 ROLES = ("proposer", "aggregator", "baseline", "fallback")
-SEAT_FIELDS = ["model", "label", "api_base", "api_key_env", "temperature", "max_tokens", "system_prompt"]
+SEAT_FIELDS = ["model", "label", "api_base", "api_key_env", "temperature", "max_tokens", "context_window",
+               "system_prompt"]
 TEXT_FIELDS = ("label", "api_base", "api_key_env", "system_prompt")
 EDITED = " (edited)"
 
@@ -86,6 +87,10 @@ def lineup_form(disabled: bool) -> Lineup | None:
                                                        "seat's key (blank: the provider's usual one)"),
             "temperature": st.column_config.NumberColumn("Temp.", min_value=0.0, max_value=2.0, step=0.1, default=0.7),
             "max_tokens": st.column_config.NumberColumn("Max tokens", min_value=1, step=64, default=512),
+            "context_window": st.column_config.NumberColumn(
+                "Context window", min_value=1, step=1024, format="%d",
+                help="Tokens the model accepts. Blank: litellm's figure; set it for a self-hosted model litellm "
+                     "does not know, so long documents are checked against it and can be fitted"),
             "system_prompt": st.column_config.TextColumn("Persona / system prompt", width="large"),
             "seat": None,  # hidden: which seat a row came from, so its other keys survive the edit
         },
@@ -207,8 +212,9 @@ def _suggest_real_providers(disabled: bool) -> None:
 
 def _spec(row: dict) -> ModelSpec:
     values = {k: _clean(v) for k, v in row.items() if k in ModelSpec.__dataclass_fields__}
-    if values.get("max_tokens") is not None:
-        values["max_tokens"] = int(values["max_tokens"])
+    for name in ("max_tokens", "context_window"):
+        if values.get(name) is not None:
+            values[name] = int(values[name])
     if not values.get("api_base"):
         values["api_base"] = resources.api_base_for(values["model"])
     return ModelSpec(**{k: v for k, v in values.items() if v is not None})

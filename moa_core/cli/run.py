@@ -58,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--retries", type=int, metavar="N", help="retries per call on rate limits, 5xx, timeouts")
     p.add_argument("--temperature", type=finite_float, help="temperature for models given on the command line")
     p.add_argument("--max-tokens", type=int, help="max tokens per answer for models given on the command line")
+    p.add_argument("--context-window", type=int, metavar="TOKENS",
+                   help="context window of the models given on the command line, for a self-hosted model "
+                        "litellm does not know: documents are checked against it and can be fitted")
     p.add_argument("--document", action="append", default=[], metavar="FILE",
                    help="a document the query is about: TXT, Markdown, PDF or DOCX (repeatable)")
     p.add_argument("--on-overflow", choices=("refuse", "fit"), default="refuse",
@@ -108,6 +111,8 @@ def build_lineup(args: argparse.Namespace, previous: dict | None = None) -> Line
             values["temperature"] = args.temperature
         if args.max_tokens is not None:
             values["max_tokens"] = args.max_tokens
+        if getattr(args, "context_window", None) is not None:
+            values["context_window"] = args.context_window
         return ModelSpec(**values)
 
     try:

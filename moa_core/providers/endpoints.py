@@ -67,7 +67,10 @@ def resolve(spec: ModelSpec) -> Target:
 
 
 def context_window(spec: ModelSpec) -> int | None:
-    """Max input tokens for the model, or None when litellm does not know it."""
+    """Max input tokens for the model: the seat's own `context_window` when set, else litellm's figure,
+    or None when litellm does not know it."""
+    if spec.context_window:
+        return spec.context_window
     if is_local(spec.model):
         from . import local_model
 

@@ -32,3 +32,13 @@ def test_clearing_the_base_url_is_the_users_choice():
     rows[2]["api_base"] = ""
     edits = seat_edits(rows, seats)
     assert not edits["aggregator"].get("api_base")
+
+
+def test_the_table_sets_a_seats_context_window():
+    """A self-hosted model has no known window: the seat table's column gives it one (issue 24)."""
+    seats = seats_of(_lineup())
+    rows = _rows(seats, {})
+    rows[2]["context_window"] = 8192.0  # the grid hands numbers back as floats
+    edits = seat_edits(rows, seats)
+    assert edits["aggregator"]["context_window"] == 8192
+    assert "context_window" not in edits["proposers"][0]
