@@ -61,6 +61,8 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
         self._queue = Writer()  # run writes happen here, off the event loop
         self._problems: dict[str, str] = {}  # run id -> why it is not stored (kept in the fallback file)
         self._stored_calls: dict[str, dict] = {}  # call id -> its row's values as last written, while its run goes
+        self._unstored: dict[str, RunRecord] = {}  # finished runs neither the database nor the file took: retried
+        self._retry_timer: threading.Timer | None = None
 
     # ---- opening ------------------------------------------------------------------------------
 
@@ -94,8 +96,16 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
     def open_default(cls) -> "RunStore":
         return cls.open(None)
 
+    RETRY_UNSTORED_S = 5.0  # how often a finished run that could not be kept anywhere is tried again
+
     def close(self) -> None:
         self.flush()
+        if self._unstored:
+            self.retry_unstored()
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+        for run_id in self._unstored:
+            log.error("run %s was never stored: %s", run_id, redact(self._problems.get(run_id, "")))
         self.engine.dispose()
 
     def flush(self, timeout_s: float | None = None) -> bool:
@@ -164,9 +174,52 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
             self._problems[record.run_id] = (f"run {record.run_id} could not be stored in {self.url} ({reason}); "
                                              f"kept in {where}, imported on the next start")
         except OSError as os_exc:
-            self._problems[record.run_id] = (f"run {record.run_id} could not be stored in {self.url} ({reason}) "
-                                             f"nor kept in {unsaved.path()} ({os_exc.strerror or os_exc})")
+            with self._lock:
+                self._unstored[record.run_id] = record
+            self._problems[record.run_id] = (
+                f"run {record.run_id} could not be stored in {self.url} ({reason}) nor kept in {unsaved.path()} "
+                f"({os_exc.strerror or os_exc}); kept in memory and tried again every {self.RETRY_UNSTORED_S:g} s "
+                "until there is room (keep this process running)")
+            self._schedule_retry()
         log.error("%s", redact(self._problems[record.run_id]))
+
+    def _schedule_retry(self) -> None:
+        with self._lock:
+            if self._retry_timer is not None and self._retry_timer.is_alive():
+                return
+            self._retry_timer = threading.Timer(self.RETRY_UNSTORED_S, self._retry_loop)
+            self._retry_timer.daemon = True
+            self._retry_timer.start()
+
+    def _retry_loop(self) -> None:
+        self.retry_unstored()
+        with self._lock:
+            self._retry_timer = None
+        if self._unstored:
+            self._schedule_retry()
+
+    def retry_unstored(self) -> list[str]:
+        """Try again to store the finished runs held in memory (database, then the fallback file);
+        returns the run ids now safe."""
+        with self._lock:
+            waiting = list(self._unstored.values())
+        saved = []
+        for record in waiting:
+            try:
+                self.save_run(record)
+                self._problems.pop(record.run_id, None)
+            except Exception:
+                try:
+                    where = unsaved.keep(record)
+                    self._problems[record.run_id] = (f"run {record.run_id} could not be stored in {self.url}; "
+                                                     f"kept in {where}, imported on the next start")
+                except OSError:
+                    continue
+            with self._lock:
+                self._unstored.pop(record.run_id, None)
+            log.info("run %s is safe now (held in memory until there was room)", record.run_id)
+            saved.append(record.run_id)
+        return saved
 
     def _snapshot(self, record: RunRecord, skip_stored: bool = False) -> dict[str, Any]:
         """What a run write needs, taken now on the caller's thread: the record keeps changing as the run goes.
@@ -223,7 +276,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
         with self._write() as s:
             for run in s.execute(select(Run).where(Run.status == "running")).scalars():
                 with self._lock:
-                    if run.id in self._active:
+                    if run.id in self._active or run.id in self._unstored:  # ours, finished, waiting for room
                         continue
                 gone = owner_gone(run.owner)
                 if gone is False or (gone is None and now - as_utc(run.updated_at) < timedelta(seconds=stale_after_s)):

@@ -154,3 +154,48 @@ def test_an_import_in_progress_elsewhere_is_left_alone(tmp_path):
     unsaved.path().rename(busy)
     store = RunStore.open(f"sqlite:///{tmp_path / 'runs.db'}")
     assert store.get_run(run.run_id) is None and busy.exists()
+
+
+async def test_a_full_disk_never_turns_a_finished_run_into_an_empty_interrupted_one(llm, lineup_for, tmp_path,
+                                                                                  monkeypatch):
+    """The database and the data folder on one full disk: the finished run stays in memory, is retried, and is
+    stored whole once there is room; meanwhile nothing marks it interrupted."""
+    from sqlalchemy.exc import OperationalError
+
+    from moa_core.records import RunStarted
+    from moa_core.storage import writer
+
+    monkeypatch.setattr(writer, "RETRY_DELAYS_S", (0.01,))
+    store = RunStore.open(f"sqlite:///{tmp_path / 'full.db'}")
+    real_store = store._store
+    full = {"on": False}
+
+    def store_unless_full(snapshot, owner):
+        if full["on"]:
+            raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+        real_store(snapshot, owner)
+
+    def no_space(record):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "_store", store_unless_full)
+    monkeypatch.setattr(unsaved, "keep", no_space)
+    monkeypatch.setattr(store, "RETRY_UNSTORED_S", 3600.0)  # retried by hand below, not by the timer
+
+    def disk_fills_once_started(event):
+        if isinstance(event, RunStarted):
+            store.flush()  # the running row is written...
+            full["on"] = True  # ...then the disk is full
+
+    run = await run_and_record("q", lineup_for(["a", "b"]), store=store, observers=[disk_fills_once_started])
+    assert run.status == "ok" and len(run.calls) == 3
+    problem = store.save_problem(run.run_id)
+    assert problem and "kept in memory" in problem and "No space left" in problem
+    assert store.mark_interrupted(stale_after_s=0) == []  # never closed as an empty interrupted run
+    assert store.get_run(run.run_id).status == "running"
+    full["on"] = False  # room again
+    assert store.retry_unstored() == [run.run_id]
+    stored = store.get_run(run.run_id)
+    assert stored.status == "ok" and len(stored.calls) == 3 and stored.final == run.final
+    assert store.save_problem(run.run_id) is None
+    store.close()
