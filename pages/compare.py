@@ -24,9 +24,18 @@ if not name:
     st.info("Type your name above (then Enter) to start: each vote is stored with it, and you vote on a pair once.")
     st.stop()
 
-stored, demo = st.tabs(["From stored runs", "Demo: MoA against one model"])
 
-with stored:
+@st.fragment(run_every=REFRESH_S)
+def demo_live() -> None:
+    """The demo's progress, redrawn until both answers are in (then the whole page shows the pair)."""
+    live = src.demo_job()
+    if live is None or not live.running:
+        st.rerun()
+    st.progress(min(0.95, live.elapsed_s / 30), text=f"Running both… {src.demo_progress(live)}")
+
+
+def stored_tab(name: str) -> None:
+    """The next stored pair this reviewer has not voted on or skipped."""
     kinds = src.kind_picker()
     pair = src.next_pair(name, kinds)
     if pair is None:
@@ -38,7 +47,9 @@ with stored:
         else:
             st.button("Skip this pair", key="skip-pair", shortcut="S", on_click=src.move_on, args=(True,))
 
-with demo:
+
+def demo_tab(name: str) -> None:
+    """A MoA lineup and one model run now on the same query, judged blind when both are done."""
     lineups = [saved.name for saved in resources.store().list_lineups()]
     job = src.demo_job()
     running = job is not None and job.running
@@ -64,13 +75,6 @@ with demo:
                 st.session_state["demo-run"] = job.job_id
                 st.rerun()
 
-    @st.fragment(run_every=REFRESH_S)
-    def demo_live() -> None:
-        live = src.demo_job()
-        if live is None or not live.running:
-            st.rerun()
-        st.progress(min(0.95, live.elapsed_s / 30), text=f"Running both… {src.demo_progress(live)}")
-
     if running:
         demo_live()
     elif job is not None:
@@ -82,3 +86,14 @@ with demo:
                        "the run is in History.")
         else:
             render_blind_pair(pair, name, key="cmp-demo")
+
+
+# Only the open tab is drawn: both tabs hold a blind pair, and the hidden pair's buttons kept their 1-4
+# shortcuts (a key once stored a vote on a pair nobody was shown; the same keys also clashed).
+stored, demo = st.tabs(["From stored runs", "Demo: MoA against one model"], key="compare-source", on_change="rerun")
+if stored.open:
+    with stored:
+        stored_tab(name)
+if demo.open:
+    with demo:
+        demo_tab(name)

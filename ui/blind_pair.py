@@ -4,6 +4,9 @@ choices with keyboard shortcuts 1-4, an optional rubric and comment; the names o
 Sides come from `review.shown_swapped(reviewer, pair)`, so a reload shows the same sides and
 different reviewers see different orders. Nothing about other reviewers' votes is shown here.
 Keys use Streamlit's own button shortcuts (no injected script, no model text near any script).
+A page draws at most one pair with its buttons at a time (a hidden pair's shortcuts would still
+fire), and every vote carries the key of the pair last drawn under its `key`: the store refuses a
+vote whose answers are not that pair.
 """
 from __future__ import annotations
 
@@ -45,15 +48,16 @@ def _cast(pair: Pair, reviewer: str, screen_choice: str, key: str, queue_id: int
     for side, (name, _) in (("A", left), ("B", right)):
         scores = {c: st.session_state.get(f"{key}-{side}-{c}") for c in RUBRIC}
         rubric[name] = {c: int(v) for c, v in scores.items() if v is not None}
+    shown = st.session_state.get(f"{key}-shown")  # what the last script run drew under this key
     try:
         resources.store().add_vote(
             prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner=winner,
             reviewer=reviewer, shown_swapped=swapped, run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
             call_a_id=pair.call_a_id, call_b_id=pair.call_b_id, queue_id=queue_id, batch_id=batch_id,
-            comment=str(st.session_state.get(f"{key}-comment") or ""), rubric=rubric)
+            comment=str(st.session_state.get(f"{key}-comment") or ""), rubric=rubric, shown_pair=shown)
     except VoteLocked:
         st.session_state[f"{key}-message"] = "You have already voted on this pair; here is what it was."
-    except (ValueError, StorageError) as exc:  # bad input, a pair deleted meanwhile, a database kept busy
+    except (ValueError, StorageError) as exc:  # bad input, not the pair shown, deleted meanwhile, a busy database
         st.session_state[f"{key}-message"] = f"The vote was not stored: {exc}"
         return
     st.session_state[f"{key}-revealed"] = pair.key
@@ -81,11 +85,12 @@ def render_blind_pair(pair: Pair, reviewer: str, *, key: str = "pair", queue_id:
     if voted:
         _reveal(voted, swapped, left[0], right[0])
         return True
+    st.session_state[f"{key}-shown"] = pair.key
     st.text_input("Comment (optional)", key=f"{key}-comment", placeholder="Why? (stored with the vote)")
     st.caption("Keys 1-4 vote (when no text box has the focus). The names appear after your vote; "
                "you vote on each pair once.")
     for column, (choice, label, shortcut) in zip(st.columns(4), CHOICES):
-        column.button(label, key=f"vote-{shortcut}", shortcut=shortcut, width="stretch",
+        column.button(label, key=f"{key}-vote-{shortcut}", shortcut=shortcut, width="stretch",
                       type="primary" if choice in ("a", "b") else "secondary",
                       on_click=_cast, args=(pair, reviewer, choice, key, queue_id, batch_id))
     return False

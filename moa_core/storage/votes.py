@@ -1,6 +1,11 @@
 """The store's blind A/B votes with their rubric scores: written once per reviewer and pair, read
 back as plain rows (with both answers' texts) for the results page, the CLI and exports.
 
+Systems are resolved when read, not trusted as stored: each side's run and call give its
+`moa_core.identity` (so votes stored under old names, "MoA: x", "single: x", a bare model, count
+under the one current system), and every side gets that system's single display name. A side
+whose run was deleted keeps its stored name, joined to the current system of that name if one.
+
 A mixin of `RunStore`. A human reviewer votes on a pair of answers once: the pair's key is the
 same whichever side was stored first (`review.pair_key`), so a swapped copy is locked too.
 """
@@ -13,6 +18,8 @@ from typing import Any, Iterable
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
+from ..identity import SystemIdentity, answer_identity, display_names, legacy_identity, moa_identity
+from ..lineup import Lineup, LineupError
 from ..review.pairs import pair_key
 from .busy import retry_when_locked
 from .rows import as_utc
@@ -24,6 +31,10 @@ RATER_KINDS = ("human", "judge")
 
 class VoteLocked(ValueError):
     """This reviewer has already voted on this pair."""
+
+
+class WrongPair(ValueError):
+    """A human vote that does not name the pair on screen, or names another one (nothing is stored)."""
 
 
 class StalePair(ValueError):
@@ -52,6 +63,10 @@ class VoteRow:
     query: str = ""
     a_text: str = ""
     b_text: str = ""
+    system_a_id: str = ""  # `moa_core.identity` ids (group by these); system_a/b are their display names
+    system_b_id: str = ""
+    system_a_kind: str = ""  # moa, single, proposal, or legacy (known only by an old stored name)
+    system_b_kind: str = ""
 
     @property
     def key(self) -> str:
@@ -90,6 +105,47 @@ def _check(winner: str, reviewer: str, rater_kind: str, system_a: str, system_b:
                 raise ValueError(f"a rubric score is an integer from 1 to 5, not {score!r}")
 
 
+def _side_identities(conn, rows) -> list[tuple[SystemIdentity, SystemIdentity]]:
+    """Each vote's two systems from its runs' stored lineups and calls; the stored name when the run is gone."""
+    run_ids = {r[k] for r in rows for k in ("run_a_id", "run_b_id") if r[k]}
+    call_ids = {r[k] for r in rows for k in ("call_a_id", "call_b_id") if r[k]}
+    runs: dict[str, tuple[dict, str]] = {}
+    for chunk in _chunks(sorted(run_ids)):
+        runs |= {i: (lineup or {}, status) for i, lineup, status in
+                 conn.execute(select(Run.id, Run.lineup, Run.status).where(Run.id.in_(chunk)))}
+    fallen = sorted(i for i, (_, status) in runs.items() if status == "fallback")
+    calls: dict[str, Any] = {}
+    last_fallback: dict[str, Any] = {}
+    cols = (Call.call_id, Call.run_id, Call.role, Call.round, Call.index, Call.model, Call.api_base, Call.temperature)
+    for chunk in _chunks(sorted(call_ids)):
+        calls |= {c.call_id: c for c in conn.execute(select(*cols).where(Call.call_id.in_(chunk)))}
+    for chunk in _chunks(fallen):
+        for c in conn.execute(select(*cols).where(Call.run_id.in_(chunk), Call.role == "fallback",
+                                                  Call.status == "ok").order_by(Call.round, Call.index)):
+            last_fallback[c.run_id] = c
+    cache: dict[tuple, SystemIdentity] = {}
+
+    def side(run_id: str | None, call_id: str | None, stored: str) -> SystemIdentity:
+        if run_id not in runs:
+            return legacy_identity(stored)
+        lineup, status = runs[run_id]
+        call = calls.get(call_id) if call_id else last_fallback.get(run_id) if status == "fallback" else None
+        key = (run_id, call.call_id if call is not None else None)
+        if key not in cache:
+            cache[key] = answer_identity(lineup, status=status) if call is None else answer_identity(
+                lineup, status=status, role=call.role, index=call.index, round=call.round, model=call.model,
+                api_base=call.api_base, temperature=call.temperature)
+        return cache[key]
+
+    return [(side(r["run_a_id"], r["call_a_id"], r["system_a"]), side(r["run_b_id"], r["call_b_id"], r["system_b"]))
+            for r in rows]
+
+
+def _chunks(ids: list[str], size: int = 500):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
 class Votes:
     """Verbs over votes; needs `_read()`, `_write()` and `engine`."""
 
@@ -99,15 +155,22 @@ class Votes:
                  run_b_id: str | None = None, call_a_id: str | None = None, call_b_id: str | None = None,
                  comparison_id: int | None = None, queue_id: int | None = None, batch_id: str | None = None,
                  comment: str = "", reasoning: str = "",
-                 rubric: dict[str, dict[str, int]] | None = None) -> int:
+                 rubric: dict[str, dict[str, int]] | None = None, shown_pair: str | None = None) -> int:
         """Store one vote (winner oriented to system_a/system_b) and its rubric scores; returns its id.
 
-        Raises VoteLocked when this human reviewer already voted on the pair, StalePair when one of its
-        answers was deleted meanwhile, ValueError on bad input.
+        A human vote carries `shown_pair`, the key of the pair that was on screen when the reviewer
+        chose: a keyboard shortcut once voted on a pair in a hidden tab, so a vote whose answers are
+        not the pair shown is refused (WrongPair). Raises VoteLocked when this human reviewer already
+        voted on the pair, StalePair when one of its answers was deleted meanwhile, ValueError on bad input.
         """
         rubric = {s: dict(v) for s, v in (rubric or {}).items() if v}
         reviewer = (reviewer or "").strip()
         _check(winner, reviewer, rater_kind, system_a, system_b, rubric)
+        if rater_kind == "human":
+            if not shown_pair:
+                raise WrongPair("a human vote must say which pair was on screen; nothing was stored")
+            if shown_pair != pair_key(run_a_id, call_a_id, run_b_id, call_b_id):
+                raise WrongPair("this vote is for a pair that is not the pair on screen; nothing was stored")
         with self._write() as s:
             if any(i and s.get(Run, i) is None for i in (run_a_id, run_b_id)) or any(
                     i and s.get(Call, i) is None for i in (call_a_id, call_b_id)):
@@ -172,8 +235,10 @@ class Votes:
 
     def votes(self, *, since: datetime | None = None, until: datetime | None = None,
               reviewers: Iterable[str] | None = None, rater_kind: str | None = None,
-              ids: Iterable[int] | None = None, with_texts: bool = True) -> list[VoteRow]:
-        """Votes oldest first, each with both answers' texts (the call's, or the run's final answer)."""
+              ids: Iterable[int] | None = None, batch_ids: Iterable[str] | None = None,
+              with_texts: bool = True) -> list[VoteRow]:
+        """Votes oldest first, each with both answers' texts (the call's, or the run's final answer) and
+        both systems resolved: ids, kinds and one display name per id over the rows returned."""
         ca, cb, ra, rb = aliased(Call), aliased(Call), aliased(Run), aliased(Run)
         cols = [Vote.id, Vote.prompt_id, Vote.system_a, Vote.system_b, Vote.winner, Vote.reviewer, Vote.rater_kind,
                 Vote.shown_swapped, Vote.run_a_id, Vote.run_b_id, Vote.call_a_id, Vote.call_b_id, Vote.queue_id,
@@ -195,15 +260,33 @@ class Votes:
             q = q.where(Vote.rater_kind == rater_kind)
         if ids is not None:
             q = q.where(Vote.id.in_(list(ids)))
+        if batch_ids is not None:
+            q = q.where(Vote.batch_id.in_(list(batch_ids)))
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
+            sides = _side_identities(conn, rows)
         out = []
         for m in rows:
             data = dict(m)
             data["created_at"] = as_utc(data["created_at"])
             data["query"] = data.get("query") or ""
             out.append(VoteRow(**data))
+        naming = display_names([i for pair in sides for i in pair], self.lineup_owners())
+        for row, (a, b) in zip(out, sides):
+            row.system_a, row.system_b = naming.name_of(a), naming.name_of(b)
+            row.system_a_id, row.system_b_id = naming.id_of(a), naming.id_of(b)
+            row.system_a_kind, row.system_b_kind = a.kind, b.kind
         return out
+
+    def lineup_owners(self) -> dict[str, str]:
+        """Saved lineup name -> the id of its current configuration: that system keeps the bare name."""
+        owners = {}
+        for saved in self.list_lineups() if hasattr(self, "list_lineups") else ():
+            try:
+                owners[saved.name] = moa_identity(Lineup.from_toml(saved.toml)).id
+            except LineupError:
+                continue  # a lineup that no longer parses names nothing
+        return owners
 
     def rubric_scores(self, vote_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
         """Rubric scores as rows {vote_id, system, criterion, score}."""

@@ -16,17 +16,17 @@ def test_leaderboard_from_the_database(private_data_dir, capsys):
         for reviewer, winner in (("ann", "a"), ("bob", "a" if i < 4 else "b")):
             store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b,
                            winner=winner, reviewer=reviewer, run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
-                           call_a_id=pair.call_a_id, call_b_id=pair.call_b_id)
+                           call_a_id=pair.call_a_id, call_b_id=pair.call_b_id, shown_pair=pair.key)
         store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner="b",
                        reviewer="judge-model", rater_kind="judge", run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
                        call_a_id=pair.call_a_id, call_b_id=pair.call_b_id)
     store.close()
     assert main(["leaderboard", "--json", "--bootstrap", "20"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"systems", "pairs"}
-    assert [s["name"] for s in out["systems"]] == ["MoA: pair", "base-model"]
+    assert set(out) == {"systems", "pairs", "warnings"} and out["warnings"] == []
+    assert [s["name"] for s in out["systems"]] == ["pair", "base-model"]
     (pair,) = out["pairs"]
-    assert (pair["a"], pair["wins_a"], pair["wins_b"]) == ("MoA: pair", 10, 2)  # humans only
+    assert (pair["a"], pair["wins_a"], pair["wins_b"]) == ("pair", 10, 2)  # humans only
     assert main(["leaderboard", "--json", "--bootstrap", "0", "--judges"]) == 0
     (pair,) = json.loads(capsys.readouterr().out)["pairs"]
     assert pair["wins_b"] == 8

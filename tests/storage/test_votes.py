@@ -9,7 +9,7 @@ from tests.review.samples import moa_run
 def _vote(store, pair, reviewer, winner="a", **kw):
     return store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner=winner,
                           reviewer=reviewer, run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
-                          call_a_id=pair.call_a_id, call_b_id=pair.call_b_id, **kw)
+                          call_a_id=pair.call_a_id, call_b_id=pair.call_b_id, **({"shown_pair": pair.key} | kw))
 
 
 def test_vote_with_rubric_is_stored_with_texts_and_locked_per_reviewer(store):
@@ -28,7 +28,7 @@ def test_vote_with_rubric_is_stored_with_texts_and_locked_per_reviewer(store):
     with pytest.raises(VoteLocked):  # the same pair stored the other way round is the same pair
         store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_b, system_b=pair.system_a, winner="a",
                        reviewer="ann", run_a_id=pair.run_b_id, run_b_id=pair.run_a_id,
-                       call_a_id=pair.call_b_id, call_b_id=pair.call_a_id)
+                       call_a_id=pair.call_b_id, call_b_id=pair.call_a_id, shown_pair=pair.key)
     _vote(store, pair, "bob")
     assert store.votes_version() == (vid + 1, 2)
     assert [v.reviewer for v in store.votes(reviewers=["bob"])] == ["bob"]
@@ -37,8 +37,8 @@ def test_vote_with_rubric_is_stored_with_texts_and_locked_per_reviewer(store):
 @pytest.mark.parametrize("kw, message", [
     (dict(winner="left"), "winner must be"),
     (dict(reviewer=" "), "reviewer's name"),
-    (dict(rubric={"MoA: pair": {"style": 3}}), "unknown rubric criterion"),
-    (dict(rubric={"MoA: pair": {"accuracy": 6}}), "integer from 1 to 5"),
+    (dict(rubric={"pair": {"style": 3}}), "unknown rubric criterion"),
+    (dict(rubric={"pair": {"accuracy": 6}}), "integer from 1 to 5"),
     (dict(rubric={"nobody": {"accuracy": 3}}), "not in this pair"),
 ])
 def test_bad_votes_are_refused_with_one_line(store, kw, message):

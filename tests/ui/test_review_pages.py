@@ -99,7 +99,7 @@ def test_results_page_shows_win_rates_leaderboard_and_agreement(store):
                 store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b,
                                winner="a" if (i + (who == "bob")) % 3 else "b", reviewer=who,
                                run_a_id=pair.run_a_id, run_b_id=pair.run_b_id, call_a_id=pair.call_a_id,
-                               call_b_id=pair.call_b_id)
+                               call_b_id=pair.call_b_id, shown_pair=pair.key)
     at = _page("pages/results.py")
     at.run()
     assert not at.exception, at.exception
