@@ -13,6 +13,7 @@ from ui.exports import export_buttons
 from ui.run_view import render_run
 
 LIMIT = 500
+UNKNOWN = "—"  # what a missing cost, rating or latency shows in the table
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -68,17 +69,19 @@ st.caption(f"{len(runs)} run{plural}, newest first; click a column to sort, a ro
 # The table's key follows the filters: a selection never outlives the rows it pointed at.
 picked = st.dataframe(
     table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-    key=f"history_table_{abs(hash(filters))}",
+    key=f"history_table_{abs(hash(filters))}", placeholder=UNKNOWN,  # a missing value would read "None"
     column_config={
         "query": st.column_config.TextColumn("query", width="medium"),
         "conversation": st.column_config.TextColumn(
             "conversation", help="Turn of a conversation: open a follow-up to see the whole thread"),
         "cost": st.column_config.NumberColumn("cost (USD)", format="$%.5f",
-                                              help="Blank = unknown: a model without a known price was used"),
-        "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f"),
+                                              help=f"{UNKNOWN} = unknown: a model without a known price was used"),
+        "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f",
+                                                   help=f"{UNKNOWN} = the run did not finish"),
         "rating": st.column_config.NumberColumn("★ answer", format="%.1f",
                                                 help="Stars of the run's final answer (synthesis or fallback): "
-                                                     "the mean over raters of each one's latest rating"),
+                                                     "the mean over raters of each one's latest rating; "
+                                                     f"{UNKNOWN} = not rated yet"),
         "ratings": st.column_config.NumberColumn("raters", help="People who rated the final answer"),
     },
 )
@@ -98,6 +101,6 @@ if run_id:
         st.write("Deletes the run with its calls and ratings. This cannot be undone.")
         if st.button("Delete run", type="secondary", key=f"delete-{record.run_id}"):
             store.delete_run(record.run_id)
-            st.query_params.clear()
+            st.query_params.pop("run", None)  # the reviewer's name stays in the URL
             st.toast(f"Deleted run {record.run_id}")
             st.rerun()

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import io
 
+from .cells import shown
 from .model import QUOTE_LABELS, Report
 
 _COLOURS = {"exact": (0x18, 0x7A, 0x2F), "found": (0x18, 0x7A, 0x2F), "approximate": (0x9A, 0x6B, 0x00),
             "not_found": (0xC6, 0x28, 0x28)}
 
 
-def _safe(text: str) -> str:
-    """XML cannot hold control characters; a model's stray \\x00 must not break the file."""
-    return "".join(ch for ch in (text or "") if ch in "\t\n" or ord(ch) >= 32)
+def _safe(text) -> str:
+    """XML cannot hold control characters; a model's stray \\x00 must not break the file. None is "—"."""
+    return "".join(ch for ch in shown(text) if ch in "\t\n" or ord(ch) >= 32)
 
 
 def render_docx(r: Report) -> bytes:
@@ -28,7 +29,7 @@ def render_docx(r: Report) -> bytes:
     d.add_paragraph(_safe(r.query))
     d.add_heading("Documents", 1)
     for name, size in r.documents or [("none", "")]:
-        d.add_paragraph(_safe(f"{name} ({size})" if size else name), style="List Bullet")
+        d.add_paragraph(_safe(f"{name} ({shown(size)})" if size != "" else name), style="List Bullet")
     d.add_heading("Synthesis", 1)
     d.add_paragraph(_safe(r.method_note + " [n] = proposals that support the sentence."))
     for s in r.synthesis:
@@ -48,8 +49,8 @@ def render_docx(r: Report) -> bytes:
         run = p.add_run(_safe(label.upper() if q["status"] == "not_found" else label))
         run.bold = True
         run.font.color.rgb = RGBColor(*_COLOURS.get(q["status"], (0, 0, 0)))
-        where = f" — {q['document']}, {q['location']}" if q.get("document") else ""
-        p.add_run(_safe(f" · {q['source']}: \u201c{q['text']}\u201d{where}"))
+        where = f" — {q['document']}, {shown(q.get('location'))}" if q.get("document") else ""
+        p.add_run(_safe(f" · {shown(q['source'])}: \u201c{shown(q['text'])}\u201d{where}"))
     if not (r.quotes or r.references):
         d.add_paragraph("No quotes.")
     d.add_heading("Disagreements", 1)
@@ -58,14 +59,14 @@ def render_docx(r: Report) -> bytes:
         table = d.add_table(rows=1, cols=len(versions))
         table.style = "Table Grid"
         for cell, (who, text) in zip(table.rows[0].cells, versions):
-            cell.text = _safe(f"{who}\n{text}")
+            cell.text = _safe(f"{shown(who)}\n{shown(text)}")
     if not r.disagreements:
         d.add_paragraph("No claim where the proposals contradict each other.")
     for t in r.dropped:
         d.add_paragraph(_safe(f"Dropped by the synthesis: {t}"), style="List Bullet")
     for a in ([r.final] if r.final else []) + r.proposals:
-        d.add_heading(_safe(f"{a.title} ({a.model})"), 1)
-        d.add_paragraph(_safe(f"Rating: {a.stars}"))
+        d.add_heading(_safe(f"{a.title} ({shown(a.model)})"), 1)
+        d.add_paragraph(_safe(f"Rating: {shown(a.stars)}"))
         for c in a.comments:
             d.add_paragraph(_safe(f"comment — {c}"), style="List Bullet")
         d.add_paragraph(_safe(a.text))
@@ -74,7 +75,7 @@ def render_docx(r: Report) -> bytes:
     table = d.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, h in zip(table.rows[0].cells, header):
-        cell.text = h
+        cell.text = _safe(h)
     for row in rows:
         for cell, x in zip(table.add_row().cells, row):
             cell.text = _safe(x)

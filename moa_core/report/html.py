@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from html import escape
 
+from .cells import shown
 from .model import QUOTE_LABELS, Report
+
+
+def _e(value) -> str:
+    """Escaped text; unknown (None) as "—"."""
+    return escape(shown(value))
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
@@ -22,19 +28,19 @@ def _flag(text: str) -> str:
 
 
 def _check(q: dict, label: str) -> str:
-    where = f" — {escape(q['document'])}, {escape(q['location'])}" if q.get("document") else ""
+    where = f" — {_e(q['document'])}, {_e(q.get('location'))}" if q.get("document") else ""
     passage = (f'<details><summary>the passage</summary><div class="pre">{escape(q["passage"])}</div></details>'
                if q.get("passage") else '<div class="muted">No passage of the documents says this.</div>')
-    return (f'<div class="box {_QUOTE_CLASS.get(q["status"], "")}"><b>{escape(label)}</b> · {escape(q["source"])}: '
-            f'\u201c{escape(q["text"])}\u201d{where}{passage}</div>')
+    return (f'<div class="box {_QUOTE_CLASS.get(q["status"], "")}"><b>{escape(label)}</b> · {_e(q["source"])}: '
+            f'\u201c{_e(q["text"])}\u201d{where}{passage}</div>')
 
 
 def render_html(r: Report) -> str:
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(r.title)}</title>",
            f"<style>{_CSS}</style></head><body><h1>{escape(r.title)}</h1><table class='facts'>"]
-    out += [f"<tr><td><b>{escape(k)}</b></td><td>{escape(v)}</td></tr>" for k, v in r.facts]
+    out += [f"<tr><td><b>{_e(k)}</b></td><td>{_e(v)}</td></tr>" for k, v in r.facts]
     out.append(f"</table><h2>Query</h2><div class='box pre'>{escape(r.query)}</div><h2>Documents</h2><ul>")
-    out += [f"<li>{escape(name)} <span class='muted'>({escape(size)})</span></li>" for name, size in r.documents] \
+    out += [f"<li>{_e(name)} <span class='muted'>({_e(size)})</span></li>" for name, size in r.documents] \
         or ["<li>none</li>"]
     out.append(f"</ul><h2>Synthesis</h2><p class='muted'>{escape(r.method_note)} [n] = proposals that support "
                "the sentence.</p><div class='box' style='line-height:1.7'>")
@@ -50,7 +56,7 @@ def render_html(r: Report) -> str:
         out += [_check(q, "found" if q["status"] == "found" else "NOT IN THE DOCUMENTS") for q in r.references]
     out.append("<h2>Disagreements</h2>")
     for kinds, versions in r.disagreements:
-        cells = "".join(f"<div class='box'><div class='muted'>{escape(who)}</div>{escape(text)}</div>"
+        cells = "".join(f"<div class='box'><div class='muted'>{_e(who)}</div>{_e(text)}</div>"
                         for who, text in versions)
         out.append(f"<div><b>Differs in: {escape(kinds)}</b><div class='side'>{cells}</div></div>")
     if not r.disagreements:
@@ -59,12 +65,12 @@ def render_html(r: Report) -> str:
         out.append("<h3>Dropped by the synthesis although most proposals said it</h3><ul>")
         out += [f"<li>{escape(t)}</li>" for t in r.dropped] + ["</ul>"]
     for a in ([r.final] if r.final else []) + r.proposals:
-        out.append(f"<h2>{escape(a.title)} <span class='muted'>({escape(a.model)})</span></h2>"
-                   f"<p>Rating: {escape(a.stars)}</p>")
+        out.append(f"<h2>{_e(a.title)} <span class='muted'>({_e(a.model)})</span></h2>"
+                   f"<p>Rating: {_e(a.stars)}</p>")
         out += [f"<p class='muted'>comment — {escape(c)}</p>" for c in a.comments]
         out.append(f"<div class='box pre'>{escape(a.text)}</div>")
     header, *rows = r.calls
-    out.append("<h2>Calls</h2><table class='grid'><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
-    out += ["<tr>" + "".join(f"<td>{escape(x)}</td>" for x in row) + "</tr>" for row in rows]
+    out.append("<h2>Calls</h2><table class='grid'><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>")
+    out += ["<tr>" + "".join(f"<td>{_e(x)}</td>" for x in row) + "</tr>" for row in rows]
     out.append("</table></body></html>")
     return "\n".join(out)

@@ -5,6 +5,7 @@ entities throughout (a model's `<script>` or `<img onerror=...>` shows as those 
 and image syntax `![..](url)` is shown as text rather than fetched, as in the app."""
 from __future__ import annotations
 
+from .cells import shown
 from .model import QUOTE_LABELS, Report
 
 
@@ -13,19 +14,19 @@ def _quote_block(text: str) -> str:
 
 
 def _check_line(q: dict) -> str:
-    where = f" — {q['document']}, {q['location']}" if q.get("document") else ""
+    where = f" — {shown(q['document'])}, {shown(q.get('location'))}" if q.get("document") else ""
     status = QUOTE_LABELS.get(q["status"], q["status"])
-    return f"- **{status}** · {q['source']}: \u201c{q['text']}\u201d{where}"
+    return f"- **{status}** · {shown(q['source'])}: \u201c{shown(q['text'])}\u201d{where}"
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+def _cell(text: str | None) -> str:
+    return " ".join(shown(text).split()).replace("|", "\\|")
 
 
 def render_markdown(r: Report) -> str:
     out = [f"# {r.title}", ""]
-    out += [f"- **{k}**: {v}" for k, v in r.facts] + ["", "## Query", "", _quote_block(r.query), ""]
-    out += ["## Documents", ""] + ([f"- {name} ({size})" for name, size in r.documents] or ["- none"]) + [""]
+    out += [f"- **{k}**: {shown(v)}" for k, v in r.facts] + ["", "## Query", "", _quote_block(r.query), ""]
+    out += ["## Documents", ""] + ([f"- {shown(name)} ({shown(size)})" for name, size in r.documents] or ["- none"]) + [""]
     out += ["## Synthesis", "", f"_{r.method_note}_ — [n] = proposals that support the sentence.", ""]
     for s in r.synthesis:
         flags = "".join(f" **[{f}]**" for f in s.flags)
@@ -46,12 +47,12 @@ def render_markdown(r: Report) -> str:
     if r.dropped:
         out += ["", "### Dropped by the synthesis although most proposals said it", ""] + [f"- {t}" for t in r.dropped]
     for answer in ([r.final] if r.final else []) + r.proposals:
-        out += ["", f"## {answer.title} ({answer.model})", "", f"Rating: {answer.stars}", ""]
+        out += ["", f"## {shown(answer.title)} ({shown(answer.model)})", "", f"Rating: {shown(answer.stars)}", ""]
         out += [f"- comment — {c}" for c in answer.comments]
         out += ["", _quote_block(answer.text)]
     out += ["", "## Calls", ""]
     header, *rows = r.calls
-    out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(_cell(x) for x in row) + " |" for row in rows]
     return _inert("\n".join(out) + "\n")
 
