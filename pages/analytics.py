@@ -111,7 +111,8 @@ def _selection() -> dict | None:
         st.info("No runs in this date range and lineup selection: widen the filters.", icon=":material/info:")
         return None
     unknown_runs = view["unknown_cost_runs"]
-    m = _metric_row(4)
+    cached_runs = view["cached_runs"]
+    m = _metric_row(5 if cached_runs else 4)
     m[0].metric("Runs", view["runs"])
     total = format_cost(view["known_cost_usd"])
     if unknown_runs:
@@ -121,6 +122,14 @@ def _selection() -> dict | None:
     median = view["median_answer_s"]
     m[2].metric("Median time to answer", "—" if median is None else f"{median:.2f} s")
     m[3].metric("Rated answers", view["rated_answers"])
+    if cached_runs:
+        saved = format_cost(view["saved_usd"])
+        if view["unknown_saved_runs"]:
+            saved = f"{saved} + unknown" if view["unknown_saved_runs"] < cached_runs else "unknown"
+        m[4].metric("Saved by the cache", saved,
+                    help="What the answers taken from the response cache cost when they were first bought")
+        st.caption(f"{cached_runs} run(s) took answers from the response cache: their cost counts as saved, "
+                   "not spent, and they are left out of every latency, first-token and tokens/s figure.")
     if unknown_runs:
         st.caption(f"Cost unknown for {unknown_runs} run(s): no price for "
                    f"{', '.join(view['unknown_cost_models'])}. Set prices on the Settings page.")

@@ -3,7 +3,11 @@
 No Streamlit, no I/O: callers pass `RunRecord`s (and ratings as plain dicts) and get pandas
 DataFrames or dataclasses back. Times are seconds from each run's start, as in the records.
 Unknown cost stays unknown (None/NaN, shown as "unknown"), never 0; latency counts successful
-calls only, because a timeout's duration says nothing about a model's speed.
+calls only, because a timeout's duration says nothing about a model's speed. A cache hit is a
+record of an answer bought earlier: it is out of every latency, first-token and tokens/s figure
+(its 10 ms measure the database), its run has no time to answer, and its cost is counted as
+saved, not spent (`cost_usd` is what was spent; `moa_cost_usd`/`baseline_cost_usd` what the
+answers cost when bought, which is what a system costs and what multiples compare).
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from ..providers.endpoints import is_local
 from ..providers.prices import format_cost
 from ..records import CallRecord, RunRecord
 from .ratings import answer_stars, run_stars
-from .cost import call_cost, critical_path, critical_path_calls, total_cost
+from .cost import call_cost, critical_path, critical_path_calls, original_total, saved_total, total_cost
 from .stats import known_floats, percentile
 
 ROLE_ORDER = ("proposer", "aggregator", "fallback", "baseline")
@@ -119,7 +123,10 @@ def moa_calls(record: RunRecord) -> list[CallRecord]:
 
 
 def answer_latency(record: RunRecord) -> float | None:
-    """Seconds from the run's start until its final answer (synthesis or fallback) was complete."""
+    """Seconds from the run's start until its final answer (synthesis or fallback) was complete; None when
+    any of the MoA's calls was a cache hit (how long the models take is not what such a run measured)."""
+    if any(c.cached for c in moa_calls(record)):
+        return None
     ends = [c.ended_s for c in record.calls if c.role in ("aggregator", "fallback") and c.ok and c.ended_s is not None]
     return max(ends) if ends else None
 
@@ -153,9 +160,9 @@ def baseline_comparison(record: RunRecord) -> BaselineComparison | None:
     if baseline is None:
         return None
     moa = moa_calls(record)
-    moa_cost, base_cost = total_cost(moa), total_cost([baseline])
+    moa_cost, base_cost = original_total(moa), original_total([baseline])
     moa_s = answer_latency(record)
-    base_s = baseline.duration_s if baseline.ok else None
+    base_s = baseline.duration_s if baseline.ok and not baseline.cached else None
     cost_x, time_x = _ratio(moa_cost, base_cost), _ratio(moa_s, base_s)
     unknown = unknown_cost_models(moa + [baseline])
     sentence = _comparison_sentence(baseline, moa_cost, base_cost, cost_x, moa_s, base_s, time_x, unknown)
@@ -189,13 +196,14 @@ def _comparison_sentence(baseline: CallRecord, moa_cost, base_cost, cost_x, moa_
 
 # ---- across runs ----------------------------------------------------------------------------
 
-RUN_COLUMNS = ["run_id", "started_at", "status", "lineup", "query", "cost_usd", "moa_cost_usd", "answer_s",
+RUN_COLUMNS = ["run_id", "started_at", "status", "lineup", "query", "cost_usd", "saved_usd", "cached",
+               "moa_cost_usd", "answer_s",
                "critical_path_s", "wall_s", "baseline_model", "baseline_cost_usd", "baseline_s", "cost_multiple",
                "latency_multiple", "stars", "ratings", "baseline_stars", "baseline_ratings", "single_model",
                "unknown_cost_models"]
-CALL_COLUMNS = ["run_id", "started_at", "lineup", "role", "round", "model", "provider", "status", "duration_s",
-                "ttft_s", "tokens_per_s", "attempts", "retries", "prompt_tokens", "completion_tokens", "cost_usd",
-                "error", "retry_errors"]
+CALL_COLUMNS = ["run_id", "started_at", "lineup", "role", "round", "model", "provider", "status", "cached",
+                "duration_s", "ttft_s", "tokens_per_s", "attempts", "retries", "prompt_tokens", "completion_tokens",
+                "cost_usd", "saved_usd", "error", "retry_errors"]
 
 
 def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = ()) -> pd.DataFrame:
@@ -213,6 +221,7 @@ def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = ())
         stars, raters = run_stars(run_ratings, run.calls, run.status)
         baseline_call = next((c for c in run.calls if c.role == "baseline"), None)
         base_stars, base_raters = answer_stars(run_ratings, baseline_call.call_id) if baseline_call else (None, 0)
+        cached = any(c.cached for c in run.calls)
         comparison = baseline_comparison(run)
         answered_baseline = comparison is not None and comparison.baseline_status == "ok"
         non_baseline = moa_calls(run)
@@ -220,9 +229,10 @@ def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = ())
         rows.append({
             "run_id": run.run_id, "started_at": run.started_at, "status": run.status,
             "lineup": lineup_key(run.lineup), "query": run.query[:120], "cost_usd": run.cost_usd,
-            "moa_cost_usd": total_cost(non_baseline),
-            "answer_s": single.ended_s if single else answer_latency(run),
-            "critical_path_s": critical_path(run.calls), "wall_s": run.wall_s,
+            "saved_usd": saved_total(run.calls), "cached": cached, "moa_cost_usd": original_total(non_baseline),
+            "answer_s": (None if single.cached else single.ended_s) if single else answer_latency(run),
+            "critical_path_s": None if any(c.cached for c in non_baseline) else critical_path(run.calls),
+            "wall_s": None if cached else run.wall_s,
             "baseline_model": comparison.baseline_model if comparison else None,
             "baseline_cost_usd": comparison.baseline_cost_usd if answered_baseline else None,
             "baseline_s": comparison.baseline_latency_s if comparison else None,
@@ -237,6 +247,7 @@ def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = ())
 
 def call_table(runs: Iterable[RunRecord]) -> pd.DataFrame:
     """One row per call of every run, with its run's date and lineup and its model's provider."""
+            measured = not c.cached  # a hit's times measure the database, not the model
     rows = []
     for run in runs:
         key = lineup_key(run.lineup)
@@ -244,9 +255,11 @@ def call_table(runs: Iterable[RunRecord]) -> pd.DataFrame:
             rows.append({
                 "run_id": run.run_id, "started_at": run.started_at, "lineup": key, "role": c.role, "round": c.round,
                 "model": c.model, "provider": provider_of(c.model, c.api_base), "status": c.status,
-                "duration_s": c.duration_s, "ttft_s": _ttft(c), "tokens_per_s": _tokens_per_s(c),
+                "cached": c.cached, "duration_s": c.duration_s if measured else None,
+                "ttft_s": _ttft(c) if measured else None, "tokens_per_s": _tokens_per_s(c) if measured else None,
                 "attempts": c.attempts, "retries": max(c.attempts - 1, 0), "prompt_tokens": c.prompt_tokens,
-                "completion_tokens": c.completion_tokens, "cost_usd": call_cost(c), "error": c.error or "",
+                "completion_tokens": c.completion_tokens, "cost_usd": call_cost(c),
+                "saved_usd": original_total([c]) if c.cached else None, "error": c.error or "",
                 "retry_errors": "; ".join(c.retry_errors),
             })
     return pd.DataFrame(rows, columns=CALL_COLUMNS)
@@ -287,8 +300,9 @@ def latency_by_lineup(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def latency_by_model(calls: pd.DataFrame) -> pd.DataFrame:
-    """Per model, over successful calls: p50/p95 latency, p50/p95 time to first token, median tokens/s."""
-    ok = calls[calls["status"] == "ok"]
+    """Per model, over successful calls that asked the model (not cache hits): p50/p95 latency, p50/p95 time
+    to first token, median tokens/s."""
+    ok = calls[(calls["status"] == "ok") & ~calls["cached"].astype(bool)]
     rows = [{
         "model": model, "calls": len(group), "p50_s": _p(group["duration_s"], 50), "p95_s": _p(group["duration_s"], 95),
         "ttft_p50_s": _p(group["ttft_s"], 50), "ttft_p95_s": _p(group["ttft_s"], 95),
@@ -316,7 +330,7 @@ def cost_multiples(runs: pd.DataFrame) -> pd.DataFrame:
             "latency_multiple": _p(group["latency_multiple"], 50),
             "unknown_cost_runs": int(len(group) - len(costs)),
         })
-    singles = runs[runs["single_model"].notna()]
+    singles = runs[runs["single_model"].notna() & runs["answer_s"].notna()]
     moa = runs[runs["single_model"].isna() & runs["answer_s"].notna()]
     for model, single in singles.groupby("single_model", sort=True):
         single_cost, single_s = _p(single["moa_cost_usd"], 50), _p(single["answer_s"], 50)
@@ -401,8 +415,11 @@ def cost_over_time(runs: pd.DataFrame, max_points: int = COST_POINTS) -> tuple[p
 # ---- the Analytics page's figures in one pass -------------------------------------------------
 
 def overview(runs: pd.DataFrame, calls: pd.DataFrame) -> dict[str, Any]:
+    cached = runs["cached"].astype(bool)
     """Every table the Analytics page shows for a selection, computed once (the page caches it per
     data version and filters, so repeat views cost no computing)."""
+        "cached_runs": int(cached.sum()), "saved_usd": float(runs["saved_usd"].sum()),
+        "unknown_saved_runs": int((cached & runs["saved_usd"].isna()).sum()),
     unknown_models = runs["unknown_cost_models"]
     over_time, period = cost_over_time(runs)
     return {
@@ -411,8 +428,8 @@ def overview(runs: pd.DataFrame, calls: pd.DataFrame) -> dict[str, Any]:
         "median_answer_s": percentile(known_floats(runs["answer_s"]), 50),
         "rated_answers": int((runs["ratings"] > 0).sum()),
         "latency_by_lineup": latency_by_lineup(runs), "latency_by_model": latency_by_model(calls),
-        "cost_per_run": runs[["started_at", "lineup", "status", "cost_usd", "moa_cost_usd", "baseline_cost_usd",
-                              "query", "run_id"]].sort_values("started_at"),
+        "cost_per_run": runs[["started_at", "lineup", "status", "cost_usd", "saved_usd", "moa_cost_usd",
+                              "baseline_cost_usd", "query", "run_id"]].sort_values("started_at"),
         "cost_over_time": over_time, "cost_period": period,
         "cost_multiples": cost_multiples(runs), "cost_vs_rating": cost_vs_rating(runs),
         "provider_reliability": provider_reliability(calls),

@@ -1,7 +1,9 @@
 """What a run cost in time and money: the critical path (the article's latency model) and call costs.
 
 Unknown stays unknown: a call that used tokens at an unknown price makes a total None, never 0.
-Duck-typed on call records (role, round, duration_s, cost_usd, tokens), so `records` can use it.
+A cache hit paid nothing (`cost_usd` 0) for an answer bought earlier: `original_cost` is what that
+answer cost when it was bought (`saved_usd`), which is what the system costs; `saved_total` is
+what the cache saved. Duck-typed on call records (role, round, duration_s, cost_usd, tokens), so `records` can use it.
 """
 from __future__ import annotations
 
@@ -53,3 +55,24 @@ def total_cost(calls: Iterable["CallRecord"]) -> float | None:
             return None
         total += cost
     return total
+
+
+def original_cost(call: "CallRecord") -> float | None:
+    """What the call's answer cost when it was bought: its own cost, or for a cache hit the first call's."""
+    if not getattr(call, "cached", False):
+        return call_cost(call)
+    saved = getattr(call, "saved_usd", None)
+    if saved is None and (call.prompt_tokens or 0) + (call.completion_tokens or 0) > 0:
+        return None
+    return saved or 0.0
+
+
+def original_total(calls: Iterable["CallRecord"]) -> float | None:
+    """What the answers cost when they were bought (cache hits at their original cost); None if unknown."""
+    costs = [original_cost(c) for c in calls]
+    return None if any(c is None for c in costs) else sum(costs)
+
+
+def saved_total(calls: Iterable["CallRecord"]) -> float | None:
+    """What cache hits saved: their original cost; 0 without hits, None when a hit's price was unknown."""
+    return original_total(c for c in calls if getattr(c, "cached", False))

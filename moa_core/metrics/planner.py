@@ -51,8 +51,11 @@ def _median(values: pd.Series) -> float | None:
 
 def measured_figures(calls: pd.DataFrame) -> dict[str, ModelFigures]:
     """Per model, from `analytics.call_table` rows: median latency, first token and tokens/s of ok calls,
-    and a price per token recovered from what the calls cost (source "measured")."""
+    and a price per token recovered from what the calls cost (source "measured"). Cache hits are left
+    out: they asked no model (their 10 ms and $0 would make every model look fast and free)."""
     figures = {}
+    if "cached" in calls:
+        calls = calls[~calls["cached"].astype(bool)]
     for model, group in calls.groupby("model", sort=True):
         ok = group[group["status"] == "ok"]
         price = measured_price(group)

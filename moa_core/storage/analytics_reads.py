@@ -16,7 +16,8 @@ from .rows import as_utc
 from .schema import Call, Rating, Run
 
 _CALL_COLUMNS = ("call_id", "role", "round", "index", "model", "label", "status", "started_s", "first_token_s",
-                 "ended_s", "prompt_tokens", "completion_tokens", "cost_usd", "attempts", "api_base", "retry_errors")
+                 "ended_s", "prompt_tokens", "completion_tokens", "cost_usd", "attempts", "api_base", "retry_errors",
+                 "cached", "saved_usd")  # a cache hit is no measurement: the figures must know it
 
 
 class AnalyticsReads:
@@ -76,14 +77,15 @@ class AnalyticsReads:
             return [row[0] for row in conn.execute(q)]
 
     def model_stats(self, since: datetime | None = None) -> list[ModelStats]:
-        """Per model: calls, failures, p50/p95 latency, mean time to first token, cost.
+        """Per model: calls, failures, p50/p95 latency, mean time to first token, cost, of the calls that
+        asked a model (a cache hit asked none: its 10 ms and $0 are no figure of the model).
 
         Reads only the columns the figures need (no join without `since`): this runs on every
         analytics page view, over every call ever made.
         """
         q = select(Call.model, Call.status, (Call.ended_s - Call.started_s).label("duration_s"),
                    (Call.first_token_s - Call.started_s).label("ttft_s"), Call.prompt_tokens,
-                   Call.completion_tokens, Call.cost_usd)
+                   Call.completion_tokens, Call.cost_usd).where(Call.cached.is_(False))
         if since is not None:
             q = q.join(Run, Run.id == Call.run_id).where(Run.started_at >= as_utc(since).astimezone(timezone.utc))
         with self.engine.connect() as conn:

@@ -185,3 +185,19 @@ def test_refresh_clears_the_cached_figures_without_crashing(seeded):
     refresh.click().run()
     assert not at.exception, at.exception
     assert "Total cost" in [m.label for m in at.metric]
+
+
+def test_runs_answered_from_the_cache_show_as_saved_and_leave_latency_alone(data_dir):
+    from tests.metrics.test_cached_figures import replay
+
+    store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
+    a, c = run_a(), run_c()
+    for record in (a, c, replay(a), replay(c)):
+        store.save_run(record)
+    store.close()
+    at = page()
+    metrics = {m.label: m.value for m in at.metric}
+    # spent: a 0.0075 + c 0.008; saved by the replays: the same; answers at 5.0 and 6.0 s (not 0.01 s)
+    assert metrics["Total cost"] == "$0.0155" and metrics["Saved by the cache"] == "$0.0155"
+    assert metrics["Median time to answer"] == "5.50 s"
+    assert "2 run(s) took answers from the response cache" in texts(at)
