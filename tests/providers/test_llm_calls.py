@@ -56,3 +56,20 @@ async def test_json_that_is_not_a_completion_fails_saying_so(llm):
         await complete(_target(llm, "m"), MESSAGES)
     said = describe_error(caught.value)
     assert "choices" in said and "\n" not in said  # one readable line, never taken for an (empty) answer
+
+
+def test_counting_tokens_never_fetches_a_tokenizer_from_the_network(monkeypatch):
+    """litellm picks a Hugging Face tokenizer for llama-3/llama-2/command-r names and downloads it from the hub
+    (a DNS lookup and 23 s of retries offline): our counts use the bundled tiktoken instead."""
+    import litellm.utils
+
+    from moa_core.providers.llm import count_tokens
+
+    fetched = []
+    monkeypatch.setattr(litellm.utils, "_load_huggingface_tokenizer",
+                        lambda *a, **k: fetched.append(a) or (_ for _ in ()).throw(AssertionError("network")))
+    for model in ("groq/llama-3.1-8b-instant", "together_ai/meta-llama/Llama-2-7b-chat-hf", "command-r",
+                  "replicate/meta/llama-2-70b"):
+        assert count_tokens(model, text="hello world how are you") == 5
+        assert count_tokens(model, messages=[{"role": "user", "content": "hello"}]) > 1
+    assert fetched == []
