@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from moa_core.metrics.agreement_stats import cohen_kappa, krippendorff_alpha, labels_by_item
-from moa_core.metrics.preference import (leaderboard, pair_results, reviewer_counts, style_controlled_leaderboard,
-                                         synthesis_gain)
+from moa_core.metrics.preference import (group_warning, interval_notes, leaderboard, pair_results, reviewer_counts,
+                                         style_controlled_leaderboard, synthesis_gains)
 from moa_core.metrics.review_stats import interval_sentence, judge_human_agreement
 from moa_core.review.export import votes_csv, votes_json
 from moa_core.storage.db import default_url
@@ -26,6 +26,9 @@ from . import resources
 from .safe_text import plain
 
 BOOTSTRAP = 200
+BEST_PROPOSAL_HELP = ("Decisive votes of the synthesis against the best proposal of the same run. Best: the last "
+                      "round's proposal with the most stars; with no stars, the consensus proposal (the one whose "
+                      "words overlap most with the other proposals').")
 STYLE_BOOTSTRAP = 50  # style control refits a logistic model per sample: fewer samples, same page budget
 
 
@@ -73,7 +76,7 @@ def figures(url: str, version: tuple[int, int], flt: Filter) -> dict:
         "pairs": pair_results(votes),
         "board": leaderboard(votes, n_bootstrap=BOOTSTRAP, seed=0),
         "style": style_controlled_leaderboard(votes, n_bootstrap=STYLE_BOOTSTRAP, seed=0),
-        "gain": synthesis_gain(gain_votes, lambda n: n.startswith("MoA:")) if gain_votes else None,
+        "gains": synthesis_gains(gain_votes, lambda n: n.startswith("MoA:")),
         "alpha": krippendorff_alpha(labels), "multi_items": sum(len(v) >= 2 for v in labels.values()),
         "kappa": kappa, "kappa_between": top_two,
         "judge": judge_human_agreement(votes, [r.preference() for r in judge]) if judge else None,
@@ -108,8 +111,7 @@ def head_to_head(pairs) -> None:
         "system": p.a, "against": p.b, "wins": p.wins_a, "losses": p.wins_b, "ties": p.ties,
         "both bad": p.both_bad, "decisive": p.decisive, "win rate": _pct(p.win_rate_a),
         "95% interval": f"{100 * p.ci_low:.0f}-{100 * p.ci_high:.0f}%", "p (sign test)": round(p.p_value, 4),
-        "verdict": p.note if p.too_few else
-        (f"{p.a if (p.win_rate_a or 0) > 0.5 else p.b} is preferred" if p.p_value < 0.05 else "no clear winner"),
+        "verdict": p.verdict,
     } for p in pairs]), hide_index=True, width="stretch")
     fewest = min(p.decisive for p in pairs)
     if any(p.too_few for p in pairs):
@@ -125,8 +127,9 @@ def board_chart(raw, styled) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=[r.rating if r else None for r in rs], y=[html.escape(n) for n in names], mode="markers",
             name=label, marker=dict(size=10, symbol="circle" if label == "raw" else "diamond"),
-            error_x=dict(type="data", symmetric=False, array=[r.ci_high - r.rating if r else 0 for r in rs],
-                         arrayminus=[r.rating - r.ci_low if r else 0 for r in rs]),
+            error_x=dict(type="data", symmetric=False,
+                         array=[r.ci_high - r.rating if r and r.ci_high is not None else 0 for r in rs],
+                         arrayminus=[r.rating - r.ci_low if r and r.ci_low is not None else 0 for r in rs]),
             hovertemplate="%{y}: %{x:.0f}<extra>" + label + "</extra>"))
     fig.update_layout(height=max(260, 34 * len(names) + 120), margin=dict(l=10, r=10, t=30, b=10),
                       xaxis_title="rating (Bradley-Terry, Elo scale, mean 1000), 95% bootstrap interval",
@@ -141,31 +144,44 @@ def leaderboard_section(fig_data: dict) -> None:
         st.info("No votes match.")
         return
     st.caption(f"Bradley-Terry ratings from {fig_data['n']} human votes; intervals resample prompts "
-               f"({BOOTSTRAP} samples; style control {STYLE_BOOTSTRAP}). Systems whose intervals overlap share a rank.")
+               f"({BOOTSTRAP} samples; style control {STYLE_BOOTSTRAP}). Systems whose intervals overlap share a rank, "
+               "and so do chains of overlapping intervals; a system seen on one prompt has no interval and no rank.")
+    for warning in (group_warning(raw), interval_notes(raw)):
+        if warning:
+            st.warning(plain(warning), icon=":material/warning:")
     st.plotly_chart(board_chart(raw, styled.systems), width="stretch", key="board")
     style_rank = {s.name: s for s in styled.systems}
+    grouped = len({s.group for s in raw}) > 1
     st.dataframe(pd.DataFrame([{
-        "rank": s.rank, "system": s.name, "rating": round(s.rating), "interval": f"{s.ci_low:.0f}-{s.ci_high:.0f}",
-        "votes": s.votes, "rank (style-controlled)": getattr(style_rank.get(s.name), "rank", None),
+        **({"group": s.group} if grouped else {}),
+        "rank": _rank(s), "system": s.name, "rating": round(s.rating),
+        "interval": "none" if s.ci_low is None else f"{s.ci_low:.0f}-{s.ci_high:.0f}", "prompts": s.prompts,
+        "votes": s.votes, "rank (style-controlled)": _rank(style_rank.get(s.name)),
         "rating (style-controlled)": round(style_rank[s.name].rating) if s.name in style_rank else None,
     } for s in raw]), hide_index=True, width="stretch")
     with st.expander("What style control holds equal"):
+        if styled.note:
+            st.markdown(plain(styled.note[0].upper() + styled.note[1:]) + ".")
         for c in styled.coefficients:
             st.markdown(f"- {plain(c.summary)}")
+
+
+def _rank(rating) -> str:
+    return "—" if rating is None or rating.rank is None else str(rating.rank)
 
 
 def quality_section(fig_data: dict) -> None:
     c1, c2, c3 = st.columns(3)
     with c1.container(border=True):
         st.markdown("**Synthesis gain**")
-        gain = fig_data["gain"]
-        if gain is None:
+        gains = fig_data["gains"]
+        if not gains:
             st.caption("No votes of a synthesis against a proposal of its own run yet.")
-        else:
-            st.metric("Synthesis beats the best proposal", _pct(gain.share),
-                      help="Decisive votes of synthesis vs best proposal of the same run")
-            st.caption(f"{gain.wins}-{gain.losses} ({gain.ties} ties, {gain.both_bad} both bad); interval "
-                       f"{100 * gain.ci_low:.0f}-{100 * gain.ci_high:.0f}%, p = {gain.p_value:.3g}. "
+        for lineup, gain in gains.items():  # one figure per lineup: pooled lineups describe none of them
+            st.metric("Synthesis beats the best proposal" + (f" ({plain(lineup)})" if len(gains) > 1 else ""),
+                      _pct(gain.share), help=BEST_PROPOSAL_HELP)
+            st.caption(f"{plain(lineup)}: {gain.wins}-{gain.losses} ({gain.ties} ties, {gain.both_bad} both bad); "
+                       f"interval {100 * gain.ci_low:.0f}-{100 * gain.ci_high:.0f}%, p = {gain.p_value:.3g}. "
                        + (plain(gain.note) if gain.note else ""))
     with c2.container(border=True):
         st.markdown("**Reviewers agree?**")

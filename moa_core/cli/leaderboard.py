@@ -5,7 +5,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ..metrics.preference import PairResult, SystemRating, Vote, leaderboard, pair_results
+from ..metrics.preference import (PairResult, SystemRating, Vote, group_warning, interval_notes, leaderboard,
+                                  pair_results)
 from . import UserError
 
 
@@ -14,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description='FILE is JSON lines: {"prompt_id", "a", "b", "winner", "reviewer"} per line, '
                                    'winner one of a, b, tie, both_bad.')
     p.add_argument("--votes", metavar="FILE.jsonl", help="votes file (default: the votes in the database)")
-    p.add_argument("--json", action="store_true", help='print {"systems": [...], "pairs": [...]} instead of tables')
+    p.add_argument("--json", action="store_true",
+                   help='print {"systems": [...], "pairs": [...], "warnings": [...]} instead of tables')
     p.add_argument("--bootstrap", type=int, default=200, metavar="N", help="bootstrap samples (default 200)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--judges", action="store_true", help="with the database: count judge votes too (default humans)")
@@ -75,11 +77,20 @@ def handle(args: argparse.Namespace) -> int:
     systems = leaderboard(votes, n_bootstrap=args.bootstrap, seed=args.seed)
     pairs = pair_results(votes)
     if args.json:
-        print(json.dumps({"systems": [s.to_dict() for s in systems], "pairs": [p.to_dict() for p in pairs]},
-                         ensure_ascii=False))
+        print(json.dumps({"systems": [s.to_dict() for s in systems], "pairs": [p.to_dict() for p in pairs],
+                          "warnings": warnings(systems)}, ensure_ascii=False))
     else:
         print(format_tables(systems, pairs, len(votes)))
     return 0
+
+
+def warnings(systems: list[SystemRating]) -> list[str]:
+    """What a reader must know before comparing ranks: groups never compared, systems without an interval."""
+    return [w for w in (group_warning(systems), interval_notes(systems)) if w]
+
+
+def _interval(s: SystemRating) -> str:
+    return "[   none    ]" if s.ci_low is None else f"[{s.ci_low:4.0f}, {s.ci_high:4.0f}]"
 
 
 def format_tables(systems: list[SystemRating], pairs: list[PairResult], n_votes: int) -> str:
@@ -87,11 +98,15 @@ def format_tables(systems: list[SystemRating], pairs: list[PairResult], n_votes:
     if not systems:
         return "no votes"
     width = max(len(s.name) for s in systems)
-    out = [f"Leaderboard ({n_votes} votes, 95% bootstrap intervals over prompts)",
-           f"  {'rank':>4}  {'system':<{width}}  {'rating':>6}  {'interval':<13}  {'votes':>5}"]
+    grouped = len({s.group for s in systems}) > 1
+    out = [f"Leaderboard ({n_votes} votes, 95% bootstrap intervals over prompts; overlapping intervals share a rank)",
+           f"  {'rank':>4}  {'system':<{width}}  {'rating':>6}  {'interval':<13}  {'votes':>5}"
+           + ("  group" if grouped else "")]
     for s in systems:
-        out.append(f"  {s.rank:>4}  {s.name:<{width}}  {s.rating:6.0f}  [{s.ci_low:4.0f}, {s.ci_high:4.0f}]"
-                   f"  {s.votes:>5}")
+        rank = "-" if s.rank is None else s.rank
+        out.append(f"  {rank:>4}  {s.name:<{width}}  {s.rating:6.0f}  {_interval(s)}  {s.votes:>5}"
+                   + (f"  {s.group:>5}" if grouped else ""))
+    out += [f"Warning: {w}" for w in warnings(systems)]
     out += ["", "Head to head (win rate of the first system on decisive votes, 95% Wilson interval):"]
     labels = [f"{p.a} vs {p.b}:" for p in pairs]
     pad = max(map(len, labels), default=0)
@@ -99,6 +114,5 @@ def format_tables(systems: list[SystemRating], pairs: list[PairResult], n_votes:
         rate = "n/a" if p.win_rate_a is None else f"{p.win_rate_a:.0%}"
         out.append(f"  {label:<{pad}}  {rate:>4} [{p.ci_low:4.0%}, {p.ci_high:4.0%}]  "
                    f"{p.wins_a}-{p.wins_b}, {p.ties} ties, {p.both_bad} both bad")
-        if p.note:
-            out.append(f"      {p.note}")
+        out.append(f"      {p.verdict}")
     return "\n".join(out)

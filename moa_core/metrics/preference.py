@@ -23,6 +23,8 @@ ELO_SCALE = 400 / math.log(10)  # theta (log-odds) -> Elo points
 BASE_RATING = 1000.0
 MIN_DECISIVE = 50       # fewer decisive votes than this is "too few to call"
 MAX_HALF_WIDTH = 0.10   # ... and so is an interval wider than +-10 points
+MIN_PROMPTS = 2         # resampling prompts measures nothing for a system seen on fewer
+SIGNIFICANCE = 0.05     # sign-test level at which a callable pair has a winner
 STYLE_FEATURES = ("length", "headers", "bold", "list_items")
 
 
@@ -66,7 +68,11 @@ def sign_test(k: int, n: int) -> float:
 
 
 def _too_few_note(decisive: int, low: float, high: float, confidence: float) -> str:
-    """The plain sentence the UI shows instead of a verdict, or "" when the data can call it."""
+    """The plain sentence the UI shows instead of a verdict, or "" when the data can call it.
+
+    The one rule for "too few to call": fewer than MIN_DECISIVE decisive votes, or a Wilson interval
+    wider than +-MAX_HALF_WIDTH. Results, batch tables, the recommendation and the PM line all use it.
+    """
     if decisive == 0:
         return "no decisive votes yet"
     if decisive >= MIN_DECISIVE and (high - low) <= 2 * MAX_HALF_WIDTH:
@@ -74,6 +80,12 @@ def _too_few_note(decisive: int, low: float, high: float, confidence: float) -> 
     lead = f"{decisive} decisive vote{'s' if decisive != 1 else ''}"
     lead = f"only {lead}" if decisive < MIN_DECISIVE else lead
     return f"{lead}: the {confidence:.0%} interval is {100 * low:.0f}-{100 * high:.0f}%, too wide to call"
+
+
+def too_few_to_call(wins: int, decisive: int, confidence: float = 0.95) -> str:
+    """`_too_few_note` from counts: "" when `wins` of `decisive` votes can be called, else why not."""
+    low, high = wilson_interval(wins, decisive, confidence)
+    return _too_few_note(decisive, low, high, confidence)
 
 
 @dataclass
@@ -93,8 +105,17 @@ class PairResult:
     too_few: bool = True
     note: str = ""
 
+    @property
+    def verdict(self) -> str:
+        """The one sentence shown for the pair: too few to call, no clear winner, or who is preferred."""
+        if self.too_few:
+            return self.note
+        if self.p_value >= SIGNIFICANCE:
+            return f"no clear winner (p = {self.p_value:.2g})"
+        return f"{self.a if (self.win_rate_a or 0) > 0.5 else self.b} is preferred (p = {self.p_value:.2g})"
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "verdict": self.verdict}
 
 
 def _oriented(v: Vote) -> tuple[str, str, str]:
@@ -131,13 +152,20 @@ def reviewer_counts(votes: Iterable[Vote]) -> dict[str, int]:
 
 @dataclass
 class SystemRating:
-    """A system's Elo-scale rating with its bootstrap interval and interval-aware rank."""
+    """A system's Elo-scale rating with its bootstrap interval and interval-aware rank.
+
+    `ci_low`/`ci_high`/`rank` are None when the interval is undefined (seen on fewer than MIN_PROMPTS
+    prompts, or no bootstrap samples). `group` numbers the sets of systems linked by votes, even
+    indirectly: ratings and ranks compare only within one group.
+    """
     name: str
     rating: float
-    ci_low: float
-    ci_high: float
-    rank: int
+    ci_low: float | None
+    ci_high: float | None
+    rank: int | None
     votes: int
+    prompts: int = 0
+    group: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,6 +181,28 @@ class _Encoded:
     prompt: np.ndarray    # prompt index of each vote
     n_prompts: int
     votes_per_system: np.ndarray
+    seen: np.ndarray      # systems x prompts: 1 where the system has a vote on the prompt
+    group: np.ndarray     # 0-based comparison group of each system
+
+
+def comparison_groups(votes: Iterable[Vote]) -> list[list[str]]:
+    """Systems linked by votes, even through other systems; largest group first, names sorted.
+
+    Bradley-Terry ratings of two groups never compared are on unrelated scales: each is centred apart.
+    """
+    parent: dict[str, str] = {}
+
+    def root(n: str) -> str:
+        while parent.setdefault(n, n) != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+    for v in votes:
+        parent[root(v.a)] = root(v.b)
+    groups: dict[str, list[str]] = {}
+    for n in sorted(parent):
+        groups.setdefault(root(n), []).append(n)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
 
 def _encode(votes: list[Vote]) -> _Encoded:
@@ -164,7 +214,32 @@ def _encode(votes: list[Vote]) -> _Encoded:
     score = np.array([{"a": 1.0, "b": 0.0}.get(v.winner, 0.5) for v in votes])
     prompt = np.array([prompts.setdefault(v.prompt_id, len(prompts)) for v in votes], dtype=np.int64)
     per_system = np.bincount(ia, minlength=len(names)) + np.bincount(ib, minlength=len(names))
-    return _Encoded(names, ia, ib, score, prompt, len(prompts), per_system)
+    seen = np.zeros((len(names), len(prompts)))
+    seen[ia, prompt] = seen[ib, prompt] = 1.0
+    group = np.zeros(len(names), dtype=np.int64)
+    for g, members in enumerate(comparison_groups(votes)):
+        group[[index[n] for n in members]] = g
+    return _Encoded(names, ia, ib, score, prompt, len(prompts), per_system, seen, group)
+
+
+def _centre_groups(theta: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each comparison group's strengths with mean 0: only differences within a group are identified."""
+    means = np.bincount(group, theta) / np.bincount(group)
+    return theta - means[group]
+
+
+def _align_sample(sample: np.ndarray, point: np.ndarray, present: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """A bootstrap fit on the point estimate's scale; NaN for systems without a vote in the sample.
+
+    A system absent from a sample is pinned by the penalty alone (at the starting rating): counting it
+    would pull its interval to 1000. The present systems of each group keep the point estimate's mean.
+    """
+    out = np.full_like(sample, np.nan)
+    for g in np.unique(group):
+        members = (group == g) & present
+        if members.any():
+            out[members] = sample[members] - sample[members].mean() + point[members].mean()
+    return out
 
 
 def _bt_loss(flat: np.ndarray, wins: np.ndarray, l2: float) -> tuple[float, np.ndarray]:
@@ -219,27 +294,86 @@ def _win_matrix_builder(e: _Encoded) -> Callable[[np.ndarray | None], np.ndarray
     return build
 
 
-def interval_ranks(ci_low: Iterable[float], ci_high: Iterable[float]) -> list[int]:
-    """Chatbot Arena's rule: 1 + the number of systems whose interval lies wholly above this one."""
-    lows, highs = np.asarray(list(ci_low)), np.asarray(list(ci_high))
-    return [1 + int((lows > h).sum()) for h in highs]
+def interval_ranks(ci_low: Iterable[float | None], ci_high: Iterable[float | None]) -> list[int | None]:
+    """Systems whose intervals overlap share a rank, and so do chains of overlapping intervals.
+
+    The overlapping intervals are merged into blocks from the top; a block's rank is 1 + the number of
+    systems in the blocks above it. (Chatbot Arena's "1 + systems wholly above" can rank two overlapping
+    intervals 1 and 3, which contradicts the caption.) An undefined interval (None) gets no rank.
+    """
+    lows, highs = list(ci_low), list(ci_high)
+    order = sorted((i for i, h in enumerate(highs) if h is not None and lows[i] is not None),
+                   key=lambda i: (-highs[i], -lows[i]))
+    ranks: list[int | None] = [None] * len(highs)
+    floor, rank = math.inf, 0
+    for placed, i in enumerate(order):
+        if highs[i] < floor:      # wholly below every interval placed so far: a new block
+            rank, floor = placed + 1, lows[i]
+        else:
+            floor = min(floor, lows[i])
+        ranks[i] = rank
+    return ranks
 
 
-def _percentile_interval(point: np.ndarray, boot: list[np.ndarray], confidence: float):
-    """Percentile bootstrap interval per column; collapses to the point without samples."""
+def _percentile_interval(boot: list[np.ndarray], confidence: float, width: int):
+    """Percentile bootstrap interval per column over the samples that hold it (NaN = absent); NaN
+    where no sample holds it, and for every column when there are no samples."""
+    low, high = np.full(width, np.nan), np.full(width, np.nan)
     if not boot:
-        return point.copy(), point.copy()
+        return low, high
     alpha = (1 - confidence) / 2 * 100
-    return np.percentile(np.vstack(boot), [alpha, 100 - alpha], axis=0)
+    stack = np.vstack(boot)
+    held = ~np.isnan(stack).all(axis=0)
+    if held.any():
+        low[held], high[held] = np.nanpercentile(stack[:, held], [alpha, 100 - alpha], axis=0)
+    return low, high
 
 
 def _to_ratings(e: _Encoded, point: np.ndarray, boot: list[np.ndarray], confidence: float) -> list[SystemRating]:
+    """Ratings, intervals (None where undefined: too few prompts, no sample, zero width) and ranks
+    within each comparison group."""
     rating = ELO_SCALE * point + BASE_RATING
-    low, high = _percentile_interval(rating, [ELO_SCALE * b + BASE_RATING for b in boot], confidence)
-    ranks = interval_ranks(low, high)
-    out = [SystemRating(n, float(rating[i]), float(low[i]), float(high[i]), ranks[i], int(e.votes_per_system[i]))
-           for i, n in enumerate(e.names)]
-    return sorted(out, key=lambda r: (-r.rating, r.name))
+    low, high = _percentile_interval([ELO_SCALE * b + BASE_RATING for b in boot], confidence, len(e.names))
+    prompts = (e.seen > 0).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        defined = ~np.isnan(low) & (prompts >= MIN_PROMPTS) & (high - low > 1e-6)
+    lows = [float(low[i]) if defined[i] else None for i in range(len(e.names))]
+    highs = [float(high[i]) if defined[i] else None for i in range(len(e.names))]
+    ranks: list[int | None] = [None] * len(e.names)
+    for g in np.unique(e.group):
+        members = np.flatnonzero(e.group == g)
+        for i, r in zip(members, interval_ranks([lows[i] for i in members], [highs[i] for i in members])):
+            ranks[i] = r
+    out = [SystemRating(n, float(rating[i]), lows[i], highs[i], ranks[i], int(e.votes_per_system[i]),
+                        int(prompts[i]), int(e.group[i]) + 1) for i, n in enumerate(e.names)]
+    return sorted(out, key=lambda r: (r.group, -r.rating, r.name))
+
+
+def group_warning(systems: list[SystemRating]) -> str:
+    """"" when every system was compared with every other, at least indirectly; else which groups."""
+    groups: dict[int, list[str]] = {}
+    for s in systems:
+        groups.setdefault(s.group, []).append(s.name)
+    if len(groups) < 2:
+        return ""
+    named = [f"({', '.join(sorted(groups[g]))})" for g in sorted(groups)]
+    listed = ", ".join(named[:-1]) + f" and {named[-1]}"
+    return (f"The votes form {len(groups)} groups that were never compared, even through other systems: {listed}. "
+            "Ratings compare only within a group; ranks are within each group.")
+
+
+def interval_notes(systems: list[SystemRating]) -> str:
+    """Why some systems have no interval (and so no rank), one clause each; "" when all have one."""
+    notes = []
+    for s in systems:
+        if s.ci_low is not None:
+            continue
+        if s.prompts < MIN_PROMPTS:
+            notes.append(f"{s.name}: seen on {s.prompts} prompt{'s' if s.prompts != 1 else ''}, no interval and "
+                         f"no rank (an interval needs votes on {MIN_PROMPTS} or more prompts)")
+        else:
+            notes.append(f"{s.name}: no interval and no rank (no bootstrap samples, or they all agree)")
+    return "; ".join(notes)
 
 
 def leaderboard(votes: Iterable[Vote], n_bootstrap: int = 200, seed: int = 0, l2: float = 0.01,
@@ -253,10 +387,12 @@ def leaderboard(votes: Iterable[Vote], n_bootstrap: int = 200, seed: int = 0, l2
         return []
     e = _encode(votes)
     build = _win_matrix_builder(e)
-    point = fit_bradley_terry(build(), l2)
+    point = _centre_groups(fit_bradley_terry(build(), l2), e.group)
     rng = np.random.default_rng(seed)
-    samples = [build(pw) for pw in _prompt_weights(rng, e.n_prompts, n_bootstrap)]
-    boot = list(fit_bradley_terry(np.stack(samples), l2, point)) if samples else []
+    weights = list(_prompt_weights(rng, e.n_prompts, n_bootstrap))
+    samples = [build(pw) for pw in weights]
+    fits = fit_bradley_terry(np.stack(samples), l2, point) if samples else []
+    boot = [_align_sample(b, point, e.seen @ pw > 0, e.group) for b, pw in zip(fits, weights)]
     return _to_ratings(e, point, boot, confidence)
 
 
@@ -267,6 +403,9 @@ _BOLD = re.compile(r"\*\*(?=\S)[^\n]+?\*\*|__(?=\S)[^\n]+?__")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S", re.M)
 _STYLE_WORDS = {"length": "longer answers", "headers": "answers with more headers",
                 "bold": "answers with more bold text", "list_items": "answers with more list items"}
+_STYLE_NOUNS = {"length": "answer length", "headers": "markdown headers", "bold": "bold text",
+                "list_items": "list items"}
+CONFOUNDED = 0.999  # cosine between a system contrast and a style direction beyond which the fit cannot split them
 
 
 def style_features(text: str) -> dict[str, int]:
@@ -305,13 +444,15 @@ class StyleCoefficient:
 
 @dataclass
 class StyleControlled:
-    """Ratings with style held equal, and how much each style feature sways the vote."""
+    """Ratings with style held equal, and how much each style feature sways the vote; or, when the
+    votes cannot tell style from system, no ratings and a `note` that says so."""
     systems: list[SystemRating]
     coefficients: list[StyleCoefficient] = field(default_factory=list)
+    note: str = ""
 
     def to_dict(self) -> dict:
         return {"systems": [s.to_dict() for s in self.systems],
-                "coefficients": [c.to_dict() for c in self.coefficients]}
+                "coefficients": [c.to_dict() for c in self.coefficients], "note": self.note}
 
 
 def _style_differences(votes: list[Vote]) -> np.ndarray:
@@ -323,6 +464,38 @@ def _style_differences(votes: list[Vote]) -> np.ndarray:
     diff = np.divide(fa - fb, total, out=np.zeros_like(total), where=total > 0)
     sd = diff.std(axis=0)
     return np.divide(diff, sd, out=np.zeros_like(diff), where=sd > 0)
+
+
+def _basis(x: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space of x (empty when x is all zeros)."""
+    u, sv, _ = np.linalg.svd(x, full_matrices=False)
+    return u[:, sv > 1e-9 * sv[0]] if sv.size and sv[0] > 0 else u[:, :0]
+
+
+def _confounding(e: _Encoded, f: np.ndarray) -> str:
+    """A note when some contrast between systems is (almost) exactly a style direction in these votes,
+    e.g. one system always wrote the longer answer and only length differs: the likelihood is then
+    flat along that line and the penalty alone picks the split (a zero-width, meaningless interval).
+
+    Measured as the largest cosine between the system block and the style block of the vote design
+    (the first canonical correlation, without centring: the model has no intercept)."""
+    n, s = len(e.ia), len(e.names)
+    xs = np.zeros((n, s))
+    xs[np.arange(n), e.ia], xs[np.arange(n), e.ib] = 1.0, -1.0
+    qs, qf = _basis(xs), _basis(f)
+    if not qs.shape[1] or not qf.shape[1]:
+        return ""
+    u, cos, vt = np.linalg.svd(qs.T @ qf)
+    if cos[0] < CONFOUNDED:
+        return ""
+    systems = np.linalg.lstsq(xs, qs @ u[:, 0], rcond=None)[0]
+    systems = _centre_groups(systems, e.group)
+    features = np.linalg.lstsq(f, qf @ vt[0], rcond=None)[0]
+    who = [n for n, c in zip(e.names, systems) if abs(c) > 0.1 * np.abs(systems).max()]
+    what = [_STYLE_NOUNS[k] for k, c in zip(STYLE_FEATURES, features) if abs(c) > 0.1 * np.abs(features).max()]
+    alone = " alone" if len(what) == 1 else ""
+    return (f"cannot separate style from quality: in these votes {' and '.join(what)}{alone} tells "
+            f"{', '.join(who[:-1])} and {who[-1]} apart (the same contrast), so no style-controlled rating is shown")
 
 
 def _logit_fit(ia: np.ndarray, ib: np.ndarray, y: np.ndarray, f: np.ndarray, w: np.ndarray, s: int, l2: float,
@@ -376,18 +549,24 @@ def style_controlled_leaderboard(votes: Iterable[Vote], n_bootstrap: int = 200, 
     e = _encode(votes)
     s = len(e.names)
     f = _style_differences(votes)
+    if note := _confounding(e, f):
+        return StyleControlled([], [], note)
 
     def fit(w: np.ndarray, beta0: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(w)  # about a third of the votes are not drawn in a bootstrap sample
         beta = _logit_fit(e.ia[rows], e.ib[rows], e.score[rows], f[rows], w[rows], s, l2, beta0)
-        beta[:s] -= beta[:s].mean()
+        beta[:s] = _centre_groups(beta[:s], e.group)
         return beta
 
     point = fit(np.ones(len(votes)), np.zeros(s + f.shape[1]))
     rng = np.random.default_rng(seed)
-    boot = [fit(pw[e.prompt], point) for pw in _prompt_weights(rng, e.n_prompts, n_bootstrap)]
-    systems = _to_ratings(e, point[:s], [b[:s] for b in boot], confidence)
-    low, high = _percentile_interval(point[s:], [b[s:] for b in boot], confidence)
+    weights = list(_prompt_weights(rng, e.n_prompts, n_bootstrap))
+    boot = [fit(pw[e.prompt], point) for pw in weights]
+    systems = _to_ratings(e, point[:s], [_align_sample(b[:s], point[:s], e.seen @ pw > 0, e.group)
+                                         for b, pw in zip(boot, weights)], confidence)
+    low, high = _percentile_interval([b[s:] for b in boot], confidence, f.shape[1])
+    if not boot:
+        low, high = point[s:].copy(), point[s:].copy()
     return StyleControlled(systems, [StyleCoefficient(name, float(point[s + k]), float(low[k]), float(high[k]))
                                      for k, name in enumerate(STYLE_FEATURES)])
 
@@ -412,6 +591,18 @@ class SynthesisGain:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def synthesis_gains(votes: Iterable[Vote], is_synthesis: Callable[[str], bool],
+                    confidence: float = 0.95) -> dict[str, SynthesisGain]:
+    """`synthesis_gain` per synthesis system (one lineup each), by name: pooling lineups would mix a
+    lineup that gains with one that loses into one figure that describes neither."""
+    by_system: dict[str, list[Vote]] = {}
+    for v in votes:
+        sa, sb = is_synthesis(v.a), is_synthesis(v.b)
+        if sa != sb:
+            by_system.setdefault(v.a if sa else v.b, []).append(v)
+    return {name: synthesis_gain(by_system[name], name, confidence) for name in sorted(by_system)}
 
 
 def synthesis_gain(votes: Iterable[Vote], is_synthesis: str | Callable[[str], bool],

@@ -10,9 +10,10 @@ from scipy.stats import norm
 
 from moa_core import cli
 from moa_core.metrics.agreement_stats import cohen_kappa, krippendorff_alpha, labels_by_item
-from moa_core.metrics.preference import (ELO_SCALE, Vote, fit_bradley_terry, interval_ranks, leaderboard,
-                                         pair_results, reviewer_counts, sign_test, style_controlled_leaderboard,
-                                         style_features, synthesis_gain, wilson_interval)
+from moa_core.metrics.preference import (ELO_SCALE, Vote, comparison_groups, fit_bradley_terry, group_warning,
+                                         interval_notes, interval_ranks, leaderboard, pair_results,
+                                         reviewer_counts, sign_test, style_controlled_leaderboard, style_features,
+                                         synthesis_gain, synthesis_gains, too_few_to_call, wilson_interval)
 
 
 def votes_of(*specs: tuple[str, str, str, int], prompt: str = "p") -> list[Vote]:
@@ -115,7 +116,7 @@ def test_undefeated_system_has_a_finite_rating():
                         n_bootstrap=20)
     assert [r.name for r in board][0] == "x"
     assert all(math.isfinite(v) for r in board for v in (r.rating, r.ci_low, r.ci_high))
-    assert set(board[0].to_dict()) == {"name", "rating", "ci_low", "ci_high", "rank", "votes"}
+    assert set(board[0].to_dict()) == {"name", "rating", "ci_low", "ci_high", "rank", "votes", "prompts", "group"}
     assert {r.name: r.votes for r in board} == {"x": 40, "y": 30, "z": 30}
 
 
@@ -187,7 +188,7 @@ def test_style_control_removes_a_planted_length_bias():
     assert length.coef == pytest.approx(beta * np.std(normdiff), abs=0.2)
     assert length.ci_low > 0
     assert length.summary.startswith("longer answers win more often: coefficient +")
-    assert set(styled.to_dict()) == {"systems", "coefficients"}
+    assert set(styled.to_dict()) == {"systems", "coefficients", "note"}
 
 
 def test_style_control_without_texts_matches_plain_bradley_terry():
@@ -287,3 +288,126 @@ def test_cli_missing_file_and_no_database_votes(moa_main, tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert moa_main(["leaderboard"]) == 2
     assert "no votes in the database" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- honest boards (issue 23)
+
+def test_a_system_seen_on_one_prompt_has_no_interval_and_no_rank():
+    """Resampling prompts says nothing about a system seen on one prompt: every sample that draws it
+    draws the same votes, and a sample without it used to keep it at the starting 1000."""
+    votes = votes_of(("x", "y", "a", 20), ("x", "y", "b", 10)) + [Vote("lonely", "z", "x", "a")]
+    board = {r.name: r for r in leaderboard(votes, n_bootstrap=100, seed=1)}
+    z = board["z"]
+    assert (z.ci_low, z.ci_high, z.rank, z.prompts) == (None, None, None, 1)
+    assert z.votes == 1 and math.isfinite(z.rating)
+    assert board["x"].rank == 1 and board["y"].rank is not None
+    assert all(r.ci_low is not None and r.ci_low < r.rating < r.ci_high for r in (board["x"], board["y"]))
+    note = interval_notes(list(board.values()))
+    assert note == "z: seen on 1 prompt, no interval and no rank (an interval needs votes on 2 or more prompts)"
+
+
+def test_a_sample_without_a_systems_votes_leaves_it_out():
+    """z won both of its votes (on 2 prompts) against x: in every sample that holds either vote it is
+    above x, so its interval's low end is above x's rating, not the 1000 it kept when left out."""
+    votes = votes_of(("x", "y", "a", 20), ("x", "y", "b", 10)) + [Vote("z1", "z", "x", "a"), Vote("z2", "x", "z", "b")]
+    board = {r.name: r for r in leaderboard(votes, n_bootstrap=200, seed=0)}
+    assert board["z"].prompts == 2
+    assert board["z"].ci_low > board["x"].rating + 100
+    assert board["z"].ci_low != pytest.approx(1000, abs=1)
+
+
+def test_disconnected_groups_are_ranked_within_each_and_named_in_a_warning():
+    """{a, b} and {c, d} never met, even through a third system: each group is centred on 1000 and
+    ranked on its own. 3 wins to 1 in each gives a gap of 400*log10(3) = 190.8 points (half each side)."""
+    votes = (votes_of(("a", "b", "a", 30), ("a", "b", "b", 10), prompt="ab")
+             + votes_of(("c", "d", "a", 30), ("d", "c", "a", 10), prompt="cd"))
+    assert comparison_groups(votes) == [["a", "b"], ["c", "d"]]
+    board = {r.name: r for r in leaderboard(votes, n_bootstrap=50, l2=1e-9)}
+    gap = 400 * math.log10(3)
+    assert board["a"].rating == pytest.approx(1000 + gap / 2, abs=0.1)
+    assert board["b"].rating == pytest.approx(1000 - gap / 2, abs=0.1)
+    assert board["c"].rating == pytest.approx(1000 + gap / 2, abs=0.1)
+    assert (board["a"].group, board["b"].group, board["c"].group, board["d"].group) == (1, 1, 2, 2)
+    assert (board["a"].rank, board["b"].rank, board["c"].rank, board["d"].rank) == (1, 2, 1, 2)
+    assert group_warning(list(board.values())) == (
+        "The votes form 2 groups that were never compared, even through other systems: (a, b) and (c, d). "
+        "Ratings compare only within a group; ranks are within each group.")
+    connected = leaderboard(votes + [Vote("bridge", "b", "c", "tie")], n_bootstrap=0)
+    assert {r.group for r in connected} == {1} and group_warning(connected) == ""
+
+
+def test_overlapping_intervals_share_a_rank_as_the_caption_says():
+    """855-981 overlaps 867-1059: under "1 + systems wholly above" it ranked 3 against 1 because two
+    systems (985-1100, 990-1080) lie wholly above 855-981 but not above 867-1059. Overlap chains share."""
+    assert interval_ranks([867, 855, 985, 990], [1059, 981, 1100, 1080]) == [1, 1, 1, 1]
+    assert interval_ranks([990, 995, 900, 800], [1010, 1012, 950, 905]) == [1, 1, 3, 3]
+    assert interval_ranks([1, 10], [5, 20]) == [2, 1]
+    assert interval_ranks([900, None, 800], [1000, None, 850]) == [1, None, 2]
+
+
+def test_six_three_one_is_too_few_to_call():
+    """6 wins, 3 losses, 1 tie: 9 decisive votes, sign test p = 2*(84+36+9+1)/512 = 0.508."""
+    votes = votes_of(("moa", "one", "a", 6), ("moa", "one", "b", 3), ("one", "moa", "tie", 1))
+    pair = pair_results(votes)[0]
+    assert (pair.a, pair.wins_a, pair.wins_b, pair.ties, pair.decisive) == ("moa", 6, 3, 1, 9)
+    assert pair.p_value == pytest.approx(260 / 512)
+    low, high = wilson_interval(6, 9)
+    assert (round(100 * low), round(100 * high)) == (35, 88)
+    assert pair.too_few and pair.verdict == "only 9 decisive votes: the 95% interval is 35-88%, too wide to call"
+    assert too_few_to_call(6, 9) == pair.note
+    assert too_few_to_call(3, 9) == "only 9 decisive votes: the 95% interval is 12-65%, too wide to call"
+    # enough votes but no clear winner, and a clear winner: the one verdict the Results page shows
+    even = pair_results(votes_of(("x", "y", "a", 210), ("x", "y", "b", 190)))[0]
+    assert not even.too_few and even.verdict == "no clear winner (p = 0.34)"
+    clear = pair_results(votes_of(("x", "y", "a", 260), ("x", "y", "b", 140)))[0]
+    assert clear.verdict.startswith("x is preferred (p = ")
+
+
+def test_length_alone_separating_two_systems_cannot_be_style_controlled():
+    """"moa" always wrote 100 words, "single" 20, and the longer answer always won: system and length
+    are the same column of the design, so the fit cannot tell them apart (it used to show a zero-width
+    interval). Say so instead of showing a rating."""
+    long, short = "word " * 100, "word " * 20
+    votes = [Vote(f"p{i}", "moa", "single", "a", "r", long, short) if i % 2 else
+             Vote(f"p{i}", "single", "moa", "b", "r", short, long) for i in range(20)]
+    styled = style_controlled_leaderboard(votes, n_bootstrap=50)
+    assert styled.systems == [] and styled.coefficients == []
+    assert styled.note == ("cannot separate style from quality: in these votes answer length alone tells "
+                           "moa and single apart (the same contrast), so no style-controlled rating is shown")
+    assert styled.to_dict()["note"] == styled.note
+    # a real spread of lengths within each system separates them again: ratings with nonzero intervals
+    rng = np.random.default_rng(5)
+    mixed = [Vote(f"q{i}", "moa", "single", "a" if rng.random() < 0.6 else "b", "r",
+                  "w " * int(rng.integers(20, 120)), "w " * int(rng.integers(20, 120))) for i in range(80)]
+    ok = style_controlled_leaderboard(mixed, n_bootstrap=30)
+    assert ok.note == "" and all(r.ci_high - r.ci_low > 1 for r in ok.systems)
+
+
+def test_synthesis_gain_is_kept_apart_per_lineup():
+    """Two lineups' synthesis-vs-proposal votes: pooled they read 5-5; apart, 4-1 and 1-4."""
+    votes = votes_of(("MoA: L1", "proposal: m", "a", 4), ("proposal: m", "MoA: L1", "a", 1),
+                     ("MoA: L2", "proposal: m", "a", 1), ("proposal: m", "MoA: L2", "a", 4),
+                     ("MoA: L2", "proposal: n", "tie", 1))
+    gains = synthesis_gains(votes, lambda n: n.startswith("MoA:"))
+    assert list(gains) == ["MoA: L1", "MoA: L2"]
+    assert (gains["MoA: L1"].wins, gains["MoA: L1"].losses) == (4, 1)
+    assert (gains["MoA: L2"].wins, gains["MoA: L2"].losses, gains["MoA: L2"].ties) == (1, 4, 1)
+    assert gains["MoA: L1"] == synthesis_gain([v for v in votes if "MoA: L1" in (v.a, v.b)], "MoA: L1")
+
+
+def test_cli_prints_the_group_warning_and_systems_without_an_interval(moa_main, tmp_path, capsys):
+    votes = (votes_of(("a", "b", "a", 30), ("a", "b", "b", 10), prompt="ab")
+             + votes_of(("c", "d", "a", 30), ("d", "c", "a", 10), prompt="cd") + [Vote("once", "e", "a", "a")])
+    path = write_votes(tmp_path / "votes.jsonl", votes)
+    assert moa_main(["leaderboard", "--votes", path, "--bootstrap", "30"]) == 0
+    table = capsys.readouterr().out
+    assert "Warning: The votes form 2 groups that were never compared, even through other systems: " \
+           "(a, b, e) and (c, d)." in table
+    assert "Warning: e: seen on 1 prompt, no interval and no rank" in table
+    e_row = next(line for line in table.splitlines() if line.split()[1:2] == ["e"])
+    assert e_row.split()[0] == "-" and "none" in e_row
+    assert moa_main(["leaderboard", "--votes", path, "--bootstrap", "30", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["warnings"]) == 2 and {s["group"] for s in out["systems"]} == {1, 2}
+    e = next(s for s in out["systems"] if s["name"] == "e")
+    assert (e["ci_low"], e["ci_high"], e["rank"], e["prompts"]) == (None, None, None, 1)
