@@ -6,8 +6,9 @@ read back by following `parent_run_id` links, so it needs nothing but the runs t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from .documents import Document
 from .prompts import user_content
 from .records import RunRecord
 
@@ -27,6 +28,11 @@ class Thread:
     @property
     def thread_id(self) -> str | None:
         return (self.runs[0].thread_id or self.runs[0].run_id) if self.runs else None
+
+    def documents(self) -> list[Document]:
+        """The documents the earlier turns sent, oldest first, each marked with the turn that sent it: a
+        follow-up carries them (its answers are checked against them) without sending them again."""
+        return [replace(d, carried_from=run.run_id) for run in self.runs for d in run.documents if not d.carried_from]
 
     def history(self) -> list[dict[str, str]]:
         """The messages of the earlier turns: each question (with its documents) and its synthesis."""

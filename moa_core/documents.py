@@ -27,6 +27,9 @@ class Document:
     spans: list[list] | None = None
     left_out: list[str] = field(default_factory=list)  # passage locations the models did not read
     fit_note: str = ""  # how it was fitted ("fitted to 3,100 tokens for agg ..."), "" when whole
+    # a follow-up's document sent with an earlier turn (that run's id): the models read it in the
+    # conversation history, so it is not fenced again, but the run's quotes and references are checked on it
+    carried_from: str | None = None
 
     def passages(self) -> list[Passage]:
         """The located passages: from the stored spans when there are any, else blank-line paragraphs."""

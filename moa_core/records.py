@@ -111,8 +111,9 @@ class RunRecord:
             self.document_name, self.document_text = self.documents[0].name, self.documents[0].text
 
     def prompt_documents(self) -> list[tuple[str, str]]:
-        """(name, text the models read) per document: what `prompts.user_content` fences."""
-        return [(d.name, d.prompt_text()) for d in self.documents]
+        """(name, text the models read) per document: what `prompts.user_content` fences (a follow-up's
+        documents from earlier turns are already in the conversation history)."""
+        return [(d.name, d.prompt_text()) for d in self.documents if not d.carried_from]
 
     @property
     def cost_usd(self) -> float | None:
@@ -178,7 +179,7 @@ def document_summary(doc: Document) -> dict[str, Any]:
     passages = doc.passages()
     return {"name": doc.name, "characters": len(doc.text), "passages": len(passages),
             "passages_left_out": len(doc.left_out), "left_out": describe(passages, doc.left_out),
-            "fit_note": doc.fit_note}
+            "fit_note": doc.fit_note, "carried_from": doc.carried_from}
 
 
 def _round(value: float | None) -> float | None:

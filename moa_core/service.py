@@ -55,6 +55,8 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
                                       limiter=limiter, cache=cache, stream=stream):
             if isinstance(event, RunStarted):
                 started = event.run
+                if thread is not None:  # before its first write and first call: the run carries them from the start
+                    started.documents[:0] = thread.documents()
             if store is not None:
                 if isinstance(event, RunFinished):  # durable before we return, without blocking the loop
                     await asyncio.to_thread(store.observe, event)

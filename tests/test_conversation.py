@@ -75,3 +75,54 @@ def test_cli_continue(llm, capsys, tmp_path, monkeypatch):
     store.close()
     assert main(["run", "--continue", "nope", "x"]) == 2
     assert "no run 'nope' to continue" in capsys.readouterr().err
+
+
+# ---- issue 24: follow-ups keep their documents -----------------------------------------------------------
+
+LEASE = ("LEASE\n\n9. Termination\nEither party may terminate this Lease by giving not less than ninety (90) days "
+         "written notice.\n\n10. Keys\nThe Tenant returns all keys on the last day.")
+
+
+async def test_a_follow_up_carries_the_documents_of_the_earlier_turns(llm, lineup_for, store):
+    from moa_core.documents import Document
+    from moa_core.evidence import answer_list, check_answers, run_documents, run_proposals
+
+    llm.set("agg", text="Ninety days.")
+    first = await run_and_record("What notice?", lineup_for(["a"]), store=store,
+                                 documents=[Document("lease.txt", LEASE)])
+    llm.set("a", text='It says "The Tenant returns all keys on the last day" and "The Tenant may keep one spare key".')
+    llm.set("agg", text="Keys go back on the last day (clause 10); clause 14 covers spares.")
+    second = await run_and_record("And the keys?", lineup_for(["a"]), store=store,
+                                  thread=thread_of(store, first.run_id))
+    for run in (second, store.get_run(second.run_id)):  # as it ran, and as read back
+        assert [(d.name, d.carried_from) for d in run.documents] == [("lease.txt", first.run_id)]
+        assert run.prompt_documents() == []  # the history carries it: it is not fenced a second time
+    sent = second.calls_for("proposer")[0].messages
+    assert sum('<document name="lease.txt">' in m["content"] for m in sent) == 1  # in the first turn's question
+    assert '<document name="lease.txt">' not in sent[-1]["content"]
+    stored = store.get_run(second.run_id)
+    checks = check_answers(answer_list(run_proposals(stored), stored.final), run_documents(stored))
+    assert [(q["status"], q["location"]) for q in checks["quotes"]] == [("exact", "paragraph 3"),
+                                                                        ("not_found", None)]
+    assert [(r["text"], r["status"]) for r in checks["references"]] == [("clause 10", "found"),
+                                                                        ("clause 14", "not_found")]
+    third = await run_and_record("Anything else?", lineup_for(["a"]), store=store,
+                                 thread=thread_of(store, second.run_id))
+    assert [(d.name, d.carried_from) for d in third.documents] == [("lease.txt", first.run_id)]  # once, from turn 1
+    assert sum('<document name="lease.txt">' in m["content"] for m in third.calls[0].messages) == 1
+
+
+def test_cli_continue_json_has_documents_and_quotes(llm, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOA_DATA_DIR", str(tmp_path / "cli"))
+    doc = tmp_path / "lease.txt"
+    doc.write_text(LEASE)
+    llm.set("a", text="Ninety days.")
+    base = ["run", "--api-base", llm.base_url, "--proposer", "a", "--json"]
+    assert main([*base, "--document", str(doc), "What notice?"]) == 0
+    first = json.loads(capsys.readouterr().out)["run_id"]
+    llm.set("a", text='"The Tenant returns all keys on the last day", clause 10.')
+    assert main(["run", "--continue", first, "--json", "And the keys?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(d["name"], d["carried_from"]) for d in out["documents"]] == [("lease.txt", first)]
+    assert {(q["source"], q["status"]) for q in out["quotes"]} == {("proposal 1", "exact"), ("final", "exact")}
+    assert {(r["text"], r["status"]) for r in out["references"]} == {("clause 10", "found")}

@@ -27,7 +27,8 @@ def link_documents(s: Session, row: Run, documents: Sequence[Document],
         if doc.spans and not stored.spans:
             stored.spans = doc.spans
         s.add(RunDocument(run_id=row.id, position=position, document_id=stored.id, name=doc.name,
-                          left_out=list(doc.left_out), fit_note=doc.fit_note or ""))
+                          left_out=list(doc.left_out), fit_note=doc.fit_note or "",
+                          carried_from=doc.carried_from))
         if position == 0 and row.document_id is None:
             row.document_id = stored.id
 
@@ -43,7 +44,7 @@ def load_documents(s: Session, rows: Sequence[Run]) -> dict[str, list[Document]]
                       .where(RunDocument.run_id.in_(ids)).order_by(RunDocument.run_id, RunDocument.position)).all()
     for link, doc in links:
         out[link.run_id].append(Document(link.name, doc.text, doc.spans or None, list(link.left_out or []),
-                                         link.fit_note or ""))
+                                         link.fit_note or "", link.carried_from))
     alone: dict[int, list[Run]] = {}  # one stored text can be the document of many runs
     for r in rows:
         if not out[r.id] and r.document_id:

@@ -104,6 +104,7 @@ class RunDocument(SQLModel, table=True):
     name: str
     left_out: list = Field(default_factory=list, sa_type=JSON)  # passage locations ("page 3, paragraph 2")
     fit_note: str = _text(default="")
+    carried_from: str | None = Field(default=None, max_length=64)  # a follow-up's document: the turn that sent it
 
 
 class Call(SQLModel, table=True):
