@@ -96,6 +96,9 @@ def _summary(store, batch_id: str) -> None:
             if overall["recommended"]:
                 st.success(f"Recommended for this set: **{plain(overall['recommended'])}**, the cheapest system "
                            "whose win rate is within the interval of the best one.")
+            elif overall.get("recommend_note"):
+                st.info(plain(overall["recommend_note"][0].upper() + overall["recommend_note"][1:]) + ".",
+                        icon=":material/info:")
     left, mid, right, _ = st.columns([1, 1, 1, 3])
     left.download_button("Summary CSV", data=lambda: summary_csv(batch_summary(store, [batch_id])),
                          file_name=f"batch-{batch_id}-summary.csv", mime="text/csv", on_click="ignore")
@@ -123,14 +126,23 @@ def _pct(value) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
+def _style_cell(s: dict) -> str:
+    """The style-controlled rating; never a zero-width interval: none, or why the fit cannot give one."""
+    if s["style_rating"] is None:
+        return s.get("style_note") or "—"
+    if s["style_low"] is None:
+        return f"{s['style_rating']:.0f} (no interval)"
+    return f"{s['style_rating']:.0f} ({s['style_low']:.0f}–{s['style_high']:.0f})"
+
+
 def _table(systems: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
         "system": ("★ " if s["recommended"] else "") + s["name"],
         "win rate": _pct(s["win_rate"]),
         "95% interval": "—" if s["ci_low"] is None else f"{_pct(s['ci_low'])}–{_pct(s['ci_high'])}",
         "W/L/T": f"{s['wins']}/{s['losses']}/{s['ties']}",
-        "style-controlled": "—" if s["style_rating"] is None else
-        f"{s['style_rating']:.0f} ({s['style_low']:.0f}–{s['style_high']:.0f})",
+        "verdict": s.get("note") or "enough votes to call",
+        "style-controlled": _style_cell(s),
         "cost": format_cost(s["cost_usd"]), "cost/item": format_cost(s["cost_per_item"]),
         "cost/win": format_cost(s["cost_per_win"]),
         "p50": "—" if s["p50_s"] is None else f"{s['p50_s']:.2f} s",

@@ -10,7 +10,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
-from ..metrics.preference import Vote, pair_results, style_controlled_leaderboard, wilson_interval
+from ..metrics.preference import (MAX_HALF_WIDTH, MIN_DECISIVE, Vote, pair_results, style_controlled_leaderboard,
+                                  too_few_to_call, wilson_interval)
 from ..metrics.stats import percentile
 from .judge import flip_rate
 
@@ -22,10 +23,14 @@ class SystemSummary:
     items: int = 0
     done: int = 0
     failed: int = 0
-    cost_usd: float | None = 0.0  # None: some answer used a model without a price
-    cost_per_item: float | None = None
-    p50_s: float | None = None
+    cost_usd: float | None = 0.0  # what its answers cost when bought (cache hits too); None: a model had no price
+    cost_per_item: float | None = None  # cost_usd per answer: what the system costs, however this batch got it
+    paid_usd: float | None = 0.0  # what this batch paid for them (a cache hit pays nothing)
+    saved_usd: float | None = 0.0  # what the cache hits saved (their original cost)
+    cached_items: int = 0  # answers with at least one cached call: not in the latency figures
+    p50_s: float | None = None  # the calls' own time (critical path), over answers that asked the models
     p95_s: float | None = None
+    queue_p50_s: float | None = None  # median wait for a concurrency slot or rate limit, apart from p50_s
     wins: int = 0
     losses: int = 0
     ties: int = 0
@@ -37,6 +42,8 @@ class SystemSummary:
     style_high: float | None = None
     cost_per_win: float | None = None
     recommended: bool = False
+    note: str = ""  # "too few to call" (the one rule of metrics.preference), or "" when the win rate can be called
+    style_note: str = ""  # why there is no style-controlled rating, when the votes cannot separate style
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,33 +54,64 @@ def summarize(systems: list[dict], answers: list[dict], votes: list[dict], *, st
     winner, comment, rater_kind, a_text, b_text}. Returns {"systems": [...], "pairs": [...], "judge": {...},
     "recommended": name or None}."""
     by_name = {s["name"]: SystemSummary(s["name"], s.get("kind", "")) for s in systems}
-    costs: dict[str, list] = defaultdict(list)
-    walls: dict[str, list[float]] = defaultdict(list)
-    for row in answers:
-        out = by_name.setdefault(row["system"], SystemSummary(row["system"]))
-        out.items += 1
-        if row["status"] == "done":
-            out.done += 1
-            costs[out.name].append(row.get("cost_usd"))
-            if row.get("wall_s") is not None:
-                walls[out.name].append(row["wall_s"])
-        elif row["status"] == "failed":
-            out.failed += 1
-    for name, out in by_name.items():
-        spent = costs.get(name, [])
-        out.cost_usd = None if any(c is None for c in spent) else sum(spent)
-        out.cost_per_item = out.cost_usd / len(spent) if spent and out.cost_usd is not None else None
-        out.p50_s, out.p95_s = percentile(walls.get(name, []), 50), percentile(walls.get(name, []), 95)
+    _costs_and_latency(by_name, answers)
     _win_rates(by_name, votes)
     _style(by_name, votes, style_bootstrap)
     recommended = recommend(list(by_name.values()))
     for out in by_name.values():
         out.recommended = out.name == recommended
+    recommend_note = "" if recommended or not any(o.win_rate is not None for o in by_name.values()) else (
+        f"no recommendation: too few votes to call (a system needs {MIN_DECISIVE} decisive votes and a 95% "
+        f"interval within ±{100 * MAX_HALF_WIDTH:.0f} points)")
     judge_votes = [v for v in votes if v.get("rater_kind") == "judge"]
     flipped, judged = flip_rate([v.get("comment", "") for v in judge_votes])
     pairs = [p.to_dict() for p in pair_results(_metric_votes(votes))]
     return {"systems": [s.to_dict() for s in by_name.values()], "pairs": pairs, "recommended": recommended,
+            "recommend_note": recommend_note,
             "judge": {"judged": judged, "flipped": flipped, "flip_rate": flipped / judged if judged else None}}
+
+
+def _known_sum(values: list) -> float | None:
+    return None if any(v is None for v in values) else sum(values)
+
+
+def _costs_and_latency(by_name: dict[str, SystemSummary], answers: list[dict]) -> None:
+    """Paid, saved and original cost per system, and latency over the answers that asked the models.
+
+    A cached answer was bought earlier: it costs the system what it cost then (`saved_usd`), this batch
+    paid nothing for it, and its 10 ms are no latency. `own_s` is the answer's own time (its critical
+    path); `wall_s - own_s` is the wait for a concurrency slot or a rate limit. Rows without these
+    keys (older callers) read as uncached answers whose wall time is their own."""
+    paid: dict[str, list] = defaultdict(list)
+    saved: dict[str, list] = defaultdict(list)
+    own: dict[str, list[float]] = defaultdict(list)
+    queue: dict[str, list[float]] = defaultdict(list)
+    for row in answers:
+        out = by_name.setdefault(row["system"], SystemSummary(row["system"]))
+        out.items += 1
+        if row["status"] == "failed":
+            out.failed += 1
+        if row["status"] != "done":
+            continue
+        out.done += 1
+        paid[out.name].append(row.get("cost_usd"))
+        saved[out.name].append(row.get("saved_usd", 0.0))
+        if row.get("cached"):
+            out.cached_items += 1
+            continue
+        wall, mine = row.get("wall_s"), row.get("own_s")
+        if mine is None:
+            mine, wall = wall, None
+        if mine is not None:
+            own[out.name].append(mine)
+            if wall is not None:
+                queue[out.name].append(max(0.0, wall - mine))
+    for name, out in by_name.items():
+        out.paid_usd, out.saved_usd = _known_sum(paid.get(name, [])), _known_sum(saved.get(name, []))
+        out.cost_usd = None if out.paid_usd is None or out.saved_usd is None else out.paid_usd + out.saved_usd
+        out.cost_per_item = out.cost_usd / out.done if out.done and out.cost_usd is not None else None
+        out.p50_s, out.p95_s = percentile(own.get(name, []), 50), percentile(own.get(name, []), 95)
+        out.queue_p50_s = percentile(queue.get(name, []), 50)
 
 
 def _win_rates(by_name: dict[str, SystemSummary], votes: list[dict]) -> None:
@@ -91,6 +129,7 @@ def _win_rates(by_name: dict[str, SystemSummary], votes: list[dict]) -> None:
         if decisive:
             out.win_rate = out.wins / decisive
             out.ci_low, out.ci_high = wilson_interval(out.wins, decisive)
+        out.note = too_few_to_call(out.wins, decisive)
         if out.wins and out.cost_usd is not None:
             out.cost_per_win = out.cost_usd / out.wins
 
@@ -104,15 +143,19 @@ def _style(by_name: dict[str, SystemSummary], votes: list[dict], n_bootstrap: in
     metric = _metric_votes(votes)
     if len({s for v in metric for s in (v.a, v.b)}) < 2:
         return
-    for rating in style_controlled_leaderboard(metric, n_bootstrap=n_bootstrap).systems:
+    styled = style_controlled_leaderboard(metric, n_bootstrap=n_bootstrap)
+    for out in by_name.values():
+        out.style_note = styled.note
+    for rating in styled.systems:
         out = by_name.get(rating.name)
         if out is not None:
             out.style_rating, out.style_low, out.style_high = rating.rating, rating.ci_low, rating.ci_high
 
 
 def recommend(systems: list[SystemSummary]) -> str | None:
-    """The cheapest system (per item) whose win rate lies within the best system's interval."""
-    rated = [s for s in systems if s.win_rate is not None]
+    """The cheapest system (per item) whose win rate lies within the best system's interval, among the
+    systems whose win rate can be called (`too_few_to_call`); None when none can: a star on 6-3 is a guess."""
+    rated = [s for s in systems if s.win_rate is not None and not too_few_to_call(s.wins, s.wins + s.losses)]
     if not rated:
         return None
     best = max(rated, key=lambda s: (s.win_rate, -(s.cost_per_item or 0)))
