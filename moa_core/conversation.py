@@ -43,6 +43,20 @@ class Thread:
         return messages
 
 
+def earlier_turns(store, run: RunRecord) -> list[RunRecord]:
+    """The turns before `run` in its conversation, oldest first ([] for a run that is no follow-up);
+    a turn deleted since is where the list stops. For views and reports, so nothing here raises."""
+    turns: list[RunRecord] = []
+    current = run.parent_run_id
+    while current and len(turns) < MAX_TURNS:
+        earlier = store.get_run(current)
+        if earlier is None:
+            break
+        turns.append(earlier)
+        current = earlier.parent_run_id
+    return list(reversed(turns))
+
+
 def thread_of(store, run_id: str) -> Thread:
     """The thread ending with `run_id` (oldest turn first); ValueError when the run is unknown or has no answer."""
     runs: list[RunRecord] = []

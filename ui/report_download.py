@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from moa_core.conversation import earlier_turns
 from moa_core.records import RunRecord
 from moa_core.report import MIME, build_report, render
 
@@ -17,7 +18,8 @@ def report_download(run: RunRecord, *, key: str) -> None:
     fmt = left.selectbox("Review report", list(LABELS), format_func=LABELS.get, key=f"{key}-report-format")
 
     def data() -> bytes:
-        return render(build_report(run, resources.store().ratings_for(run.run_id)), fmt)
+        store = resources.store()
+        return render(build_report(run, store.ratings_for(run.run_id), earlier=earlier_turns(store, run)), fmt)
 
     right.download_button(f"Download review report ({LABELS[fmt]})", data=data, mime=MIME[fmt],
                           file_name=f"review-{run.run_id[:8]}.{fmt}", key=f"{key}-report-download",

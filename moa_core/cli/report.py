@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from ..conversation import earlier_turns
     from ..report import build_report, render
     from ..storage import RunStore, StorageError
 
@@ -25,9 +26,10 @@ def handle(args: argparse.Namespace) -> int:
         store = RunStore.open_default()
         run = store.get_run(args.run_id) or _by_prefix(store, args.run_id)
         ratings = store.ratings_for(run.run_id)
+        earlier = earlier_turns(store, run)
     except StorageError as exc:
         raise UserError(str(exc)) from None
-    data = render(build_report(run, ratings, method=args.method), args.format)
+    data = render(build_report(run, ratings, method=args.method, earlier=earlier), args.format)
     try:
         Path(args.out).write_bytes(data)
     except OSError as exc:

@@ -25,6 +25,14 @@ def render_docx(r: Report) -> bytes:
     for k, v in r.facts:
         row = facts.add_row().cells
         row[0].text, row[1].text = _safe(k), _safe(v)
+    if r.summary:
+        d.add_heading("Summary", 1)
+        for line in r.summary:
+            d.add_paragraph(_safe(line), style="List Bullet")
+    if r.conversation:
+        d.add_heading("Earlier turns of this conversation", 1)
+        for which, question in r.conversation:
+            d.add_paragraph(_safe(f"{which}: {question}"), style="List Bullet")
     d.add_heading("Query", 1)
     d.add_paragraph(_safe(r.query))
     d.add_heading("Documents", 1)
@@ -54,17 +62,19 @@ def render_docx(r: Report) -> bytes:
     if not (r.quotes or r.references):
         d.add_paragraph("No quotes.")
     d.add_heading("Disagreements", 1)
-    for kinds, versions in r.disagreements:
+    for i, (kinds, versions) in enumerate(r.disagreements):
         d.add_paragraph(_safe(f"Differs in: {kinds}"))
         table = d.add_table(rows=1, cols=len(versions))
         table.style = "Table Grid"
         for cell, (who, text) in zip(table.rows[0].cells, versions):
             cell.text = _safe(f"{shown(who)}\n{shown(text)}")
+        if i < len(r.document_sides) and r.document_sides[i]:
+            d.add_paragraph(_safe(f"The documents back: {r.document_sides[i]}"))
     if not r.disagreements:
         d.add_paragraph("No claim where the proposals contradict each other.")
     for t in r.dropped:
         d.add_paragraph(_safe(f"Dropped by the synthesis: {t}"), style="List Bullet")
-    for a in ([r.final] if r.final else []) + r.proposals:
+    for a in ([r.final] if r.final else []) + ([r.baseline] if r.baseline else []) + r.proposals:
         d.add_heading(_safe(f"{a.title} ({shown(a.model)})"), 1)
         d.add_paragraph(_safe(f"Rating: {shown(a.stars)}"))
         for c in a.comments:

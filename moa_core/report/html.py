@@ -39,7 +39,13 @@ def render_html(r: Report) -> str:
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(r.title)}</title>",
            f"<style>{_CSS}</style></head><body><h1>{escape(r.title)}</h1><table class='facts'>"]
     out += [f"<tr><td><b>{_e(k)}</b></td><td>{_e(v)}</td></tr>" for k, v in r.facts]
-    out.append(f"</table><h2>Query</h2><div class='box pre'>{escape(r.query)}</div><h2>Documents</h2><ul>")
+    out.append("</table>")
+    if r.summary:
+        out.append("<h2>Summary</h2><ul>" + "".join(f"<li>{escape(line)}</li>" for line in r.summary) + "</ul>")
+    if r.conversation:
+        out.append("<h2>Earlier turns of this conversation</h2><ul>" + "".join(
+            f"<li><b>{escape(which)}</b>: {escape(question)}</li>" for which, question in r.conversation) + "</ul>")
+    out.append(f"<h2>Query</h2><div class='box pre'>{escape(r.query)}</div><h2>Documents</h2><ul>")
     out += [f"<li>{_e(name)} <span class='muted'>({_e(size)})</span></li>" for name, size in r.documents] \
         or ["<li>none</li>"]
     out.append(f"</ul><h2>Synthesis</h2><p class='muted'>{escape(r.method_note)} [n] = proposals that support "
@@ -55,16 +61,18 @@ def render_html(r: Report) -> str:
         out.append("<h3>Clause references</h3>")
         out += [_check(q, "found" if q["status"] == "found" else "NOT IN THE DOCUMENTS") for q in r.references]
     out.append("<h2>Disagreements</h2>")
-    for kinds, versions in r.disagreements:
+    for i, (kinds, versions) in enumerate(r.disagreements):
         cells = "".join(f"<div class='box'><div class='muted'>{_e(who)}</div>{_e(text)}</div>"
                         for who, text in versions)
-        out.append(f"<div><b>Differs in: {escape(kinds)}</b><div class='side'>{cells}</div></div>")
+        side = r.document_sides[i] if i < len(r.document_sides) else ""
+        backed = f"<p class='good'>The documents back: {escape(side)}</p>" if side else ""
+        out.append(f"<div><b>Differs in: {escape(kinds)}</b><div class='side'>{cells}</div>{backed}</div>")
     if not r.disagreements:
         out.append("<p>No claim where the proposals contradict each other.</p>")
     if r.dropped:
         out.append("<h3>Dropped by the synthesis although most proposals said it</h3><ul>")
         out += [f"<li>{escape(t)}</li>" for t in r.dropped] + ["</ul>"]
-    for a in ([r.final] if r.final else []) + r.proposals:
+    for a in ([r.final] if r.final else []) + ([r.baseline] if r.baseline else []) + r.proposals:
         out.append(f"<h2>{_e(a.title)} <span class='muted'>({_e(a.model)})</span></h2>"
                    f"<p>Rating: {_e(a.stars)}</p>")
         out += [f"<p class='muted'>comment — {escape(c)}</p>" for c in a.comments]

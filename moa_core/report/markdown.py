@@ -24,8 +24,14 @@ def _cell(text: str | None) -> str:
 
 
 def render_markdown(r: Report) -> str:
-    out = [f"# {r.title}", ""]
-    out += [f"- **{k}**: {shown(v)}" for k, v in r.facts] + ["", "## Query", "", _quote_block(r.query), ""]
+    out = [f"# {_cell(r.title)}", ""]
+    out += [f"- **{k}**: {shown(v)}" for k, v in r.facts] + [""]
+    if r.summary:
+        out += ["## Summary", ""] + [f"- {line}" for line in r.summary] + [""]
+    if r.conversation:
+        out += ["## Earlier turns of this conversation", ""]
+        out += [f"- **{which}**: {_cell(question)}" for which, question in r.conversation] + [""]
+    out += ["## Query", "", _quote_block(r.query), ""]
     out += ["## Documents", ""] + ([f"- {shown(name)} ({shown(size)})" for name, size in r.documents] or ["- none"]) + [""]
     out += ["## Synthesis", "", f"_{r.method_note}_ — [n] = proposals that support the sentence.", ""]
     for s in r.synthesis:
@@ -39,14 +45,16 @@ def render_markdown(r: Report) -> str:
         out += ["", "### Clause references", ""]
         out += [_check_line({**q, "status": "verified" if q["status"] == "found" else "not_found"}) for q in r.references]
     out += ["", "## Disagreements", ""]
-    for kinds, versions in r.disagreements:
+    for i, (kinds, versions) in enumerate(r.disagreements):
         out += [f"**Differs in: {kinds}**", "", "| proposals | says |", "|---|---|"]
         out += [f"| {_cell(who)} | {_cell(text)} |" for who, text in versions] + [""]
+        if i < len(r.document_sides) and r.document_sides[i]:
+            out += [f"The documents back: {r.document_sides[i]}", ""]
     if not r.disagreements:
         out.append("No claim where the proposals contradict each other.")
     if r.dropped:
         out += ["", "### Dropped by the synthesis although most proposals said it", ""] + [f"- {t}" for t in r.dropped]
-    for answer in ([r.final] if r.final else []) + r.proposals:
+    for answer in ([r.final] if r.final else []) + ([r.baseline] if r.baseline else []) + r.proposals:
         out += ["", f"## {shown(answer.title)} ({shown(answer.model)})", "", f"Rating: {shown(answer.stars)}", ""]
         out += [f"- comment — {c}" for c in answer.comments]
         out += ["", _quote_block(answer.text)]

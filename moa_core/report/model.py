@@ -49,6 +49,10 @@ class Report:
     calls: list[list[str]]                          # the calls table, first row the header
     method_note: str = ""
     notes: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)    # what a reader must know first: checks that failed
+    baseline: Answer | None = None
+    conversation: list[tuple[str, str]] = field(default_factory=list)  # earlier turns: (which, question)
+    document_sides: list[str] = field(default_factory=list)  # per disagreement: which side the documents back
 
 
 def _stars(value: tuple[float | None, int]) -> str:
@@ -57,11 +61,60 @@ def _stars(value: tuple[float | None, int]) -> str:
 
 
 def _comments(ratings: Iterable[Any], call_ids: set[str], whole_run: bool = False) -> list[str]:
-    out = []
-    for r in ratings:
-        if (r.call_id in call_ids or (whole_run and r.target == "run")) and (r.comment or "").strip():
-            out.append(f"{r.rater or 'anonymous'}: {r.comment.strip()}")
-    return out
+    """Each rater's latest word on the answer, once: a rating saves the stars with the comment as it
+    stands, so an earlier comment was replaced, and the same comment on the run and its answer is one."""
+    latest: dict[str, str] = {}
+    for r in ratings:  # oldest first
+        if r.call_id in call_ids or (whole_run and r.target == "run"):
+            latest[r.rater or "anonymous"] = (r.comment or "").strip()
+    return [f"{who}: {comment}" for who, comment in latest.items() if comment]
+
+
+TITLE_CHARS = 120
+
+
+def _title(query: str, run_id: str) -> str:
+    """The question is the title: its first line, cut at a word when long."""
+    line = next((ln.strip() for ln in (query or "").splitlines() if ln.strip()), "")
+    if not line:
+        return f"Review of run {run_id[:8]}"
+    if len(line) <= TITLE_CHARS:
+        return line
+    return line[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+def _document_side(group) -> str:
+    """Which side of a disagreement the documents back, as the verdict engine words it (its `document`
+    field on a claim group, issue 24); "" when it says nothing or has no such field."""
+    side = getattr(group, "document", None)
+    return (getattr(side, "summary", "") or "") if side is not None else ""
+
+
+def _summary(result, quotes: list[dict], references: list[dict], synthesis: list[Sentence],
+             sides: list[str], with_documents: bool) -> list[str]:
+    """The report's opening lines: what failed a check, counted from the checks themselves."""
+    lines = []
+    if with_documents:
+        missing = [q for q in quotes if q["status"] == "not_found"]
+        close = sum(q["status"] == "approximate" for q in quotes)
+        lines.append(f"Quotes: {len(quotes)} checked, {len(missing)} not in the documents"
+                     + (f", {close} approximate" if close else "") if quotes else "Quotes: none in the answers")
+        if references:
+            absent = list(dict.fromkeys(r["text"] for r in references if r["status"] != "found"))
+            lines.append(f"Clause references: {len(references)} checked, {len(absent)} not in the documents"
+                         + (f" ({', '.join(absent)})" if absent else ""))
+        contradicting = sum(any(f.startswith("contradicts") for f in s.flags) for s in synthesis)
+        lines.append(f"Synthesis sentences that contradict the documents: {contradicting}")
+    if result is not None:
+        lines.append(f"Disagreements between proposals: {len(sides)}")
+        lines += [f"The documents back: {side}" for side in sides if side]
+    return lines
+
+
+def _turns(earlier: list[RunRecord]) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """The earlier turns of a follow-up as (which, question), and each turn's run id -> its turn number."""
+    numbers = {r.run_id: i for i, r in enumerate(earlier, 1)}
+    return [(f"turn {numbers[r.run_id]} \u00b7 run {r.run_id[:8]}", r.query) for r in earlier], numbers
 
 
 def _sentence(s: agreement.FinalSentence) -> Sentence:
@@ -91,8 +144,10 @@ def _left_out(run: RunRecord, i: int) -> str:
     return f"; left out to fit the context window: {summarise(describe(doc.passages(), doc.left_out))}"
 
 
-def build_report(run: RunRecord, ratings: list, method: str = "semantic") -> Report:
-    """Everything a reviewer needs from one run, with the agreement and evidence checks computed."""
+def build_report(run: RunRecord, ratings: list, method: str = "semantic",
+                 earlier: list[RunRecord] | None = None) -> Report:
+    """Everything a reviewer needs from one run, with the agreement and evidence checks computed;
+    `earlier`: a follow-up's earlier turns, oldest first (`conversation.earlier_turns`)."""
     docs = run_documents(run)
     proposals = run_proposals(run)
     last = max((c.round for c in run.calls_for("proposer")), default=1)
@@ -107,11 +162,17 @@ def build_report(run: RunRecord, ratings: list, method: str = "semantic") -> Rep
     final = Answer("Synthesis" if run.status != "fallback" else "Fallback answer",
                    final_call.model if final_call else "", run.final, _stars(run_stars(ratings, run.calls, run.status)),
                    _comments(ratings, {final_id} if final_id else set(), whole_run=True)) if run.final else None
-    disagreements = []
+    disagreements, sides = [], []
     if result:
         for g in result.disagreements:
             versions = [(", ".join(labels[p] for p in v.proposals if p < len(labels)), v.text) for v in g.versions]
             disagreements.append((", ".join(g.conflict_kinds) or "content", versions))
+            sides.append(_document_side(g))
+    baseline_call = next((c for c in run.calls_for("baseline") if c.ok), None)
+    baseline = Answer("Baseline", baseline_call.model, baseline_call.text,
+                      _stars(answer_stars(ratings, baseline_call.call_id, final_id)),
+                      _comments(ratings, {baseline_call.call_id})) if baseline_call else None
+    conversation, turn_numbers = _turns(list(earlier or []))
     calls = [["role", "round", "label", "model", "status", "latency s", "tokens in/out", "cost"]]
     for c in run.calls:
         latency = f"{c.ended_s - c.started_s:.2f}" if c.ended_s is not None and c.started_s is not None else "—"
@@ -123,12 +184,26 @@ def build_report(run: RunRecord, ratings: list, method: str = "semantic") -> Rep
              ("Cost", format_cost(run.cost_usd)),
              ("Wall time", f"{run.wall_s:.2f} s" if run.wall_s is not None else "—"),
              ("Critical path", f"{run.critical_path_s:.2f} s" if run.critical_path_s is not None else "—")]
+    synthesis = [_sentence(s) for s in result.final_sentences] if result else []
+    quotes = (result.quotes or []) if result else []
+    references = (result.references or []) if result else []
     return Report(
-        title=f"Review of run {run.run_id[:8]}", facts=facts, query=run.query,
-        documents=[(d.name, _size(d) + _left_out(run, i)) for i, d in enumerate(docs)],
-        synthesis=[_sentence(s) for s in result.final_sentences] if result else [],
-        synthesis_text=run.final, quotes=(result.quotes or []) if result else [],
-        references=(result.references or []) if result else [], disagreements=disagreements,
-        dropped=list(result.dropped_consensus) if result else [], proposals=answers, final=final, calls=calls,
+        title=_title(run.query, run.run_id), facts=facts, query=run.query,
+        documents=[(d.name, _size(d) + _left_out(run, i) + _carried(run, i, turn_numbers)) for i, d in enumerate(docs)],
+        synthesis=synthesis, synthesis_text=run.final, quotes=quotes, references=references,
+        disagreements=disagreements, dropped=list(result.dropped_consensus) if result else [], proposals=answers,
+        final=final, calls=calls,
         method_note=(f"Agreement method: {result.method_used}. {result.note}".strip() if result else
-                     "No proposals to compare."))
+                     "No proposals to compare."),
+        summary=_summary(result, quotes, references, synthesis, sides, bool(docs)), baseline=baseline,
+        conversation=conversation, document_sides=sides)
+
+
+def _carried(run: RunRecord, i: int, turn_numbers: dict[str, int]) -> str:
+    """"; sent with turn 1 (run 1a2b3c4d)" for a follow-up's document that an earlier turn sent."""
+    doc = run.documents[i] if i < len(run.documents) else None
+    source = getattr(doc, "carried_from", None)
+    if not source:
+        return ""
+    turn = f"turn {turn_numbers[source]}" if source in turn_numbers else "an earlier turn"
+    return f"; sent with {turn} (run {source[:8]})"
