@@ -33,17 +33,20 @@ __all__ = ["analyze", "analyze_async", "analyze_offline", "analyze_semantic", "M
 
 
 def analyze(proposals: Sequence[str], final: str = "", method: str = "semantic",
-            model: str | None = None, documents: Sequence | None = None, **llm_kwargs) -> AgreementResult:
+            model: str | None = None, documents: Sequence | None = None,
+            prevails: Sequence[str] | str | None = None, **llm_kwargs) -> AgreementResult:
     """Analyse proposals and synthesis with the "semantic", "offline" or "llm" method (blocking).
 
-    `documents` (moa_core.evidence SourceDocument list): claims are also compared with the
-    documents' sentences, and quotes and clause references are checked against them.
+    `documents` (moa_core.evidence SourceDocument list, in upload order): claims are also compared with
+    the documents' sentences (one record: a later document and an amendment's new text win), and quotes
+    and clause references are checked against them. `prevails` names the document(s) that win instead.
     """
     if method in ("offline", "semantic"):
         result = analyze_offline(proposals, final) if method == "offline" else \
-            analyze_semantic(proposals, final, documents or ())
-        return _with_documents(result, proposals, final, documents)
-    coro = analyze_async(proposals, final, method=method, model=model, documents=documents, **llm_kwargs)
+            analyze_semantic(proposals, final, documents or (), prevails)
+        return _with_documents(result, proposals, final, documents, prevails)
+    coro = analyze_async(proposals, final, method=method, model=model, documents=documents, prevails=prevails,
+                         **llm_kwargs)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -56,27 +59,27 @@ def analyze(proposals: Sequence[str], final: str = "", method: str = "semantic",
 
 async def analyze_async(proposals: Sequence[str], final: str = "", method: str = "semantic",
                         model: str | None = None, documents: Sequence | None = None,
-                        **llm_kwargs) -> AgreementResult:
+                        prevails: Sequence[str] | str | None = None, **llm_kwargs) -> AgreementResult:
     """Async `analyze`: the llm method awaits the model; the others return at once."""
     if method in ("offline", "semantic"):
-        return analyze(proposals, final, method=method, documents=documents)
+        return analyze(proposals, final, method=method, documents=documents, prevails=prevails)
     if method != "llm":
         raise ValueError(f"unknown method {method!r} (semantic, offline or llm)")
     if not model:
         raise ValueError("the llm method needs a model")
     result = await analyze_llm(proposals, final, model, **llm_kwargs)
-    return _with_documents(result, proposals, final, documents)
+    return _with_documents(result, proposals, final, documents, prevails)
 
 
 def _with_documents(result: AgreementResult, proposals: Sequence[str], final: str,
-                    documents: Sequence | None) -> AgreementResult:
+                    documents: Sequence | None, prevails=None) -> AgreementResult:
     """With documents: the document voice (lexical unless the semantic method did it) and the
     quote and reference checks."""
     if documents and result.method_used != "semantic":
         entities = known_entities([*proposals, final])
         claims = [make_claims(p or "", i, entities) for i, p in enumerate(proposals)]
         final_claims = make_claims(final or "", -1, entities)
-        add_document_voice(result, claims, final_claims, documents, entities)
+        add_document_voice(result, claims, final_claims, documents, entities, prevails=prevails)
     if documents is not None:
         from moa_core.evidence import answer_list, check_answers
         checks = check_answers(answer_list(proposals, final), list(documents))

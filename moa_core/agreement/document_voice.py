@@ -1,68 +1,397 @@
-"""The document as a voice in the agreement map: every claim of the proposals and the synthesis
-is compared with the documents' sentences, with the same slot checks. A synthesis that says
-"30 days" where the contract says "90 days" contradicts the document; a claim a passage states
-is supported. Also: a synthesis sentence that takes one side of a contested claim names the
-other side ("proposal 2 says: ...") instead of looking plainly supported.
+"""The document as a voice in the agreement map: what the documents say about each claim.
+
+Precision first, because an analyst who sees one wrong "contradicts" stops reading:
+- **supported** only when one document sentence states the same fact: every value of the claim
+  (amount, percentage, duration, number, date, place, party) is in it, anchored to the same predicate
+  (the "30 days" of "not remedied within 30 days" does not support "terminate on 30 days' notice"),
+  with the same polarity clause by clause, and the claim's content words mostly there;
+- **contradicts** only for the opposite fact about the same subject: the same content words, and a value
+  of the same kind on the same predicate that differs, a role swap, or a negation of the same clause;
+  never on a tie with a supporting passage;
+- **superseded** when the claim matches a clause a later document replaced; **related** for a passage
+  on the topic that settles nothing. A claim citing a clause the reference check cannot find is
+  never supported.
+Several documents are one record in order (upload order, or `prevails` names the ones that win): an
+amendment's text replaces the clause it amends (`evidence.amendments`), and where two documents
+disagree the later one wins.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Sequence
 
+from moa_core.evidence.amendments import Amendment, Unit, find_amendments, units
+
 from .align import LEXICAL, Thresholds, claim_similarity, coverage
-from .claims import Claim, make_claims
-from .result import AgreementResult, DocumentLink
-from .slots import slot_conflicts
+from .claims import Claim, content_tokens, known_entities, make_claims
+from .lexicon import ROLES, canon
+from .result import AgreementResult, ClauseRef, DocumentLink, DocumentSide
+from .slots import (_CLAUSE_BREAK, _same_amount, _same_date, _same_duration, _same_party, _same_value,
+                    extract_slots, slot_conflicts)
+
+SUPPORT_COVER = 0.6      # share of the claim's content words a supporting sentence must have
+CONTRADICT_COVER = 0.7   # ... and a contradicting one (the same subject)
+ANCHOR_COVER = 0.6       # a value's clause must share this much with the document clause holding the value
+RELATED_COVER = 0.5
+_REFERENCE = re.compile(r"\b(?:(?:the\s+)?(?:amendment|agreement|lease|addendum|contract)(?:'s)?\s+)?"
+                        r"\(?(?:clause|section|article|schedule|annex|appendix|paragraph|§)\s*\d+(?:\.\d+)*(?:\s?\([a-z0-9]{1,4}\))*\)?"
+                        r"(?:\s+of\s+the\s+(?:agreement|lease|contract|amendment))?", re.IGNORECASE)
+_MEASURED = (("amount", "amounts", _same_amount), ("percentage", "percents", _same_value),
+             ("duration", "durations", _same_duration), ("number", "numbers", _same_value),
+             ("date", "dates", _same_date))
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One clause of a sentence: its content words (with those of the clause it continues) and values."""
+    words: frozenset
+    values: tuple      # (kind, value)
+    dates: frozenset = frozenset()
+
+
+@dataclass
+class DocSentence:
+    """One sentence of the record, with where it stands in it."""
+    claim: Claim
+    passage: object            # evidence Passage
+    order: int                 # the document's rank: a higher rank prevails
+    clause: str
+    replaces: Amendment | None = None    # the sentence is an amendment's new text for an earlier clause
+    superseded: Amendment | None = None  # the sentence's clause was replaced by a later document
+    pieces: tuple = ()
+
+
+@dataclass
+class DocumentRecord:
+    """The documents as one record: their sentences (amended text in force), the amendments, an index."""
+    documents: list
+    sentences: list[DocSentence]
+    amendments: list[Amendment]
+    entities: frozenset
+    index: dict = field(default_factory=dict)  # content word -> sentence numbers (the candidate filter)
+
+
+def order_documents(documents: Sequence, prevails: Sequence[str] | str | None = None) -> list:
+    """The record's order: upload order, with the documents named in `prevails` moved last (they win)."""
+    documents = list(documents)
+    if not prevails:
+        return documents
+    names = [prevails] if isinstance(prevails, str) else list(prevails)
+    winners = [d for name in names for d in documents if d.name == name]
+    return [d for d in documents if d not in winners] + winners
+
+
+def build_record(documents: Sequence, entities: frozenset = frozenset(),
+                 prevails: Sequence[str] | str | None = None) -> DocumentRecord:
+    """Index the documents once: sentences per provision, amendments applied, a word -> sentence map."""
+    ordered = order_documents(documents, prevails)
+    amendments = find_amendments([d.passages for d in ordered])
+    entities = entities | known_entities(p.text for d in ordered for p in d.passages)
+    replaced = {(a.target.passage.document, a.target.passage.location, a.target.clause): a
+                for a in amendments if a.target is not None}
+    instructions = {(a.passage.document, a.passage.location) for a in amendments}
+    sentences: list[DocSentence] = []
+    for order, doc in enumerate(ordered):
+        for unit in units(doc.passages, order):
+            if (unit.passage.document, unit.passage.location) in instructions:
+                continue  # "Clause 9.1 is deleted and replaced by ...": its new text is added below
+            over = replaced.get((unit.passage.document, unit.passage.location, unit.clause))
+            for claim in _claims(unit.text, entities):
+                sentences.append(DocSentence(claim, unit.passage, order, unit.clause, superseded=over))
+    for a in amendments:
+        for claim in _claims(a.new_text, entities):
+            sentences.append(DocSentence(claim, a.passage, a.order, a.clause, replaces=a))
+    record = DocumentRecord(ordered, sentences, amendments, entities)
+    for i, s in enumerate(sentences):
+        s.pieces = _pieces(s.claim.text, entities)
+        for t in _real(s.claim):
+            record.index.setdefault(t, []).append(i)
+    return record
 
 
 def document_claims(documents: Sequence, entities: frozenset) -> list[tuple[Claim, object]]:
-    """Each sentence of each passage as a claim (source -2), with the passage it comes from."""
+    """Each sentence of the record as a claim (source -2), with its passage (the semantic method embeds these)."""
+    return [(s.claim, s.passage) for s in build_record(documents, entities).sentences]
+
+
+def _claims(text: str, entities: frozenset) -> list[Claim]:
+    """A provision's sentences as claims, one line at a time (a heading is no sentence)."""
     out = []
-    for doc in documents:
-        for passage in doc.passages:
-            for claim in make_claims(passage.text, -2, entities):
-                out.append((claim, passage))
+    for line in text.split("\n"):
+        out += make_claims(line, -2, entities)
     return out
 
 
-def link(claim: Claim, doc_claims: list[tuple[Claim, object]], sim=claim_similarity,
-         thresholds: Thresholds = LEXICAL) -> DocumentLink | None:
-    """The best document sentence for a claim: a contradiction (a slot differs) wins over support."""
-    best_support, best_conflict = None, None
-    for d, passage in doc_claims:
-        s = sim(claim, d)
-        contains = coverage(d, claim) >= 0.8
-        if s < thresholds.align and not contains:
-            continue
-        kinds = slot_conflicts(claim.slots, d.slots)
+def _clean(text: str) -> str:
+    """A claim without its clause references: the reference check judges those, the slots must not
+    read "12.4" as a figure."""
+    return re.sub(r"\s+", " ", _REFERENCE.sub(" ", text)).strip(" ,")
+
+
+def _real(c: Claim) -> frozenset:
+    """Content words, names included ("Agreement" is a name in one sentence, a word in another);
+    roles stay out, they are compared as parties."""
+    return frozenset(t for t in c.tokens if not t.startswith("<")) | _name_words(c.slots.parties)
+
+
+def _name_words(parties) -> frozenset:
+    return frozenset(canon(w)[0] for p in parties if p not in _ROLE_NAMES for w in p.split())
+
+
+def _cover(small: frozenset, big: frozenset) -> float:
+    return len(small & big) / len(small) if small else 1.0
+
+
+def _pieces(text: str, entities: frozenset) -> tuple:
+    """The sentence's clauses: a clause continuing the previous one (after a comma) keeps its words,
+    a subordinate one ("which ...", "if ...") stands alone."""
+    out, previous = [], frozenset()
+    bounds = [0] + [m.start() for m in _CLAUSE_BREAK.finditer(text)] + [len(text)]
+    for start, end in zip(bounds, bounds[1:]):
+        part = text[start:end]
+        slots, blanked = extract_slots(part.strip(" ,;:"), entities)
+        words = frozenset(t for t in content_tokens(blanked, slots) if not t.startswith("<"))
+        words |= _name_words(slots.parties)
+        subordinate = bool(re.match(r"\s*[,;:]?\s*(?:which|who|whom|whose|that|if|unless|where|when|whenever|because|"
+                                    r"although|though|provided|until|except|whereas|while)\b", part, re.I))
+        if not subordinate:
+            words |= previous
+        values = tuple((kind, v) for kind, name, _ in _MEASURED for v in getattr(slots, name)
+                       if not (kind == "duration" and v[0] == "per"))
+        out.append(_Piece(words, values, slots.dates))
+        previous = words
+    return tuple(out)
+
+
+_SAME = {kind: same for kind, _, same in _MEASURED}
+_ROLE_NAMES = frozenset(ROLES.values())
+
+
+def _anchored(claim_pieces: tuple, doc_pieces: tuple) -> tuple[bool, set]:
+    """(every claim value is stated on the same predicate, the kinds of value that differ on the same predicate)."""
+    all_found, differs = True, set()
+    for cp in claim_pieces:
+        for kind, v in cp.values:
+            same = _SAME[kind]
+            found = False
+            for dp in doc_pieces:
+                if _cover(cp.words, dp.words) < ANCHOR_COVER:
+                    continue
+                if (kind != "date" and cp.dates and dp.dates
+                        and not any(_same_date(x, y) for x in cp.dates for y in dp.dates)):
+                    continue  # "revenue for 2024" is not the figure of the third quarter of 2025
+                for k2, w in dp.values:
+                    if k2 != kind:
+                        continue
+                    if same(v, w):
+                        found = True
+                    elif (not any(same(w, x) for p in claim_pieces for k3, x in p.values if k3 == kind)
+                          and (dp.dates or not cp.dates)):  # a dated figure against an undated one: another period
+                        differs.add(kind)
+            if not found:
+                all_found = False
+    return all_found, differs
+
+
+def _slots_stated(claim: Claim, doc: Claim) -> bool:
+    """Every value of the claim is one the document sentence states (places and names too; a role
+    only when the sentence names any role: a policy's "leave may be carried over" is about employees)."""
+    a, b = claim.slots, doc.slots
+    doc_roles = b.parties & _ROLE_NAMES
+    parties = frozenset(p for p in a.parties if p not in _ROLE_NAMES or doc_roles)
+    checks = ((a.amounts, b.amounts, _same_amount), (a.percents, b.percents, _same_value),
+              (a.durations, b.durations, _same_duration), (a.dates, b.dates, _same_date),
+              (a.numbers, b.numbers, _same_value), (parties, b.parties, _same_party),
+              (a.places, b.places, lambda x, y: x == y))
+    return all(any(same(x, y) for y in theirs) for mine, theirs, same in checks for x in mine)
+
+
+@dataclass
+class _Judged:
+    kind: str                  # supports | contradicts | related
+    score: float
+    sentence: DocSentence
+    kinds: list = field(default_factory=list)
+
+
+def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Thresholds) -> _Judged | None:
+    """One claim against one document sentence."""
+    cover = _cover(_real(claim), _real(d.claim))
+    relevant = s >= thresholds.align or cover >= 0.8 or coverage(d.claim, claim) >= 0.8
+    if not relevant:
+        return None
+    conflicts = slot_conflicts(claim.slots, d.claim.slots)
+    all_found, differs = _anchored(pieces, d.pieces)
+    if (not conflicts and cover >= SUPPORT_COVER and all_found and _slots_stated(claim, d.claim)):
+        return _Judged("supports", s + cover, d)
+    if cover >= CONTRADICT_COVER and conflicts:
+        kinds = [k for k in conflicts if k not in _SAME or k in differs]
+        if "party" in kinds or "place" in kinds:
+            if cover < 0.8:
+                kinds = [k for k in kinds if k not in ("party", "place")]
+        if "negation" in kinds and len(conflicts) > 1:
+            kinds = []  # denied and a different figure: "does not expect it before 2025" vs "expects it in 2026"
         if kinds:
-            if (s >= thresholds.conflict or contains) and (best_conflict is None or s > best_conflict[0]):
-                best_conflict = (s, d, passage, kinds)
-        elif best_support is None or s > best_support[0]:
-            best_support = (s, d, passage, [])
-    if best_conflict and (best_support is None or best_conflict[0] >= best_support[0]):
-        s, d, passage, kinds = best_conflict
-        return DocumentLink("contradicts", passage.document, passage.location, d.text, passage.text, kinds)
-    if best_support:
-        s, d, passage, _ = best_support
-        return DocumentLink("supported", passage.document, passage.location, d.text, passage.text)
+            return _Judged("contradicts", s + cover, d, sorted(set(kinds)))
+    if cover >= RELATED_COVER:
+        return _Judged("related", s + cover, d, sorted(differs))
     return None
+
+
+def verdict(claim: Claim | str, record: DocumentRecord, sim=claim_similarity,
+            thresholds: Thresholds = LEXICAL) -> DocumentLink | None:
+    """What the record says about one claim (a Claim or its text): a DocumentLink, or None."""
+    text = claim if isinstance(claim, str) else claim.text
+    cleaned = make_claims(_clean(text), -3, record.entities)
+    if not cleaned or not record.sentences:
+        return None
+    c = cleaned[0]
+    pieces = _pieces(c.text, record.entities)
+    candidates = sorted({i for t in _real(c) for i in record.index.get(t, ())})
+    judged = [j for i in candidates
+              if (j := _judge(c, pieces, record.sentences[i], sim(c, record.sentences[i].claim), thresholds))]
+    link = _decide(judged)
+    missing = _missing_reference(text, record)
+    if link and missing:
+        link.status, link.kinds, link.reference = "related", [], missing
+        link.summary = f"related passage: {_where(link)}; cites {missing}, which the documents do not have"
+    return link
+
+
+def _decide(judged: list[_Judged]) -> DocumentLink | None:
+    best = lambda xs: max(xs, key=lambda j: (j.score, j.sentence.order))  # noqa: E731
+    supports = [j for j in judged if j.kind == "supports" and not j.sentence.superseded]
+    old = [j for j in judged if j.kind == "supports" and j.sentence.superseded]
+    against = [j for j in judged if j.kind == "contradicts" and not j.sentence.superseded]
+    related = [j for j in judged if j.kind == "related" and not j.sentence.superseded]
+    if supports and against:
+        top_s, top_k = max(j.sentence.order for j in supports), max(j.sentence.order for j in against)
+        if top_k > top_s:  # a later document says otherwise: it prevails
+            k = best([j for j in against if j.sentence.order == top_k])
+            return _link("contradicts", k, matches=best(supports))
+        if top_s > top_k or best(supports).score > best(against).score:
+            return _link("supported", best([j for j in supports if j.sentence.order == top_s]))
+        return _link("related", best(supports), note="the documents state this both ways")
+    if supports:
+        return _link("supported", best(supports))
+    if against:
+        return _link("contradicts", best(against), matches=best(old) if old else None)
+    if old:
+        # it states the replaced clause; the clause's new text gives the same predicate another value
+        o = best(old)
+        newer = [j for j in judged if j.sentence.replaces is o.sentence.superseded and j.kinds]
+        if newer:
+            return _link("contradicts", best(newer), matches=o)
+        return _link("superseded", best(old))
+    if related:
+        return _link("related", best(related))
+    return None
+
+
+def _clause_ref(unit: Unit | None, passage=None, clause: str = "", text: str = "") -> ClauseRef:
+    if unit is not None:
+        passage, clause, text = unit.passage, unit.clause, unit.text
+    return ClauseRef(passage.document, passage.location, clause, text.strip(), _values(text))
+
+
+def _values(text: str) -> str:
+    """The figures of a clause as a reader names them: "ninety (90) days'" -> "90 days"."""
+    from .slots import _AMOUNT, _DURATION, _PERCENT
+    found = []
+    for pattern in (_DURATION, _AMOUNT, _PERCENT):
+        for m in pattern.finditer(text):
+            v = re.sub(r"\b[\w-]+(?:\s+and\s+[\w-]+)*\s*\((\d+)\)", r"\1", m.group(0)).strip(" '")
+            if v not in found and not any(v in f for f in found):
+                found.append(v)
+    return ", ".join(found)
+
+
+def _where(link) -> str:
+    return f"{link.document}, {link.location}"
+
+
+def _named(ref: ClauseRef) -> str:
+    where = f"{ref.document} clause {ref.clause}" if ref.clause else f"{ref.document}, {ref.location}"
+    return where + (f" ({ref.values})" if ref.values else "")
+
+
+def _link(status: str, j: _Judged, matches: _Judged | None = None, note: str = "") -> DocumentLink:
+    d = j.sentence
+    link = DocumentLink(status, d.passage.document, d.passage.location, d.claim.text, d.passage.text,
+                        list(j.kinds))
+    if d.replaces is not None:
+        a = d.replaces
+        link.replaces = _clause_ref(a.target) if a.target else ClauseRef("", "", a.clause, "", "")
+    if status == "superseded":
+        a = d.superseded
+        link.superseded = _clause_ref(None, d.passage, d.clause, d.claim.text)
+        link.document, link.location = a.passage.document, a.passage.location
+        link.sentence, link.passage = a.new_text, a.passage.text
+        link.summary = f"matches {_named(link.superseded)}, replaced by {_where(link)}"
+        return link
+    if matches is not None:
+        m = matches.sentence
+        link.superseded = _clause_ref(None, m.passage, m.clause, m.claim.text)
+    verb = {"supported": "supported by", "contradicts": "contradicts", "related": "related passage:"}[status]
+    summary = f"{verb} {_where(link)}"
+    if link.replaces is not None:
+        summary += f", which replaces {_named(link.replaces) if link.replaces.document else 'clause ' + link.replaces.clause}"
+    if status == "contradicts" and link.kinds:
+        summary += f" ({', '.join(link.kinds)})"
+    if link.superseded is not None:
+        ref = link.superseded
+        if m.superseded is not None:
+            summary += f"; matches {_named(ref)}, replaced by {m.superseded.passage.document}, {m.superseded.passage.location}"
+        else:
+            summary += f"; matches {_named(ref)}, which the later {link.document} prevails over"
+    if note:
+        summary += f"; {note}"
+    link.summary = summary
+    return link
+
+
+def _missing_reference(text: str, record: DocumentRecord) -> str:
+    """The first clause the sentence cites that no document of the record has ("" when all are found)."""
+    from moa_core.evidence.references import check_references, find_references
+    if not find_references(text):
+        return ""
+    checks = check_references([("claim", text)], list(record.documents))
+    return next((c.text for c in checks if c.status == "not_found"), "")
+
+
+def document_side(texts: Sequence[str], record: DocumentRecord, sim=claim_similarity,
+                  thresholds: Thresholds = LEXICAL) -> DocumentSide:
+    """Which of competing versions of one claim ("30 days" / "90 days") the documents support."""
+    links = [verdict(t, record, sim, thresholds) for t in texts]
+    backed = [i for i, link in enumerate(links) if link and link.status == "supported"]
+    if len(backed) == 1:
+        link = links[backed[0]]
+        summary = f"the documents back version {backed[0] + 1}: {link.summary}"
+    elif backed:
+        summary = "the documents support more than one version"
+    else:
+        summary = "the documents back no version"
+    return DocumentSide(backed, links, summary)
 
 
 def add_document_voice(result: AgreementResult, claims: list[list[Claim]], final_claims: list[Claim],
                        documents: Sequence, entities: frozenset, sim=claim_similarity,
-                       thresholds: Thresholds = LEXICAL) -> None:
-    """Fill `document` on every proposal claim and synthesis sentence (in place)."""
-    doc_claims = document_claims(documents, entities)
-    if not doc_claims:
+                       thresholds: Thresholds = LEXICAL, prevails: Sequence[str] | str | None = None) -> None:
+    """Fill `document` on every proposal claim, synthesis sentence and claim group (in place)."""
+    record = build_record(documents, entities, prevails)
+    if not record.sentences:
         return
     by_position = {(c.source, c.position): c for per in claims for c in per}
     for per in result.proposal_claims:
         for pc in per:
             source = by_position.get((pc.proposal, pc.position))
             if source is not None:
-                pc.document = link(source, doc_claims, sim, thresholds)
+                pc.document = verdict(source, record, sim, thresholds)
     for sentence, claim in zip(result.final_sentences, final_claims):
-        sentence.document = link(claim, doc_claims, sim, thresholds)
+        sentence.document = verdict(claim, record, sim, thresholds)
+    for group in result.claims:
+        group.document = document_side([v.text for v in group.versions], record, sim, thresholds)
 
 
 def add_contest_notes(result: AgreementResult, claims: list[list[Claim]], final_claims: list[Claim],

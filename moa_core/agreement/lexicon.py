@@ -94,15 +94,16 @@ NEGATION_CUES = frozenset(
 NEGATION_IDIOMS = re.compile(
     r"\b(?:no|not) (?:later|earlier|more|less|fewer|sooner|longer than|greater) than\b|"
     r"\bnot only\b|\bwhether or not\b|\bno matter\b|\bwithout limitation\b|\bnot to exceed\b|"
-    r"\bif not\b|\bno later\b", re.I)
+    r"\bif not\b|\bno later\b|\bnot exceed\b", re.I)  # "shall not exceed $500,000" is a cap, not a denial
 
 # Roles in contracts, reports and code reviews; synonyms fold to one name.
 ROLES = {
     "tenant": "tenant", "tenants": "tenant", "lessee": "tenant", "renter": "tenant",
     "landlord": "landlord", "landlords": "landlord", "lessor": "landlord",
     "buyer": "buyer", "buyers": "buyer", "purchaser": "buyer",
-    "seller": "seller", "sellers": "seller", "vendor": "seller",
-    "supplier": "supplier", "suppliers": "supplier",
+    "seller": "seller", "sellers": "seller",
+    # A vendor is the supplier of a services or supply contract ("the vendor's liability" = "the Supplier's").
+    "supplier": "supplier", "suppliers": "supplier", "vendor": "supplier", "vendors": "supplier",
     "customer": "customer", "customers": "customer", "client": "customer", "clients": "customer",
     "contractor": "contractor", "subcontractor": "subcontractor",
     "employer": "employer", "employee": "employee", "employees": "employee", "staff": "employee",
@@ -201,6 +202,10 @@ NUMBER_WORDS = {w: i for i, w in enumerate(
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}
 NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
                       "eighty": 80, "ninety": 90, "hundred": 100})
+# "twenty-five", "thirty-one": contracts write compounds out ("thirty-one (31) days").
+NUMBER_WORDS.update({f"{tens}-{unit}": NUMBER_WORDS[tens] + NUMBER_WORDS[unit]
+                     for tens in ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+                     for unit in ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")})
 ORDINALS = {w: i + 1 for i, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split())}
 SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9,

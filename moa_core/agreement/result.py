@@ -25,6 +25,7 @@ class ClaimGroup:
     conflicts_with: list[int]
     versions: list[ClaimVersion]       # versions[0] is `text`; more than one means a conflict
     conflict_kinds: list[str] = field(default_factory=list)
+    document: DocumentSide | None = None  # with documents: which version they support
 
     @property
     def contested(self) -> bool:
@@ -41,17 +42,51 @@ class ProposalClaim:
     category: str                      # all | some | only | contested
     supported_by: list[int]
     conflicts_with: list[int]
+    document: DocumentLink | None = None  # what the documents say about it (with documents)
+
+
+@dataclass
+class ClauseRef:
+    """A provision of one document: where it is, its number, its text and its figures ("90 days")."""
+    document: str
+    location: str
+    clause: str                        # "9.1", "" when the document does not number it
+    text: str
+    values: str = ""
 
 
 @dataclass
 class DocumentLink:
-    """What the documents say about one claim: it is supported, or it contradicts a passage."""
-    status: str                        # supported | contradicts
+    """What the documents say about one claim. Only `supported` and `contradicts` are verdicts;
+    `superseded` (it matches a clause a later document replaced) and `related` (a passage on the
+    topic that settles nothing) must not be shown as support. `summary` is the line to show."""
+    status: str                        # supported | contradicts | superseded | related
     document: str
     location: str
-    sentence: str                      # the document's sentence that matched
+    sentence: str                      # the document's sentence that matched (an amendment: the new text)
     passage: str                       # the whole passage, to show
     kinds: list[str] = field(default_factory=list)  # for contradicts: duration, amount, ...
+    replaces: ClauseRef | None = None  # the passage is a later document's text replacing this clause
+    superseded: ClauseRef | None = None  # the claim matches this earlier text, which the passage replaced
+    reference: str = ""                # a clause the claim cites that no document has ("Clause 12.4")
+    summary: str = ""                  # "supported by amendment-1.docx, paragraph 5, which replaces ..."
+
+    @property
+    def supports(self) -> bool:
+        return self.status == "supported"
+
+    @property
+    def contradicts(self) -> bool:
+        return self.status == "contradicts"
+
+
+@dataclass
+class DocumentSide:
+    """Which competing version of a claim the documents support (`backed`: indices into the group's
+    versions), with the verdict on every version, in the versions' order."""
+    backed: list[int]
+    versions: list[DocumentLink | None]
+    summary: str
 
 
 @dataclass
@@ -89,7 +124,7 @@ def to_json(result: AgreementResult) -> dict:
     were checked, also quotes and references, and per synthesis sentence `contested` and `document`."""
     with_docs = result.quotes is not None
     out = {
-        "claims": [claim for g in result.claims for claim in _json_claims(g)],
+        "claims": [claim for g in result.claims for claim in _json_claims(g, with_docs)],
         "final_sentences": [_json_sentence(s, with_docs) for s in result.final_sentences],
         "dropped_consensus": list(result.dropped_consensus),
         "similarity": [[round(x, 4) for x in row] for row in result.similarity],
@@ -108,14 +143,26 @@ def _json_sentence(s: FinalSentence, with_docs: bool) -> dict:
     return out
 
 
-def _json_claims(group: ClaimGroup) -> list[dict]:
-    """One entry per competing version, so "30 days" and "90 days" both appear, each naming the other side."""
+def _json_claims(group: ClaimGroup, with_docs: bool = False) -> list[dict]:
+    """One entry per competing version, so "30 days" and "90 days" both appear, each naming the other side;
+    with documents each has `document` (what the documents say about that version, or null) and
+    `documents_back` (true for the version the documents support)."""
+    side = group.document
+
+    def doc_fields(i: int) -> dict:
+        if not with_docs:
+            return {}
+        link = side.versions[i] if side and i < len(side.versions) else None
+        return {"document": asdict(link) if link else None, "documents_back": bool(side and i in side.backed)}
+
     if len(group.versions) < 2:
-        return [{"text": group.text, "supported_by": group.supported_by, "conflicts_with": group.conflicts_with}]
+        return [{"text": group.text, "supported_by": group.supported_by, "conflicts_with": group.conflicts_with,
+                 **doc_fields(0)}]
     out = []
-    for version in group.versions:
+    for i, version in enumerate(group.versions):
         others = sorted({p for v in group.versions if v is not version for p in v.proposals} - set(version.proposals))
-        out.append({"text": version.text, "supported_by": sorted(version.proposals), "conflicts_with": others})
+        out.append({"text": version.text, "supported_by": sorted(version.proposals), "conflicts_with": others,
+                    **doc_fields(i)})
     return out
 
 

@@ -68,7 +68,8 @@ class SemanticScorer:
         return 1.0 if a.strip() == b.strip() else max(0.0, self.cache.similarity(a, b))
 
 
-def analyze_semantic(proposals: Sequence[str], final: str = "", documents: Sequence = ()) -> AgreementResult:
+def analyze_semantic(proposals: Sequence[str], final: str = "", documents: Sequence = (),
+                     prevails: Sequence[str] | str | None = None) -> AgreementResult:
     """Split, align by meaning and words, check slots, trace the synthesis; lexical if no model.
 
     With `documents` (SourceDocument), every claim is also compared with the documents' sentences.
@@ -91,7 +92,7 @@ def analyze_semantic(proposals: Sequence[str], final: str = "", documents: Seque
     result = build_result(proposals, claims, groups, final_claims, "semantic", "", sim=scorer,
                           thresholds=SEMANTIC, matrix=matrix)
     if documents:
-        add_document_voice(result, claims, final_claims, documents, entities, scorer, SEMANTIC)
+        add_document_voice(result, claims, final_claims, documents, entities, scorer, SEMANTIC, prevails)
     return result
 
 

@@ -19,11 +19,13 @@ _AMOUNT = re.compile(
     rf"(?P<n1>{_NUM})\s?(?P<s1>thousand|million|billion|trillion|bn|mn|k|m|b)?\b|"
     rf"(?<![\w.])(?P<n2>{_NUM}|{_WORDNUM})\s?(?P<s2>thousand|million|billion|trillion|bn|mn|k|m)?\s?"
     r"(?P<post>usd|eur|gbp|jpy|chf|inr|cad|aud|dollars?|euros?|pounds?|yen|rupees)\b", re.I)
-_PERCENT = re.compile(rf"(?<![\w.])({_NUM}|{_WORDNUM})\s?(%|percent\b|per cent\b|pc\b)", re.I)
+# "150 basis points" = "1.5 percentage points" = 1.5 (percentage points are kept with percentages).
+_PERCENT = re.compile(rf"(?<![\w.])({_NUM}|{_WORDNUM})\s?(%|percent\b|per cent\b|pc\b|percentage points?\b|"
+                      r"basis points?\b|bps\b|bp\b)", re.I)
 _UNIT_RE = (r"milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|"
             r"fortnights?|months?|years?|yrs?|decades?")
 _DURATION = re.compile(
-    rf"(?<![\w.])(?P<n>{_NUM}|{_WORDNUM})(?:\s*\(\d+\))?[\s-]?"
+    rf"(?<![\w.])(?P<n>{_NUM}|{_WORDNUM})(?:\s*\((?P<paren>\d+)\))?[\s-]?"
     r"(?P<kind>business|working|calendar|banking)?\s?"
     rf"(?P<unit>{_UNIT_RE})(?:'s|s'|')?(?![\w])"
     r"|\b(?:within|for|after|in|than|of)\s(?:a|an|one)\s(?P<unit1>day|week|fortnight|month|year|decade)\b",
@@ -80,6 +82,8 @@ class Slots:
     polar: frozenset = frozenset()         # (canonical word, is_antonym) for antonym pairs
     places: frozenset = frozenset()        # countries, cities, regions ("eu", "us", "paris")
     order: frozenset = frozenset()         # (converse word, words left of it, words right of it)
+    clauses: tuple = ()                    # (content words, negated) per clause: negation scoped to its clause
+    subject: str = ""                      # the role a sentence opens with ("the Licensee may audit ...")
 
 
 def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[Slots, str]:
@@ -97,13 +101,16 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
         amounts.add((cur, round(_to_number(n) * SCALE.get((sc or "").lower(), 1), 2)))
         blank(m)
     for m in list(_PERCENT.finditer(work)):
-        percents.add(round(_to_number(m[1]), 4))
+        basis = m[2].lower().startswith("b")
+        percents.add(round(_to_number(m[1]) / (100 if basis else 1), 4))
         blank(m)
     for m in list(_DURATION.finditer(work)):
         if m["unit1"]:
             unit, n, kind = m["unit1"].lower(), 1.0, ""
         else:
-            unit, n, kind = m["unit"].lower(), _to_number(m["n"]), (m["kind"] or "").lower()
+            # "one hundred and twenty (120) days": the figure in brackets is the one that counts
+            n = float(m["paren"]) if m["paren"] else _to_number(m["n"])
+            unit, kind = m["unit"].lower(), (m["kind"] or "").lower()
         unit = {"mins": "min", "secs": "sec", "hrs": "hr", "yrs": "yr"}.get(unit, unit)
         if unit not in UNITS and unit.endswith("s"):
             unit = unit[:-1]
@@ -155,13 +162,66 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
     words = word_tokens(work)
     parties = {ROLES[w] for w in words if w in ROLES}
     parties |= _entities(work, known_entities)
-    negs = sum(1 for w in words if w in NEGATION_CUES or w.endswith("n't"))
-    negs += len(re.findall(r"\bfail(?:s|ed)? to\b|\brecommend(?:s|ed)? against\b", work, re.I))
+    negs = 1 if _negated(words, work) else 0
     polar = frozenset(c for c in (canon(w) for w in words) if c[0] in POLAR_WORDS) | privatives(work)
     slots = Slots(frozenset(numbers), frozenset(amounts), frozenset(percents),
                   frozenset(durations), frozenset(dates), frozenset(parties),
-                  bool(negs % 2), polar, frozenset(places), converse_sides(work))
+                  bool(negs % 2), polar, frozenset(places), converse_sides(work),
+                  negation_clauses(work), sentence_subject(work, parties))
     return slots, work
+
+
+# Where one clause ends and the next begins: a negation governs only the predicate of its own clause
+# ("may terminate ... if a breach is not remedied within 30 days" does not deny the termination).
+_CLAUSE_BREAK = re.compile(r"[;:,]|\s(?=(?:which|who|whom|whose|that|if|unless|where|when|whenever|because|"
+                           r"although|though|provided|until|except|whereas|while|but|so that)\b)", re.I)
+
+
+def _negated(words: list[str], text: str) -> bool:
+    negs = sum(1 for w in words if w in NEGATION_CUES or w.endswith("n't"))
+    negs += len(re.findall(r"\bfail(?:s|ed)? to\b|\brecommend(?:s|ed)? against\b", text, re.I))
+    return bool(negs % 2)
+
+
+def negation_clauses(text: str) -> tuple:
+    """(content words, negated) for each clause of a sentence that says something."""
+    out = []
+    for part in _CLAUSE_BREAK.split(text):
+        words = word_tokens(part or "")
+        content = frozenset(canon(w)[0] for w in words
+                            if w not in STOPWORDS and w not in NEGATION_CUES and not w.endswith("n't")
+                            and not w.isdigit())
+        if content:
+            out.append((content, _negated(words, part)))
+        elif out and _negated(words, part):  # "..., not ..." with no word of its own
+            out[-1] = (out[-1][0], not out[-1][1])
+    return tuple(out)
+
+
+def sentence_subject(text: str, parties: set) -> str:
+    """The role or name a sentence opens with, when it is the agent (no "by the X" passive)."""
+    words = [w for w in word_tokens(text) if w not in ("the", "a", "an", "each", "any")]
+    if not words or re.search(r"\bby\s+(?:the\s+)?(?:" + "|".join(re.escape(w) for w in ROLES) + r")\b", text, re.I):
+        return ""
+    first = ROLES.get(words[0], words[0])
+    return first if first in parties else ""
+
+
+def negation_differs(a: Slots, b: Slots) -> bool:
+    """Do a and b differ in polarity? Clause by clause when either sentence has several clauses:
+    each clause of the shorter is compared with the clause of the other it shares most words with."""
+    if len(a.clauses) <= 1 and len(b.clauses) <= 1 or not a.clauses or not b.clauses:
+        return a.negated != b.negated
+    few, many = (a.clauses, b.clauses) if len(a.clauses) <= len(b.clauses) else (b.clauses, a.clauses)
+    compared = False
+    for words, neg in few:
+        most = max(len(words & c[0]) for c in many)
+        if most:
+            compared = True
+            # a tie between clauses is no evidence of a denial: it differs only if every best clause does
+            if all(c[1] != neg for c in many if len(words & c[0]) == most):
+                return True
+    return False if compared else a.negated != b.negated
 
 
 # Converse relations: "A before B" states what "B after A" does, so their flip needs the same order.
@@ -297,7 +357,7 @@ def slot_conflicts(a: Slots, b: Slots) -> list[str]:
     a_pol, b_pol = dict(a.polar), dict(b.polar)
     flips = sum(1 for w in a_pol.keys() & b_pol.keys()
                 if a_pol[w] != b_pol[w] and not (w in CONVERSE and _swapped(a.order, b.order, w)))
-    if (a.negated != b.negated) != bool(flips % 2):
+    if negation_differs(a, b) != bool(flips % 2):
         kinds.append("negation")
     checks = (("amount", a.amounts, b.amounts, _same_amount),
               ("percentage", a.percents, b.percents, _same_value),
@@ -309,6 +369,10 @@ def slot_conflicts(a: Slots, b: Slots) -> list[str]:
     for kind, x, y, same in checks:
         if x and y and _mutually_novel(x, y, same):
             kinds.append(kind)
+    # Roles swapped: "the Licensee may audit the Licensor" / "the Licensor may audit the Licensee".
+    if ("party" not in kinds and a.subject and b.subject and a.subject != b.subject
+            and len(a.parties) >= 2 and a.parties == b.parties):
+        kinds.append("party")
     # "Headcount rose 5% in 2023" / "rose 9% in 2024": figures of two periods, not a dispute.
     measured = {"amount", "percentage", "duration", "number"}
     if "date" in kinds and measured & set(kinds) and _periods_differ(a.dates, b.dates):

@@ -105,6 +105,8 @@ def format_report(result: AgreementResult, n_proposals: int) -> str:
     for g in disagreements:
         out.append(f"  - on {', '.join(g.conflict_kinds) or 'content'}:")
         out += [_wrap(f"{_marks(v.proposals)} {v.text}", "      ") for v in g.versions]
+        if g.document is not None:
+            out.append(_wrap(g.document.summary, "      "))
     if not disagreements:
         out.append("  none found")
     out += ["", "Synthesis, sentence by sentence:"]
@@ -116,8 +118,9 @@ def format_report(result: AgreementResult, n_proposals: int) -> str:
         out += [_wrap(f"contested: {note}", "      ") for note in s.contested]
         if s.document and s.document.status == "contradicts":
             out.append(_wrap(f"CONTRADICTS {s.document.document}, {s.document.location}: {s.document.sentence}", "      "))
-        elif s.document:
-            out.append(_wrap(f"supported by {s.document.document}, {s.document.location}", "      "))
+            out.append(_wrap(s.document.summary, "      "))
+        elif s.document:  # supported, superseded (matches a replaced clause) or a related passage
+            out.append(_wrap(s.document.summary, "      "))
     if not result.final_sentences:
         out.append("  (no synthesis)")
     out += ["", f"Majority claims the synthesis dropped ({len(result.dropped_consensus)}):"]

@@ -1,0 +1,181 @@
+"""Document verdicts an analyst can trust (issue 24): supports and contradicts only when a passage says
+so, amendments that replace clauses, which side of a disagreement the documents back."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from moa_core.agreement import analyze, to_json
+from moa_core.agreement.claims import make_claims
+from moa_core.agreement.document_voice import build_record, document_side, verdict
+from moa_core.agreement.slots import extract_slots, slot_conflicts
+from moa_core.cli import main
+from moa_core.evidence import SourceDocument, passages_from_paragraphs
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+AGREEMENT_PAGES = [
+    "SERVICES AGREEMENT\nThis Agreement is made between Acme Ltd (the \"Supplier\") and Beta plc (the \"Customer\").\n"
+    "5. Confidentiality\n5.1 This obligation survives termination for five years.",
+    "9. Termination\n"
+    "9.1 Either party may terminate this Agreement by giving ninety (90) days' written notice to the other party.\n"
+    "9.2 Either party may terminate this Agreement immediately by written notice if the other party commits a "
+    "material breach which is not remedied within thirty (30) days of notice of the breach.",
+]
+AMENDMENT = ["AMENDMENT NO. 1",
+             "Background: the parties entered into the services agreement and wish to amend it.",
+             "1. This Amendment takes effect on 1 October 2025.",
+             "2. Clause 9.1 of the Agreement is deleted and replaced by the following: \"Either party may terminate "
+             "this Agreement by giving thirty (30) days' written notice to the other party.\""]
+
+
+def scenario() -> list[SourceDocument]:
+    return [SourceDocument.from_pdf_pages("services-agreement.pdf", AGREEMENT_PAGES),
+            SourceDocument("amendment-1.docx", passages_from_paragraphs("amendment-1.docx", AMENDMENT))]
+
+
+@pytest.mark.parametrize("method", ["semantic", "offline"])
+def test_the_amendment_supports_30_days_and_says_it_replaces_clause_9_1(method):
+    final = ("Either party may terminate on 30 days notice. Clause 12.4 allows termination on 7 days notice. "
+             "Termination requires 90 days notice.")
+    result = analyze(["Either party may terminate on 30 days notice.", "Termination requires 90 days notice."],
+                     final, method=method, documents=scenario())
+    thirty, invented, ninety = (s.document for s in result.final_sentences)
+    # the 30-day answer: supported by the amendment, not contradicted by clause 9.2's "not remedied"
+    assert thirty.status == "supported" and thirty.document == "amendment-1.docx"
+    assert thirty.location == "paragraph 4" and thirty.kinds == []
+    assert (thirty.replaces.document, thirty.replaces.clause, thirty.replaces.values) == \
+        ("services-agreement.pdf", "9.1", "90 days")
+    assert thirty.summary == ("supported by amendment-1.docx, paragraph 4, which replaces "
+                              "services-agreement.pdf clause 9.1 (90 days)")
+    # a clause the reference check cannot find is never support
+    assert invented is None or (invented.status != "supported" and invented.reference == "Clause 12.4")
+    # the 90-day claim: not supported by the survival clause, flagged as matching the replaced clause
+    assert ninety.status == "contradicts" and ninety.document == "amendment-1.docx" and "duration" in ninety.kinds
+    assert ninety.superseded.clause == "9.1" and ninety.superseded.document == "services-agreement.pdf"
+    assert "matches services-agreement.pdf clause 9.1 (90 days), replaced by amendment-1.docx" in ninety.summary
+
+
+def test_the_replaced_clause_alone_is_superseded_not_supported():
+    record = build_record(scenario())
+    link = verdict("Either party may terminate by giving ninety days' written notice.", record)
+    assert link.status == "contradicts" and link.superseded.clause == "9.1"
+    # with no text that says otherwise, a claim matching a replaced clause is "superseded"
+    docs = [SourceDocument.from_text("lease.txt", "4. Pets\nThe tenant may keep one cat."),
+            SourceDocument.from_text("side-letter.txt", "1. Clause 4 of the Lease is deleted.")]
+    link = verdict("The tenant may keep one cat.", build_record(docs))
+    assert link.status == "superseded" and link.superseded.document == "lease.txt"
+    assert link.summary.startswith("matches lease.txt clause 4, replaced by side-letter.txt")
+
+
+def test_a_later_document_prevails_unless_the_caller_says_otherwise():
+    docs = [SourceDocument.from_text("v1.txt", "The Supplier shall deliver to the Buyer's warehouse in Leeds."),
+            SourceDocument.from_text("v2.txt", "The Supplier shall deliver to the Buyer's warehouse in Manchester.")]
+    claim = "The Supplier delivers to the Buyer's warehouse in Leeds."
+    link = verdict(claim, build_record(docs))
+    assert link.status == "contradicts" and link.document == "v2.txt" and link.kinds == ["place"]
+    assert link.superseded.document == "v1.txt"
+    link = verdict(claim, build_record(docs, prevails="v1.txt"))
+    assert link.status == "supported" and link.document == "v1.txt"
+
+
+def test_which_side_the_documents_back():
+    proposals = ["Either party may terminate this agreement on 30 days written notice.",
+                 "Either party may terminate this agreement on 90 days written notice.",
+                 "Either party may terminate this agreement on 90 days written notice."]
+    result = analyze(proposals, "", method="offline", documents=scenario())
+    group = next(g for g in result.claims if g.contested)
+    side = group.document
+    texts = [v.text for v in group.versions]
+    assert [texts[i] for i in side.backed] == [proposals[0]]
+    assert side.versions[texts.index(proposals[0])].document == "amendment-1.docx"
+    assert side.versions[texts.index(proposals[1])].status == "contradicts"
+    out = to_json(result)
+    backed = [c["text"] for c in out["claims"] if c["documents_back"]]
+    assert backed == [proposals[0]]
+    assert all("document" in c for c in out["claims"])
+    # the same pure function on plain texts
+    assert document_side(["Either party may terminate on 30 days notice.", "Either party may terminate on 90 days notice."],
+                         build_record(scenario())).backed == [0]
+
+
+def test_cli_json_has_a_document_field_on_claims(tmp_path, capsys):
+    (tmp_path / "agreement.txt").write_text("9.1 Either party may terminate this Agreement by giving ninety (90) "
+                                            "days' written notice.", encoding="utf-8")
+    (tmp_path / "amendment.txt").write_text("Clause 9.1 is deleted and replaced by: \"Either party may terminate "
+                                            "this Agreement by giving thirty (30) days' written notice.\"",
+                                            encoding="utf-8")
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps({"proposals": ["Either party may terminate on 30 days notice.",
+                                              "Either party may terminate on 90 days notice."],
+                                "final": "Either party may terminate on 30 days notice."}), encoding="utf-8")
+    docs = ["--document", str(tmp_path / "agreement.txt"), "--document", str(tmp_path / "amendment.txt")]
+    assert main(["agreement", str(path), "--method", "offline", "--json", *docs]) == 0
+    out = json.loads(capsys.readouterr().out)
+    thirty = next(c for c in out["claims"] if "30 days" in c["text"])
+    assert thirty["documents_back"] and thirty["document"]["status"] == "supported"
+    assert thirty["document"]["replaces"]["clause"] == "9.1"
+    assert out["final_sentences"][0]["document"]["document"] == "amendment.txt"
+    assert main(["agreement", str(path), "--method", "offline", *docs]) == 0
+    text = capsys.readouterr().out
+    assert "supported by amendment.txt, paragraph 1, which replaces agreement.txt clause 9.1 (90 days)" in text
+    assert "documents back" in text
+
+
+# ---------------------------------------------------------------- the slots the verdicts rest on
+def slots(text):
+    return extract_slots(text)[0]
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Notice is thirty (30) days.", "Notice is 30 days."),
+    ("A twelve-month term.", "A one year term."),
+    ("A 12 months term.", "A one year term."),
+    ("The margin is 150 basis points.", "The margin is 1.5 percentage points."),
+    ("Leave is twenty-five days.", "Leave is 25 days."),
+    ("Notice of one hundred and twenty (120) days.", "Notice of 120 days."),
+])
+def test_numbers_in_words_and_units_are_the_same_value(a, b):
+    assert slot_conflicts(slots(a), slots(b)) == []
+    assert slots(a).durations or slots(a).percents
+
+
+def test_a_negation_belongs_to_its_own_clause():
+    claim = "Either party may terminate on 30 days notice."
+    clause_9_2 = ("Either party may terminate this Agreement immediately by written notice if the other party commits "
+                  "a material breach which is not remedied within thirty (30) days of notice of the breach.")
+    assert "negation" not in slot_conflicts(slots(claim), slots(clause_9_2))
+    assert "negation" in slot_conflicts(slots("The Supplier may subcontract the work."),
+                                        slots("The Supplier may not subcontract the work."))
+
+
+def test_parties_vendor_is_supplier_and_swapped_roles_conflict():
+    assert slot_conflicts(slots("The vendor's liability is capped."), slots("The supplier's liability is capped.")) == []
+    assert "party" in slot_conflicts(slots("The Licensee may audit the Licensor."),
+                                     slots("The Licensor may audit the Licensee."))
+    assert slot_conflicts(slots("The Licensee pays the Licensor."), slots("The Licensor is paid by the Licensee.")) == []
+
+
+def test_topical_but_different_is_never_support():
+    record = build_record(scenario())
+    # the survival clause speaks of termination and a duration; it states nothing about notice
+    link = verdict("Termination requires five years notice.", record)
+    assert link is None or link.status != "supported"
+    # the "30 days" of 9.2 belongs to "not remedied", not to a notice period
+    clause_9_2 = AGREEMENT_PAGES[1].split("\n")[2]
+    link = verdict("Either party may terminate on 30 days notice.",
+                   build_record([SourceDocument.from_pdf_pages("services-agreement.pdf", [clause_9_2])]))
+    assert link is None or link.status not in ("supported", "contradicts")
+
+
+def test_dev_set_precision_floor():
+    from bench.document_verdicts import run, score
+    data = json.loads((ROOT / "tests" / "data" / "document_verdicts_dev.json").read_text(encoding="utf-8"))
+    assert len(data["cases"]) >= 60
+    figures = score(run(data, "offline"))
+    assert figures["supports"]["precision"] >= 0.95 and figures["contradicts"]["precision"] >= 0.95
+    assert figures["supports"]["recall"] >= 0.70
