@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from .busy import retry_when_locked
-from .schema import PREFERENCES, RATING_TARGETS, Call, Comparison, Rating, Run
+from .schema import PREFERENCES, RATING_TARGETS, Call, Comparison, Rating, Run, Vote
 
 
 class Ratings:
@@ -68,3 +68,12 @@ class Ratings:
     def reveal_comparison(self, comparison_id: int) -> None:
         with self._write() as s:
             s.execute(update(Comparison).where(Comparison.id == comparison_id).values(revealed=True))
+
+    def votes_for_run(self, run_id: str) -> list[dict[str, Any]]:
+        """The blind votes with a side in this run, oldest first, as the PM line reads them (winner,
+        rater kind, both sides' run and call ids): a run page reads its own votes, not the whole table."""
+        cols = (Vote.id, Vote.winner, Vote.rater_kind, Vote.reviewer, Vote.run_a_id, Vote.run_b_id,
+                Vote.call_a_id, Vote.call_b_id)
+        query = select(*cols).where(or_(Vote.run_a_id == run_id, Vote.run_b_id == run_id)).order_by(Vote.id)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
