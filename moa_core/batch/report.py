@@ -79,7 +79,7 @@ def safe_cell(value: Any) -> Any:
 
 SUMMARY_COLUMNS = ("name", "kind", "items", "done", "failed", "win_rate", "ci_low", "ci_high", "wins", "losses",
                    "ties", "style_rating", "style_low", "style_high", "cost_usd", "cost_per_item", "cost_per_win",
-                   "p50_s", "p95_s", "recommended")
+                   "paid_usd", "saved_usd", "cached_items", "p50_s", "p95_s", "queue_p50_s", "recommended")
 
 
 def summary_csv(summary: dict) -> str:

@@ -75,6 +75,24 @@ def _known_sum(values: list) -> float | None:
     return None if any(v is None for v in values) else sum(values)
 
 
+def one_answer_per_item(answers: list[dict]) -> list[dict]:
+    """One answer per (system, eval item): a set's batches answer the same items again (often from the
+    cache), and counting each would make 54 items of an 18-question set. Kept: an answer that asked the
+    models, else a cached one, else a failure; the first such in the given order. Rows without an
+    eval item are all kept."""
+    rank = {}
+    for i, row in enumerate(answers):
+        key = (row["system"], row.get("eval_item_id"))
+        if key[1] is None:
+            rank[("row", i)] = (0, i)
+            continue
+        score = (0 if not row.get("cached") else 1) if row["status"] == "done" else 2
+        if key not in rank or score < rank[key][0]:
+            rank[key] = (score, i)
+    keep = {i for _, i in rank.values()}
+    return [row for i, row in enumerate(answers) if i in keep]
+
+
 def _costs_and_latency(by_name: dict[str, SystemSummary], answers: list[dict]) -> None:
     """Paid, saved and original cost per system, and latency over the answers that asked the models.
 
@@ -86,7 +104,7 @@ def _costs_and_latency(by_name: dict[str, SystemSummary], answers: list[dict]) -
     saved: dict[str, list] = defaultdict(list)
     own: dict[str, list[float]] = defaultdict(list)
     queue: dict[str, list[float]] = defaultdict(list)
-    for row in answers:
+    for row in one_answer_per_item(answers):
         out = by_name.setdefault(row["system"], SystemSummary(row["system"]))
         out.items += 1
         if row["status"] == "failed":

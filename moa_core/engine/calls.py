@@ -68,6 +68,8 @@ async def make_call(run: RunState, record: CallRecord) -> CallRecord:
             record.attempts += 1
             try:
                 async with run.limiter(record, spec) if run.limiter else nullcontext():
+                    if run.limiter and record.attempts == 1:  # the call starts when it is sent: a wait
+                        record.started_s = run.now()  # for a slot or a rate limit is the run's, not the model's
                     asked = dict(temperature=spec.temperature, max_tokens=spec.max_tokens,
                                  timeout_s=lineup.timeout_s, stop=stop)
                     if run.stream:

@@ -7,6 +7,7 @@ and different reviewers see different orders (position bias cancels out over rev
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -81,8 +82,28 @@ def _final_text(run: RunRecord) -> str:
     return call.text if call is not None else run.final
 
 
+_WORD = re.compile(r"\w+")
+
+
+def _consensus(texts: list[str]) -> list[float]:
+    """Each text's mean Jaccard overlap of word sets with the other texts (0 for a lone text)."""
+    words = [set(_WORD.findall(t.casefold())) for t in texts]
+
+    def jaccard(a: set, b: set) -> float:
+        return len(a & b) / len(a | b) if a | b else 0.0
+    n = len(words)
+    return [sum(jaccard(w, o) for j, o in enumerate(words) if j != i) / (n - 1) if n > 1 else 0.0
+            for i, w in enumerate(words)]
+
+
 def best_proposal(run: RunRecord, ratings: Iterable[Any] = ()) -> CallRecord | None:
-    """The last round's proposal with the most stars (mean over raters), else its first ok one."""
+    """The proposal the synthesis is measured against ("synthesis gain"), by one stated rule:
+
+    among the last round's answered proposals, the one with the most stars (mean over raters); with no
+    stars, the consensus proposal: the highest mean word overlap (Jaccard) with the other proposals, the
+    minimum-Bayes-risk pick a reviewer-free best-of-N uses (the first proposal was an arbitrary choice).
+    Ties go to the earlier proposal.
+    """
     ok = [c for c in run.calls if c.role == "proposer" and c.ok and c.text.strip()]
     if not ok:
         return None
@@ -91,7 +112,10 @@ def best_proposal(run: RunRecord, ratings: Iterable[Any] = ()) -> CallRecord | N
     ratings = list(ratings)
     scored = [(answer_stars(ratings, c.call_id)[0], -i, c) for i, c in enumerate(ok)]
     rated = [s for s in scored if s[0] is not None]
-    return max(rated, key=lambda s: (s[0], s[1]))[2] if rated else ok[0]
+    if rated:
+        return max(rated, key=lambda s: (s[0], s[1]))[2]
+    agreement = _consensus([c.text for c in ok])
+    return ok[max(range(len(ok)), key=lambda i: (agreement[i], -i))]
 
 
 def pairs_for_run(run: RunRecord, ratings: Iterable[Any] = ()) -> list[Pair]:

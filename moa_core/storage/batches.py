@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 
 from ..records import utcnow
 from .busy import retry_when_locked
 from .liveness import owner_gone
 from .rows import as_utc
-from .schema import Batch, BatchItem, CachedResponse, EvalItem, EvalSet, Run, Vote
+from .schema import Batch, BatchItem, CachedResponse, Call, EvalItem, EvalSet, Run, Vote
 from .upsert import upsert
 
 _BLANK = func.trim(func.coalesce(CachedResponse.text, "")) == ""  # a cached answer that is no answer
@@ -234,15 +234,34 @@ class BatchStore:
         item.claimed_by = None
 
     def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
-        """Per done or failed answer item: system, eval item, its run's status, wall, cost and final text."""
+        """Per done or failed answer item: system, eval item, its run's status, wall, cost and final text;
+        `cached` (a call came from the response cache), `saved_usd` (what those calls cost when bought;
+        None when unknown) and `own_s` (the calls' own time: the critical path, or a lone call's time)."""
+        used = func.coalesce(Call.prompt_tokens, 0) + func.coalesce(Call.completion_tokens, 0) > 0
+        calls = (select(Call.run_id, func.sum(case((Call.cached, 1), else_=0)).label("hits"),
+                        func.sum(case((Call.cached, Call.saved_usd), else_=None)).label("saved"),
+                        func.sum(case((and_(Call.cached, Call.saved_usd.is_(None), used), 1), else_=0))
+                        .label("unknown_saved"),
+                        func.max(Call.ended_s - Call.started_s).label("longest_s"))
+                 .where(Call.run_id.in_(select(BatchItem.run_id).where(BatchItem.batch_id == batch_id)))
+                 .group_by(Call.run_id).subquery())
         q = (select(BatchItem.id.label("item_id"), BatchItem.system, BatchItem.eval_item_id, BatchItem.status,
                     BatchItem.error, Run.id.label("run_id"), Run.status.label("run_status"), Run.wall_s,
-                    Run.cost_usd, Run.final)
+                    Run.cost_usd, Run.final, Run.critical_path_s, calls.c.hits, calls.c.saved,
+                    calls.c.unknown_saved, calls.c.longest_s)
              .join(Run, Run.id == BatchItem.run_id, isouter=True)
              .where(BatchItem.batch_id == batch_id, ~BatchItem.system.startswith(JUDGE_PREFIX)))
         with self.engine.connect() as conn:
-            return [dict(m) for m in conn.execute(q).mappings()]
+            rows = [dict(m) for m in conn.execute(q).mappings()]
+        for row in rows:
+            hits, saved, unknown = row.pop("hits"), row.pop("saved"), row.pop("unknown_saved")
+            longest, path = row.pop("longest_s"), row.pop("critical_path_s")
+            row["cached"] = bool(hits)
+            row["saved_usd"] = None if unknown else float(saved or 0.0)
+            row["own_s"] = path if path is not None else longest
+        return rows
 
+             .join(calls, calls.c.run_id == Run.id, isouter=True)
     # ---- votes ---------------------------------------------------------------------------------
 
     def add_vote(self, **fields: Any) -> int:

@@ -1,6 +1,8 @@
 """The response cache: hit, miss, bypass, errors never kept, the exact request as key, cost saved."""
 import asyncio
 
+import pytest
+
 from moa_core.batch.runner import create_batch, run_batch
 from moa_core.cache import ResponseCache, request_key
 from moa_core.providers.llm import Target
@@ -153,3 +155,46 @@ def test_the_key_names_the_seat():
 
     assert key() == key()
     assert len({key(), key(index=1), key(round_no=2), key(role="baseline"), key(system="s2")}) == 5
+
+
+def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set, systems, llm):
+    """The issue's check: run a batch, run it again (every answer from the cache), and the batch table, the set's
+    table, Analytics and the planner say the same as before, except what was paid and saved."""
+    from moa_core.batch.report import batch_summary, set_summary
+    from moa_core.metrics import analytics, planner
+
+    for model in ("p1", "p2", "p3", "agg", "base"):
+        store.set_price(model, 1e-6, 2e-6)
+    set_id = make_set(3)
+    first = create_batch(store, set_id, systems(), concurrency=2)
+    asyncio.run(run_batch(store, first))
+    runs, _ = store.analytics_runs()
+    before = analytics.overview(analytics.run_table(runs), analytics.call_table(runs))
+    figures = planner.measured_figures(analytics.call_table(runs))
+    again = create_batch(store, set_id, systems(), concurrency=2)
+    out = asyncio.run(run_batch(store, again))
+    assert out.cache_hits == 15 and out.status == "done"  # 3 items x (3 proposers + aggregator + single)
+
+    # what the single model costs per item, worked out from its stored calls: tokens at 1e-6 / 2e-6
+    single = next(s.name for s in systems() if s.kind == "single")
+    calls = [c for r in store.batch_runs(first) if r["system"] == single for c in store.get_run(r["run_id"]).calls]
+    by_hand = sum(c.prompt_tokens * 1e-6 + c.completion_tokens * 2e-6 for c in calls) / 3
+    s1 = {s["name"]: s for s in batch_summary(store, [first], style_bootstrap=0)["systems"]}
+    s2 = {s["name"]: s for s in batch_summary(store, [again], style_bootstrap=0)["systems"]}
+    whole = {s["name"]: s for s in set_summary(store, set_id)["systems"]}
+    assert s1[single]["cost_per_item"] == pytest.approx(by_hand) and by_hand > 0
+    for name in s1:
+        assert s2[name]["cost_per_item"] == pytest.approx(s1[name]["cost_per_item"])  # what the system costs
+        assert s2[name]["paid_usd"] == 0 and s2[name]["saved_usd"] == pytest.approx(s1[name]["paid_usd"])
+        assert s2[name]["cached_items"] == 3 and s2[name]["p50_s"] is None  # no latency was measured
+        assert s1[name]["p50_s"] is not None and s1[name]["queue_p50_s"] is not None
+        assert whole[name]["items"] == 3  # not 6: one answer per item of the set
+        assert whole[name]["cost_per_item"] == pytest.approx(s1[name]["cost_per_item"])
+        assert whole[name]["p50_s"] == s1[name]["p50_s"]
+    runs, _ = store.analytics_runs()
+    after = analytics.overview(analytics.run_table(runs), analytics.call_table(runs))
+    assert after["known_cost_usd"] == pytest.approx(before["known_cost_usd"])
+    assert after["saved_usd"] == pytest.approx(before["known_cost_usd"]) and before["saved_usd"] == 0
+    assert after["median_answer_s"] == before["median_answer_s"]
+    assert after["latency_by_model"].equals(before["latency_by_model"])
+    assert planner.measured_figures(analytics.call_table(runs)) == figures

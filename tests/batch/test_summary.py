@@ -73,3 +73,58 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised():
     text = summary_csv({"systems": [SystemSummary("=HYPERLINK(\"x\")").to_dict()]})
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][0] == "'=HYPERLINK(\"x\")"
+
+
+def test_cached_answers_cost_what_they_cost_when_bought_and_are_out_of_latency():
+    """A batch re-run partly from the cache: paid, saved and what the system costs apart; latency from the
+    answers that asked the models, the wait for a concurrency slot apart from the calls' own time."""
+    systems = [{"name": "moa", "kind": "moa"}, {"name": "single", "kind": "single"}]
+    answers = [
+        {"system": "moa", "status": "done", "cost_usd": 0.04, "saved_usd": 0.0, "cached": False,
+         "wall_s": 2.5, "own_s": 2.0},
+        {"system": "moa", "status": "done", "cost_usd": 0.04, "saved_usd": 0.0, "cached": False,
+         "wall_s": 4.0, "own_s": 3.0},
+        {"system": "moa", "status": "done", "cost_usd": 0.0, "saved_usd": 0.04, "cached": True,
+         "wall_s": 0.02, "own_s": 0.01},
+        {"system": "moa", "status": "done", "cost_usd": 0.0, "saved_usd": 0.04, "cached": True,
+         "wall_s": 0.02, "own_s": 0.01},
+        {"system": "single", "status": "done", "cost_usd": 0.01, "saved_usd": 0.0, "cached": False,
+         "wall_s": 1.0, "own_s": 1.0},
+        {"system": "single", "status": "done", "cost_usd": 0.0, "saved_usd": None, "cached": True,
+         "wall_s": 0.01, "own_s": 0.01},  # a hit whose first call had no price: saved unknown
+        {"system": "single", "status": "failed", "cost_usd": None, "wall_s": None},
+    ]
+    votes = [vote(0, "a"), vote(1, "a"), vote(2, "b")]
+    moa, single = summarize(systems, answers, votes, style_bootstrap=0)["systems"]
+    # moa paid 0.04 + 0.04 = 0.08; the two hits saved 0.04 each = 0.08; its answers cost 0.16, 0.04 per item
+    assert abs(moa["paid_usd"] - 0.08) < 1e-12 and abs(moa["saved_usd"] - 0.08) < 1e-12
+    assert abs(moa["cost_usd"] - 0.16) < 1e-12 and abs(moa["cost_per_item"] - 0.04) < 1e-12
+    assert abs(moa["cost_per_win"] - 0.08) < 1e-12  # 0.16 / 2 wins, not the $0.04 this batch paid per win
+    # latency from the two answers that asked the models: own 2.0 and 3.0 -> p50 2.5; queue 0.5 and 1.0 -> 0.75
+    assert moa["p50_s"] == 2.5 and abs(moa["queue_p50_s"] - 0.75) < 1e-12 and moa["cached_items"] == 2
+    # single: paid 0.01 (known), saved unknown, so what its answers cost is unknown, never $0.01 or $0
+    assert abs(single["paid_usd"] - 0.01) < 1e-12 and single["saved_usd"] is None
+    assert single["cost_usd"] is None and single["cost_per_item"] is None and single["cost_per_win"] is None
+    assert single["p50_s"] == 1.0 and single["queue_p50_s"] == 0.0
+
+
+def test_answers_without_cache_fields_read_as_before():
+    out = summarize([{"name": "s", "kind": "single"}],
+                    [{"system": "s", "status": "done", "cost_usd": 0.02, "wall_s": 3.0}], [], style_bootstrap=0)
+    s = out["systems"][0]
+    assert (s["cost_usd"], s["paid_usd"], s["saved_usd"], s["p50_s"], s["queue_p50_s"]) == (0.02, 0.02, 0.0, 3.0, None)
+
+
+def test_a_set_counts_each_item_once_per_system():
+    """Three batches of one 2-question set: the second and third answered from the cache. The set's figures
+    count 2 items, priced at what an answer costs (0.03), not 6 items at 0.06 / 6 = 0.01."""
+    answers = []
+    for batch, cached in (("b3", True), ("b2", True), ("b1", False)):  # newest first, as the store lists them
+        for item in (1, 2):
+            answers.append({"system": "moa", "eval_item_id": item, "status": "done", "cached": cached,
+                            "cost_usd": 0.0 if cached else 0.03, "saved_usd": 0.03 if cached else 0.0,
+                            "wall_s": 0.02 if cached else 2.0 * item, "own_s": 0.01 if cached else 1.5 * item})
+    moa = summarize([{"name": "moa", "kind": "moa"}], answers, [], style_bootstrap=0)["systems"][0]
+    assert (moa["items"], moa["done"], moa["cached_items"]) == (2, 2, 0)
+    assert abs(moa["cost_per_item"] - 0.03) < 1e-12 and abs(moa["paid_usd"] - 0.06) < 1e-12
+    assert moa["p50_s"] == 2.25  # own times 1.5 and 3.0 of the answers that asked the models
