@@ -21,6 +21,7 @@ from .report_download import report_download
 from .safe_text import model_markdown, plain
 from .thread_view import render_thread
 
+REFUSED = "rating-refused"  # the star widget whose click was refused for want of a name
 BANNERS = {"ok": st.success, "partial": st.warning, "fallback": st.warning, "failed": st.error,
            "interrupted": st.error, "cancelled": st.warning, "running": st.info}
 
@@ -82,7 +83,9 @@ def _documents(run: RunRecord) -> None:
 
 
 def _answers(run: RunRecord, key: str) -> None:
-    ratings = _latest_ratings(run.run_id)
+    name = reviewer.current()  # asked in the sidebar on every page (app.py)
+    _forget_other_reviewers_stars(run, key, name)
+    ratings = _latest_ratings(run.run_id, name)
     rounds = sorted({c.round for c in run.calls_for("proposer")})
     for round_no in rounds:
         if len(rounds) > 1:
@@ -115,6 +118,8 @@ def _card(call: CallRecord, title: str, ratings: dict, key: str) -> None:
         return
     stars, comment = ratings.get(call.call_id, (None, ""))
     widget = f"{key}-stars-{call.call_id}"
+    if st.session_state.get(REFUSED) == widget:
+        st.warning(reviewer.NEEDED + " This rating was not stored.", icon=":material/person:")
     st.feedback("stars", key=widget, default=None if stars is None else stars - 1,
                 on_change=_save_rating, args=(call, widget, f"{key}-comment-{call.call_id}"))
     st.text_input("Comment", value=comment, key=f"{key}-comment-{call.call_id}", label_visibility="collapsed",
@@ -128,21 +133,43 @@ def _save_rating(call: CallRecord, stars_key: str, comment_key: str) -> None:
     comment = st.session_state.get(comment_key, "") or ""
     if value is None and not comment.strip():
         return
+    rater = reviewer.current()
+    if not rater:  # nothing stored without a name: the star is taken back, the comment kept to retry
+        st.session_state[stars_key] = None
+        st.session_state[REFUSED] = stars_key
+        st.toast("Type your name first: the rating was not stored", icon=":material/person:")
+        return
+    st.session_state.pop(REFUSED, None)
     try:
         resources.store().add_rating("call", call_id=call.call_id, stars=None if value is None else value + 1,
-                                     comment=comment.strip(), rater=reviewer.current())
+                                     comment=comment.strip(), rater=rater)
     except StorageError as exc:  # the database stayed locked through every retry: say so, never a traceback
         st.error(f"Rating for {call.label} not saved: {exc}")
         return
     st.toast(f"Rating saved for {call.label}")
 
 
-def _latest_ratings(run_id: str) -> dict[str, tuple[int | None, str]]:
+def _latest_ratings(run_id: str, rater: str) -> dict[str, tuple[int | None, str]]:
+    """This reviewer's latest stars and comment per call (nobody else's; none without a name)."""
     latest: dict[str, tuple[int | None, str]] = {}
-    for rating in resources.store().ratings_for(run_id):
+    if not rater:
+        return latest
+    for rating in resources.store().ratings_for(run_id, rater=rater):
         if rating.call_id:
             latest[rating.call_id] = (rating.stars, rating.comment or "")
     return latest
+
+
+def _forget_other_reviewers_stars(run: RunRecord, key: str, name: str) -> None:
+    """After a switch of reviewer, the star and comment widgets start again from the new reviewer's own
+    ratings (a widget keeps its value otherwise, and would show the previous reviewer's stars)."""
+    drawn_for = f"{key}-rated-as"
+    if st.session_state.get(drawn_for, name) != name:
+        for call in run.calls:
+            st.session_state.pop(f"{key}-stars-{call.call_id}", None)
+            st.session_state.pop(f"{key}-comment-{call.call_id}", None)
+        st.session_state.pop(REFUSED, None)
+    st.session_state[drawn_for] = name
 
 
 def _calls_table(run: RunRecord) -> None:

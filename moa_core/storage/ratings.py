@@ -45,10 +45,14 @@ class Ratings:
             s.flush()
             return rating.id
 
-    def ratings_for(self, run_id: str) -> list[Rating]:
-        """Ratings of the run and of its calls, oldest first."""
+    def ratings_for(self, run_id: str, rater: str | None = None) -> list[Rating]:
+        """Ratings of the run and of its calls, oldest first; only `rater`'s when given (a reviewer's
+        own stars, which are all the rating widgets may show them)."""
+        query = select(Rating).where(Rating.run_id == run_id)
+        if rater is not None:
+            query = query.where(Rating.rater == rater)
         with self._read() as s:
-            return list(s.execute(select(Rating).where(Rating.run_id == run_id).order_by(Rating.id)).scalars())
+            return list(s.execute(query.order_by(Rating.id)).scalars())
 
     def add_comparison(self, *, query: str = "", run_a_id: str | None = None, run_b_id: str | None = None,
                        call_a_id: str | None = None, call_b_id: str | None = None, label_a: str = "",

@@ -144,10 +144,19 @@ def test_rating_a_proposal_is_stored_at_once(page, store):
     run_id = run_id_of(store, query)
 
     beta = bs.card(bs.answers(page), "[2] beta")
+    beta.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()  # no name yet
+    bs.expect(bs.card(bs.answers(page), "[2] beta").get_by_test_id("stAlert")).to_contain_text("Type your name first")
+    assert store.ratings_for(run_id) == []
+    name = page.get_by_test_id("stSidebar").get_by_label("Your name (stored with your ratings and votes)")
+    name.fill("Ann")
+    name.press("Enter")
+    bs.expect(page).to_have_url(re.compile(r"reviewer=Ann"))  # kept in the address: a reload keeps it
+    bs.wait_for_app(page)
+    beta = bs.card(bs.answers(page), "[2] beta")
     beta.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()
     bs.expect(page.get_by_test_id("stToast").filter(has_text="Rating saved for beta").first).to_be_visible()
-    stars = bs.eventually(lambda: [r.stars for r in store.ratings_for(run_id)])
-    assert stars == [4]
+    stars = bs.eventually(lambda: [(r.rater, r.stars) for r in store.ratings_for(run_id)])
+    assert stars == [("Ann", 4)]
 
     comment = bs.card(bs.answers(page), "[2] beta").get_by_placeholder("Comment (saved with the stars)")
     comment.fill("Cites clause 7; the renewal case matters.")
@@ -157,6 +166,11 @@ def test_rating_a_proposal_is_stored_at_once(page, store):
     assert latest[-1].stars == 4 and latest[-1].comment == "Cites clause 7; the renewal case matters."
     call = next(c for c in store.get_run(run_id).calls if c.label == "beta")
     assert latest[-1].call_id == call.call_id
+    bs.expect(bs.card(bs.answers(page), "[2] beta").get_by_role("radio", name="4 out of 5 stars")).to_have_attribute(
+        "aria-checked", "true")
+    page.reload()  # a new session: the name comes back from the address, with Ann's own stars
+    bs.wait_for_app(page)
+    bs.expect(name).to_have_value("Ann")
     bs.expect(bs.card(bs.answers(page), "[2] beta").get_by_role("radio", name="4 out of 5 stars")).to_have_attribute(
         "aria-checked", "true")
 

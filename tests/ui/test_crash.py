@@ -46,7 +46,7 @@ def test_sigkill_mid_run_keeps_finished_calls_and_ratings(tmp_path):
         app = bs.StreamlitApp(data).start()
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            bs.open_page(page, app.url)
+            bs.open_page(page, f"{app.url}/?reviewer=crash-test")  # stars are stored only with a name
             rated = f"Rated before the crash [{uuid.uuid4().hex[:6]}]"
             bs.pick_option(page, "Start from a lineup", "quick")
             bs.run_query(page, rated)
@@ -147,7 +147,7 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
             rated_run = next(r["run_id"] for r in store.batch_runs(batch.id)
                              if r["system"].startswith("moa") and r["status"] == "done")
             rater = browser.new_page(viewport={"width": 1400, "height": 1000})
-            bs.open_page(rater, f"{app.url}/history?run={rated_run}", timeout_ms=90_000)
+            bs.open_page(rater, f"{app.url}/history?run={rated_run}&reviewer=crash-test", timeout_ms=90_000)
             p1 = bs.card(bs.answers(rater), "[1] p1")
             p1.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()
             bs.expect(rater.get_by_test_id("stToast").filter(has_text="Rating saved for p1").first).to_be_visible()

@@ -99,7 +99,7 @@ def _star_reviewer(url: str, runs: list[str], submitted: list, problems: list, e
             page = _new_page(browser)
             go.wait(WAIT_MS / 1000)
             for i, run_id in enumerate(runs):
-                bs.open_page(page, f"{url}/history?run={run_id}", timeout_ms=WAIT_MS)
+                bs.open_page(page, f"{url}/history?run={run_id}&reviewer=star-reviewer", timeout_ms=WAIT_MS)
                 for label, stars in (("m1", 1 + i % 5), ("m2", 1 + (i + 2) % 5)):
                     card = bs.card(bs.answers(page), f"[{label[1]}] {label}")
                     card.get_by_test_id("stFeedback").get_by_role(
