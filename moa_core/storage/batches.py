@@ -250,6 +250,7 @@ class BatchStore:
                     Run.cost_usd, Run.final, Run.critical_path_s, calls.c.hits, calls.c.saved,
                     calls.c.unknown_saved, calls.c.longest_s)
              .join(Run, Run.id == BatchItem.run_id, isouter=True)
+             .join(calls, calls.c.run_id == Run.id, isouter=True)
              .where(BatchItem.batch_id == batch_id, ~BatchItem.system.startswith(JUDGE_PREFIX)))
         with self.engine.connect() as conn:
             rows = [dict(m) for m in conn.execute(q).mappings()]
@@ -261,7 +262,6 @@ class BatchStore:
             row["own_s"] = path if path is not None else longest
         return rows
 
-             .join(calls, calls.c.run_id == Run.id, isouter=True)
     # ---- votes ---------------------------------------------------------------------------------
 
     def add_vote(self, **fields: Any) -> int:
