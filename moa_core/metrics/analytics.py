@@ -221,11 +221,11 @@ def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = ())
         stars, raters = run_stars(run_ratings, run.calls, run.status)
         baseline_call = next((c for c in run.calls if c.role == "baseline"), None)
         base_stars, base_raters = answer_stars(run_ratings, baseline_call.call_id) if baseline_call else (None, 0)
-        cached = any(c.cached for c in run.calls)
         comparison = baseline_comparison(run)
         answered_baseline = comparison is not None and comparison.baseline_status == "ok"
         non_baseline = moa_calls(run)
         single = non_baseline[0] if len(non_baseline) == 1 and non_baseline[0].ok and run.status in ANSWERED else None
+        cached = any(c.cached for c in run.calls)
         rows.append({
             "run_id": run.run_id, "started_at": run.started_at, "status": run.status,
             "lineup": lineup_key(run.lineup), "query": run.query[:120], "cost_usd": run.cost_usd,
@@ -247,11 +247,11 @@ def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = ())
 
 def call_table(runs: Iterable[RunRecord]) -> pd.DataFrame:
     """One row per call of every run, with its run's date and lineup and its model's provider."""
-            measured = not c.cached  # a hit's times measure the database, not the model
     rows = []
     for run in runs:
         key = lineup_key(run.lineup)
         for c in run.calls:
+            measured = not c.cached  # a hit's times measure the database, not the model
             rows.append({
                 "run_id": run.run_id, "started_at": run.started_at, "lineup": key, "role": c.role, "round": c.round,
                 "model": c.model, "provider": provider_of(c.model, c.api_base), "status": c.status,
@@ -415,15 +415,15 @@ def cost_over_time(runs: pd.DataFrame, max_points: int = COST_POINTS) -> tuple[p
 # ---- the Analytics page's figures in one pass -------------------------------------------------
 
 def overview(runs: pd.DataFrame, calls: pd.DataFrame) -> dict[str, Any]:
-    cached = runs["cached"].astype(bool)
     """Every table the Analytics page shows for a selection, computed once (the page caches it per
     data version and filters, so repeat views cost no computing)."""
-        "cached_runs": int(cached.sum()), "saved_usd": float(runs["saved_usd"].sum()),
-        "unknown_saved_runs": int((cached & runs["saved_usd"].isna()).sum()),
     unknown_models = runs["unknown_cost_models"]
     over_time, period = cost_over_time(runs)
+    cached = runs["cached"].astype(bool)
     return {
         "runs": len(runs), "known_cost_usd": float(runs["cost_usd"].sum()), "unknown_cost_runs": int(runs["cost_usd"].isna().sum()),
+        "cached_runs": int(cached.sum()), "saved_usd": float(runs["saved_usd"].sum()),
+        "unknown_saved_runs": int((cached & runs["saved_usd"].isna()).sum()),
         "unknown_cost_models": sorted({m for v in unknown_models[unknown_models != ""] for m in v.split(", ") if m}),
         "median_answer_s": percentile(known_floats(runs["answer_s"]), 50),
         "rated_answers": int((runs["ratings"] > 0).sum()),
