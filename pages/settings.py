@@ -13,6 +13,7 @@ from moa_core.providers.prices import PriceBook, format_cost
 from moa_core.prompts import AGGREGATOR_PROMPT_SETTING, PROPOSALS_PLACEHOLDER, REFERENCE_AGGREGATOR_PROMPT
 from ui import resources
 from ui.prices_form import parse_price_rows
+from ui.servers_form import new_server
 
 store = resources.store()
 st.title("Settings")
@@ -136,9 +137,11 @@ with providers_tab:
         url = st.text_input("Base URL", placeholder="http://localhost:11434 or http://localhost:8000/v1")
         kind = st.radio("Kind", ["openai", "ollama"], horizontal=True)
         if st.form_submit_button("Add server"):
-            if not url.strip().startswith(("http://", "https://")):
-                st.error("A base URL starts with http:// or https://")
+            try:
+                entry = new_server(url, kind, urls)
+            except ValueError as exc:
+                st.error(f"Not added: {exc}")
             else:
-                store.set_setting(resources.BASE_URLS_KEY, urls + [{"url": url.strip().rstrip("/"), "kind": kind}])
+                store.set_setting(resources.BASE_URLS_KEY, urls + [entry])
                 st.cache_data.clear()
                 st.rerun()
