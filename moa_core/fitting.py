@@ -157,6 +157,22 @@ def summarise(labels: Sequence[str]) -> str:
     return "; ".join(out)
 
 
+def fit_summary(passages: Sequence[Passage], left_out: set[str] | Sequence[str]) -> str:
+    """What the models read of a fitted document, in the shorter of two forms: "kept 88 of 1,201
+    passages: pages 3, 7; ..." or "left out 12 of 40 passages: paragraphs 5-9"; "" when nothing was left out."""
+    passages = list(passages)
+    gone = set(left_out) & {p.location for p in passages}
+    if not gone:
+        return ""
+    kept = [p.location for p in passages if p.location not in gone]
+    dropped = summarise(describe(passages, gone))
+    if kept:
+        shown = summarise(describe(passages, kept))
+        if len(shown) < len(dropped):
+            return f"kept {len(kept):,} of {len(passages):,} passages: {shown}"
+    return f"left out {len(gone):,} of {len(passages):,} passages: {dropped}"
+
+
 def fitted_text(passages: Sequence[Passage], left_out: set[str]) -> str:
     """The kept passages in document order, blank-line separated, each run of left-out ones marked."""
     passages = list(passages)

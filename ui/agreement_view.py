@@ -15,6 +15,7 @@ from moa_core.evidence.runs import unseen_locations
 from moa_core.providers import endpoints
 from moa_core.lineup import ModelSpec
 from moa_core.records import RunRecord
+from ui.document_view import passage_html
 from ui.safe_text import plain
 
 COLOURS = {"all": "#c8ecd0", "some": "#d6e6fb", "only": "#eeeeee", "contested": "#fbd0cc"}
@@ -102,7 +103,7 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
                         f'the aggregator added it">{text}</span> <b style="color:#d33">[unsupported]</b>')
             parts.append(f'{text} <sup style="color:#555">{html.escape(marks)}</sup>{_sentence_flags(sentence)}')
         st.html(f'<div style="line-height:1.7">{" ".join(parts)}</div>')
-        _contradicted_passages(result)
+        _verdict_passages(result)
 
     if result.quotes is not None:
         _quotes(result, unseen_locations(run))
@@ -130,15 +131,25 @@ def _sentence_flags(sentence: agreement.FinalSentence) -> str:
     return (" " + " ".join(flags)) if flags else ""
 
 
-def _contradicted_passages(result: agreement.AgreementResult) -> None:
+VERDICT_MARKS = {"contradicts": "⛔", "supported": "✅"}
+
+
+def _verdict_passages(result: agreement.AgreementResult) -> None:
+    """Each document verdict on a synthesis sentence opens its passage with the matched words highlighted."""
     for sentence in result.final_sentences:
         link = sentence.document
-        if link and link.status == "contradicts":
-            with st.expander(f"⛔ The synthesis contradicts {plain(link.document)}, {plain(link.location)}"):
-                st.caption("The synthesis says:")
-                st.text(sentence.text)
-                st.caption(f"The document says ({', '.join(link.kinds) or 'differs'}):")
-                st.text(link.passage)
+        if not link or not link.passage:
+            continue
+        where = f"{link.document}, {link.location}"
+        title = getattr(link, "summary", "") or (
+            f"The synthesis contradicts {where}" if link.status == "contradicts" else
+            f"The synthesis is supported by {where}" if link.status == "supported" else f"{link.status}: {where}")
+        with st.expander(f"{VERDICT_MARKS.get(link.status, 'ℹ️')} {plain(title)}"):
+            st.caption("The synthesis says:")
+            st.text(sentence.text)
+            kinds = f" ({', '.join(link.kinds)})" if link.status == "contradicts" and link.kinds else ""
+            st.caption(f"The document says{kinds}:")
+            st.html(passage_html(link.passage, link.sentence, where))
 
 
 def _quotes(result: agreement.AgreementResult, unseen: set[tuple[str, str]] = frozenset()) -> None:
@@ -158,8 +169,8 @@ def _quotes(result: agreement.AgreementResult, unseen: set[tuple[str, str]] = fr
         with st.expander(plain(label)):
             st.text(q["text"])
             if q.get("passage"):
-                st.caption("The passage:")
-                st.text(q["passage"])
+                st.caption("The passage, the quoted words highlighted:")
+                st.html(passage_html(q["passage"], q["text"], f"{q['document']}, {q['location']}"))
             else:
                 st.caption("No passage of the documents says this. Treat it as invented until checked.")
     refs = result.references or []
@@ -170,7 +181,10 @@ def _quotes(result: agreement.AgreementResult, unseen: set[tuple[str, str]] = fr
             label = f"{'✅' if ok else '⚠️'} {r['source']}: {r['text']}" + (
                 f" — {r['document']}, {r['location']}" if r.get("document") else " — not in the documents")
             with st.expander(plain(label)):
-                st.text(r.get("passage") or "No such clause in the documents.")
+                if r.get("passage"):
+                    st.html(passage_html(r["passage"], "", f"{r['document']}, {r['location']}"))
+                else:
+                    st.text("No such clause in the documents.")
 
 
 def _disagreements(result: agreement.AgreementResult, labels: list[str]) -> None:

@@ -9,13 +9,14 @@ import streamlit as st
 from moa_core.providers.prices import format_cost
 from moa_core.providers.endpoints import is_local
 from moa_core.metrics.verdict import pm_summary
-from moa_core.fitting import summarise
-from moa_core.records import CallRecord, RunRecord, document_summary
+from moa_core.fitting import fit_summary
+from moa_core.records import CallRecord, RunRecord
 from moa_core.storage import StorageError
 
 from . import resources, reviewer
 from .agreement_view import render_agreement
 from .charts import run_charts
+from .document_view import document_html
 from .live import PER_ROW, call_status
 from .report_download import report_download
 from .safe_text import model_markdown, plain
@@ -56,7 +57,7 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     answers, agreement_tab, timing, calls = st.tabs(
         ["Answers", "Agreement", "Timeline and cost", "Calls and messages"])
     with answers:
-        _answers(run, key)
+        _answers_beside_documents(run, key)
     with agreement_tab:
         render_agreement(run, key=key)
     with timing:
@@ -66,20 +67,39 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
 
 
 def _documents(run: RunRecord) -> None:
-    """Each document by name, what the models read of it, and exactly what was left out to fit."""
+    """Each document by name, what the models read of it (the shorter of kept and left out) and how it
+    was fitted (budget, scoring), as the CLI says it; the text under page and paragraph marks, the
+    left-out passages shown greyed beside the kept ones."""
     for i, doc in enumerate(run.documents, 1):
-        info = document_summary(doc)
-        n = info["passages"]
+        passages = doc.passages()
+        n = len(passages)
         label = f"Document {i}: {doc.name} · {len(doc.text):,} characters, {n} passage{'s' if n != 1 else ''}"
-        if info["left_out"]:
-            st.warning(f"{plain(doc.name)}: left out to fit the context window ({info['passages_left_out']} of "
-                       f"{info['passages']} passages): {plain(summarise(info['left_out']))}",
+        if doc.carried_from:
+            label += f" · sent with an earlier turn (run {doc.carried_from[:8]})"
+        if doc.left_out:
+            st.warning(f"{plain(doc.name)}: fitted to the context window, {plain(fit_summary(passages, doc.left_out))}",
                        icon=":material/content_cut:")
-        with st.expander(plain(label)):
             if doc.fit_note:
                 st.caption(plain(doc.fit_note))
-            text = doc.prompt_text()
-            st.text(text[:20000] + ("\n…" if len(text) > 20000 else ""))
+        with st.expander(plain(label)):
+            with st.container(height=480, border=False):
+                st.html(document_html(doc))
+
+
+def _answers_beside_documents(run: RunRecord, key: str) -> None:
+    """The answers, and on request the documents beside them, to check a claim against its passage."""
+    if not run.documents or not st.toggle("Read the documents beside the answers", key=f"{key}-beside"):
+        _answers(run, key)
+        return
+    left, right = st.columns([3, 2])
+    with left:
+        _answers(run, key)
+    with right:
+        names = [d.name for d in run.documents]
+        pick = st.selectbox("Document", range(len(names)), format_func=lambda i: names[i],
+                            key=f"{key}-beside-doc") if len(names) > 1 else 0
+        with st.container(height=720, border=True):
+            st.html(document_html(run.documents[pick]))
 
 
 def _answers(run: RunRecord, key: str) -> None:

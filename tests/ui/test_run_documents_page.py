@@ -72,10 +72,14 @@ def test_too_long_documents_offer_to_fit_and_the_run_view_lists_what_was_left_ou
     choice.set_value(next(o for o in choice.options if o.startswith("Fit")))
     _run_to_the_end(app)
     assert not app.exception
-    warning = next(w.value for w in app.warning if "left out to fit" in w.value).replace("\\", "")
-    assert warning.startswith("long.txt: left out to fit the context window (") and "paragraph" in warning
-    assert re.search(r"\(\d+ of 600 passages\): paragraphs \d+(-\d+)?, ", warning)
-    listed = warning.split("passages): ", 1)[1]
-    gone = {n for a, b in re.findall(r"(\d+)(?:-(\d+))?", listed) for n in range(int(a), int(b or a) + 1)}
+    warning = next(w.value for w in app.warning if "fitted to the context window" in w.value).replace("\\", "")
+    # the shorter of the two lists: what was kept or what was left out (issue 24)
+    match = re.fullmatch(r"long.txt: fitted to the context window, (kept|left out) (\d+) of 600 passages: "
+                         r"paragraphs ([\d, -]+)", warning)
+    assert match, warning
+    listed = {n for a, b in re.findall(r"(\d+)(?:-(\d+))?", match[3]) for n in range(int(a), int(b or a) + 1)}
+    assert len(listed) == int(match[2])
+    gone = listed if match[1] == "left out" else set(range(1, 601)) - listed
     stored = WORKER.get(app.session_state["active_run"]).result.documents[0]
     assert 391 not in gone and len(gone) == len(stored.left_out)  # the notice paragraph kept, the rest listed
+    assert any("fitted to" in c.value and "passages chosen by" in c.value for c in app.caption)  # the fit note
