@@ -70,13 +70,15 @@ def figures(url: str, version: tuple[int, int], flt: Filter) -> dict:
     top_two = tuple(list(counts)[:2])
     kappa = cohen_kappa(labels, top_two) if len(top_two) == 2 else None
     gain_votes = [r.preference() for r in human if r.run_a_id and r.run_a_id == r.run_b_id
-                  and {r.system_a.split(":")[0], r.system_b.split(":")[0]} == {"MoA", "proposal"}]
+                  and {r.system_a_kind, r.system_b_kind} == {"moa", "proposal"}]  # kinds: moa_core.identity
+    lineups = {n for r in human for n, k in ((r.system_a, r.system_a_kind), (r.system_b, r.system_b_kind))
+               if k == "moa"}
     return {
         "n": len(human), "judge_n": len(judge),
         "pairs": pair_results(votes),
         "board": leaderboard(votes, n_bootstrap=BOOTSTRAP, seed=0),
         "style": style_controlled_leaderboard(votes, n_bootstrap=STYLE_BOOTSTRAP, seed=0),
-        "gains": synthesis_gains(gain_votes, lambda n: n.startswith("MoA:")),
+        "gains": synthesis_gains(gain_votes, lineups.__contains__),
         "alpha": krippendorff_alpha(labels), "multi_items": sum(len(v) >= 2 for v in labels.values()),
         "kappa": kappa, "kappa_between": top_two,
         "judge": judge_human_agreement(votes, [r.preference() for r in judge]) if judge else None,

@@ -14,6 +14,7 @@ from typing import Any
 from ..records import utcnow
 from ..storage.rows import as_utc
 from .summary import summarize
+from .systems import canonical_names
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,23 +48,32 @@ def _parse(value: str | None) -> datetime | None:
 
 
 def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> dict:
-    """The summary over one batch, or over every batch of a set (systems merged by name)."""
+    """The summary over one batch, or over every batch of a set (systems merged by `identity` id and
+    named as the leaderboard names them, old batches' names included)."""
+    batches = [b for b in (store.get_batch(i) for i in batch_ids) if b is not None]
+    vote_rows, names = _system_names(store, batches)
     systems, answers, seen = [], [], set()
-    for batch_id in batch_ids:
-        batch = store.get_batch(batch_id)
-        if batch is None:
-            continue
+    for batch in batches:
         for s in batch.config.get("systems", []):
-            if s["name"] not in seen:
-                seen.add(s["name"])
-                systems.append({"name": s["name"], "kind": s["kind"]})
-        answers += store.batch_runs(batch_id)
+            system_id, name = names[(batch.id, s["name"])]
+            if system_id not in seen:
+                seen.add(system_id)
+                systems.append({"name": name, "kind": s["kind"]})
+        answers += [r | {"system": names.get((batch.id, r["system"]), (None, r["system"]))[1]}
+                    for r in store.batch_runs(batch.id)]
     finals = {a["run_id"]: a.get("final") or "" for a in answers if a.get("run_id")}
     votes = [{"prompt_id": v.prompt_id, "system_a": v.system_a, "system_b": v.system_b, "winner": v.winner,
               "reviewer": v.reviewer, "rater_kind": v.rater_kind, "comment": v.comment,
-              "a_text": finals.get(v.run_a_id, ""), "b_text": finals.get(v.run_b_id, "")}
-             for v in store.batch_votes(batch_ids)]
+              "a_text": finals.get(v.run_a_id, ""), "b_text": finals.get(v.run_b_id, "")} for v in vote_rows]
     return summarize(systems, answers, votes, style_bootstrap=style_bootstrap)
+
+
+def _system_names(store, batches) -> tuple[list, dict[tuple[str, str], tuple[str, str]]]:
+    """The batches' votes, and (batch id, stored system name) -> (system id, the name its votes carry)."""
+    vote_rows = store.votes(batch_ids=[b.id for b in batches], with_texts=False)
+    known = {i: n for v in vote_rows for i, n in ((v.system_a_id, v.system_a), (v.system_b_id, v.system_b))}
+    return vote_rows, canonical_names([((b.id, s["name"]), s) for b in batches
+                                       for s in b.config.get("systems", [])], known)
 
 
 def set_summary(store, eval_set_id: int) -> dict:
@@ -97,6 +107,7 @@ def answers_csv(store, batch_id: str) -> str:
     batch = store.get_batch(batch_id)
     if batch and batch.eval_set_id:
         items = {i.id: i for i in store.eval_set_items(batch.eval_set_id)}
+    names = _system_names(store, [batch])[1] if batch else {}
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(("eval_item_id", "query", "reference", "system", "status", "run_id", "cost_usd", "wall_s",
@@ -104,7 +115,8 @@ def answers_csv(store, batch_id: str) -> str:
     for r in store.batch_runs(batch_id):
         item = items.get(r["eval_item_id"])
         writer.writerow([safe_cell(v) for v in (r["eval_item_id"], item.query if item else "",
-                         (item.reference or "") if item else "", r["system"], r["status"], r["run_id"],
+                         (item.reference or "") if item else "",
+                         names.get((batch_id, r["system"]), (None, r["system"]))[1], r["status"], r["run_id"],
                          r["cost_usd"], r["wall_s"], r["error"] or "", r["final"] or "")])
     return out.getvalue()
 

@@ -10,6 +10,7 @@ from ..documents import Document
 from ..engine.calls import make_call, new_call
 from ..engine.preflight import RunInputError
 from ..engine.state import RunState
+from ..identity import single_identity
 from ..lineup import Lineup, ModelSpec
 from ..prompts import user_content
 from ..providers import endpoints
@@ -33,7 +34,8 @@ async def answer_alone(spec: ModelSpec, query: str, *, store=None, document: Doc
         raise RunInputError(f"{spec.model} cannot be reached: {exc}") from exc
     # a one-seat lineup carries the engine's timeout and retries; its dict is what the run stores
     lineup = Lineup(proposers=[spec], aggregator=spec, baseline=spec, timeout_s=timeout_s, max_retries=max_retries)
-    record = RunRecord(query=query, lineup={"name": name or f"single: {spec.display_label}", "proposers": [],
+    # named as every view names this model alone (`identity`): a run's baseline, a batch's single
+    record = RunRecord(query=query, lineup={"name": name or single_identity(spec).name, "proposers": [],
                                             "baseline": spec.to_dict()},
                        document_name=document.name if document else None,
                        document_text=document.text if document else None)

@@ -1,14 +1,17 @@
 """The systems a batch compares: the lineup (MoA), a single model, Self-MoA (one model as n
 proposers and the aggregator), or another lineup. Each is stored as a plain dict in the batch's
-config and keyed by a hash of it, so a result belongs to exactly one configuration.
+config and keyed by a hash of it, so a result belongs to exactly one configuration. Its name is its
+`moa_core.identity` name (the lineup's name or its models; a single model's is the model), the one
+the Run page, Compare and the leaderboard use; `canonical_names` maps older batches' names to it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable, Mapping
 
+from ..identity import SystemIdentity, display_names, identify, moa_identity, single_identity
 from ..lineup import Lineup, ModelSpec
 
 KINDS = ("moa", "single", "self-moa", "lineup")
@@ -40,6 +43,14 @@ class System:
             return [self.config["model"]["model"]]
         return list(dict.fromkeys(s.model for _, s in self.lineup().all_specs()))
 
+    @property
+    def identity(self) -> SystemIdentity:
+        """Its system id (shared with runs of the same configuration anywhere) and preferred name."""
+        ident = identify(self.config)
+        if self.kind == "single" or ident.saved or not self.name:
+            return ident
+        return moa_identity(self.config | {"name": self.name})  # named in the batch (an older name)
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "config": self.config, "config_key": self.config_key}
 
@@ -52,12 +63,12 @@ def moa_system(lineup: Lineup, kind: str = "moa", name: str | None = None) -> Sy
     """A lineup as a system; its [baseline] is not part of it (a batch runs that as its own system)."""
     data = lineup.to_dict()
     data.pop("baseline", None)
-    label = name or lineup.name or " + ".join(p.model for p in lineup.proposers) + f" → {lineup.aggregator.model}"
-    return System(f"{kind}: {label}", kind, data)
+    return System(name or moa_identity(data).name, kind, data)
 
 
 def single_system(spec: ModelSpec) -> System:
-    return System(f"single: {spec.display_label}", "single", {"model": spec.to_dict()})
+    """One model alone, named by its model as a run's baseline and a single-model run are."""
+    return System(single_identity(spec).name, "single", {"model": spec.to_dict()})
 
 
 def self_moa_system(spec: ModelSpec, n: int = 3) -> System:
@@ -68,7 +79,25 @@ def self_moa_system(spec: ModelSpec, n: int = 3) -> System:
     proposers = [ModelSpec(**base, temperature=t) for t in SELF_MOA_TEMPERATURES[:n]]
     lineup = Lineup(proposers=proposers, aggregator=ModelSpec(**base, temperature=0.2),
                     name=f"Self-MoA {spec.model} x{n}")
-    return System(f"self-moa: {spec.model} x{n}", "self-moa", lineup.to_dict())
+    return System(lineup.name, "self-moa", lineup.to_dict())
+
+
+def canonical_names(systems: Iterable[tuple[str, Mapping[str, Any]]],
+                    known: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """(key, batch config system dict) pairs -> key -> (system id, display name). `known`: id -> the
+    name votes already resolved for it (kept, so a batch's rows and its votes agree). Old batches'
+    names ("moa: x", "single: x") become the current ones; two configurations never share a name."""
+    known = dict(known or {})
+    idents = {key: System.from_dict(dict(s)).identity for key, s in systems}
+    fresh = display_names([i for i in idents.values() if i.id not in known]).names
+    taken = set(known.values())
+    out = {}
+    for key, ident in idents.items():
+        name = known.get(ident.id) or fresh[ident.id]
+        if ident.id not in known and name in taken:
+            name = f"{name} · {ident.short}"
+        out[key] = (ident.id, name)
+    return out
 
 
 def parse_self_moa(value: str) -> tuple[str, int]:

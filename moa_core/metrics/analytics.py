@@ -50,15 +50,11 @@ def provider_of(model: str, api_base: str | None = None) -> str:
 
 
 def lineup_key(lineup: dict[str, Any] | None) -> str:
-    """The lineup's name, or a signature of its models when unnamed: "a + b → agg (2 rounds)"."""
-    lineup = lineup or {}
-    if lineup.get("name"):
-        return str(lineup["name"])
-    proposers = [p.get("model", "?") for p in lineup.get("proposers") or []]
-    aggregator = (lineup.get("aggregator") or {}).get("model", "?")
-    rounds = lineup.get("rounds") or 1
-    signature = f"{' + '.join(proposers) or '?'} → {aggregator}"
-    return signature + (f" ({rounds} rounds)" if rounds > 1 else "")
+    """The system's display name (`moa_core.identity`): the lineup's own name, else a signature of its
+    models ("a + b → agg (2 rounds)"); a single-model run's is its model. Old prefixes ("moa: ") dropped."""
+    from ..identity import generated_name, identify
+
+    return identify(lineup).name if lineup else generated_name({})
 
 
 def call_name(call: CallRecord) -> str:

@@ -1,6 +1,7 @@
 """Which two answers a reviewer compares, named as systems, and which side each is shown on.
 
-Pure functions over `RunRecord`s. A pair is oriented as stored (system_a, system_b); the screen's
+Pure functions over `RunRecord`s. Systems are named and keyed by `moa_core.identity` (one id per
+configuration, whichever page or batch ran it). A pair is oriented as stored (system_a, system_b); the screen's
 sides come from `shown_swapped`, a hash of reviewer and pair, so a reload shows the same sides
 and different reviewers see different orders (position bias cancels out over reviewers).
 """
@@ -11,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ..identity import SystemIdentity, answer_identity, display_names, generated_name, identify
 from ..metrics.ratings import answer_stars, final_call_id
 from ..records import CallRecord, RunRecord
 
@@ -33,6 +35,8 @@ class Pair:
     call_b_id: str | None
     text_a: str
     text_b: str
+    system_a_id: str = ""  # `identity` ids: what a leaderboard groups by (names are for people)
+    system_b_id: str = ""
 
     @property
     def key(self) -> str:
@@ -40,11 +44,8 @@ class Pair:
 
 
 def lineup_key(lineup: dict[str, Any] | None) -> str:
-    """`metrics.analytics.lineup_key`, imported when first needed: analytics pulls in pandas and the
-    providers (litellm), which `moa_core.storage` must not pay for at import."""
-    from ..metrics.analytics import lineup_key as key
-
-    return key(lineup)
+    """The display name of a run's system, as `metrics.analytics.lineup_key` gives it."""
+    return identify(lineup).name if lineup else generated_name({})
 
 
 def _side(run_id: str | None, call_id: str | None) -> str:
@@ -67,13 +68,26 @@ def prompt_id_for(query: str) -> str:
     return "q:" + hashlib.sha256(normal.encode()).hexdigest()[:16]
 
 
-def run_system(run: RunRecord) -> str:
-    """The system a run's final answer stands for: "MoA: <lineup>" or, after a fallback, its model."""
+def call_identity(run: RunRecord, call: CallRecord) -> SystemIdentity:
+    """The system one call's answer stands for: its seat in the run's lineup (a baseline or fallback
+    is that model alone, a proposer is a proposal, the aggregator is the lineup)."""
+    return answer_identity(run.lineup, status=run.status, role=call.role, index=call.index, round=call.round,
+                           model=call.model, api_base=call.api_base, temperature=call.temperature)
+
+
+def run_identity(run: RunRecord) -> SystemIdentity:
+    """The system a run's final answer stands for: the lineup, or after a fallback that model alone,
+    or the model of a single-model run."""
     if run.status == "fallback":
         fallback = [c for c in run.calls if c.role == "fallback" and c.ok]
         if fallback:
-            return fallback[-1].model
-    return f"MoA: {lineup_key(run.lineup)}"
+            return call_identity(run, fallback[-1])
+    return answer_identity(run.lineup, status=run.status)
+
+
+def run_system(run: RunRecord) -> str:
+    """The display name of `run_identity` (the lineup's name, its models, or the fallback model)."""
+    return run_identity(run).name
 
 
 def _final_text(run: RunRecord) -> str:
@@ -124,7 +138,7 @@ def pairs_for_run(run: RunRecord, ratings: Iterable[Any] = ()) -> list[Pair]:
     if not synthesis:
         return []
     synth = synthesis[-1]
-    moa = f"MoA: {lineup_key(run.lineup)}"
+    moa = call_identity(run, synth)
     pid = prompt_id_for(run.query)
     out = []
     others = [("baseline", next((c for c in run.calls if c.role == "baseline" and c.ok and c.text.strip()), None)),
@@ -133,11 +147,12 @@ def pairs_for_run(run: RunRecord, ratings: Iterable[Any] = ()) -> list[Pair]:
     for kind, other in others:
         if other is None:
             continue
-        name = f"proposal: {other.model}" if kind == "best_proposal" else other.model
-        if name == moa:
+        ident = call_identity(run, other)
+        if ident.id == moa.id:
             continue
-        out.append(Pair(kind, pid, run.query, moa, name, run.run_id, run.run_id, synth.call_id, other.call_id,
-                        synth.text, other.text))
+        names = display_names([moa, ident]).names
+        out.append(Pair(kind, pid, run.query, names[moa.id], names[ident.id], run.run_id, run.run_id, synth.call_id,
+                        other.call_id, synth.text, other.text, moa.id, ident.id))
     return out
 
 
@@ -146,14 +161,18 @@ def pairs_between_runs(runs: Iterable[RunRecord]) -> list[Pair]:
     model, vs Self-MoA): the newest run of each system, every two systems once."""
     finished = [r for r in runs if r.status in ("ok", "partial", "fallback") and _final_text(r).strip()]
     by_prompt: dict[str, dict[str, RunRecord]] = {}
+    identities = []
     for run in sorted(finished, key=lambda r: r.started_at):
-        by_prompt.setdefault(prompt_id_for(run.query), {})[run_system(run)] = run  # newest wins
+        ident = run_identity(run)
+        identities.append(ident)
+        by_prompt.setdefault(prompt_id_for(run.query), {})[ident.id] = run  # newest wins
+    names = display_names(identities).names
     out = []
     for pid, systems in by_prompt.items():
-        names = sorted(systems)
-        for i, a in enumerate(names):
-            for b in names[i + 1:]:
+        ids = sorted(systems, key=lambda i: (names[i], i))
+        for n, a in enumerate(ids):
+            for b in ids[n + 1:]:
                 ra, rb = systems[a], systems[b]
-                out.append(Pair("runs", pid, ra.query, a, b, ra.run_id, rb.run_id, None, None,
-                                _final_text(ra), _final_text(rb)))
+                out.append(Pair("runs", pid, ra.query, names[a], names[b], ra.run_id, rb.run_id, None, None,
+                                _final_text(ra), _final_text(rb), a, b))
     return out

@@ -47,7 +47,7 @@ def test_batch_json_shape_and_stderr(set_file, lineup_file, llm, capsys):
     assert {"batch_id", "status", "items", "done", "failed", "wall_s", "cost_usd", "systems"} <= set(out)
     assert out["status"] == "done" and out["items"] == 9 and out["done"] == 9 and out["failed"] == 0
     names = [s["name"] for s in out["systems"]]
-    assert names == ["moa: trio", "single: base"]
+    assert names == ["trio", "base"]
     assert {"win_rate", "ci_low", "ci_high", "style_rating", "cost_usd", "p50_s", "p95_s", "failed",
             "cost_per_win"} <= set(out["systems"][0])
 
@@ -156,5 +156,5 @@ def test_the_offline_demo_batch_runs_on_the_embedded_model(capsys):
     out = json.loads(captured.out)
     assert out["status"] == "done" and out["items"] == 4 and out["done"] == 4 and out["failed"] == 0
     assert out["cost_usd"] == 0
-    assert [s["name"] for s in out["systems"]][1] == "single: local/gemma-3-270m"
+    assert [s["name"] for s in out["systems"]][1] == "local/gemma-3-270m"
     assert all(s["items"] == 2 for s in out["systems"])

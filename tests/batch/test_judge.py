@@ -51,7 +51,7 @@ def test_batch_judges_both_orders_and_stores_votes(store, make_set, systems, llm
     assert len(votes) == 3 and {v.winner for v in votes} == {"a"}
     v = votes[0]
     assert v.rater_kind == "judge" and v.reviewer == "judge:judge" and v.batch_id == batch_id
-    assert v.system_a.startswith("moa:") and v.system_b == "single: base"
+    assert v.system_a == "p1 + p2 + p3 → agg" and v.system_b == "base"
     assert "Order 1" in v.reasoning and "Order 2" in v.reasoning and v.comment == "order1=a order2=a"
     summary = batch_summary(store, [batch_id])
     assert summary["judge"] == {"judged": 3, "flipped": 0, "flip_rate": 0.0}
@@ -70,7 +70,7 @@ def test_position_bias_becomes_ties_and_the_flip_rate_shows_it(store, make_set, 
 
 def test_a_judge_that_is_also_judged_is_named(systems):
     judged = systems()
-    assert judged_models("base", judged) == ["single: base"]
+    assert judged_models("base", judged) == ["base"]
     assert judged_models("agg", judged) == [judged[0].name]
     assert judged_models("other", judged + [single_system(ModelSpec(model="x"))]) == []
 
@@ -90,7 +90,7 @@ def test_judge_verdicts_seed_a_review_queue_hardest_first(store, make_set, syste
     items = judge_queue_items(store, batch_id)
     assert len(items) == 2 and [i["position"] for i in items] == [0, 1]
     assert items[0]["disagreement"] >= items[1]["disagreement"]
-    assert all(i["run_a_id"] and i["run_b_id"] and i["system_b"] == "single: base" for i in items)
+    assert all(i["run_a_id"] and i["run_b_id"] and i["system_b"] == "base" for i in items)
 
     # the queue people work through: the same pairs in the same order, each shown with both answers
     from moa_core.batch.queue import seed_review_queue

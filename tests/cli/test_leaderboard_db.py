@@ -26,7 +26,7 @@ def test_leaderboard_from_the_database(private_data_dir, capsys):
     assert set(out) == {"systems", "pairs", "warnings"} and out["warnings"] == []
     assert [s["name"] for s in out["systems"]] == ["pair", "base-model"]
     (pair,) = out["pairs"]
-    assert (pair["a"], pair["wins_a"], pair["wins_b"]) == ("pair", 10, 2)  # humans only
+    assert (pair["a"], pair["wins_a"], pair["wins_b"]) == ("base-model", 2, 10)  # humans only (pairs ordered by name)
     assert main(["leaderboard", "--json", "--bootstrap", "0", "--judges"]) == 0
     (pair,) = json.loads(capsys.readouterr().out)["pairs"]
-    assert pair["wins_b"] == 8
+    assert pair["wins_a"] == 8  # base-model: 2 human + 6 judge wins

@@ -64,7 +64,7 @@ def test_start_a_batch_and_read_its_summary(data_dir, llm):
     assert bars and "done: 6/6 work items" in bars[0].proto.text
     frames = [df.value for df in at.dataframe]
     summary = next(f for f in frames if "win rate" in f.columns)
-    assert list(summary["system"]) == ["moa: loop", "single: base"]
+    assert list(summary["system"]) == ["loop", "base"]
     assert list(summary["failed"]) == [0, 0]
     assert not any(b.label == "Resume" for b in at.button)  # a finished batch has nothing to resume
     store = RunStore.open(f"sqlite:///{data_dir}/moa.db")

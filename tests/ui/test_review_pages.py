@@ -40,14 +40,14 @@ def test_compare_asks_for_a_name_first(store):
 
 
 def test_compare_votes_blind_then_reveals_and_locks(store):
-    run = moa_run(synthesis="SYNTH **text**", baseline="BASE text <script>x</script>")
+    run = moa_run(name="contracts-lineup", synthesis="SYNTH **text**", baseline="BASE text <script>x</script>")
     store.save_run(run)
     at = _page("pages/compare.py")
     at.run()
     assert not at.exception
     text = _texts(at)
     assert "SYNTH" in text and "BASE" in text
-    assert "MoA: pair" not in text and "base-model" not in text  # names hidden
+    assert "contracts-lineup" not in text and "base-model" not in text  # names hidden
     labels = [b.label for b in at.button]
     assert {"A is better", "B is better", "Tie", "Both bad"} <= set(labels)
     next(p for p in at.pills if p.key.endswith("-A-accuracy")).set_value(4)
@@ -55,7 +55,7 @@ def test_compare_votes_blind_then_reveals_and_locks(store):
     next(b for b in at.button if b.label == "A is better").click().run()
     assert not at.exception
     text = _texts(at)
-    assert "MoA: pair" in text and "base-model" in text  # revealed
+    assert "contracts-lineup" in text and "base-model" in text  # revealed
     (vote,) = store.votes()
     pair = next(p for p in pairs_for_run(run) if p.kind == "baseline") if vote.system_b == "base-model" else None
     left_is_a = not vote.shown_swapped
@@ -105,7 +105,7 @@ def test_results_page_shows_win_rates_leaderboard_and_agreement(store):
     assert not at.exception, at.exception
     frames = [d.value for d in at.dataframe]
     pairs = frames[0]
-    assert set(pairs["system"]) | set(pairs["against"]) == {"MoA: pair", "base-model", "proposal: m1"}
+    assert set(pairs["system"]) | set(pairs["against"]) == {"pair", "base-model", "proposal: m1"}
     assert pairs["verdict"].str.contains("too wide to call").all()  # 16 decisive votes per pair: too few
     assert any("interval is about ±" in c.value for c in at.caption)
     board = frames[1]
