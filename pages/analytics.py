@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from moa_core.metrics import analytics, planner
+from moa_core.metrics.vote_quality import vote_summary
 from moa_core.lineup import Lineup, LineupError
 from moa_core.providers.prices import PriceBook, format_cost
 from moa_core.storage.db import default_url
@@ -158,12 +159,33 @@ def _cost(view: dict) -> None:
               "it answers the same query beside MoA, and each such run gives a cost and latency multiple.")
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _vote_summary(url: str, version: tuple) -> list[dict]:
+    """Preference per system from every stored blind vote, once per votes version."""
+    return vote_summary(store.votes(with_texts=False))
+
+
 def _quality(view: dict) -> None:
     points = view["cost_vs_rating"]
-    charts.chart_with_table(charts.cost_rating_figure(points), points, "Cost versus rating", empty=NO_RATINGS)
+    votes = _vote_summary(default_url(), store.votes_version())
+    empty = NO_RATINGS if not votes else "No star ratings yet; the blind votes below say which system was preferred."
+    charts.chart_with_table(charts.cost_rating_figure(points), points, "Cost versus rating", empty=empty)
     unpriced = int(points["cost_usd"].isna().sum()) if not points.empty else 0
     if unpriced:
         st.caption(f"{unpriced} rated answer(s) with an unknown cost are not plotted; the table lists them.")
+    if votes:
+        people = sum(r["votes"] for r in votes if r["rated_by"] == "people") // 2
+        judges = sum(r["votes"] for r in votes if r["rated_by"] == "judge") // 2
+        st.markdown("**Preference from blind votes**")
+        st.caption(f"{people} blind votes by people and {judges} judge verdicts (every stored vote; the filters "
+                   "above do not apply). Win rate of decisive votes with its 95% interval; see the Results page.")
+        st.dataframe(pd.DataFrame([{
+            "system": r["system"], "rated by": r["rated_by"], "votes": r["votes"],
+            "W/L/T": f"{r['wins']}/{r['losses']}/{r['ties']}",
+            "win rate": "—" if r["win_rate"] is None else f"{100 * r['win_rate']:.0f}%",
+            "95% interval": "—" if r["ci_low"] is None else f"{100 * r['ci_low']:.0f}-{100 * r['ci_high']:.0f}%",
+            "verdict": r["verdict"] or "enough votes to call",
+        } for r in votes]), hide_index=True, width="stretch")
 
 
 def _reliability(view: dict) -> None:

@@ -1,0 +1,35 @@
+"""Preference per system from blind votes, people and judges apart: what the Analytics page's
+"Quality for the money" shows beside the star ratings, so 40 votes never read as "no ratings".
+
+Pure: vote rows (dicts or objects with system_a, system_b, winner, rater_kind) in, plain dicts out.
+The verdict is `preference.too_few_to_call`, the rule every other preference figure uses.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable
+
+from .preference import too_few_to_call, wilson_interval
+from .ratings import _get
+
+RATED_BY = {"human": "people", "judge": "judge"}
+
+
+def vote_summary(votes: Iterable[Any]) -> list[dict[str, Any]]:
+    """One row per (system, rated by): votes, wins, losses, ties (both-bad counts as a tie), decisive,
+    win rate with its 95% Wilson interval, and the verdict ("" when it can be called)."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"wins": 0, "losses": 0, "ties": 0})
+    for v in votes:
+        by = RATED_BY.get(_get(v, "rater_kind") or "human", str(_get(v, "rater_kind")))
+        winner = _get(v, "winner")
+        for side, other in (("a", "b"), ("b", "a")):
+            c = counts[(_get(v, f"system_{side}"), by)]
+            c["wins" if winner == side else "losses" if winner == other else "ties"] += 1
+    rows = []
+    for (system, by), c in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        decisive = c["wins"] + c["losses"]
+        low, high = wilson_interval(c["wins"], decisive) if decisive else (None, None)
+        rows.append({"system": system, "rated_by": by, "votes": decisive + c["ties"], **c, "decisive": decisive,
+                     "win_rate": c["wins"] / decisive if decisive else None, "ci_low": low, "ci_high": high,
+                     "verdict": too_few_to_call(c["wins"], decisive)})
+    return rows
