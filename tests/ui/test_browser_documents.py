@@ -56,6 +56,11 @@ def test_uploaded_documents_are_named_and_every_quote_is_marked(browser, app, tm
     expanders = page.get_by_test_id("stExpander")
     bs.expect(expanders.filter(has_text="Document 1: lease.txt")).to_be_visible()
     bs.expect(expanders.filter(has_text="Document 2: annex.md")).to_be_visible()
+    lease_view = expanders.filter(has_text="Document 1: lease.txt")
+    lease_view.locator("summary").click()  # issue 24: the text under its paragraph marks
+    bs.expect(lease_view.get_by_text("\u00b6 2", exact=True)).to_be_visible()
+    page.get_by_text("Read the documents beside the answers").click()
+    bs.expect(page.get_by_role("tabpanel", name="Answers").get_by_text("The landlord keeps a spare key.")).to_be_visible()
 
     page.get_by_role("tab", name="Agreement").click()
     panel = page.get_by_role("tabpanel", name="Agreement")
@@ -70,7 +75,9 @@ def test_uploaded_documents_are_named_and_every_quote_is_marked(browser, app, tm
     for quote in (verified_lease, verified_annex, invented):
         bs.expect(quote).to_have_count(1)
     verified_lease.locator("summary").click()
-    bs.expect(verified_lease.get_by_text("The passage:")).to_be_visible()
+    bs.expect(verified_lease.get_by_text("The passage, the quoted words highlighted:")).to_be_visible()
+    bs.expect(verified_lease.locator("mark")).to_have_text(  # issue 24: the quoted words, highlighted
+        "Either party may terminate this lease by giving ninety days written notice")
     invented.locator("summary").click()
     bs.expect(invented.get_by_text("No passage of the documents says this")).to_be_visible()
     bs.expect(quotes.filter(has_text="✅ proposal 1: Clause 7.2 — lease.txt, paragraph 1")).to_have_count(1)
