@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
+from ..identity import display_names, legacy_identity
 from ..metrics.preference import (PairResult, SystemRating, Vote, group_warning, interval_notes, leaderboard,
                                   pair_results)
 from . import UserError
@@ -53,6 +55,16 @@ def load_votes(path: str) -> list[Vote]:
     return votes
 
 
+def one_name_per_system(votes: list[Vote]) -> list[Vote]:
+    """A file written by older versions names one system several ways ("MoA: x" and "moa: x", "single: m"
+    and "m"): each gets its one current name (`moa_core.identity`), so its votes are one row. The
+    database needs none of this: its votes are resolved from their runs."""
+    idents = {n: legacy_identity(n) for v in votes for n in (v.a, v.b)}
+    naming = display_names(idents.values())
+    name = {n: naming.name_of(i) for n, i in idents.items()}
+    return [replace(v, a=name[v.a], b=name[v.b]) if name[v.a] != name[v.b] else v for v in votes]
+
+
 def _votes_from_database(include_judges: bool = False) -> list[Vote]:
     """Every stored vote (humans only unless asked), with both answers' texts for style features."""
     from ..storage import RunStore, StorageError
@@ -71,7 +83,7 @@ def _votes_from_database(include_judges: bool = False) -> list[Vote]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    votes = load_votes(args.votes) if args.votes else _votes_from_database(args.judges)
+    votes = one_name_per_system(load_votes(args.votes)) if args.votes else _votes_from_database(args.judges)
     if args.bootstrap < 0:
         raise UserError("--bootstrap must be 0 or more")
     systems = leaderboard(votes, n_bootstrap=args.bootstrap, seed=args.seed)

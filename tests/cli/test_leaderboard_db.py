@@ -30,3 +30,14 @@ def test_leaderboard_from_the_database(private_data_dir, capsys):
     assert main(["leaderboard", "--json", "--bootstrap", "0", "--judges"]) == 0
     (pair,) = json.loads(capsys.readouterr().out)["pairs"]
     assert pair["wins_a"] == 8  # base-model: 2 human + 6 judge wins
+
+
+def test_a_votes_file_with_old_names_counts_each_system_once(tmp_path, capsys):
+    """Older exports name one lineup "MoA: x" (Compare) and "moa: x" (batches), one model "single: m" and "m"."""
+    rows = [{"prompt_id": f"p{i}", "a": a, "b": b, "winner": "a"} for i, (a, b) in enumerate(
+        [("MoA: pm-3fakes", "base"), ("moa: pm-3fakes", "single: base"), ("pm-3fakes", "proposal: m1")])]
+    path = tmp_path / "votes.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert main(["leaderboard", "--votes", str(path), "--json", "--bootstrap", "0"]) == 0
+    systems = {s["name"]: s["votes"] for s in json.loads(capsys.readouterr().out)["systems"]}
+    assert systems == {"pm-3fakes": 3, "base": 2, "proposal: m1": 1}
