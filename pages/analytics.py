@@ -54,7 +54,8 @@ def _planner_basis(url: str, version: tuple) -> dict:
             "seen": list(call_df["model"].value_counts().index) if not call_df.empty else [],
             "latest": _latest_lineup(call_df),
             "prompt_tokens": _median_tokens(call_df, "prompt_tokens", 500),
-            "answer_tokens": _median_tokens(call_df, "completion_tokens", 300)}
+            "answer_tokens": _median_tokens(call_df, "completion_tokens", 300),
+            "aggregator_prompt_tokens": _median_tokens(call_df, "prompt_tokens", 0, role="aggregator")}
 
 
 def _latest_lineup(call_df: pd.DataFrame) -> tuple[list[str], list[str], int]:
@@ -68,10 +69,12 @@ def _latest_lineup(call_df: pd.DataFrame) -> tuple[list[str], list[str], int]:
     return list(dict.fromkeys(proposers)), list(calls.loc[calls["role"] == "aggregator", "model"]), rounds
 
 
-def _median_tokens(call_df: pd.DataFrame, kind: str, default: int) -> int:
+def _median_tokens(call_df: pd.DataFrame, kind: str, default: int, role: str = "proposer") -> int:
+    """Median tokens of a role's successful calls that asked a model (cache hits repeat old calls)."""
     if call_df.empty:
         return default
-    values = call_df.loc[(call_df["role"] == "proposer") & (call_df["status"] == "ok"), kind].dropna()
+    asked = (call_df["role"] == role) & (call_df["status"] == "ok") & ~call_df["cached"].astype(bool)
+    values = call_df.loc[asked, kind].dropna()
     return int(values.median()) if len(values) else default
 
 
@@ -241,7 +244,10 @@ def _planner() -> None:
     a, b, c, d = st.columns(4)
     single = a.selectbox("Single model to compare", options, accept_new_options=True, key="plan-single",
                          placeholder="pick or type a model")
-    volume = b.number_input("Queries per month", 1, 10**10, 10_000, step=1000, key="plan-volume")
+    per = b.segmented_control("Volume", ["day", "month"], default="month", key="plan-per",
+                              format_func=lambda p: f"queries a {p}") or "month"
+    volume = planner.per_month(int(b.number_input(f"Queries a {per}", 1, 10**10, 10_000, step=100,
+                                                  key="plan-volume")), per)
     prompt_tokens = c.number_input("Prompt tokens per query", 1, 10**7, basis["prompt_tokens"],
                                    key="plan-prompt", help="Default: the median of your proposer calls")
     answer_tokens = d.number_input("Answer tokens", 1, 10**6, basis["answer_tokens"],
@@ -254,10 +260,17 @@ def _planner() -> None:
         models = [*proposers, aggregator, single]
         figures = planner.with_prices(basis["figures"], models,
                                       lambda m: book.price(m, overrides.get(m, (None, None))))
+        template = _template_tokens(aggregator, len(proposers))
+        measured_input = basis["aggregator_prompt_tokens"]
         moa = planner.plan_moa(proposers, aggregator, rounds, int(volume), int(prompt_tokens), int(answer_tokens),
-                               figures, name="MoA")
+                               figures, name="MoA", template_tokens=template)
+        st.caption(f"The aggregator reads the query, the {len(proposers)} proposals and its own prompt "
+                   f"({template:,} tokens): {int(prompt_tokens) + len(proposers) * int(answer_tokens) + template:,} "
+                   "tokens planned" + (f"; your runs' aggregators read {measured_input:,} (median)."
+                                       if measured_input else "."))
         alone = planner.plan_single(single, int(volume), int(prompt_tokens), int(answer_tokens), figures)
         st.markdown(planner.plan_sentence(moa, alone))
+        _measured_multiple(moa, alone)
         m = _metric_row(4)
         m[0].metric("MoA per month", planner.format_money(moa.monthly_cost))
         m[1].metric(f"{single} per month", planner.format_money(alone.monthly_cost))
@@ -281,6 +294,28 @@ def _planner() -> None:
             st.caption("Latency = median time to first token + answer tokens ÷ median tokens/s; without those, the "
                        "median measured latency. Long aggregator prompts make the first token slower than measured. "
                        "Price: your override, else litellm's table, else what stored calls cost (measured).")
+
+
+def _template_tokens(aggregator: str, n: int) -> int:
+    """Tokens of the real aggregator prompt (the user's template, else the reference) with n empty proposals."""
+    from moa_core.prompts import AGGREGATOR_PROMPT_SETTING, render_aggregator_prompt
+    from moa_core.providers.llm import count_tokens
+
+    text = render_aggregator_prompt(store.get_setting(AGGREGATOR_PROMPT_SETTING),
+                                    [(f"model {i + 1}", "") for i in range(n)])
+    return count_tokens(aggregator, text=text)
+
+
+def _measured_multiple(moa, alone) -> None:
+    """The plan's cost multiple beside the one measured in runs with a baseline (median of per-run multiples)."""
+    planned = (moa.monthly_cost / alone.monthly_cost if moa.monthly_cost is not None and alone.monthly_cost
+               else None)
+    runs = run_df[run_df["cost_multiple"].notna() & ~run_df["cached"].astype(bool)]
+    measured = runs["cost_multiple"].median() if len(runs) else None
+    planned_text = "unknown" if planned is None else f"{planned:.1f}×"
+    measured_text = (f"{measured:.1f}× (median of {len(runs)} run(s) with a baseline)" if measured is not None
+                     else "not measured yet (add a baseline to a lineup)")
+    st.markdown(f"Cost multiple against one model: planned **{planned_text}**; measured **{measured_text}**.")
 
 
 # Only the open tab is drawn: each section's charts are built and sent when it is looked at, so the

@@ -82,3 +82,23 @@ def test_with_prices_prefers_the_price_book_and_keeps_measured_otherwise(tables)
     assert priced["mistral/solo"].price_source == "measured"
     assert priced["brand/new"].price_source is None and priced["brand/new"].calls == 0
     assert measured["openai/agg"].price_source == "measured"  # the measured figures are not modified
+
+
+def test_the_aggregator_reads_its_prompt_too():
+    """The aggregator's input is the query, the proposals and the aggregator prompt itself (the measured
+    inputs were 187-194 tokens against 72 planned when the prompt was left out)."""
+    moa = planner.plan_moa(["p1", "p2"], "agg", 1, 10_000, 100, 200, _figures(), template_tokens=120)
+    # aggregator reads 100 + 2 × 200 + 120 = 620 tokens: 620 × 3e-6 + 200 × 6e-6 = 0.00306; + 2 × 0.0005
+    assert moa.table().set_index("role").loc["aggregator", "prompt_tokens"] == 620
+    assert moa.cost_per_query == pytest.approx(0.00406)
+    two = planner.plan_moa(["p1", "p2"], "agg", 2, 1000, 100, 200, _figures(), template_tokens=120)
+    # round-2 proposers read the same 620 (the engine gives them the prompt and the proposals as well)
+    assert list(two.table()["prompt_tokens"]) == [100, 100, 620, 620, 620]
+    # measured per-role inputs win where there are runs: the aggregator read 190 tokens
+    measured = planner.plan_moa(["p1", "p2"], "agg", 1, 10_000, 100, 200, _figures(), template_tokens=120,
+                                role_prompt_tokens={"aggregator": 190})
+    assert measured.table().set_index("role").loc["aggregator", "prompt_tokens"] == 190
+
+
+def test_queries_a_day_are_thirty_a_month():
+    assert planner.per_month(300, "day") == 9_000 and planner.per_month(9_000, "month") == 9_000

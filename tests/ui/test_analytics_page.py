@@ -140,12 +140,26 @@ def test_planner_projects_cost_and_names_unknown_prices(seeded):
     assert not at.exception
     text = texts(at)
     # no litellm prices for these made-up models: measured prices are used (each call's cost / its tokens):
-    # alpha 0.001/300 per token, beta 0.002/300, agg 0.003/700 (reads 100 + 2 × 200 = 500, writes 200),
-    # solo 0.0015/300 and 0.002/300 -> blended 0.0035/600
-    alpha, beta, agg, solo = 0.001 / 300 * 300, 0.002 / 300 * 300, 0.003 / 700 * 700, 0.0035 / 600 * 300
+    # alpha 0.001/300 per token, beta 0.002/300, agg 0.003/700, solo 0.0015/300 and 0.002/300 -> 0.0035/600.
+    # The aggregator reads 100 + 2 × 200 plus its own prompt (the reference template with two proposals)
+    from moa_core.prompts import render_aggregator_prompt
+    from moa_core.providers.llm import count_tokens
+
+    template = count_tokens("openai/agg", text=render_aggregator_prompt(None, [("model 1", ""), ("model 2", "")]))
+    assert template > 100  # the instructions alone are longer than the query
+    alpha, beta, solo = 0.001 / 300 * 300, 0.002 / 300 * 300, 0.0035 / 600 * 300
+    agg = 0.003 / 700 * (500 + template + 200)
     moa_month, solo_month = (alpha + beta + agg) * 10_000, solo * 10_000
     assert f"${moa_month:,.2f} a month, {moa_month / solo_month:.1f}×" in text
     assert "30,000 calls with MoA (3 per query) against 10,000" in text
+    assert f"its own prompt ({template:,} tokens): {500 + template:,} tokens planned" in text
+    assert "your runs' aggregators read 500 (median)" in text
+    # runs a and c had a baseline: MoA cost 0.006 / 0.0015 = 4.0× and 0.006 / 0.002 = 3.0×, median 3.5×
+    assert (f"planned **{moa_month / solo_month:.1f}×**; measured **3.5× (median of 2 run(s) with a baseline)**"
+            in text)
+    at.segmented_control(key="plan-per").set_value("day").run()
+    at.number_input(key="plan-volume").set_value(100).run()
+    assert "3,000 queries a month make 9,000 calls with MoA" in texts(at)  # 100 a day × 30
 
     at.multiselect(key="plan-proposers").set_value(["openai/alpha", "brand/new-model"]).run()
     assert "Monthly cost unknown: no price for brand/new-model" in texts(at)
