@@ -6,6 +6,7 @@ ensure_app_navigation()
 import pandas as pd
 import streamlit as st
 
+from moa_core.counts import count
 from moa_core.records import RUN_STATUSES
 from moa_core.storage.db import default_url
 from ui import resources
@@ -64,8 +65,7 @@ table = pd.DataFrame([{
     "to rate": r.unrated_answers, "conversation": _turn(r), "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models),
     "run_id": r.run_id,
 } for r in runs])
-plural = "" if len(runs) == 1 else "s"
-st.caption(f"{len(runs)} run{plural}, newest first; click a column to sort, a row to open the run.")
+st.caption(f"{count(len(runs), 'run')}, newest first; click a column to sort, a row to open the run.")
 # The table's key follows the filters: a selection never outlives the rows it pointed at.
 picked = st.dataframe(
     table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",

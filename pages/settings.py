@@ -6,6 +6,7 @@ ensure_app_navigation()
 import pandas as pd
 import streamlit as st
 
+from moa_core.counts import count
 from moa_core.providers import discovery
 from moa_core.providers.default_lineups import default_lineup
 from moa_core.lineup import Lineup, LineupError
@@ -70,7 +71,7 @@ with prices_tab:
     st.caption("Your prices win over litellm's table. Local models cost 0; a model with no known price shows "
                "“unknown”, never 0.")
     if (saved_count := st.session_state.pop("prices_saved", None)) is not None:
-        st.success(f"Prices saved for {saved_count} model{'' if saved_count == 1 else 's'}; new runs use them.")
+        st.success(f"Prices saved for {count(saved_count, 'model')}; new runs use them.")
     overrides = store.prices()
     unknown = [m for m in store.models_used() if m not in overrides and PriceBook().price(m) is None]
     rows = [{"model": m, "input": i * 1e6, "output": o * 1e6} for m, (i, o) in overrides.items()]
@@ -128,7 +129,7 @@ with providers_tab:
             if found.error:
                 st.error(found.error)
             else:
-                st.success(f"{len(found.models)} models: {', '.join(found.models[:30])}")
+                st.success(f"{count(len(found.models), 'model')}: {', '.join(found.models[:30])}")
         if remove_col.button("Remove", key=f"remove-{i}"):
             store.set_setting(resources.BASE_URLS_KEY, [u for j, u in enumerate(urls) if j != i])
             st.cache_data.clear()

@@ -9,6 +9,7 @@ import time
 
 import streamlit as st
 
+from moa_core.counts import count
 from moa_core.providers.prices import format_cost
 from moa_core.records import CallRecord
 from moa_core.worker import RunJob
@@ -22,14 +23,13 @@ PER_ROW = 4
 def call_status(call: CallRecord, now_s: float | None = None) -> str:
     """One line: state, latency, tokens, cost, in the same words live and in history."""
     if call.status == "running":
-        tokens = len(call.text.split())
         if call.text:
-            return f":material/edit_note: streaming (round {call.round}) · {tokens} words"
+            return f":material/edit_note: streaming (round {call.round}) · {count(len(call.text.split()), 'word')}"
         return f":material/hourglass_top: waiting (round {call.round})"
     if call.status == "ok":
         ttft = f" · first token {call.first_token_s - call.started_s:.2f}s" if call.first_token_s is not None else ""
-        retries = f" · {call.attempts - 1} retries" if call.attempts > 1 else ""
-        return (f":material/check_circle: {call.duration_s:.2f}s{ttft} · {call.completion_tokens or 0} tokens · "
+        retries = f" · {count(call.attempts - 1, 'retry')}" if call.attempts > 1 else ""
+        return (f":material/check_circle: {call.duration_s:.2f}s{ttft} · {count(call.completion_tokens or 0, 'token')} · "
                 f"{format_cost(call.cost_usd)}{retries}")
     icon = ":material/stop_circle:" if call.status == "cancelled" else ":material/error:"
     partial = " (partial text below)" if call.status == "failed" and call.text else ""

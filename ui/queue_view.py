@@ -6,6 +6,7 @@ from datetime import datetime, time, timezone
 import pandas as pd
 import streamlit as st
 
+from moa_core.counts import count
 from moa_core.review.pairs import KIND_LABELS, KINDS
 from moa_core.storage.queues import ORDERS
 
@@ -45,7 +46,7 @@ def new_queue_form() -> None:
                 st.error(str(exc))
             else:
                 st.session_state["review-queue"] = qid
-                st.success(f"Queue made with {len(resources.store().queue_items(qid))} items.")
+                st.success(f"Queue made with {count(len(resources.store().queue_items(qid)), 'item')}.")
 
 
 def progress(queue_id: int, reviewer: str) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from moa_core.counts import count
 from moa_core.metrics.agreement_stats import cohen_kappa, krippendorff_alpha, labels_by_item
 from moa_core.metrics.preference import (group_warning, interval_notes, leaderboard, pair_results, reviewer_counts,
                                          style_controlled_leaderboard, synthesis_gains)
@@ -190,7 +191,7 @@ def quality_section(fig_data: dict) -> None:
         alpha, kappa, who = fig_data["alpha"], fig_data["kappa"], fig_data["kappa_between"]
         st.metric("Krippendorff's alpha", "—" if alpha is None else f"{alpha:.2f}",
                   help="Nominal, over items with 2+ reviewers; 1 = full agreement, 0 = chance")
-        st.caption(f"{fig_data['multi_items']} items with two or more reviewers. " + (
+        st.caption(f"{count(fig_data['multi_items'], 'item')} with two or more reviewers. " + (
             f"Cohen's kappa {plain(who[0])} vs {plain(who[1])}: {kappa:.2f}." if kappa is not None else
             "Cohen's kappa needs two reviewers on two or more shared items."))
     with c3.container(border=True):

@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from moa_core.counts import count
 from moa_core.providers.prices import format_cost
 from moa_core.providers.endpoints import is_local
 from moa_core.metrics.verdict import pm_summary
@@ -48,7 +49,7 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     cols[1].metric("Critical path", f"{cp:.2f} s" if cp is not None else "—",
                    help="Slowest proposer of each round plus the synthesis: the best a parallel run can do")
     cols[2].metric("Cost", format_cost(run.cost_usd), help="unknown = a model without a known price was used")
-    st.caption(f"{len(run.calls)} calls · tokens {run.prompt_tokens:,} in → {run.completion_tokens:,} out")
+    st.caption(f"{count(len(run.calls), 'call')} · tokens {run.prompt_tokens:,} in → {run.completion_tokens:,} out")
     st.caption(f"Query: {plain(run.query)}")
     _documents(run)
 
@@ -72,8 +73,7 @@ def _documents(run: RunRecord) -> None:
     left-out passages shown greyed beside the kept ones."""
     for i, doc in enumerate(run.documents, 1):
         passages = doc.passages()
-        n = len(passages)
-        label = f"Document {i}: {doc.name} · {len(doc.text):,} characters, {n} passage{'s' if n != 1 else ''}"
+        label = f"Document {i}: {doc.name} · {count(len(doc.text), 'character')}, {count(len(passages), 'passage')}"
         if doc.carried_from:
             label += f" · sent with an earlier turn (run {doc.carried_from[:8]})"
         if doc.left_out:

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 from ..agreement import AgreementResult, analyze, to_json
+from ..counts import count
 from . import UserError
 
 
@@ -93,7 +94,7 @@ def _where(check: dict) -> str:
 
 def format_report(result: AgreementResult, n_proposals: int) -> str:
     """The readable report: claims by support, disagreements, synthesis with source marks."""
-    out = [f"Agreement across {n_proposals} proposals (method: {result.method_used})"]
+    out = [f"Agreement across {count(n_proposals, 'proposal')} (method: {result.method_used})"]
     if result.note:
         out.append(f"note: {result.note}")
     out += ["", "Claims (proposals numbered from 1):"]

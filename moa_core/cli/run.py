@@ -16,6 +16,7 @@ from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Even
                        RunStarted, TokenDelta)
 from ..service import run_and_record
 from . import UserError
+from ..counts import count
 
 
 def finite_float(text: str) -> float:
@@ -211,7 +212,7 @@ class LiveView:
         cp = run.critical_path_s
         self._line(f"\nrun {run.run_id}: {run.status} — {run.note}")
         self._line(f"wall {run.wall_s:.2f}s, critical path {cp if cp is None else round(cp, 2)}s, "
-                   f"cost {format_cost(run.cost_usd)}, {len(run.calls)} calls")
+                   f"cost {format_cost(run.cost_usd)}, {count(len(run.calls), 'call')}")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -270,7 +271,7 @@ def _documents_lines(record: RunRecord) -> None:
     for doc in record.documents:
         info = document_summary(doc)
         gone = f"; left out to fit: {summarise(info['left_out'])}" if info["left_out"] else ""
-        print(terminal_safe(f"document {doc.name}: {info['passages']} passages{gone}"), flush=True)
+        print(terminal_safe(f"document {doc.name}: {count(info['passages'], 'passage')}{gone}"), flush=True)
 
 
 STOPPED_NOTE = "stopped with Ctrl-C; the finished calls are kept"

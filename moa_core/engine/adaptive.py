@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..counts import count, plural
+
 AGREE_AT = 0.6  # mean pairwise similarity at which proposals with no contested claim count as agreeing
 MIN_PROGRESS = 0.03  # less than this drop in disagreement from one round to the next is no progress
 
@@ -51,6 +53,6 @@ def saved_note(rounds_run: int, limit: int, proposers: int, round_cost: float | 
     """What stopping early saved against running every round."""
     skipped = limit - rounds_run
     if skipped <= 0:
-        return f"ran all {limit} rounds"
+        return f"ran all {count(limit, 'round')}"
     cost = "" if round_cost is None else f", about ${round_cost * skipped:.4f}"
-    return f"saved {skipped * proposers} call(s){cost} against {limit} fixed rounds"
+    return f"saved {skipped * proposers} call(s){cost} against {limit} fixed {plural('round', limit)}"

@@ -19,6 +19,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import litellm  # noqa: E402
 
+from ..counts import count  # noqa: E402
 from ..redact import redact  # noqa: E402
 
 litellm.suppress_debug_info = True
@@ -185,7 +186,7 @@ async def stream_completion(
     text = "".join(parts)
     if not _provider_finished(stream, finished):
         n = count_tokens(target.model, text=text) if text else 0
-        raise IncompleteStream(f"stream ended without a finish reason after {n} tokens")
+        raise IncompleteStream(f"stream ended without a finish reason after {count(n, 'token')}")
     return Completion(text, first_token_at, *_token_counts(target, messages, text, usage))
 
 

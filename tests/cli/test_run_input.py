@@ -51,3 +51,12 @@ def test_a_model_litellm_cannot_place_is_refused_before_any_call(monkeypatch, ca
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err
     assert "write it as provider/model, e.g. anthropic/claude-3-5-haiku-20241022, or give --api-base" in err
+
+
+def test_a_one_passage_document_is_counted_in_the_singular(llm, tmp_path, capsys):
+    doc = tmp_path / "note.txt"
+    doc.write_text("Notice period: 30 days.")
+    assert main(["run", "--proposer", "p1", "--aggregator", "agg", "--api-base", llm.base_url,
+                 "--document", str(doc), "notice?"]) == 0
+    out = capsys.readouterr().out
+    assert "document note.txt: 1 passage\n" in out

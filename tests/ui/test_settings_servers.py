@@ -43,3 +43,18 @@ def test_the_settings_page_refuses_a_server_it_already_has(tmp_path, monkeypatch
     finally:
         store.close()
     assert any("already in the list" in e.value for e in at.error)
+
+
+def test_checking_a_server_with_one_model_says_1_model(llm, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOA_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    llm.set("only-one", text="hi")
+    store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
+    store.set_setting(BASE_URLS_KEY, [{"url": llm.base_url, "kind": "openai"}])
+    store.close()
+    at = AppTest.from_file("../../app.py", default_timeout=60)
+    at.switch_page("pages/settings.py")
+    at.run()
+    next(b for b in at.button if b.label == "Check").click()
+    at.run()
+    assert [s.value for s in at.success] == ["1 model: only-one"]
