@@ -129,14 +129,19 @@ class BatchRun:
     async def run(self) -> BatchOutcome:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        lanes = self._lanes
+        lanes = [asyncio.ensure_future(self._lane()) for _ in range(self._lanes)]
         try:
-            await asyncio.gather(*(self._lane() for _ in range(lanes)))
+            await asyncio.gather(*lanes)
             if self._closing:
                 await asyncio.gather(*self._closing)
             await self.store.drain()
         except asyncio.CancelledError:
             self._cancelled = True
+            # gather gives up at the first cancelled lane: wait for every lane's run to close itself (and
+            # for the closes under way), or the writer shuts before their writes and runs stay `running`
+            for lane in lanes:
+                lane.cancel()
+            await asyncio.gather(*lanes, *self._closing, return_exceptions=True)
             self._claims.shutdown(wait=True)  # a claim in flight lands first: the release then gives it back
             self.store.close()  # every queued write done before the claims are given back
             self._release()
@@ -228,8 +233,14 @@ class BatchRun:
         """After a cancel or a crash of a lane: every claim of this worker goes back (lanes never leave
         claims behind when they end normally, so a clean finish has nothing to release)."""
         if self.held or self._cancelled:
-            self.store.release_claims(self.batch_id, self.worker)
+            self.store.release_claims(self.batch_id, self.worker, self._stopped()[0])
             self.held.clear()
+
+    def _stopped(self) -> tuple[str, str]:
+        """How a run this worker stopped mid-way is stored: cancelled when a person asked, else interrupted."""
+        if self.cancel_requested() or self.stop_reason == "cancelled":
+            return "cancelled", "the batch was cancelled before this run finished"
+        return "interrupted", "interrupted before it finished"
 
     def _close(self) -> str:
         """The batch's status once this worker is out of work (others may still be running items)."""
@@ -273,7 +284,7 @@ class BatchRun:
             lineup = system.lineup()
             lineup.name = lineup.name or system.name
             record = await run_and_record(eval_item.query, lineup, store=self.store, document=document,
-                                          run_id=run_id, limiter=self.limiter, cache=self.cache,
+                                          run_id=run_id, limiter=self.limiter, cache=self.cache, on_stop=self._stopped,
                                           stream=False)  # nobody watches a batch item's tokens
         ok = record.status in DONE_RUNS
         return ("done" if ok else "failed"), run_id, None if ok else (record.error or record.note), record.cost_usd

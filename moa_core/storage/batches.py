@@ -210,27 +210,31 @@ class BatchStore:
                           .execution_options(synchronize_session=False))
             return True
 
-    def release_claims(self, batch_id: str, worker: str) -> None:
+    def release_claims(self, batch_id: str, worker: str, stopped: str = "interrupted") -> None:
         """Give back every unfinished claim of `worker` (cancel, Ctrl-C): pending again for a resume,
         unless its run did finish (then done). By worker, not by id: a claim whose answer the
-        cancelled worker never received is given back too."""
+        cancelled worker never received is given back too. A run it stopped mid-way is stored as
+        `stopped` ("cancelled" when a person asked) and stays linked to the batch."""
         with self._write() as s:
             for item in s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id,
                                                           BatchItem.claimed_by == worker,
                                                           BatchItem.status == "running")).scalars():
-                self._settle(s, item)
+                self._settle(s, item, stopped)
 
     @staticmethod
-    def _settle(s, item: BatchItem) -> None:
+    def _settle(s, item: BatchItem, stopped: str = "interrupted") -> None:
         run_id = item_run_id(item.batch_id, item.id, item.attempts)
         run = s.get(Run, run_id)
+        if run is not None:  # History shows it under its batch, whatever became of it
+            run.batch_id, run.eval_item_id = item.batch_id, item.eval_item_id
         if run is not None and run.status in DONE_RUNS and not item.system.startswith(JUDGE_PREFIX):
             item.status, item.run_id = "done", run_id  # finished before its worker could say so
-            run.batch_id, run.eval_item_id = item.batch_id, item.eval_item_id
             s.execute(update(Batch).where(Batch.id == item.batch_id)
                       .values(cost_usd=func.coalesce(Batch.cost_usd, 0.0) + (run.cost_usd or 0.0)))
         else:
             item.status = "pending"
+            if run is not None:
+                _close_stopped_run(s, run, stopped)
         item.claimed_by = None
 
     def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
@@ -306,6 +310,18 @@ class BatchStore:
     def cache_clear(self) -> int:
         with self._write() as s:
             return s.execute(delete(CachedResponse)).rowcount
+
+
+def _close_stopped_run(s, run: Run, stopped: str) -> None:
+    """A batch run its worker stopped: never left `running`, nor any of its calls (a call whose task
+    ended after the run's last write, or a killed process, would otherwise run forever in History)."""
+    if run.status in ("running", "interrupted") and run.status != stopped:
+        run.status = stopped
+        run.note = ("the batch was cancelled before this run finished" if stopped == "cancelled"
+                    else "interrupted before it finished")
+        run.ended_at, run.owner = run.ended_at or utcnow(), None
+    s.execute(update(Call).where(Call.run_id == run.id, Call.status == "running")
+              .values(status="cancelled", error=f"the run was {stopped} before this call finished"))
 
 
 def _claim_abandoned(item: BatchItem, now, stale_after_s: float) -> bool:
