@@ -42,13 +42,13 @@ def page(app):
 def test_vote_with_the_keyboard_names_only_afterwards_and_counted(app, page, data_dir):
     bs.open_page(page, f"{app.url}/compare")
     main = page.get_by_test_id("stMain")
-    name = main.get_by_label("Your name (stored with your ratings and votes)")
+    name = main.get_by_label("Your name (stored with your ratings and votes)", exact=True)
     name.fill("Ana")
     name.press("Enter")
     bs.wait_for_app(page)
     bs.expect(main.get_by_text("Synthesis says")).to_be_visible()
     bs.expect(main.get_by_text("Baseline says 30.")).to_be_visible()
-    assert main.get_by_text("MoA: contracts").count() == 0 and main.get_by_text("base-model").count() == 0
+    assert main.get_by_text("contracts", exact=True).count() == 0 and main.get_by_text("base-model").count() == 0
     assert page.evaluate("() => window.__pwned") is None
     bs.expect(main.get_by_role("button", name="A is better")).to_be_visible()
 
@@ -57,7 +57,7 @@ def test_vote_with_the_keyboard_names_only_afterwards_and_counted(app, page, dat
     bs.expect(main.get_by_text("You said")).to_be_visible(timeout=15_000)
     bs.wait_for_app(page)
     revealed = main.get_by_test_id("stAlertContainer").filter(has_text="You said").inner_text()
-    assert "A was MoA: contracts" in revealed or "A was base-model" in revealed
+    assert "A was contracts" in revealed or "A was base-model" in revealed
     assert main.get_by_role("button", name="A is better").count() == 0
 
     store = bs.open_store(data_dir)
