@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
 from . import UserError
+from .output import check_out, write_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +21,7 @@ def handle(args: argparse.Namespace) -> int:
     from ..report import build_report, render
     from ..storage import RunStore, StorageError
 
+    check_out(args.out)  # before any work: never the database, never a folder
     try:
         store = RunStore.open_default()
         run = store.get_run(args.run_id) or _by_prefix(store, args.run_id)
@@ -30,10 +30,7 @@ def handle(args: argparse.Namespace) -> int:
     except StorageError as exc:
         raise UserError(str(exc)) from None
     data = render(build_report(run, ratings, method=args.method, earlier=earlier), args.format)
-    try:
-        Path(args.out).write_bytes(data)
-    except OSError as exc:
-        raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    write_output(args.out, data)
     print(f"wrote {args.out} ({len(data):,} bytes)")
     return 0
 

@@ -7,10 +7,10 @@ import json
 import os
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 from typing import IO, Iterator
 
 from . import UserError
+from .output import check_out, output_file
 
 EXPORT_FORMATS = ("jsonl", "csv")
 
@@ -94,6 +94,8 @@ def handle_export(args: argparse.Namespace) -> int:
     from ..storage.export import write_csv, write_jsonl
 
     writer = write_jsonl if args.format == "jsonl" else write_csv
+    if args.out:
+        check_out(args.out)  # before the database is opened
     store = open_store()
     with _output(args.out) as out:
         n = writer(store.iter_runs(), out)
@@ -105,13 +107,9 @@ def handle_export(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _output(path: str | None) -> Iterator[IO[str]]:
+    """Standard output, or the file through a temporary file renamed over it once complete."""
     if not path:
         yield sys.stdout
         return
-    target = Path(path)
-    if target.is_dir():
-        raise UserError(f"--out is a directory: {path}")
-    if not target.parent.is_dir():
-        raise UserError(f"--out folder does not exist: {target.parent}")
-    with open(target, "w", encoding="utf-8", newline="") as out:
+    with output_file(path) as out:
         yield out
