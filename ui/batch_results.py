@@ -15,6 +15,15 @@ from ui.safe_text import plain
 
 RESUMABLE = ("interrupted", "cancelled", "budget reached", "failed", "cancelling")
 REFRESH_S = 2.0
+PICK = "batch_pick"
+STARTED = "batch_started"  # set by the New batch tab: the batch to open on the next run
+TAB = "batches_tab"
+
+
+def open_next(batch_id: str) -> None:
+    """Call before `st.rerun()` once a batch is started: the page then opens the Batches tab on it."""
+    st.session_state[STARTED] = batch_id
+    st.session_state[f"{TAB}-next"] = "Batches"
 
 
 def batches(store) -> None:
@@ -33,8 +42,12 @@ def batches(store) -> None:
                       "cost": format_cost(b.cost_usd), "started": b.created_at})
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
     ids = [b.id for b in rows]
-    wanted = st.session_state.get("batch_open")
-    batch_id = st.selectbox("Open batch", ids, index=ids.index(wanted) if wanted in ids else 0, key="batch_pick")
+    started = st.session_state.pop(STARTED, None)
+    if started in ids:  # the picker keeps its own value: without this it showed the batch open before
+        st.session_state[PICK] = started
+    elif st.session_state.get(PICK) not in ids:  # first visit (newest first), or the open batch is gone
+        st.session_state[PICK] = ids[0]
+    batch_id = st.selectbox("Open batch", ids, key=PICK)
     st.session_state["batch_open"] = batch_id
     if store.get_batch(batch_id).status in ("running", "cancelling"):
         _live(store, batch_id)

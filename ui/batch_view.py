@@ -17,6 +17,7 @@ from moa_core.providers.default_lineups import default_lineup
 from moa_core.providers.prices import format_cost
 from ui import resources
 from ui.batch_jobs import start_batch
+from ui.batch_results import open_next
 from ui.safe_text import plain
 
 DEMO_SET = Path(__file__).resolve().parent.parent / "data" / "demo-eval.jsonl"
@@ -143,7 +144,8 @@ def new_batch(store) -> None:
                                 budget_usd=budget or None, cache=use_cache)
         start_batch(store, batch_id)
         st.session_state["batch_open"] = batch_id
-        st.toast(f"Batch {batch_id} started: follow it in the Batches tab")
+        open_next(batch_id)
+        st.toast(f"Batch {batch_id} started")
         st.rerun()
 
 

@@ -1,0 +1,54 @@
+"""The Batches page through AppTest: a second batch started after the first is the one the Batches
+tab opens (the picker kept the first one, and a PM read the old result as the new one)."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from moa_core.lineup import Lineup, ModelSpec
+from moa_core.storage import RunStore
+from moa_core.worker import WORKER
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOA_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def _start(at: AppTest, data_dir) -> str:
+    next(b for b in at.button if b.label == "Start batch").click()
+    at.run()
+    assert not at.exception, at.exception
+    store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
+    batch_id = store.list_batches(limit=1)[0].id  # the newest
+    store.close()
+    job = WORKER.get(batch_id)
+    assert job is not None and job.wait(60) and job.state == "done", job.error
+    at.run()
+    assert not at.exception, at.exception
+    return batch_id
+
+
+def test_the_batches_tab_opens_the_batch_just_started(data_dir, llm):
+    store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
+    spec = lambda m: ModelSpec(model=m, api_base=llm.base_url)  # noqa: E731
+    lineup = Lineup(proposers=[spec("p1"), spec("p2")], aggregator=spec("agg"), baseline=spec("base"),
+                    name="loop", timeout_s=5)
+    store.save_lineup("loop", lineup.to_toml())
+    store.create_eval_set("first set", [{"query": f"Q{i}?"} for i in range(2)])
+    store.create_eval_set("second set", [{"query": f"R{i}?"} for i in range(3)])
+    store.close()
+    at = AppTest.from_file("../../app.py", default_timeout=60)
+    at.run()
+    at.switch_page("pages/batches.py")
+    at.run()
+    at.selectbox(key="batch_lineup").select("loop").run()
+    at.selectbox(key="batch_set_pick").select("first set").run()
+    first = _start(at, data_dir)
+    assert at.selectbox(key="batch_pick").value == first
+    at.selectbox(key="batch_set_pick").select("second set").run()
+    second = _start(at, data_dir)
+    assert second != first
+    assert at.selectbox(key="batch_pick").value == second
+    bar = at.get("progress")[0].proto.text
+    assert "done: 6/6 work items" in bar, bar  # the second batch's 3 items x 2 systems, not the first's 4
