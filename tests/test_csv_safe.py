@@ -54,3 +54,15 @@ def test_chart_downloads_neutralise_formula_cells():
     rows = list(csv.DictReader(io.StringIO(_csv(df))))
     assert rows[0]["model"] == "'=cmd|' /C calc'!A0" and rows[1]["model"] == "gpt"
     assert rows[0]["p50_s"] == "-1.5" and rows[0]["cost_usd"] == "unknown"
+
+
+@pytest.mark.parametrize("payload", ["  =1+1", " @SUM(1)", "\n-2+3", "\u00a0+1"])
+def test_every_csv_writer_quotes_a_formula_after_leading_whitespace(payload):
+    """One guard for every CSV: the votes export and the batch summary miss nothing safe_cell catches."""
+    from moa_core.batch.report import summary_csv
+    from moa_core.review.export import votes_csv
+
+    votes = list(csv.DictReader(io.StringIO(votes_csv([{"id": 1, "query": payload, "comment": payload}]))))
+    assert votes[0]["query"] == "'" + payload and votes[0]["comment"] == "'" + payload
+    rows = list(csv.reader(io.StringIO(summary_csv({"systems": [{"name": payload}]}))))
+    assert rows[1][0] == "'" + payload

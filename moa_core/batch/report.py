@@ -11,12 +11,11 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ..csv_safe import safe_cell
 from ..records import utcnow
 from ..storage.rows import as_utc
 from .summary import summarize
 from .systems import canonical_names
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def progress(store, batch_id: str) -> dict[str, Any]:
@@ -79,12 +78,6 @@ def _system_names(store, batches) -> tuple[list, dict[tuple[str, str], tuple[str
 def set_summary(store, eval_set_id: int) -> dict:
     """Every system the set has seen, across all its batches (the cost against win-rate chart)."""
     return batch_summary(store, [b.id for b in store.list_batches(limit=1000, eval_set_id=eval_set_id)])
-
-
-def safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 SUMMARY_COLUMNS = ("name", "kind", "items", "done", "failed", "win_rate", "ci_low", "ci_high", "wins", "losses",

@@ -1,7 +1,7 @@
 """Votes out of the app: CSV that a spreadsheet cannot turn into formulas, and JSON.
 
-Model text and reviewer comments are untrusted: a cell starting with = + - @ tab or CR is prefixed
-with a single quote, so Excel or LibreOffice shows it as text instead of running it.
+Model text and reviewer comments are untrusted: a cell a spreadsheet would run as a formula gets a
+leading single quote (`csv_safe.safe_cell`, the guard every CSV of the project uses).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import io
 import json
 from typing import Any, Iterable
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from ..csv_safe import safe_cell
 COLUMNS = ("id", "created_at", "prompt_id", "query", "system_a", "system_b", "winner", "reviewer", "rater_kind",
            "shown_swapped", "run_a_id", "call_a_id", "run_b_id", "call_b_id", "queue_id", "batch_id", "comment",
            "a_text", "b_text")
@@ -18,9 +18,7 @@ COLUMNS = ("id", "created_at", "prompt_id", "query", "system_a", "system_b", "wi
 
 def neutralise(value: Any) -> Any:
     """A string cell a spreadsheet would read as a formula, made literal; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return safe_cell(value)
 
 
 def votes_csv(rows: Iterable[dict[str, Any]]) -> str:
