@@ -8,6 +8,8 @@ from .model import QUOTE_LABELS, Report
 
 _COLOURS = {"exact": (0x18, 0x7A, 0x2F), "found": (0x18, 0x7A, 0x2F), "approximate": (0x9A, 0x6B, 0x00),
             "not_found": (0xC6, 0x28, 0x28)}
+_TONE_COLOURS = {"supported": (0x18, 0x7A, 0x2F), "contradicts": (0xC6, 0x28, 0x28),
+                 "unsupported": (0xC6, 0x28, 0x28), "superseded": (0x1F, 0x4E, 0x79), "related": (0x55, 0x55, 0x55)}
 
 
 def _safe(text) -> str:
@@ -46,8 +48,11 @@ def render_docx(r: Report) -> bytes:
         for f in s.flags:
             run = p.add_run(_safe(f" [{f}]"))
             run.bold = True
-            run.font.color.rgb = RGBColor(0xC6, 0x28, 0x28) if f.startswith(("contradicts", "unsupported")) \
-                else RGBColor(0x9A, 0x6B, 0x00)
+            run.font.color.rgb = RGBColor(0x9A, 0x6B, 0x00)
+        if s.verdict:  # one verdict: only support green, only a contradiction or "no proposal says this" red
+            run = p.add_run(_safe(f" [{s.verdict.with_quote}]"))
+            run.bold = s.verdict.tone in ("contradicts", "unsupported")
+            run.font.color.rgb = RGBColor(*_TONE_COLOURS.get(s.verdict.tone, (0x55, 0x55, 0x55)))
     if not r.synthesis:
         d.add_paragraph(_safe(r.synthesis_text))
     d.add_heading("Quotes checked against the documents", 1)
@@ -69,7 +74,7 @@ def render_docx(r: Report) -> bytes:
         for cell, (who, text) in zip(table.rows[0].cells, versions):
             cell.text = _safe(f"{shown(who)}\n{shown(text)}")
         if i < len(r.document_sides) and r.document_sides[i]:
-            d.add_paragraph(_safe(f"The documents back: {r.document_sides[i]}"))
+            d.add_paragraph(_safe(r.document_sides[i]))
     if not r.disagreements:
         d.add_paragraph("No claim where the proposals contradict each other.")
     for t in r.dropped:

@@ -18,13 +18,22 @@ h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-
 .flag{font-weight:600;color:#b35c00}.bad{font-weight:600;color:#c62828}.good{color:#187a2f}
 .verified{background:#e3f4e6}.approx{background:#fff6da}.missing{background:#fde3e1;border-color:#c62828}
 .pre{white-space:pre-wrap}table.grid{border-collapse:collapse}table.grid td,table.grid th{border:1px solid #ddd;padding:.2rem .5rem;vertical-align:top}
-.side{display:flex;gap:.6rem}.side>div{flex:1}sup{color:#555}.muted{color:#666;font-size:.9rem}"""
+.side{display:flex;gap:.6rem}.side>div{flex:1}sup{color:#555}.muted{color:#666;font-size:.9rem}
+.note{color:#1f4e79}"""
 _QUOTE_CLASS = {"exact": "verified", "approximate": "approx", "not_found": "missing", "found": "verified"}
 
 
-def _flag(text: str) -> str:
-    cls = "bad" if text.startswith(("contradicts", "unsupported")) else "good" if text.startswith("in ") else "flag"
+_TONE_CLASS = {"supported": "good", "contradicts": "bad", "unsupported": "bad", "superseded": "note",
+               "related": "muted"}
+
+
+def _flag(text: str, cls: str = "flag") -> str:
     return f' <span class="{cls}">[{escape(text)}]</span>'
+
+
+def _verdict(v) -> str:
+    """The sentence's one verdict, coloured by its tone (only support is green, only a contradiction red)."""
+    return _flag(v.with_quote, _TONE_CLASS.get(v.tone, "flag")) if v else ""
 
 
 def _check(q: dict, label: str) -> str:
@@ -51,7 +60,7 @@ def render_html(r: Report) -> str:
     out.append(f"</ul><h2>Synthesis</h2><p class='muted'>{escape(r.method_note)} [n] = proposals that support "
                "the sentence.</p><div class='box' style='line-height:1.7'>")
     if r.synthesis:
-        out += [f"{escape(s.text)} <sup>{escape(s.marks)}</sup>{''.join(_flag(f) for f in s.flags)} "
+        out += [f"{escape(s.text)} <sup>{escape(s.marks)}</sup>{''.join(_flag(f) for f in s.flags)}{_verdict(s.verdict)} "
                 for s in r.synthesis]
     else:
         out.append(f"<div class='pre'>{escape(r.synthesis_text)}</div>")
@@ -65,7 +74,8 @@ def render_html(r: Report) -> str:
         cells = "".join(f"<div class='box'><div class='muted'>{_e(who)}</div>{_e(text)}</div>"
                         for who, text in versions)
         side = r.document_sides[i] if i < len(r.document_sides) else ""
-        backed = f"<p class='good'>The documents back: {escape(side)}</p>" if side else ""
+        tone = "good" if side.startswith("The documents back ") else "muted"
+        backed = f"<p class='{tone}'>{escape(side)}</p>" if side else ""
         out.append(f"<div><b>Differs in: {escape(kinds)}</b><div class='side'>{cells}</div>{backed}</div>")
     if not r.disagreements:
         out.append("<p>No claim where the proposals contradict each other.</p>")

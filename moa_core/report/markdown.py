@@ -35,7 +35,7 @@ def render_markdown(r: Report) -> str:
     out += ["## Documents", ""] + ([f"- {shown(name)} ({shown(size)})" for name, size in r.documents] or ["- none"]) + [""]
     out += ["## Synthesis", "", f"_{r.method_note}_ — [n] = proposals that support the sentence.", ""]
     for s in r.synthesis:
-        flags = "".join(f" **[{f}]**" for f in s.flags)
+        flags = "".join(f" **[{f}]**" for f in s.flags) + (f" **[{s.verdict.with_quote}]**" if s.verdict else "")
         out.append(f"- {s.text} {s.marks}{flags}")
     if not r.synthesis:
         out.append(_quote_block(r.synthesis_text))
@@ -49,7 +49,7 @@ def render_markdown(r: Report) -> str:
         out += [f"**Differs in: {kinds}**", "", "| proposals | says |", "|---|---|"]
         out += [f"| {_cell(who)} | {_cell(text)} |" for who, text in versions] + [""]
         if i < len(r.document_sides) and r.document_sides[i]:
-            out += [f"The documents back: {r.document_sides[i]}", ""]
+            out += [r.document_sides[i], ""]
     if not r.disagreements:
         out.append("No claim where the proposals contradict each other.")
     if r.dropped:

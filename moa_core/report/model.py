@@ -11,6 +11,8 @@ from moa_core.metrics.ratings import answer_stars, final_call_id, run_stars
 from moa_core.providers.prices import format_cost
 from moa_core.records import RunRecord
 
+from .verdicts import Verdict, sentence_verdict, side_line
+
 QUOTE_LABELS = {"exact": "verified", "approximate": "approximate (close wording)",
                 "not_found": "NOT IN THE DOCUMENTS"}
 
@@ -19,7 +21,8 @@ QUOTE_LABELS = {"exact": "verified", "approximate": "approximate (close wording)
 class Sentence:
     text: str
     marks: str                 # "[1][3]": the proposals that support it
-    flags: list[str]           # unsupported, contested, contradicts the document ...
+    flags: list[str]           # contested: what another proposal says instead
+    verdict: Verdict | None = None  # the one verdict: what the documents say, "no proposal says this"
 
 
 @dataclass
@@ -83,11 +86,10 @@ def _title(query: str, run_id: str) -> str:
     return line[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
-def _document_side(group) -> str:
-    """Which side of a disagreement the documents back, as the verdict engine words it (its `document`
-    field on a claim group, issue 24); "" when it says nothing or has no such field."""
-    side = getattr(group, "document", None)
-    return (getattr(side, "summary", "") or "") if side is not None else ""
+def _document_side(group, labels: list[str]) -> str:
+    """Which side of a disagreement the documents back, with the passage's words, as the verdict engine
+    decides it (`ClaimGroup.document`, issue 24); "" when the documents were not checked."""
+    return side_line(group, labels)
 
 
 def _summary(result, quotes: list[dict], references: list[dict], synthesis: list[Sentence],
@@ -103,11 +105,11 @@ def _summary(result, quotes: list[dict], references: list[dict], synthesis: list
             absent = list(dict.fromkeys(r["text"] for r in references if r["status"] != "found"))
             lines.append(f"Clause references: {len(references)} checked, {len(absent)} not in the documents"
                          + (f" ({', '.join(absent)})" if absent else ""))
-        contradicting = sum(any(f.startswith("contradicts") for f in s.flags) for s in synthesis)
+        contradicting = sum(s.verdict is not None and s.verdict.tone == "contradicts" for s in synthesis)
         lines.append(f"Synthesis sentences that contradict the documents: {contradicting}")
     if result is not None:
         lines.append(f"Disagreements between proposals: {len(sides)}")
-        lines += [f"The documents back: {side}" for side in sides if side]
+        lines += [side for side in sides if side.startswith("The documents back ")]
     return lines
 
 
@@ -118,15 +120,8 @@ def _turns(earlier: list[RunRecord]) -> tuple[list[tuple[str, str]], dict[str, i
 
 
 def _sentence(s: agreement.FinalSentence) -> Sentence:
-    flags = []
-    if s.unsupported:
-        flags.append("unsupported by any proposal")
-    flags += [f"contested: {note}" for note in s.contested]
-    if s.document and s.document.status == "contradicts":
-        flags.append(f"contradicts {s.document.document}, {s.document.location}: \u201c{s.document.sentence}\u201d")
-    elif s.document:
-        flags.append(f"in {s.document.document}, {s.document.location}")
-    return Sentence(s.text, "".join(f"[{i + 1}]" for i in s.sources), flags)
+    return Sentence(s.text, "".join(f"[{i + 1}]" for i in s.sources), [f"contested: {note}" for note in s.contested],
+                    sentence_verdict(s))
 
 
 def _size(doc) -> str:
@@ -167,7 +162,7 @@ def build_report(run: RunRecord, ratings: list, method: str = "semantic",
         for g in result.disagreements:
             versions = [(", ".join(labels[p] for p in v.proposals if p < len(labels)), v.text) for v in g.versions]
             disagreements.append((", ".join(g.conflict_kinds) or "content", versions))
-            sides.append(_document_side(g))
+            sides.append(_document_side(g, labels))
     baseline_call = next((c for c in run.calls_for("baseline") if c.ok), None)
     baseline = Answer("Baseline", baseline_call.model, baseline_call.text,
                       _stars(answer_stars(ratings, baseline_call.call_id, final_id)),

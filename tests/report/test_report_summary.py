@@ -40,7 +40,7 @@ def test_the_report_opens_with_the_question_and_a_summary_worked_out_from_the_ch
     assert [q["status"] for q in report.quotes] == ["exact", "not_found"]
     assert "Quotes: 2 checked, 1 not in the documents" in report.summary
     assert "Clause references: 2 checked, 1 not in the documents (Clause 12.4)" in report.summary
-    contradicting = sum(any(f.startswith("contradicts") for f in s.flags) for s in report.synthesis)
+    contradicting = sum(s.verdict is not None and s.verdict.tone == "contradicts" for s in report.synthesis)
     assert f"Synthesis sentences that contradict the documents: {contradicting}" in report.summary
     assert f"Disagreements between proposals: {len(report.disagreements)}" in report.summary
     md = render(report, "md").decode()
