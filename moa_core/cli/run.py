@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import re
 import sys
 
@@ -148,10 +149,33 @@ def build_lineup(args: argparse.Namespace, previous: dict | None = None) -> Line
 
 
 def read_prompt(args: argparse.Namespace) -> str:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    """The query as text: UTF-8 (a BOM is dropped), or one line saying where it is not, before any call
+    (Latin-1 bytes once reached the models as lone surrogates, and the run could be stored nowhere)."""
+    if args.prompt == "-":
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
+        prompt = _utf8(raw, "the prompt on standard input")
+    else:
+        prompt = _utf8(os.fsencode(args.prompt), "the prompt") if _has_surrogates(args.prompt) else args.prompt
     if not prompt or not prompt.strip():
         raise UserError("the prompt is empty")
     return prompt
+
+
+def _has_surrogates(text: str) -> bool:
+    """Python hands undecodable command-line bytes over as lone surrogates (PEP 383)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); "
+                        "convert it first, e.g. iconv -f latin1 -t utf-8") from None
 
 
 def read_documents(paths: list[str]) -> list[Document]:

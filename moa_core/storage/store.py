@@ -181,6 +181,10 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                 f"({os_exc.strerror or os_exc}); kept in memory and tried again every {self.RETRY_UNSTORED_S:g} s "
                 "until there is room (keep this process running)")
             self._schedule_retry()
+        except Exception as keep_exc:  # the record itself cannot be written (text that is not valid Unicode)
+            self._problems[record.run_id] = (
+                f"run {record.run_id} could not be stored in {self.url} ({reason}) nor kept in {unsaved.path()} "
+                f"({type(keep_exc).__name__}: {str(keep_exc).splitlines()[0]})")
         log.error("%s", redact(self._problems[record.run_id]))
 
     def _schedule_retry(self) -> None:

@@ -1,5 +1,8 @@
 """`moa run` with hostile or odd input: one line each, never a traceback; model output made inert."""
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -60,3 +63,24 @@ def test_a_one_passage_document_is_counted_in_the_singular(llm, tmp_path, capsys
                  "--document", str(doc), "notice?"]) == 0
     out = capsys.readouterr().out
     assert "document note.txt: 1 passage\n" in out
+
+
+def _moa(args, stdin: bytes, tmp_path):
+    env = dict(os.environ, MOA_DATA_DIR=str(tmp_path / "data"), LC_ALL="C.UTF-8")
+    moa = os.path.join(os.path.dirname(sys.executable), "moa")
+    return subprocess.run([moa, *args], input=stdin, capture_output=True, timeout=60, env=env)
+
+
+def test_a_prompt_that_is_not_utf8_is_refused_in_one_line(llm, tmp_path):
+    base = ["run", "--proposer", "p1", "--aggregator", "agg", "--api-base", llm.base_url]
+    done = _moa(base + ["-"], b"caf\xe9 au lait?", tmp_path)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "the prompt on standard input is not UTF-8 text (byte 0xe9 at position 3)" in err
+    done = _moa(base + [b"caf\xe9?"], b"", tmp_path)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and "the prompt is not UTF-8 text (byte 0xe9 at position 3)" in err, err
+    assert not llm.requests  # refused before any call
+    done = _moa(base + ["--json", "-"], "café au lait?".encode(), tmp_path)  # UTF-8 is read as such
+    assert done.returncode == 0, done.stderr
+    assert "café au lait?" in llm.requests[0].messages[-1]["content"]
