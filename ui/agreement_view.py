@@ -15,6 +15,7 @@ from moa_core.evidence.runs import unseen_locations
 from moa_core.providers import endpoints
 from moa_core.lineup import ModelSpec
 from moa_core.records import RunRecord
+from moa_core.report.verdicts import Verdict, link_verdict, sentence_verdict, side_line
 from ui.document_view import passage_html
 from ui.safe_text import plain
 
@@ -98,9 +99,10 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
         for sentence in result.final_sentences:
             marks = "".join(f"[{s + 1}]" for s in sentence.sources)
             text = html.escape(sentence.text)
-            if sentence.unsupported:
+            verdict = sentence_verdict(sentence)
+            if verdict is not None and verdict.tone == "unsupported":
                 text = (f'<span style="text-decoration:underline wavy #d33" title="no proposal supports this: '
-                        f'the aggregator added it">{text}</span> <b style="color:#d33">[unsupported]</b>')
+                        f'the aggregator added it">{text}</span>')
             parts.append(f'{text} <sup style="color:#555">{html.escape(marks)}</sup>{_sentence_flags(sentence)}')
         st.html(f'<div style="line-height:1.7">{" ".join(parts)}</div>')
         _verdict_passages(result)
@@ -116,40 +118,58 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
     _heatmap(result, labels)
 
 
+# one colour per verdict: only support is green, only a contradiction (or "no proposal says this") red
+TONE_COLOURS = {"supported": "#187a2f", "contradicts": "#d33", "unsupported": "#d33", "superseded": "#1f4e79",
+                "related": "#777"}
+TONE_MARKS = {"supported": "✅", "contradicts": "⛔", "unsupported": "⚠️", "superseded": "↪️", "related": "ℹ️"}
+TONE_LABEL_COLOURS = {"supported": "green", "contradicts": "red", "unsupported": "red", "superseded": "blue",
+                      "related": "gray"}
+UNSUPPORTED_ONLY = "unsupported: no proposal says this"
+
+
+def _badge(verdict: Verdict) -> str:
+    """A verdict as an inline badge: its summary line in its tone, the document's words on hover; escaped."""
+    text = "unsupported" if verdict.text == UNSUPPORTED_ONLY else verdict.text
+    weight = "700" if verdict.tone in ("contradicts", "unsupported") else "400"
+    size = "0.85em" if verdict.tone == "related" else "1em"
+    hover = f' title="{html.escape(verdict.quote)}"' if verdict.quote else ""
+    return (f'<span class="moa-verdict moa-{verdict.tone}" style="color:{TONE_COLOURS[verdict.tone]};'
+            f'font-weight:{weight};font-size:{size}"{hover}>[{html.escape(text)}]</span>')
+
+
 def _sentence_flags(sentence: agreement.FinalSentence) -> str:
-    """Badges after a synthesis sentence: contested (who says otherwise), what the document says."""
-    flags = []
-    for note in sentence.contested:
-        flags.append(f'<b style="color:#b35c00" title="the proposals disagree here">[contested: {html.escape(note)}]</b>')
-    link = sentence.document
-    if link and link.status == "contradicts":
-        flags.append(f'<b style="color:#d33">[contradicts {html.escape(link.document)}, '
-                     f'{html.escape(link.location)}: “{html.escape(link.sentence)}”]</b>')
-    elif link:
-        flags.append(f'<span style="color:#187a2f" title="{html.escape(link.sentence)}">'
-                     f'[in {html.escape(link.document)}, {html.escape(link.location)}]</span>')
+    """Badges after a synthesis sentence: contested (who says otherwise), then its ONE verdict (what the
+    documents say, with "no proposal says this" folded in): never red "unsupported" beside green support."""
+    flags = [f'<b style="color:#b35c00" title="the proposals disagree here">[contested: {html.escape(note)}]</b>'
+             for note in sentence.contested]
+    verdict = sentence_verdict(sentence)
+    if verdict is not None:
+        flags.append(_badge(verdict))
     return (" " + " ".join(flags)) if flags else ""
 
 
-VERDICT_MARKS = {"contradicts": "⛔", "supported": "✅"}
+def _verdict_label(verdict: Verdict) -> str:
+    """An expander label: the verdict's mark and line in its colour (escaped for markdown)."""
+    return f"{TONE_MARKS[verdict.tone]} :{TONE_LABEL_COLOURS[verdict.tone]}[{plain(verdict.text)}]"
+
+
+def _open_passage(verdict: Verdict, said: str, who_said: str) -> None:
+    """An expander on the verdict's passage, the document's matching words highlighted."""
+    link = verdict.link
+    with st.expander(_verdict_label(verdict)):
+        st.caption(who_said)
+        st.text(said)
+        kinds = f" ({', '.join(link.kinds)})" if link.status == "contradicts" and link.kinds else ""
+        st.caption(f"The document says{kinds}:")
+        st.html(passage_html(link.passage, link.sentence, f"{link.document}, {link.location}"))
 
 
 def _verdict_passages(result: agreement.AgreementResult) -> None:
     """Each document verdict on a synthesis sentence opens its passage with the matched words highlighted."""
     for sentence in result.final_sentences:
-        link = sentence.document
-        if not link or not link.passage:
-            continue
-        where = f"{link.document}, {link.location}"
-        title = getattr(link, "summary", "") or (
-            f"The synthesis contradicts {where}" if link.status == "contradicts" else
-            f"The synthesis is supported by {where}" if link.status == "supported" else f"{link.status}: {where}")
-        with st.expander(f"{VERDICT_MARKS.get(link.status, 'ℹ️')} {plain(title)}"):
-            st.caption("The synthesis says:")
-            st.text(sentence.text)
-            kinds = f" ({', '.join(link.kinds)})" if link.status == "contradicts" and link.kinds else ""
-            st.caption(f"The document says{kinds}:")
-            st.html(passage_html(link.passage, link.sentence, where))
+        verdict = sentence_verdict(sentence)
+        if verdict is not None and verdict.link is not None and verdict.link.passage:
+            _open_passage(verdict, sentence.text, "The synthesis says:")
 
 
 def _quotes(result: agreement.AgreementResult, unseen: set[tuple[str, str]] = frozenset()) -> None:
@@ -188,6 +208,8 @@ def _quotes(result: agreement.AgreementResult, unseen: set[tuple[str, str]] = fr
 
 
 def _disagreements(result: agreement.AgreementResult, labels: list[str]) -> None:
+    """Each disagreement side by side, with which side the documents back and every version's verdict,
+    each opening its passage."""
     contested = [g for g in result.claims if g.contested]
     st.markdown(f"**Disagreements** ({len(contested)})")
     if not contested:
@@ -196,10 +218,22 @@ def _disagreements(result: agreement.AgreementResult, labels: list[str]) -> None
         kinds = ", ".join(group.conflict_kinds) or "conflict"
         with st.container(border=True):
             st.caption(f"Differs in: {kinds}")
-            for column, version in zip(st.columns(len(group.versions)), group.versions):
-                who = ", ".join(labels[p] for p in version.proposals)
+            side = side_line(group, labels)
+            if side:
+                backed = side.startswith("The documents back ")
+                st.html(f'<div class="moa-side" style="color:{"#187a2f" if backed else "#555"};'
+                        f'font-weight:{600 if backed else 400}">{"✅ " if backed else ""}{html.escape(side)}</div>')
+            links = group.document.versions if group.document is not None else []
+            for i, (column, version) in enumerate(zip(st.columns(len(group.versions)), group.versions)):
+                who = ", ".join(labels[p] for p in version.proposals if p < len(labels))
                 column.html(f'<div style="font-size:0.8rem;color:#555">{html.escape(who)}</div>'
                             f'<div>{html.escape(version.text)}</div>')
+                verdict = link_verdict(links[i] if i < len(links) else None)
+                if verdict is not None and verdict.link.passage:
+                    with column:
+                        _open_passage(verdict, version.text, f"{who} says:")
+                elif group.document is not None:
+                    column.caption("No passage of the documents bears on this version.")
 
 
 def _heatmap(result: agreement.AgreementResult, labels: list[str]) -> None:
