@@ -3,8 +3,9 @@ import streamlit as st
 
 st.set_page_config(page_title="MoA workbench", page_icon="🧩", layout="wide")
 
-from ui import resources, reviewer  # noqa: E402
+from ui import origin_check, resources, reviewer  # noqa: E402
 
+origin_check.no_public_ip_lookup()
 resources.warm_up()
 
 pages = [
