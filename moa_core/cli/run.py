@@ -278,13 +278,30 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _evidence(record: RunRecord) -> dict:
-    """{"documents", "quotes", "references"}: each document with what was left out to fit, and the run's
-    proposals and synthesis checked against all of them."""
+    """{"documents", "quotes", "references", "disagreements"}: each document with what was left out to fit,
+    the run's proposals and synthesis checked against all of them, and which side of each disagreement
+    between the proposals the documents back."""
     from ..evidence import answer_list, check_answers, run_documents, run_proposals
     from ..records import document_summary
 
+    documents, proposals = run_documents(record), run_proposals(record)
     return {"documents": [document_summary(d) for d in record.documents]} | \
-        check_answers(answer_list(run_proposals(record), record.final), run_documents(record))
+        check_answers(answer_list(proposals, record.final), documents) | \
+        {"disagreements": _disagreements(proposals, record.final, documents)}
+
+
+def _disagreements(proposals: list[str], final: str, documents: list) -> list[dict]:
+    """Each disagreement as {"conflict_kinds", "versions"}, a version in the shape of `moa agreement --json`'s
+    claims (text, supported_by, conflicts_with, document, documents_back), analysed as the app and the
+    report do (semantic method), so a script reads which side the documents back and why."""
+    if len(proposals) < 2 or not documents:
+        return []
+    from ..agreement import analyze
+    from ..agreement.result import _json_claims  # the one place that shapes a claim's versions as JSON
+
+    result = analyze(proposals, final, method="semantic", documents=documents)
+    return [{"conflict_kinds": list(g.conflict_kinds), "versions": _json_claims(g, with_docs=True)}
+            for g in result.disagreements]
 
 
 def _documents_lines(record: RunRecord) -> None:
