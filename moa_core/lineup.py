@@ -18,6 +18,11 @@ class LineupError(ValueError):
     """A lineup that cannot run, with a message that says which key is wrong."""
 
 
+MAX_ROUNDS = 10   # proposer rounds (fixed or adaptive): each round multiplies the calls and the cost
+MAX_RETRIES = 10  # retries per call: with backoff, more would keep a run waiting for many minutes
+URL_SCHEMES = ("http://", "https://")
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -55,6 +60,8 @@ class ModelSpec:
         if unknown:
             raise LineupError(f"{where}: unknown key(s) {', '.join(unknown)}")
         model = data.get("model")
+        if model is not None and not isinstance(model, str):
+            raise LineupError(f"{where}: `model` must be text, not {model!r}")
         if not isinstance(model, str) or not model.strip():
             raise LineupError(f"{where}: `model` is required")
         for name in ("api_base", "api_key_env", "system_prompt", "label"):
@@ -64,6 +71,9 @@ class ModelSpec:
         if data.get("api_base") is not None and not data["api_base"].strip():
             raise LineupError(f"{where}: `api_base` is empty; remove the line to use the provider's public "
                               "endpoint, or give your server's URL")
+        if data.get("api_base") is not None and not data["api_base"].strip().lower().startswith(URL_SCHEMES):
+            raise LineupError(f"{where}: `api_base` must be a URL starting with http:// or https://, "
+                              f"not {data['api_base']!r}")
         spec = cls(**data)
         for name in ("temperature", "input_cost_per_token", "output_cost_per_token"):
             value = getattr(spec, name)
@@ -128,8 +138,10 @@ class Lineup:
             raise LineupError("a lineup needs at least one proposer")
         if self.rounds != "auto" and self.rounds < 1:
             raise LineupError('`rounds` must be an integer >= 1 or "auto"')
-        if not 1 <= self.max_rounds <= 10:
-            raise LineupError("`max_rounds` must be between 1 and 10")
+        if self.rounds != "auto" and self.rounds > MAX_ROUNDS:
+            raise LineupError(f'`rounds` must be between 1 and {MAX_ROUNDS} (or "auto"), not {self.rounds}')
+        if not 1 <= self.max_rounds <= MAX_ROUNDS:
+            raise LineupError(f"`max_rounds` must be between 1 and {MAX_ROUNDS}")
         if self.min_proposals < 1 or self.min_proposals > len(self.proposers):
             raise LineupError(f"`min_proposals` must be between 1 and {len(self.proposers)}")
         if self.quorum is not None and not 1 <= self.quorum <= len(self.proposers):
@@ -138,8 +150,8 @@ class Lineup:
             raise LineupError("`quorum_deadline_s` must be positive")
         if self.timeout_s <= 0:
             raise LineupError("`timeout_s` must be positive")
-        if self.max_retries < 0:
-            raise LineupError("`max_retries` must be >= 0")
+        if not 0 <= self.max_retries <= MAX_RETRIES:
+            raise LineupError(f"`max_retries` must be between 0 and {MAX_RETRIES}, not {self.max_retries}")
         self.proposers = with_unique_labels(self.proposers)
 
     @property

@@ -109,3 +109,15 @@ def test_seats_built_in_code_are_checked_too():
 def test_an_empty_api_base_is_refused_not_read_as_the_public_endpoint():
     with pytest.raises(LineupError, match="api_base` is empty"):
         Lineup.from_toml('[aggregator]\nmodel = "openai/x"\napi_base = ""\n[[proposers]]\nmodel = "openai/x"\n')
+
+
+@pytest.mark.parametrize("toml, message", [
+    ("rounds = 11\n[[proposers]]\nmodel='x'\n[aggregator]\nmodel='x'", "`rounds` must be between 1 and 10"),
+    ("max_retries = 11\n[[proposers]]\nmodel='x'\n[aggregator]\nmodel='x'", "`max_retries` must be between 0 and 10"),
+    ("[[proposers]]\nmodel=42\n[aggregator]\nmodel='x'", "proposers[0]: `model` must be text, not 42"),
+    ("[[proposers]]\nmodel='x'\napi_base='notaurl'\n[aggregator]\nmodel='x'",
+     "proposers[0]: `api_base` must be a URL starting with http:// or https://, not 'notaurl'"),
+])
+def test_upper_limits_model_type_and_url_shape(toml, message):
+    with pytest.raises(LineupError, match=re.escape(message)):
+        Lineup.from_toml(toml)

@@ -10,7 +10,7 @@ import re
 import sys
 
 from ..engine import Document, RunInputError
-from ..lineup import Lineup, LineupError, ModelSpec
+from ..lineup import MAX_RETRIES, MAX_ROUNDS, URL_SCHEMES, Lineup, LineupError, ModelSpec
 from ..providers.prices import format_cost
 from ..providers.endpoints import is_local
 from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord,
@@ -31,6 +31,35 @@ def finite_float(text: str) -> float:
     return value
 
 
+def _bounded(flag: str, low: int, high: int):
+    """An integer option within [low, high]; the message names the flag."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{flag} must be between {low} and {high}, not {value}")
+        return value
+    return parse
+
+
+def _seconds(flag: str):
+    """A positive, finite number of seconds; the message names the flag."""
+    def parse(text: str) -> float:
+        value = finite_float(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{flag} must be a positive number of seconds, not {text}")
+        return value
+    return parse
+
+
+def _url(text: str) -> str:
+    if not text.strip().lower().startswith(URL_SCHEMES):
+        raise argparse.ArgumentTypeError(f"--api-base must be a URL starting with http:// or https://, not {text!r}")
+    return text.strip()
+
+
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -48,16 +77,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aggregator", metavar="MODEL", help="aggregator model (default: the first proposer)")
     p.add_argument("--rounds", type=_rounds, metavar="N|auto",
                    help="proposer rounds before the synthesis (default 1); auto: stop once the proposals agree")
-    p.add_argument("--max-rounds", type=int, metavar="N", help="with --rounds auto: at most this many (default 3)")
+    p.add_argument("--max-rounds", type=_bounded("--max-rounds", 1, MAX_ROUNDS), metavar="N",
+                   help=f"with --rounds auto: at most this many (default 3, at most {MAX_ROUNDS})")
     p.add_argument("--baseline", metavar="MODEL", help="single model to answer alongside, for comparison")
     p.add_argument("--fallback", metavar="MODEL", help="model that answers alone if MoA cannot")
-    p.add_argument("--api-base", metavar="URL", help="base URL for every model given on the command line")
-    p.add_argument("--timeout", type=finite_float, metavar="SECONDS", help="per-call timeout")
+    p.add_argument("--api-base", type=_url, metavar="URL", help="base URL for every model given on the command line")
+    p.add_argument("--timeout", type=_seconds("--timeout"), metavar="SECONDS", help="per-call timeout")
     p.add_argument("--quorum", type=int, metavar="K", help="aggregate once K proposers of a round are done")
-    p.add_argument("--quorum-deadline", type=finite_float, metavar="SECONDS",
+    p.add_argument("--quorum-deadline", type=_seconds("--quorum-deadline"), metavar="SECONDS",
                    help="aggregate once this many seconds passed in a round (stragglers cancelled)")
     p.add_argument("--min-proposals", type=int, metavar="K", help="fewer good proposals than K -> fallback")
-    p.add_argument("--retries", type=int, metavar="N", help="retries per call on rate limits, 5xx, timeouts")
+    p.add_argument("--retries", type=_bounded("--retries", 0, MAX_RETRIES), metavar="N",
+                   help=f"retries per call on rate limits, 5xx, timeouts (default 3, at most {MAX_RETRIES})")
     p.add_argument("--temperature", type=finite_float, help="temperature for models given on the command line")
     p.add_argument("--max-tokens", type=int, help="max tokens per answer for models given on the command line")
     p.add_argument("--context-window", type=int, metavar="TOKENS",
@@ -84,9 +115,12 @@ def _rounds(text: str) -> int | str:
     if text.strip().lower() == "auto":
         return "auto"
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--rounds takes a number or auto, not {text!r}") from None
+    if not 1 <= value <= MAX_ROUNDS:
+        raise argparse.ArgumentTypeError(f"--rounds must be between 1 and {MAX_ROUNDS} (or auto), not {value}")
+    return value
 
 
 def _thread(args: argparse.Namespace, store):

@@ -60,7 +60,7 @@ def test_lineup_file_document_baseline_and_quorum(llm, tmp_path, capsys):
     (["run", "--proposer", "p", "--document", "/nonexistent/file.txt", "q"], "document not found"),
     (["run", "--lineup", "/nonexistent/l.toml", "q"], "no lineup file or saved lineup named '/nonexistent/l.toml'"),
     (["run", "--proposer", "gpt-4o-mini", "q"], "set the environment variable OPENAI_API_KEY"),
-    (["run", "--proposer", "p", "--rounds", "0", "q"], "`rounds` must be an integer >= 1"),
+    (["run", "--proposer", "p", "--rounds", "0", "q"], "--rounds must be between 1 and 10"),
     (["frobnicate"], "invalid choice"),
     (["run", "--proposer", "local/no-such-model", "q"], "proposer local/no-such-model cannot be reached"),
 ])

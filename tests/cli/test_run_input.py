@@ -84,3 +84,20 @@ def test_a_prompt_that_is_not_utf8_is_refused_in_one_line(llm, tmp_path):
     done = _moa(base + ["--json", "-"], "café au lait?".encode(), tmp_path)  # UTF-8 is read as such
     assert done.returncode == 0, done.stderr
     assert "café au lait?" in llm.requests[0].messages[-1]["content"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rounds", "50"], "--rounds must be between 1 and 10 (or auto), not 50"),
+    (["--rounds", "0"], "--rounds must be between 1 and 10 (or auto), not 0"),
+    (["--rounds", "auto", "--max-rounds", "11"], "--max-rounds must be between 1 and 10, not 11"),
+    (["--retries", "1000"], "--retries must be between 0 and 10, not 1000"),
+    (["--retries", "-1"], "--retries must be between 0 and 10, not -1"),
+    (["--timeout", "-1"], "--timeout must be a positive number of seconds, not -1"),
+    (["--timeout", "0"], "--timeout must be a positive number of seconds, not 0"),
+    (["--quorum-deadline", "-2"], "--quorum-deadline must be a positive number of seconds, not -2"),
+    (["--api-base", "notaurl"], "--api-base must be a URL starting with http:// or https://, not 'notaurl'"),
+])
+def test_out_of_range_options_name_the_flag(argv, message, capsys):
+    assert main(["run", "--proposer", "p", *argv, "q"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
