@@ -49,8 +49,36 @@ def main(argv: list[str] | None = None) -> int:
         print("moa: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # last resort: a bug is still one readable line, never a traceback
-        print(f"moa: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(_last_resort(exc), file=sys.stderr)
         return 1
+
+
+LOG_NAME = "moa-cli.log"
+
+
+def _last_resort(exc: Exception) -> str:
+    """One line, secrets redacted; the redacted traceback goes to the log in the data folder, and to
+    stderr too with MOA_DEBUG=1 (an error message may carry an API key a provider echoed)."""
+    import os
+    import traceback
+
+    from ..redact import redact
+
+    trace = redact("".join(traceback.format_exception(exc)))
+    if os.environ.get("MOA_DEBUG") == "1":
+        sys.stderr.write(trace)
+    first = (str(exc).splitlines() or [""])[0]
+    line = redact(f"moa: error: unexpected {type(exc).__name__}: {first}")
+    try:
+        from ..storage.db import data_dir
+
+        log = data_dir() / LOG_NAME
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8", errors="backslashreplace") as out:
+            out.write(trace + "\n")
+        return f"{line} (details in {log})"
+    except Exception:  # the log is a courtesy: the one line is said either way
+        return line
 
 
 if __name__ == "__main__":
