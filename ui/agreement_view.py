@@ -121,7 +121,8 @@ def render_agreement(run: RunRecord, *, key: str) -> None:
 # one colour per verdict: only support is green, only a contradiction (or "no proposal says this") red
 TONE_COLOURS = {"supported": "#187a2f", "contradicts": "#d33", "unsupported": "#d33", "superseded": "#1f4e79",
                 "related": "#777"}
-TONE_MARKS = {"supported": "✅", "contradicts": "⛔", "unsupported": "⚠️", "superseded": "↪️", "related": "ℹ️"}
+# text symbols, not emoji: they render in any font (a browser without an emoji font shows boxes)
+TONE_MARKS = {"supported": "✔", "contradicts": "✘", "unsupported": "⚠", "superseded": "↪", "related": "ℹ"}
 TONE_LABEL_COLOURS = {"supported": "green", "contradicts": "red", "unsupported": "red", "superseded": "blue",
                       "related": "gray"}
 UNSUPPORTED_ONLY = "unsupported: no proposal says this"
@@ -150,7 +151,7 @@ def _sentence_flags(sentence: agreement.FinalSentence) -> str:
 
 def _verdict_label(verdict: Verdict) -> str:
     """An expander label: the verdict's mark and line in its colour (escaped for markdown)."""
-    return f"{TONE_MARKS[verdict.tone]} :{TONE_LABEL_COLOURS[verdict.tone]}[{plain(verdict.text)}]"
+    return f":{TONE_LABEL_COLOURS[verdict.tone]}[{TONE_MARKS[verdict.tone]} {plain(verdict.text)}]"
 
 
 def _open_passage(verdict: Verdict, said: str, who_said: str) -> None:
@@ -222,7 +223,7 @@ def _disagreements(result: agreement.AgreementResult, labels: list[str]) -> None
             if side:
                 backed = side.startswith("The documents back ")
                 st.html(f'<div class="moa-side" style="color:{"#187a2f" if backed else "#555"};'
-                        f'font-weight:{600 if backed else 400}">{"✅ " if backed else ""}{html.escape(side)}</div>')
+                        f'font-weight:{600 if backed else 400}">{"✔ " if backed else ""}{html.escape(side)}</div>')
             links = group.document.versions if group.document is not None else []
             for i, (column, version) in enumerate(zip(st.columns(len(group.versions)), group.versions)):
                 who = ", ".join(labels[p] for p in version.proposals if p < len(labels))
