@@ -67,9 +67,9 @@ def ask(where=None, *, key: str = "reviewer_input") -> str:
     if st.session_state.get(key) != name:  # the box shows the name, also when it was typed in another box
         st.session_state[key] = name
     box.text_input(LABEL, key=key, max_chars=MAX_LEN, placeholder="e.g. ana@example.com",
-                   on_change=_save, args=(key,),
-                   help="Stored with every star rating and vote. Change it to switch reviewer; the address "
-                        "keeps it (?reviewer=…), so a reload does not ask again.")
+                   on_change=_save, args=(key,))
+    if name:  # no help= tooltip: its button would share the box's label
+        box.caption("Change it to switch reviewer; the address keeps it, so a reload does not ask again.")
     return name
 
 
