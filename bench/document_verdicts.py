@@ -45,9 +45,8 @@ def run(data: dict, method: str = "semantic") -> list[tuple[dict, object]]:
     if method == "semantic":
         from moa_core.agreement import embeddings
         from moa_core.agreement.semantic import SEMANTIC, SemanticScorer
-        texts = [s.claim.text for r in records.values() for s in r.sentences]
         try:
-            sim = SemanticScorer([], texts)
+            sim = SemanticScorer([], [])  # embeds each claim's candidate sentences as verdicts need them
         except embeddings.EmbeddingUnavailable as exc:
             print(f"embedding model unavailable ({exc}); lexical", file=sys.stderr)
     out = []

@@ -17,7 +17,12 @@ disagree the later one wins.
 """
 from __future__ import annotations
 
+import copy
+import hashlib
+import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -25,15 +30,17 @@ from moa_core.evidence.amendments import Amendment, Unit, find_amendments, units
 
 from .align import LEXICAL, Thresholds, claim_similarity, coverage
 from .claims import Claim, content_tokens, known_entities, make_claims
-from .lexicon import ROLES, canon
+from .lexicon import NEGATION_CUES, ROLES, STOPWORDS, canon
+from .sentences import split_claims
 from .result import AgreementResult, ClauseRef, DocumentLink, DocumentSide
 from .slots import (_CLAUSE_BREAK, _same_amount, _same_date, _same_duration, _same_party, _same_value,
-                    extract_slots, slot_conflicts)
+                    extract_slots, slot_conflicts, word_tokens)
 
 SUPPORT_COVER = 0.6      # share of the claim's content words a supporting sentence must have
 CONTRADICT_COVER = 0.7   # ... and a contradicting one (the same subject)
 ANCHOR_COVER = 0.6       # a value's clause must share this much with the document clause holding the value
 RELATED_COVER = 0.5
+CANDIDATES = 40          # sentences judged per claim, the best by BM25 (the candidate filter)
 _REFERENCE = re.compile(r"\b(?:(?:the\s+)?(?:amendment|agreement|lease|addendum|contract)(?:'s)?\s+)?"
                         r"\(?(?:clause|section|article|schedule|annex|appendix|paragraph|§)\s*\d+(?:\.\d+)*(?:\s?\([a-z0-9]{1,4}\))*\)?"
                         r"(?:\s+of\s+the\s+(?:agreement|lease|contract|amendment))?", re.IGNORECASE)
@@ -50,16 +57,53 @@ class _Piece:
     dates: frozenset = frozenset()
 
 
-@dataclass
 class DocSentence:
-    """One sentence of the record, with where it stands in it."""
-    claim: Claim
-    passage: object            # evidence Passage
-    order: int                 # the document's rank: a higher rank prevails
-    clause: str
-    replaces: Amendment | None = None    # the sentence is an amendment's new text for an earlier clause
-    superseded: Amendment | None = None  # the sentence's clause was replaced by a later document
-    pieces: tuple = ()
+    """One sentence of the record, with where it stands in it. Its claim (slots) and clauses are worked
+    out on first use: a 300-page document has thousands of sentences and a verdict reads a few dozen."""
+
+    __slots__ = ("text", "passage", "order", "clause", "replaces", "superseded", "words", "entities",
+                 "_claim", "_pieces")
+
+    def __init__(self, text: str, passage, order: int, clause: str, replaces: Amendment | None = None,
+                 superseded: Amendment | None = None, entities: frozenset = frozenset()):
+        self.text = text
+        self.passage = passage        # evidence Passage
+        self.order = order            # the document's rank: a higher rank prevails
+        self.clause = clause
+        self.replaces = replaces      # the sentence is an amendment's new text for an earlier clause
+        self.superseded = superseded  # the sentence's clause was replaced by a later document
+        self.words = index_words(text)
+        self.entities = entities
+        self._claim = self._pieces = None
+
+    @property
+    def claim(self) -> Claim | None:
+        """The sentence as a claim; None when it states nothing to compare (a heading, "Yes.")."""
+        if self._claim is None:
+            claim = make_claims(self.text, -2, self.entities)
+            self._claim = claim[0] if len(claim) == 1 and claim[0].text == self.text else \
+                _one_claim(self.text, self.entities)
+        return self._claim or None
+
+    @property
+    def pieces(self) -> tuple:
+        if self._pieces is None:
+            self._pieces = _pieces(self.text, self.entities)
+        return self._pieces
+
+
+def _one_claim(text: str, entities: frozenset):
+    """A sentence the splitter would cut again, kept whole (it was cut once already)."""
+    slots, blanked = extract_slots(text, entities)
+    tokens = content_tokens(blanked, slots)
+    return Claim(text, -2, 0, frozenset(tokens), slots) if len(tokens) >= 2 else False
+
+
+def index_words(text: str) -> frozenset:
+    """The words a sentence is found by (the candidate filter): canonical content words, no figures."""
+    return frozenset(c for w in word_tokens(text)
+                     if w not in STOPWORDS and w not in NEGATION_CUES and not w.isdigit()
+                     and len(c := ROLES.get(w) or canon(w)[0]) > 1)
 
 
 @dataclass
@@ -70,6 +114,33 @@ class DocumentRecord:
     amendments: list[Amendment]
     entities: frozenset
     index: dict = field(default_factory=dict)  # content word -> sentence numbers (the candidate filter)
+    missing: dict = field(default_factory=dict)  # claim text -> the clause it cites that no document has
+    key: str = ""                                # sha256 of the documents (`fingerprint`)
+
+    def candidates(self, words: frozenset, limit: int = CANDIDATES) -> list[int]:
+        """The sentences a claim is compared with: those sharing a content word with it, the `limit`
+        best by BM25 (rare shared words count most, long sentences a little less), in record order.
+        Pairwise work is then bounded by the claim, not by the length of the documents."""
+        n = len(self.sentences)
+        scores: dict[int, float] = {}
+        for t in words:
+            hits = self.index.get(t, ())
+            if not hits:
+                continue
+            idf = math.log(1 + (n - len(hits) + 0.5) / (len(hits) + 0.5))
+            for i in hits:
+                scores[i] = scores.get(i, 0.0) + idf
+        if len(scores) > limit:
+            mean = self.mean_length or 1.0
+            k1, b = 1.2, 0.75
+            ranked = sorted(scores, key=lambda i: -scores[i] * (k1 + 1) /
+                            (1 + k1 * (1 - b + b * len(self.sentences[i].words) / mean)))
+            return sorted(ranked[:limit])
+        return sorted(scores)
+
+    @property
+    def mean_length(self) -> float:
+        return sum(len(s.words) for s in self.sentences) / len(self.sentences) if self.sentences else 0.0
 
 
 def order_documents(documents: Sequence, prevails: Sequence[str] | str | None = None) -> list:
@@ -82,12 +153,46 @@ def order_documents(documents: Sequence, prevails: Sequence[str] | str | None = 
     return [d for d in documents if d not in winners] + winners
 
 
+_RECORDS: OrderedDict = OrderedDict()   # fingerprint -> DocumentRecord (the app analyses a run again and again)
+_RECORDS_KEPT = 4
+_records_lock = threading.Lock()
+
+
+def fingerprint(documents: Sequence, prevails: Sequence[str] | str | None = None) -> str:
+    """sha256 of the documents as read (names, locations, texts) and of which ones prevail."""
+    h = hashlib.sha256(repr(prevails).encode())
+    for d in documents:
+        h.update(b"\0doc\0" + d.name.encode())
+        for p in d.passages:
+            h.update(b"\0" + p.location.encode() + b"\0" + p.text.encode())
+    return h.hexdigest()
+
+
 def build_record(documents: Sequence, entities: frozenset = frozenset(),
                  prevails: Sequence[str] | str | None = None) -> DocumentRecord:
-    """Index the documents once: sentences per provision, amendments applied, a word -> sentence map."""
+    """The documents as one record, indexed once: sentences per provision, amendments applied, a word ->
+    sentence map. Kept per document set (sha256 of the text), so the app and a report of the same run
+    reuse it; the sentences' claims are worked out when a verdict first reads them. `entities` are
+    names known from elsewhere; the documents' own names are always known."""
+    key = fingerprint(documents, prevails)
+    with _records_lock:
+        record = _RECORDS.get(key)
+        if record is not None:
+            _RECORDS.move_to_end(key)
+            return record
+    record = _build_record(documents, prevails)
+    record.key = key
+    with _records_lock:
+        _RECORDS[key] = record
+        while len(_RECORDS) > _RECORDS_KEPT:
+            _RECORDS.popitem(last=False)
+    return record
+
+
+def _build_record(documents: Sequence, prevails) -> DocumentRecord:
     ordered = order_documents(documents, prevails)
     amendments = find_amendments([d.passages for d in ordered])
-    entities = entities | known_entities(p.text for d in ordered for p in d.passages)
+    entities = known_entities(p.text for d in ordered for p in d.passages)
     replaced = {(a.target.passage.document, a.target.passage.location, a.target.clause): a
                 for a in amendments if a.target is not None}
     instructions = {(a.passage.document, a.passage.location) for a in amendments}
@@ -97,30 +202,27 @@ def build_record(documents: Sequence, entities: frozenset = frozenset(),
             if (unit.passage.document, unit.passage.location) in instructions:
                 continue  # "Clause 9.1 is deleted and replaced by ...": its new text is added below
             over = replaced.get((unit.passage.document, unit.passage.location, unit.clause))
-            for claim in _claims(unit.text, entities):
-                sentences.append(DocSentence(claim, unit.passage, order, unit.clause, superseded=over))
+            for text in _sentences(unit.text):
+                sentences.append(DocSentence(text, unit.passage, order, unit.clause, superseded=over,
+                                             entities=entities))
     for a in amendments:
-        for claim in _claims(a.new_text, entities):
-            sentences.append(DocSentence(claim, a.passage, a.order, a.clause, replaces=a))
+        for text in _sentences(a.new_text):
+            sentences.append(DocSentence(text, a.passage, a.order, a.clause, replaces=a, entities=entities))
     record = DocumentRecord(ordered, sentences, amendments, entities)
     for i, s in enumerate(sentences):
-        s.pieces = _pieces(s.claim.text, entities)
-        for t in _real(s.claim):
+        for t in s.words:
             record.index.setdefault(t, []).append(i)
     return record
 
 
-def document_claims(documents: Sequence, entities: frozenset) -> list[tuple[Claim, object]]:
-    """Each sentence of the record as a claim (source -2), with its passage (the semantic method embeds these)."""
-    return [(s.claim, s.passage) for s in build_record(documents, entities).sentences]
+def document_claims(documents: Sequence, entities: frozenset = frozenset()) -> list[tuple[Claim, object]]:
+    """Each sentence of the record as a claim (source -2), with its passage."""
+    return [(s.claim, s.passage) for s in build_record(documents, entities).sentences if s.claim]
 
 
-def _claims(text: str, entities: frozenset) -> list[Claim]:
-    """A provision's sentences as claims, one line at a time (a heading is no sentence)."""
-    out = []
-    for line in text.split("\n"):
-        out += make_claims(line, -2, entities)
-    return out
+def _sentences(text: str) -> list[str]:
+    """A provision's sentences, one line at a time (a heading is no sentence)."""
+    return [s for line in text.split("\n") for s in split_claims(line)]
 
 
 def _clean(text: str) -> str:
@@ -240,17 +342,24 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
 
 
 def verdict(claim: Claim | str, record: DocumentRecord, sim=claim_similarity,
-            thresholds: Thresholds = LEXICAL) -> DocumentLink | None:
-    """What the record says about one claim (a Claim or its text): a DocumentLink, or None."""
+            thresholds: Thresholds = LEXICAL, entities: frozenset = frozenset()) -> DocumentLink | None:
+    """What the record says about one claim (a Claim or its text): a DocumentLink, or None.
+    `entities`: names known from the answers, added to the documents' own."""
     text = claim if isinstance(claim, str) else claim.text
-    cleaned = make_claims(_clean(text), -3, record.entities)
+    entities = record.entities | entities
+    cleaned = make_claims(_clean(text), -3, entities)
     if not cleaned or not record.sentences:
         return None
     c = cleaned[0]
-    pieces = _pieces(c.text, record.entities)
-    candidates = sorted({i for t in _real(c) for i in record.index.get(t, ())})
-    judged = [j for i in candidates
-              if (j := _judge(c, pieces, record.sentences[i], sim(c, record.sentences[i].claim), thresholds))]
+    pieces = _pieces(c.text, entities)
+    candidates = [record.sentences[i] for i in record.candidates(_real(c) | index_words(c.text))]
+    words = _real(c)
+    # below RELATED_COVER a sentence is not even related, whatever its similarity: no need to embed it
+    candidates = [d for d in candidates if d.claim and _cover(words, _real(d.claim)) >= RELATED_COVER]
+    prepare = getattr(sim, "prepare", None)
+    if prepare is not None:  # embed the claim and its candidates in one batch
+        prepare([c.text] + [d.claim.text for d in candidates])
+    judged = [j for d in candidates if (j := _judge(c, pieces, d, sim(c, d.claim), thresholds))]
     link = _decide(judged)
     missing = _missing_reference(text, record)
     if link and missing:
@@ -318,21 +427,21 @@ def _named(ref: ClauseRef) -> str:
 
 def _link(status: str, j: _Judged, matches: _Judged | None = None, note: str = "") -> DocumentLink:
     d = j.sentence
-    link = DocumentLink(status, d.passage.document, d.passage.location, d.claim.text, d.passage.text,
+    link = DocumentLink(status, d.passage.document, d.passage.location, d.text, d.passage.text,
                         list(j.kinds))
     if d.replaces is not None:
         a = d.replaces
         link.replaces = _clause_ref(a.target) if a.target else ClauseRef("", "", a.clause, "", "")
     if status == "superseded":
         a = d.superseded
-        link.superseded = _clause_ref(None, d.passage, d.clause, d.claim.text)
+        link.superseded = _clause_ref(None, d.passage, d.clause, d.text)
         link.document, link.location = a.passage.document, a.passage.location
         link.sentence, link.passage = a.new_text, a.passage.text
         link.summary = f"matches {_named(link.superseded)}, replaced by {_where(link)}"
         return link
     if matches is not None:
         m = matches.sentence
-        link.superseded = _clause_ref(None, m.passage, m.clause, m.claim.text)
+        link.superseded = _clause_ref(None, m.passage, m.clause, m.text)
     verb = {"supported": "supported by", "contradicts": "contradicts", "related": "related passage:"}[status]
     summary = f"{verb} {_where(link)}"
     if link.replaces is not None:
@@ -356,14 +465,16 @@ def _missing_reference(text: str, record: DocumentRecord) -> str:
     from moa_core.evidence.references import check_references, find_references
     if not find_references(text):
         return ""
-    checks = check_references([("claim", text)], list(record.documents))
-    return next((c.text for c in checks if c.status == "not_found"), "")
+    if text not in record.missing:
+        checks = check_references([("claim", text)], list(record.documents))
+        record.missing[text] = next((c.text for c in checks if c.status == "not_found"), "")
+    return record.missing[text]
 
 
 def document_side(texts: Sequence[str], record: DocumentRecord, sim=claim_similarity,
-                  thresholds: Thresholds = LEXICAL) -> DocumentSide:
+                  thresholds: Thresholds = LEXICAL, judge=None) -> DocumentSide:
     """Which of competing versions of one claim ("30 days" / "90 days") the documents support."""
-    links = [verdict(t, record, sim, thresholds) for t in texts]
+    links = [judge(t) if judge else verdict(t, record, sim, thresholds) for t in texts]
     backed = [i for i, link in enumerate(links) if link and link.status == "supported"]
     if len(backed) == 1:
         link = links[backed[0]]
@@ -382,16 +493,28 @@ def add_document_voice(result: AgreementResult, claims: list[list[Claim]], final
     record = build_record(documents, entities, prevails)
     if not record.sentences:
         return
+    seen: dict[str, DocumentLink | None] = {}
+    if getattr(sim, "restore", None):
+        sim.restore(record.key)  # the embeddings an earlier analysis of these documents stored
+
+    def judge(text: str) -> DocumentLink | None:
+        """One verdict per distinct text (a claim, its group's version and the synthesis often repeat)."""
+        if text not in seen:
+            seen[text] = verdict(text, record, sim, thresholds, entities)
+        return copy.copy(seen[text])
+
     by_position = {(c.source, c.position): c for per in claims for c in per}
     for per in result.proposal_claims:
         for pc in per:
             source = by_position.get((pc.proposal, pc.position))
             if source is not None:
-                pc.document = verdict(source, record, sim, thresholds)
+                pc.document = judge(source.text)
     for sentence, claim in zip(result.final_sentences, final_claims):
-        sentence.document = verdict(claim, record, sim, thresholds)
+        sentence.document = judge(claim.text)
     for group in result.claims:
-        group.document = document_side([v.text for v in group.versions], record, sim, thresholds)
+        group.document = document_side([v.text for v in group.versions], record, sim, thresholds, judge)
+    if getattr(sim, "keep", None):
+        sim.keep(record.key, [s.text for s in record.sentences if s._claim])
 
 
 def add_contest_notes(result: AgreementResult, claims: list[list[Claim]], final_claims: list[Claim],

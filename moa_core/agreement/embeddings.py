@@ -8,7 +8,9 @@ the slot checks (`slots`) stay in charge of facts.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
@@ -121,13 +123,14 @@ def cosine(a, b) -> float:
 
 
 class EmbeddingCache:
-    """Embeddings per text within one analysis: each distinct text is embedded once, in batches,
-    and all pairwise cosines are computed in one matrix product (lookups are then list indexing)."""
+    """Embeddings per text within one analysis: each distinct text is embedded once, in batches;
+    cosines are worked out when asked (a 300-page document's sentences would make a matrix of
+    hundreds of megabytes, and a verdict compares a claim with a few dozen of them)."""
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.vectors = None
-        self.cosines: list[list[float]] = []
+        self.cosines: dict[tuple[int, int], float] = {}
 
     def add(self, texts: Sequence[str]) -> None:
         import numpy as np
@@ -135,13 +138,10 @@ class EmbeddingCache:
         missing = list(dict.fromkeys(t for t in texts if t not in self.index))
         if not missing:
             return
-        new = embed(missing)
+        new = _stored(missing)
         for text in missing:
             self.index[text] = len(self.index)
         self.vectors = new if self.vectors is None else np.vstack([self.vectors, new])
-        self.cosines = np.clip(self.vectors @ self.vectors.T, -1.0, 1.0).round(6).tolist()
-        for i in range(len(self.cosines)):
-            self.cosines[i][i] = 1.0
 
     def vector(self, text: str):
         self.add([text])
@@ -150,4 +150,110 @@ class EmbeddingCache:
     def similarity(self, a: str, b: str) -> float:
         if a not in self.index or b not in self.index:
             self.add([a, b])
-        return self.cosines[self.index[a]][self.index[b]]
+        i, j = self.index[a], self.index[b]
+        if i == j:
+            return 1.0
+        key = (i, j) if i < j else (j, i)
+        value = self.cosines.get(key)
+        if value is None:
+            value = self.cosines[key] = round(min(1.0, max(-1.0, float(self.vectors[i] @ self.vectors[j]))), 6)
+        return value
+
+
+# Embeddings of texts seen before in this process (a document's sentences, analysed again when the
+# app reruns or a report is built): the model is the slow part, a lookup costs nothing.
+_SEEN: "OrderedDict[str, object]" = OrderedDict()
+_SEEN_KEPT = 50_000    # ~77 MB of float32 vectors at most
+_seen_lock = threading.Lock()
+
+
+def _stored(texts: list[str]):
+    """Embeddings of `texts`, from those seen before in this process where possible."""
+    import numpy as np
+
+    with _seen_lock:
+        known = {t: _SEEN[t] for t in texts if t in _SEEN}
+        if _STORED and len(known) < len(texts):
+            for t in texts:
+                if t not in known:
+                    k = _text_key(t)
+                    v = next((stored[k] for stored in _STORED.values() if k in stored), None)
+                    if v is not None:
+                        known[t] = _SEEN[t] = v
+    todo = [t for t in texts if t not in known]
+    if todo:
+        fresh = embed(todo)
+        with _seen_lock:
+            for t, v in zip(todo, fresh):
+                known[t] = _SEEN[t] = v
+            while len(_SEEN) > _SEEN_KEPT:
+                _SEEN.popitem(last=False)
+    return np.array([known[t] for t in texts], dtype=np.float32).reshape(len(texts), 384)
+
+
+# ---------------------------------------------------------------- stored per document
+# A document's sentence embeddings are kept on disk, keyed by the sha256 of the document text
+# (`document_voice.fingerprint`), so a report or a new app process of the same document embeds
+# nothing again. Only speed depends on it: a missing, unreadable or unwritable store is ignored.
+_STORE_TAG = "all-MiniLM-L6-v2-int8"
+
+
+def store_dir() -> Path:
+    """`MOA_CACHE_DIR`, else `$XDG_CACHE_HOME/moa` (~/.cache/moa), then `embeddings/`."""
+    base = os.environ.get("MOA_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "moa"
+    return Path(base) / "embeddings"
+
+
+def _store_path(key: str) -> Path:
+    return store_dir() / f"{_STORE_TAG}-{key}.npz"
+
+
+def _text_key(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def restore(key: str) -> int:
+    """Load the stored embeddings of one document set into this process's cache; how many were found."""
+    import numpy as np
+
+    with _seen_lock:
+        if key in _STORED:
+            return len(_STORED[key])
+    try:
+        with np.load(_store_path(key), allow_pickle=False) as data:
+            keys, vectors = data["keys"], data["vectors"]
+    except (OSError, ValueError, KeyError):
+        return 0
+    wanted = {str(k): v for k, v in zip(keys, vectors)}
+    with _seen_lock:
+        _STORED.setdefault(key, {}).update(wanted)
+    return len(wanted)
+
+
+def keep(key: str, texts: Sequence[str]) -> None:
+    """Store the embeddings of those `texts` this process has computed, with what was stored before."""
+    import numpy as np
+
+    with _seen_lock:
+        have = dict(_STORED.get(key, {}))
+        before = len(have)
+        for t in texts:
+            if t in _SEEN:
+                have.setdefault(_text_key(t), _SEEN[t])
+        _STORED[key] = have
+    if len(have) == before:
+        return
+    path = _store_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, keys=np.array(list(have), dtype="U32"),
+                 vectors=np.array(list(have.values()), dtype=np.float32).reshape(len(have), 384))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+_STORED: dict[str, dict[str, object]] = {}   # document-set key -> {text sha256: vector} read from disk

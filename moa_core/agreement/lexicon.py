@@ -4,6 +4,7 @@ roles, number words, units and currencies, and the stemmer that folds words onto
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 STOPWORDS = frozenset("""
@@ -272,6 +273,7 @@ chosen:choose broke:break broken:break won:win lost:lose met:meet ran:run found:
 told:tell thought:think left:leave led:lead drove:drive driven:drive""".split())
 
 
+@lru_cache(maxsize=65536)
 def canon(word: str) -> tuple[str, bool]:
     """Fold a lowercased word to its canonical stem; the flag says it is an antonym."""
     word = _IRREGULAR.get(word, word)

@@ -10,7 +10,7 @@ from . import embeddings
 from .context import mutual_matches
 from .align import Thresholds, analyze_offline, align_claims, build_result, claim_similarity
 from .claims import Claim, known_entities, make_claims
-from .document_voice import add_document_voice, document_claims
+from .document_voice import add_document_voice
 from .result import AgreementResult
 from .slots import slot_conflicts
 
@@ -63,6 +63,18 @@ class SemanticScorer:
             self.memo[key] = self.memo[b.text, a.text, gated] = score
         return score
 
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Embed these texts now, in one batch (a claim and its candidate document sentences)."""
+        self.cache.add(texts)
+
+    def restore(self, key: str) -> int:
+        """The stored embeddings of a document set (`embeddings.restore`)."""
+        return embeddings.restore(key)
+
+    def keep(self, key: str, texts: Sequence[str]) -> None:
+        """Store the embeddings of a document set's sentences computed here (`embeddings.keep`)."""
+        embeddings.keep(key, texts)
+
     def texts(self, a: str, b: str) -> float:
         """Cosine of two whole texts (for proposals too short to hold a claim)."""
         return 1.0 if a.strip() == b.strip() else max(0.0, self.cache.similarity(a, b))
@@ -80,8 +92,8 @@ def analyze_semantic(proposals: Sequence[str], final: str = "", documents: Seque
     final_claims = make_claims(final or "", -1, entities)
     try:
         short = [p for p, per in zip(proposals, claims) if not per and p.strip()]
-        doc_texts = [c.text for c, _ in document_claims(documents, entities)]
-        scorer = SemanticScorer([c for per in claims for c in per] + final_claims, short + doc_texts,
+        # the documents' sentences are embedded as verdicts need them (`prepare`: a claim's candidates)
+        scorer = SemanticScorer([c for per in claims for c in per] + final_claims, short,
                                 sources=[*claims, final_claims])
     except embeddings.EmbeddingUnavailable as exc:
         result = analyze_offline(proposals, final)
