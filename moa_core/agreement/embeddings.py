@@ -199,9 +199,15 @@ _STORE_TAG = "all-MiniLM-L6-v2-int8"
 
 
 def store_dir() -> Path:
-    """`MOA_CACHE_DIR`, else `$XDG_CACHE_HOME/moa` (~/.cache/moa), then `embeddings/`."""
-    base = os.environ.get("MOA_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "moa"
-    return Path(base) / "embeddings"
+    """`MOA_CACHE_DIR`, else the data folder's `cache/` when `MOA_DATA_DIR` names one, else
+    `$XDG_CACHE_HOME/moa` (~/.cache/moa); then `embeddings/`."""
+    if os.environ.get("MOA_CACHE_DIR"):
+        base = Path(os.environ["MOA_CACHE_DIR"])
+    elif os.environ.get("MOA_DATA_DIR"):
+        base = Path(os.environ["MOA_DATA_DIR"]).expanduser() / "cache"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "moa"
+    return base / "embeddings"
 
 
 def _store_path(key: str) -> Path:
