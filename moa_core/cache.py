@@ -48,8 +48,9 @@ def system_key(lineup: dict[str, Any] | None) -> str:
 class ResponseCache:
     """Reads and writes `CachedResponse` rows through the store, off the event loop."""
 
-    def __init__(self, store):
+    def __init__(self, store, accept=None):
         self.store = store
+        self.accept = accept  # text -> bool: what counts as an answer here (a judge's needs a verdict)
         self.hits = 0
         self.misses = 0
         self._hit_keys: dict[str, int] = {}  # counted in memory, written once (`flush_hits`)
@@ -72,7 +73,7 @@ class ResponseCache:
                 self._warned = True
                 log.warning("response cache unreadable, asking the models: %s", str(exc).splitlines()[0][:200])
             row = None
-        if row is None or not (row.text or "").strip():  # a blank entry is a miss (replaced by `keep`)
+        if row is None or not (row.text or "").strip() or (self.accept and not self.accept(row.text)):  # a miss
             self.misses += 1
             return False
         self.hits += 1
@@ -94,7 +95,7 @@ class ResponseCache:
 
     async def keep(self, record: CallRecord, target: Target, spec: ModelSpec, system: str = "") -> None:
         """Keep a successful answer; a failure to write only costs a later cache miss."""
-        if not record.ok or record.cached or not record.text.strip():
+        if not record.ok or record.cached or not record.text.strip() or (self.accept and not self.accept(record.text)):
             return
         try:
             await asyncio.to_thread(self.store.cache_save, self.key_for(record, target, spec, system), record.model,

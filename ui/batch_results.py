@@ -69,10 +69,13 @@ def _progress(store, batch_id: str) -> None:
     finished = p["done"] + p["failed"]
     eta = f" · ETA {p['eta_s']:.0f} s" if p["eta_s"] is not None else ""
     budget = f" of {format_cost(p['budget_usd'])} budget" if p.get("budget_usd") else ""
-    st.progress(p["fraction"], text=f"{p['status']}: {finished}/{p['items']} work items · {p['failed']} failed · "
-                f"{format_cost(p['cost_usd'])}{budget} · {p['elapsed_s']:.0f} s{eta}")
+    judge = f" ({p['judge_failed']} by the judge)" if p["judge_failed"] else ""
+    st.progress(p["fraction"], text=f"{p['status']}: {finished}/{p['items']} work items · {p['failed']} failed{judge}"
+                f" · {format_cost(p['cost_usd'])}{budget} · {p['elapsed_s']:.0f} s{eta}")
     if p["error"]:
         st.error(plain(p["error"]))
+    if p["judge_failed"]:
+        _judge_failures(p)
     running = p["status"] in ("running", "cancelling")
     here = live_job(batch_id) is not None
     left, right, _ = st.columns([1, 1, 4])
@@ -80,11 +83,19 @@ def _progress(store, batch_id: str) -> None:
                                help="Stop after the calls in flight; finished items are kept, the rest resumable"):
         cancel_batch(store, batch_id)
         st.rerun()
-    if (p["status"] in RESUMABLE or (running and not here and p["running"] == 0)) and p["pending"] + p["failed"]:
+    retry = p["status"] in RESUMABLE or (p["status"] == "done" and p["judge_failed"])  # the judge may answer now
+    if (retry or (running and not here and p["running"] == 0)) and p["pending"] + p["failed"]:
         if right.button("Resume", icon=":material/play_arrow:", key=f"resume-{batch_id}",
                         help="Finish the remaining items; nothing that finished is asked again"):
             start_batch(store, batch_id, resume=True)
             st.rerun()
+
+
+def _judge_failures(p: dict) -> None:
+    """Why the judge gave no verdict, on the page (it was only in the database: W/L/T read 0/0/0)."""
+    reasons = "\n".join(f"- {r['count']} × {plain(r['example'])}" for r in p["judge_reasons"][:5])
+    st.warning(f"The judge gave no verdict on **{p['judge_failed']} of {p['judge_items']}** pairs; those pairs "
+               f"are not in the win rates.\n\n{reasons}", icon=":material/gavel:")
 
 
 def _summary(store, batch_id: str) -> None:

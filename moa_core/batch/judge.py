@@ -67,6 +67,11 @@ def parse_verdict(text: str) -> str | None:
     return {"A": "a", "B": "b", "C": "tie"}[found[-1]] if found else None
 
 
+def has_verdict(text: str) -> bool:
+    """A judge's reply is an answer only with a verdict (what the judge's cache keeps and reuses)."""
+    return parse_verdict(text) is not None
+
+
 def combine(first: str | None, second: str | None) -> str:
     """Both orders agree: that verdict; they differ (or one is missing): a tie."""
     return first if first is not None and first == second else "tie"

@@ -14,7 +14,8 @@ from typing import Any
 from ..csv_safe import safe_cell
 from ..records import utcnow
 from ..storage.rows import as_utc
-from .summary import summarize
+from ..storage.batches import JUDGE_PREFIX
+from .summary import judge_failures, summarize
 from .systems import canonical_names
 
 
@@ -36,7 +37,14 @@ def progress(store, batch_id: str) -> dict[str, Any]:
     return {"batch_id": batch_id, "status": batch.status, "items": total, **counts,
             "fraction": finished / total if total else 1.0, "cost_usd": batch.cost_usd or 0.0,
             "elapsed_s": max(0.0, elapsed), "eta_s": eta, "error": batch.error,
-            "budget_usd": config.get("budget_usd")}
+            "budget_usd": config.get("budget_usd"), **judge_progress(store, batch_id)}
+
+
+def judge_progress(store, batch_id: str) -> dict[str, Any]:
+    """The judge's share of the work: its items, how many failed and why (shown beside "N failed")."""
+    failures = judge_failures(store.judge_items(batch_id))
+    return {"judge_items": failures["items"], "judge_failed": failures["failed"],
+            "judge_reasons": failures["reasons"]}
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -64,7 +72,15 @@ def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> di
     votes = [{"prompt_id": v.prompt_id, "system_a": v.system_a, "system_b": v.system_b, "winner": v.winner,
               "reviewer": v.reviewer, "rater_kind": v.rater_kind, "comment": v.comment,
               "a_text": finals.get(v.run_a_id, ""), "b_text": finals.get(v.run_b_id, "")} for v in vote_rows]
-    return summarize(systems, answers, votes, style_bootstrap=style_bootstrap)
+    summary = summarize(systems, answers, votes, style_bootstrap=style_bootstrap)
+    failures = judge_failures([r | {"pair": tuple(names.get((b.id, n), (None, n))[1] for n in (
+        b.config.get("primary"), r["system"].removeprefix(JUDGE_PREFIX)))} for b in batches
+        for r in store.judge_items(b.id)])
+    for s in summary["systems"]:  # a system whose pairs the judge could not judge says why, beside W/L/T
+        failed = failures["by_system"].get(s["name"])
+        s["judge_failed"], s["judge_error"] = (failed["failed"], failed["error"]) if failed else (0, None)
+    summary["judge_failures"] = {k: v for k, v in failures.items() if k != "by_system"}
+    return summary
 
 
 def _system_names(store, batches) -> tuple[list, dict[tuple[str, str], tuple[str, str]]]:
@@ -82,7 +98,8 @@ def set_summary(store, eval_set_id: int) -> dict:
 
 SUMMARY_COLUMNS = ("name", "kind", "items", "done", "failed", "win_rate", "ci_low", "ci_high", "wins", "losses",
                    "ties", "style_rating", "style_low", "style_high", "cost_usd", "cost_per_item", "cost_per_win",
-                   "paid_usd", "saved_usd", "cached_items", "p50_s", "p95_s", "queue_p50_s", "recommended")
+                   "paid_usd", "saved_usd", "cached_items", "p50_s", "p95_s", "queue_p50_s", "recommended",
+                   "judge_failed", "judge_error")
 
 
 def summary_csv(summary: dict) -> str:
@@ -95,7 +112,8 @@ def summary_csv(summary: dict) -> str:
 
 
 def answers_csv(store, batch_id: str) -> str:
-    """One row per answer: eval item, query, system, status, cost, wall, the answer text."""
+    """One row per answer: eval item, query, system, status, cost, wall, the answer text; then one per judge
+    item ("judge:" + the compared system), its error saying why a pair got no verdict."""
     items = {}
     batch = store.get_batch(batch_id)
     if batch and batch.eval_set_id:
@@ -111,6 +129,13 @@ def answers_csv(store, batch_id: str) -> str:
                          (item.reference or "") if item else "",
                          names.get((batch_id, r["system"]), (None, r["system"]))[1], r["status"], r["run_id"],
                          r["cost_usd"], r["wall_s"], r["error"] or "", r["final"] or "")])
+    for r in store.judge_items(batch_id):  # the judge's items too: a pair it could not judge says why
+        item = items.get(r["eval_item_id"])
+        compared = r["system"].removeprefix(JUDGE_PREFIX)
+        writer.writerow([safe_cell(v) for v in (r["eval_item_id"], item.query if item else "",
+                         (item.reference or "") if item else "",
+                         JUDGE_PREFIX + names.get((batch_id, compared), (None, compared))[1], r["status"], "",
+                         "", "", r["error"] or "", "")])
     return out.getvalue()
 
 

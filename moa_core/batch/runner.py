@@ -22,9 +22,10 @@ from ..records import new_id, utcnow
 from ..service import run_and_record
 from ..storage.batches import DONE_RUNS, JUDGE_PREFIX, item_run_id
 from ..storage.liveness import owner_token
-from .judge import judge_pair, judge_spec
+from .judge import has_verdict, judge_pair, judge_spec
 from .limits import BatchLimiter, share_of
 from .single import answer_alone
+from .summary import judge_failed_note, judge_failures
 from .systems import System
 from .writes import LoopSafeStore
 
@@ -103,6 +104,8 @@ class BatchRun:
         self.limiter = BatchLimiter(concurrency or config.get("concurrency") or 8,
                                     share_of(config.get("rate_limits"), rate_share))
         self.cache = ResponseCache(self.store) if config.get("cache", True) and not no_cache else None
+        # a judge's reply without a verdict is no answer: never kept, never reused (a resume asks again)
+        self.judge_cache = ResponseCache(self.store, accept=has_verdict) if self.cache else None
         self.prices = self.store.price_book()
         self._checked = (0.0, False)  # (when, must stop) of the last look at the batch row
         self.items = {i.id: i for i in store.eval_set_items(batch.eval_set_id)} if batch.eval_set_id else {}
@@ -152,12 +155,14 @@ class BatchRun:
             self._claims.shutdown(wait=True)
             self.store.close()
             self._release()
-            if self.cache:
-                self.cache.flush_hits()
+            for cache in (self.cache, self.judge_cache):
+                if cache:
+                    cache.flush_hits()
         status = self._close()
         batch = self.store.get_batch(self.batch_id)
         return BatchOutcome(self.batch_id, status, self.store.batch_counts(self.batch_id), loop.time() - started,
-                            batch.cost_usd or 0.0, self.cache.hits if self.cache else 0, self.limiter.max_in_flight)
+                            batch.cost_usd or 0.0, sum(c.hits for c in (self.cache, self.judge_cache) if c),
+                            self.limiter.max_in_flight)
 
     async def _lane(self) -> None:
         while self.stop_reason is None:
@@ -251,7 +256,10 @@ class BatchRun:
             status = "failed" if counts["done"] == 0 else "done"
         else:
             return "running"
-        self.store.set_batch_status(self.batch_id, status, self.error, only_if=("running", CANCELLING))
+        error = self.error
+        if status == "done" and error is None:  # done, but a judge that judged nothing must say so
+            error = judge_failed_note(judge_failures(self.store.judge_items(self.batch_id)))
+        self.store.set_batch_status(self.batch_id, status, error, only_if=("running", CANCELLING))
         return self.store.get_batch(self.batch_id).status
 
     # ---- one item ------------------------------------------------------------------------------
@@ -297,7 +305,8 @@ class BatchRun:
         if a is None or b is None:
             return "failed", None, "no answer to judge", None
         verdict = await judge_pair(self.judge, eval_item.query, a["final"] or "", b["final"] or "",
-                                   eval_item.reference, limiter=self.limiter, cache=self.cache, prices=self.prices)
+                                   eval_item.reference, limiter=self.limiter, cache=self.judge_cache,
+                                   prices=self.prices)
         if verdict.error:  # a judge that failed or gave no verdict is no vote (not a tie): the item fails
             return "failed", None, verdict.error, verdict.cost_usd
         await self.store.write(self.store.add_vote, prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from ..metrics.preference import (MAX_HALF_WIDTH, MIN_DECISIVE, Vote, pair_results, style_controlled_leaderboard,
                                   too_few_to_call, wilson_interval)
 from ..metrics.stats import percentile
+from ..storage.batches import JUDGE_PREFIX
 from .judge import flip_rate
 
 
@@ -181,3 +182,32 @@ def recommend(systems: list[SystemSummary]) -> str | None:
     if not close:
         return best.name
     return min(close, key=lambda s: (s.cost_per_item, -s.win_rate)).name
+
+
+def judge_failures(items: list[dict]) -> dict:
+    """What became of a batch's judge work items ({system, status, error}, system "judge:" + the compared
+    one; optional "pair": both systems' names): how many failed, why (the same reason counted once, with
+    one full example) and per system of the pair. A judge that gives no verdict fails its item; without this the failure showed only as
+    "N failed" beside W/L/T 0/0/0."""
+    failed = [i for i in items if i["status"] == "failed"]
+    reasons: dict[str, dict] = {}
+    by_system: dict[str, dict] = {}
+    for item in failed:
+        error = item.get("error") or "unknown"
+        reason = error.split("; it said:")[0]  # the judge's words differ per pair; the cause does not
+        reasons.setdefault(reason, {"reason": reason, "count": 0, "example": error})["count"] += 1
+        for system in item.get("pair") or (item["system"].removeprefix(JUDGE_PREFIX),):
+            entry = by_system.setdefault(system, {"failed": 0, "error": reason})
+            entry["failed"] += 1
+    return {"items": len(items), "failed": len(failed),
+            "reasons": sorted(reasons.values(), key=lambda r: -r["count"]), "by_system": by_system}
+
+
+def judge_failed_note(failures: dict) -> str | None:
+    """The batch's error when its judge failed on every pair: every answer is in, yet no verdict."""
+    if not failures["items"] or failures["failed"] < failures["items"]:
+        return None
+    top = failures["reasons"][0]
+    return (f"the judge failed on every pair ({failures['failed']} of {failures['items']}): no win rates. "
+            f"{top['example']}")
+

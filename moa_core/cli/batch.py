@@ -1,7 +1,8 @@
 """`moa batch` (a lineup and comparison systems over an eval set), `moa batch-worker` (join one),
 `moa batches` (list them) and `moa cache` (the response cache).
 
-Progress goes to stderr, the batch id on its first line; `--json` prints one object at the end.
+Progress goes to stderr, the batch id on its first line, a summary per system at the end (and why the
+judge failed, if it did); `--json` prints one object at the end instead.
 """
 from __future__ import annotations
 
@@ -231,7 +232,7 @@ class _Progress:
 
 
 def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) -> int:
-    from ..batch.report import batch_summary
+    from ..batch.report import batch_summary, judge_progress
     from ..batch.runner import run_batch
 
     show = _Progress(store)
@@ -265,14 +266,47 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
     if batch.status == "budget reached":
         print(f"batch {batch_id}: budget reached; the rest is pending: moa batch --resume {batch_id}",
               file=sys.stderr)
+    summary = batch_summary(store, [batch_id], style_bootstrap=50)
+    judged = judge_progress(store, batch_id)
     if args.json:
         counts = outcome.counts
         print(json.dumps({"batch_id": batch_id, "status": batch.status, "items": sum(counts.values()),
                           "done": counts["done"], "failed": counts["failed"], "wall_s": round(outcome.wall_s, 3),
                           "cost_usd": batch.cost_usd or 0.0, "cache_hits": outcome.cache_hits,
-                          "systems": batch_summary(store, [batch_id], style_bootstrap=50)["systems"]},
+                          "error": batch.error, **judged, "systems": summary["systems"]},
                          ensure_ascii=False, default=str))
-    return 1 if batch.status == "failed" else 0
+    else:
+        print(summary_table(summary, judged), file=sys.stderr)
+    no_verdict = judged["judge_items"] > 0 and judged["judge_failed"] == judged["judge_items"]
+    return 1 if batch.status == "failed" or no_verdict else 0
+
+
+def summary_table(summary: dict, judged: dict) -> str:
+    """The verdict at the end of `moa batch`: one line per system, the judge's count and why it failed."""
+    from ..providers.prices import format_cost
+
+    def pct(value) -> str:
+        return "—" if value is None else f"{100 * value:.0f}%"
+
+    rows = [("system", "win rate", "95% interval", "W/L/T", "cost/item", "p50", "failed")]
+    for s in summary["systems"]:
+        rows.append((("* " if s["recommended"] else "") + s["name"], pct(s["win_rate"]),
+                     "—" if s["ci_low"] is None else f"{pct(s['ci_low'])}-{pct(s['ci_high'])}",
+                     f"{s['wins']}/{s['losses']}/{s['ties']}", format_cost(s["cost_per_item"]),
+                     "—" if s["p50_s"] is None else f"{s['p50_s']:.2f} s", str(s["failed"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    if judged["judge_items"]:
+        line = f"judge: {summary['judge']['judged']} of {judged['judge_items']} pairs judged"
+        if summary["judge"]["judged"]:
+            line += f", {summary['judge']['flipped']} flipped with the order (counted as ties)"
+        if judged["judge_failed"]:
+            line += f"; {judged['judge_failed']} failed: " + "; ".join(
+                f"{r['reason']} ({r['count']})" for r in judged["judge_reasons"][:3])
+        lines.append(line)
+    if summary.get("recommended"):
+        lines.append(f"* recommended: {summary['recommended']}, the cheapest system within the best one's interval")
+    return "\n".join(lines)
 
 
 def _start_helpers(batch_id: str, workers: int, concurrency: int, no_cache: bool) -> list:
@@ -300,23 +334,27 @@ def _start_helpers(batch_id: str, workers: int, concurrency: int, no_cache: bool
 
 
 def handle_batches(args: argparse.Namespace) -> int:
+    from ..batch.report import judge_progress
+
     if args.limit < 1:
         raise UserError(f"--limit must be at least 1, not {args.limit}")
     store = open_store()
     rows = []
     for b in store.list_batches(limit=args.limit):
         counts = store.batch_counts(b.id)
+        judged = judge_progress(store, b.id)
         rows.append({"batch_id": b.id, "status": b.status, "items": sum(counts.values()), "done": counts["done"],
                      "failed": counts["failed"], "cost_usd": b.cost_usd, "eval_set_id": b.eval_set_id,
-                     "started_at": b.created_at.isoformat()})
+                     "started_at": b.created_at.isoformat(), "error": b.error, **judged})
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
     elif not rows:
         print(f"no batches in {store.url}")
     else:
         for r in rows:
+            judge = f" ({r['judge_failed']} of {r['judge_items']} judge pairs)" if r["judge_failed"] else ""
             print(f"{r['batch_id']}  {r['started_at'][:16]}  {r['status']:<15} {r['done']}/{r['items']} done, "
-                  f"{r['failed']} failed")
+                  f"{r['failed']} failed{judge}" + (f"  {r['error']}" if r["error"] else ""))
     return 0
 
 

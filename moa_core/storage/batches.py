@@ -266,6 +266,13 @@ class BatchStore:
             row["own_s"] = path if path is not None else longest
         return rows
 
+    def judge_items(self, batch_id: str) -> list[dict[str, Any]]:
+        """The batch's judge work items: system ("judge:" + the compared system), eval item, status, error."""
+        q = (select(BatchItem.system, BatchItem.eval_item_id, BatchItem.status, BatchItem.error)
+             .where(BatchItem.batch_id == batch_id, BatchItem.system.startswith(JUDGE_PREFIX)).order_by(BatchItem.id))
+        with self.engine.connect() as conn:
+            return [dict(m) for m in conn.execute(q).mappings()]
+
     # ---- votes ---------------------------------------------------------------------------------
 
     def add_vote(self, **fields: Any) -> int:
