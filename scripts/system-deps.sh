@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# System packages the test suite drives for real: Chromium (browser tests) and PostgreSQL (storage tests).
+# System packages the test suite drives for real: Chromium (browser tests), PostgreSQL (storage tests), strace.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v strace >/dev/null || need+=(strace)  # the no-network test watches native code's connect() calls
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
