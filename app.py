@@ -8,8 +8,19 @@ from ui import origin_check, resources, reviewer  # noqa: E402
 origin_check.no_public_ip_lookup()
 resources.warm_up()
 
+# The Run page is served at the root (`/?run=ID`). Its file name made people type `/run?run=ID`, which the
+# default page does not answer to ("Page not found"): a hidden page at /run hands over to the root with the
+# address's parameters. The default page's own pathname is renamed so /run is free for that hand-over.
+run_page = st.Page("pages/run.py", title="Run", icon=":material/play_arrow:", default=True, url_path="run-page")
+
+
+def _run_alias() -> None:
+    st.switch_page(run_page, query_params=st.query_params.to_dict())
+
+
 pages = [
-    st.Page("pages/run.py", title="Run", icon=":material/play_arrow:", default=True),
+    run_page,
+    st.Page(_run_alias, title="Run", url_path="run", visibility="hidden"),
     st.Page("pages/history.py", title="History", icon=":material/history:"),
     st.Page("pages/analytics.py", title="Analytics", icon=":material/monitoring:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
