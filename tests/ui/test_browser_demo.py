@@ -1,0 +1,86 @@
+"""Compare in headless Chromium with a stored pair waiting and the demo run: the demo pair is voted on
+with the keyboard, and the vote is stored on that pair (issue 23: the page crashed on key 'vote-1',
+and the 1-4 keys voted on the hidden stored pair)."""
+from __future__ import annotations
+
+import pytest
+
+from moa_core.lineup import Lineup, ModelSpec
+from moa_core.testing.llm_server import LLMServer
+from tests import browser_support as bs
+from tests.review.samples import moa_run
+
+pytestmark = pytest.mark.browser
+
+BEHAVIOURS = {"alpha": dict(text="Alpha proposes thirty days."),
+              "agg": dict(text="DEMO synthesis: thirty days."),
+              "single": dict(text="DEMO single model: a month.")}
+
+
+@pytest.fixture(scope="module")
+def llm():
+    with LLMServer(behaviours=BEHAVIOURS) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, llm):
+    path = tmp_path_factory.mktemp("demo-data")
+    spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
+    store = bs.open_store(path)
+    try:
+        store.save_lineup("duo", Lineup(proposers=[spec("alpha")], aggregator=spec("agg"), timeout_s=10,
+                                        max_retries=0).to_toml())
+        store.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])  # "single" is offered
+        store.save_run(moa_run(query="What is the STORED question?", synthesis="STORED synthesis",
+                               baseline="STORED baseline"))  # a stored pair waiting
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def app(data_dir):
+    with bs.StreamlitApp(data_dir) as server:
+        yield server
+
+
+def test_demo_vote_with_the_keyboard_lands_on_the_pair_on_screen(app, browser, data_dir, tmp_path):
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    page.set_default_timeout(30_000)
+    bs.open_page(page, f"{app.url}/compare")
+    main = page.get_by_test_id("stMain")
+    name = main.get_by_label("Your name (stored with your ratings and votes)", exact=True)
+    name.fill("Dee")
+    name.press("Enter")
+    bs.wait_for_app(page)
+    bs.expect(main.get_by_text("STORED synthesis")).to_be_visible()  # the stored pair is waiting
+
+    main.get_by_role("tab", name="Demo: MoA against one model").click()
+    bs.wait_for_app(page)
+    main.get_by_test_id("stTextArea").filter(has_text="Query").locator("textarea").fill("What is the DEMO question?")
+    bs.pick_option(page, "Single model", "openai/single")  # as the loopback server lists it
+    main.get_by_role("button", name="Run both").click()
+    bs.expect(main.get_by_text("DEMO synthesis: thirty days.")).to_be_visible(timeout=60_000)
+    bs.expect(main.get_by_text("DEMO single model: a month.")).to_be_visible()
+    bs.wait_for_app(page)
+    assert main.get_by_text("STORED synthesis").count() == 0  # the hidden tab draws nothing
+    assert main.get_by_role("button", name="A is better").count() == 1  # one pair's buttons, one set of keys
+    page.screenshot(path=str(tmp_path / "demo-before-vote.png"))
+
+    main.get_by_text("Query:").first.click()  # focus on the page, not on a text box
+    page.keyboard.press("4")
+    bs.expect(main.get_by_text("You said")).to_be_visible(timeout=15_000)
+    bs.wait_for_app(page)
+    page.screenshot(path=str(tmp_path / "demo-after-vote.png"))
+    assert "both bad" in main.get_by_test_id("stAlertContainer").filter(has_text="You said").inner_text()
+
+    store = bs.open_store(data_dir)
+    try:
+        (vote,) = store.votes()
+        demo = next(r for r in store.list_runs(limit=10) if r.query == "What is the DEMO question?")
+    finally:
+        store.close()
+    assert vote.reviewer == "Dee" and vote.winner == "both_bad"
+    assert {vote.run_a_id, vote.run_b_id} == {demo.run_id}  # the pair on screen, not the stored one
+    assert vote.query == "What is the DEMO question?"
