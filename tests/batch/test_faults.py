@@ -22,6 +22,8 @@ from moa_core.storage.batches import JUDGE_PREFIX
 from moa_core.testing.llm_server import Behaviour
 from tests.engine.test_faults import BIG, FAULTS as ENGINE_FAULTS, _closed_port
 
+pytestmark = pytest.mark.slow  # out of the quick tier: batches against failing and slow models (~35 s)
+
 # Batch calls are not streamed (nobody watches them: moa_core.providers.llm.complete), so the engine's
 # faults as an unstreamed request meets them: a reply cut off mid-body is a connection error, and a
 # stream that ends cleanly without a finish reason has no unstreamed form (a reply is one JSON document).
@@ -139,7 +141,7 @@ def test_batch_worker_fault(role, fault_name, store, make_set, llm, short_timeou
     assert out.status == "done"
     items = store.batch_items(batch_id)
     rows = {(r["eval_item_id"], r["system"]): r for r in store.batch_runs(batch_id)}
-    mine = [i for i in items if (i.system.startswith("single") if role == "single" else i.system.startswith("moa"))]
+    mine = [i for i in items if i.system == (built[1].name if role == "single" else built[0].name)]
     others = [i for i in items if i not in mine]
     assert {i.status for i in others} == {"done"}  # the other system is unaffected
     assert llm.requests and not any(r.stream for r in llm.requests)  # batch calls are not streamed

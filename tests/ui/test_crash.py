@@ -145,7 +145,7 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
             assert _eventually(lambda: store.batch_counts(batch.id)["done"] == 4, 90), store.batch_counts(batch.id)
             assert _eventually(lambda: store.batch_counts(batch.id)["running"] >= 1)
             rated_run = next(r["run_id"] for r in store.batch_runs(batch.id)
-                             if r["system"].startswith("moa") and r["status"] == "done")
+                             if r["status"] == "done" and store.get_run(r["run_id"]).lineup.get("proposers"))
             rater = browser.new_page(viewport={"width": 1400, "height": 1000})
             bs.open_page(rater, f"{app.url}/history?run={rated_run}&reviewer=crash-test", timeout_ms=90_000)
             p1 = bs.card(bs.answers(rater), "[1] p1")
