@@ -8,6 +8,8 @@ from moa_core.cache import ResponseCache, request_key
 from moa_core.providers.llm import Target
 from moa_core.service import run_and_record
 
+pytestmark = pytest.mark.slow  # out of the quick tier: whole batches, run twice (~11 s)
+
 
 def test_key_is_the_exact_request():
     t = Target(model="openai/m", api_base="http://x/v1", api_key="sk-secret")

@@ -4,9 +4,13 @@ import time
 
 from sqlalchemy import select
 
+import pytest
+
 from moa_core.batch.runner import create_batch, run_batch
 from moa_core.storage.schema import Call, Run
 from moa_core.worker import Worker, Job
+
+pytestmark = pytest.mark.slow  # out of the quick tier: waits on running batches (~12 s)
 
 
 def _start(store, batch_id, worker):

@@ -5,6 +5,8 @@ import pytest
 
 from moa_core.cli import main
 
+pytestmark = pytest.mark.slow  # out of the quick tier: whole batches through the CLI (~50 s)
+
 
 @pytest.fixture
 def set_file(tmp_path):

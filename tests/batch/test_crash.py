@@ -12,9 +12,13 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from moa_core.batch.runner import create_batch
 from moa_core.storage import RunStore
 from tests.browser_support import eventually
+
+pytestmark = pytest.mark.slow  # out of the quick tier: a worker process killed and restarted (~90 s)
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 6  # eval items; items 0..3 are fast, 4 and 5 wait on a gate that only opens after the kill

@@ -9,6 +9,8 @@ from moa_core.batch.runner import create_batch, run_batch
 from moa_core.batch.systems import single_system
 from moa_core.lineup import ModelSpec
 
+pytestmark = pytest.mark.slow  # out of the quick tier: whole batches with a judge
+
 
 def test_verdicts_and_combination():
     assert parse_verdict("A is better.\n[[A]]") == "a"

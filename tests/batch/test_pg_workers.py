@@ -11,6 +11,8 @@ import pytest
 from moa_core.batch.runner import create_batch
 from moa_core.storage import RunStore
 
+pytestmark = pytest.mark.slow  # out of the quick tier: batch workers in processes on PostgreSQL
+
 ROOT = Path(__file__).resolve().parents[2]
 N = 24
 

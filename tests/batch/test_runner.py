@@ -2,8 +2,12 @@
 the concurrency limit holds at the server, and every system's answers are stored and linked."""
 import asyncio
 
+import pytest
+
 from moa_core.batch.runner import create_batch, run_batch
 from moa_core.testing.llm_server import Behaviour
+
+pytestmark = pytest.mark.slow  # out of the quick tier: whole batches with timed stops (~8 s)
 
 MODELS = ("p1", "p2", "p3", "agg", "base")
 

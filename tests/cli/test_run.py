@@ -8,6 +8,8 @@ import pytest
 
 from moa_core.cli import main
 
+pytestmark = pytest.mark.slow  # out of the quick tier: the CLI in subprocesses (~7 s)
+
 CALL_KEYS = {"role", "round", "model", "label", "started_s", "first_token_s", "ended_s", "prompt_tokens",
              "completion_tokens", "cost_usd", "error", "text"}
 

@@ -10,6 +10,8 @@ from moa_core.cli import main
 from moa_core.cli.run import LiveView, terminal_safe
 from moa_core.records import CallRecord, TokenDelta
 
+pytestmark = pytest.mark.slow  # out of the quick tier: the moa command in subprocesses
+
 
 @pytest.mark.parametrize("option", ["--timeout", "--temperature", "--quorum-deadline"])
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])

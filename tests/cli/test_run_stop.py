@@ -6,7 +6,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from moa_core.storage import RunStore
+
+pytestmark = pytest.mark.slow  # out of the quick tier: a CLI subprocess stopped mid-run (~6 s)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,6 +17,8 @@ from moa_core.lineup import Lineup, ModelSpec
 from moa_core.service import run_and_record
 from moa_core.storage import RunStore
 
+pytestmark = pytest.mark.slow  # out of the quick tier: timeouts and retries on the loopback server (~50 s)
+
 BIG = "lorem " * 175_000  # ~1 MB
 
 

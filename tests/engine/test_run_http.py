@@ -1,7 +1,11 @@
 """Engine against the loopback OpenAI-compatible server: real HTTP, real streaming, real failures."""
 import time
 
+import pytest
+
 from moa_core.engine import run_moa
+
+pytestmark = pytest.mark.slow  # out of the quick tier: streamed runs over HTTP with delays (~10 s)
 
 
 async def test_proposers_run_concurrently_and_wall_tracks_critical_path(llm, lineup_for):

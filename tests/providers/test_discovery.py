@@ -16,6 +16,8 @@ from moa_core.providers.discovery import DiscoveryError, available_models, disco
 from moa_core.providers.local_model import LOCAL_MODEL
 from moa_core.providers.prices import PriceBook
 
+pytestmark = pytest.mark.slow  # out of the quick tier: probe timeouts (~4 s)
+
 
 @pytest.fixture
 def no_keys(monkeypatch):

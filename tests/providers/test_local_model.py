@@ -21,6 +21,8 @@ from moa_core.providers.llm import stream_completion
 from moa_core.providers.local_model import LOCAL_MODEL, LocalModelError
 from moa_core.prompts import fold_system_into_user, messages_for
 
+pytestmark = pytest.mark.slow  # out of the quick tier: fake servers in subprocesses, start-up timeouts
+
 QUESTION = "What is the capital of France?"
 
 

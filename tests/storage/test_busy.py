@@ -11,6 +11,8 @@ from moa_core.storage import RunStore, busy, db
 from tests.review.samples import moa_run
 from tests.storage.test_durability import _hold_write_lock
 
+pytestmark = pytest.mark.slow  # out of the quick tier: lock timeouts (~7 s)
+
 
 @pytest.fixture
 def short_busy(monkeypatch):

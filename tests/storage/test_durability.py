@@ -13,6 +13,8 @@ from moa_core.records import CallStarted
 from moa_core.service import run_and_record
 from moa_core.storage import RunStore, StorageError, db, unsaved
 
+pytestmark = pytest.mark.slow  # out of the quick tier: killed writers and busy waits (~17 s)
+
 
 def _hold_write_lock(path, after_s: float, hold_s: float, started: threading.Event | None = None) -> threading.Thread:
     """Another connection takes SQLite's write lock (BEGIN IMMEDIATE) after `after_s` and keeps it `hold_s`."""

@@ -16,6 +16,8 @@ from moa_core.service import run_and_record
 from moa_core.storage import RunStore
 from moa_core.storage.schema import Vote
 
+pytestmark = pytest.mark.slow  # out of the quick tier: batches and runs per test (~4 s)
+
 QUERY = "What is the notice period?"
 
 

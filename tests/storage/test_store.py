@@ -25,6 +25,8 @@ from moa_core.storage.liveness import owner_token
 from moa_core.storage.schema import Run
 from tests.storage.samples import call, dead_pid, record
 
+pytestmark = pytest.mark.slow  # out of the quick tier: subprocesses and killed runs (~15 s)
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 # `python -m moa_core.cli` needs a __main__.py; this runs the same entry point as the `moa` script.

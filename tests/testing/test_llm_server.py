@@ -17,6 +17,8 @@ import pytest
 from moa_core.providers.llm import litellm  # the project's one door: no network at import
 from moa_core.testing.llm_server import Behaviour, LLMServer
 
+pytestmark = pytest.mark.slow  # out of the quick tier: the server in a subprocess, delays (~6 s)
+
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is the capital of France?"}]
 

@@ -12,7 +12,7 @@ from moa_core.records import CallRecord, RunRecord
 from moa_core.storage import RunStore
 from tests.report import termination_scenario as sc
 
-pytestmark = pytest.mark.slow  # not in the quick tier (scripts/quick-test.sh): AppTest page
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest page
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from streamlit.testing.v1 import AppTest
 from moa_core.storage import RunStore
 from tests.metrics.sample_runs import run_a, run_b, run_c
 
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest page (~7 s)
+
 PAGE = "../../pages/analytics.py"
 
 

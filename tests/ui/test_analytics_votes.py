@@ -1,9 +1,13 @@
 """Analytics' "Quality for the money" counts blind votes (people and judges) when no stars exist
 (issue 23: it said "No ratings yet" beside 40 human votes and 60 judge verdicts)."""
+import pytest
+
 from moa_core.storage import RunStore
 from moa_core.storage.schema import Vote
 from tests.metrics.sample_runs import run_a
 from tests.ui.test_analytics_page import data_dir, open_section, page  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest page (~4 s)
 
 
 def test_votes_without_stars_are_shown_and_counted(data_dir):  # noqa: F811

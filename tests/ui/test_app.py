@@ -7,6 +7,8 @@ from moa_core.lineup import Lineup, ModelSpec
 from moa_core.storage import RunStore
 from moa_core.worker import WORKER
 
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest pages (~9 s)
+
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):

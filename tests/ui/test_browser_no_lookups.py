@@ -24,6 +24,8 @@ from moa_core.lineup import Lineup, ModelSpec
 from moa_core.testing.llm_server import LLMServer
 from tests import browser_support as bs
 
+pytestmark = pytest.mark.slow  # out of the quick tier: subprocesses, strace and a browser
+
 browser_test = pytest.mark.browser  # the native-code checks below need no browser
 
 SITECUSTOMIZE = textwrap.dedent('''

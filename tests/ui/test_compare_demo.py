@@ -10,6 +10,8 @@ from moa_core.storage import RunStore
 from moa_core.worker import WORKER
 from tests.review.samples import moa_run
 
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest page
+
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):

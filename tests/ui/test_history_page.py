@@ -5,6 +5,8 @@ from streamlit.testing.v1 import AppTest
 from moa_core.records import CallRecord, RunRecord
 from moa_core.storage import RunStore
 
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest page
+
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):

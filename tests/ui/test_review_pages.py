@@ -6,6 +6,8 @@ from moa_core.review.pairs import pairs_for_run
 from moa_core.storage import RunStore
 from tests.review.samples import moa_run
 
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest pages (~15 s)
+
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):

@@ -7,6 +7,8 @@ from moa_core.records import CallRecord, RunRecord
 from moa_core.storage import RunStore
 from ui import reviewer
 
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest pages (~6 s)
+
 
 @pytest.fixture
 def seeded(tmp_path, monkeypatch):

@@ -10,6 +10,8 @@ from moa_core.storage import RunStore
 from moa_core.worker import WORKER
 from tests.ui.test_app import _query_box, _run_to_the_end, loopback_lineup
 
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest pages (~15 s)
+
 LEASE = ("lease.txt", b"7.2 Notice\nEither party may terminate with ninety days written notice.", "text/plain")
 ANNEX = ("annex.md", b"# Annex B\n\nThe tenant receives three keys.", "text/markdown")
 

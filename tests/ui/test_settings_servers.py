@@ -6,6 +6,8 @@ from moa_core.storage import RunStore
 from ui.resources import BASE_URLS_KEY
 from ui.servers_form import new_server
 
+pytestmark = pytest.mark.slow  # out of the quick tier: AppTest page
+
 
 def test_a_duplicate_base_url_is_refused_whatever_its_trailing_slashes():
     servers = [{"url": "http://localhost:11434", "kind": "ollama"}]
