@@ -26,7 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from moa_core.evidence.amendments import Amendment, Unit, find_amendments, units
+from moa_core.evidence.amendments import Amendment, Unit, find_amendments, find_supersessions, units
 
 from .align import LEXICAL, Thresholds, claim_similarity, coverage
 from .claims import Claim, content_tokens, known_entities, make_claims
@@ -196,12 +196,13 @@ def _build_record(documents: Sequence, prevails) -> DocumentRecord:
     replaced = {(a.target.passage.document, a.target.passage.location, a.target.clause): a
                 for a in amendments if a.target is not None}
     instructions = {(a.passage.document, a.passage.location) for a in amendments}
+    wholesale = find_supersessions([d.passages for d in ordered])  # earlier versions replaced as a whole
     sentences: list[DocSentence] = []
     for order, doc in enumerate(ordered):
         for unit in units(doc.passages, order):
             if (unit.passage.document, unit.passage.location) in instructions:
                 continue  # "Clause 9.1 is deleted and replaced by ...": its new text is added below
-            over = replaced.get((unit.passage.document, unit.passage.location, unit.clause))
+            over = replaced.get((unit.passage.document, unit.passage.location, unit.clause)) or wholesale.get(order)
             for text in _sentences(unit.text):
                 sentences.append(DocSentence(text, unit.passage, order, unit.clause, superseded=over,
                                              entities=entities))
@@ -309,6 +310,51 @@ def _slots_stated(claim: Claim, doc: Claim) -> bool:
     return all(any(same(x, y) for y in theirs) for mine, theirs, same in checks for x in mine)
 
 
+_VALUE_KINDS = frozenset({"amount", "percentage", "duration", "number"})
+# Where a clause's subject ends: its first auxiliary, modal or past-tense verb ("E-bike sales in France
+# | reached ...", "Staff travelling to Russia | must ...", "In Madrid, neighbourhoods ... | were ...").
+_AUX = frozenset("is are was were be been being shall will may must can could should would has have had "
+                 "do does did".split())
+_SUPERLATIVE = re.compile(r"\b(?:most|least|best|worst|only|(?:high|larg|bigg|low|small|fast|great|long|short|"
+                          r"strong|weak|old|new|earli|lat|cheap|rich|poor|slow|warm|cold|hott|heavi|wid|deep|"
+                          r"tall|young)est)\b", re.I)
+
+
+def subject_part(text: str) -> str:
+    """The words before a sentence's first verb ("" when none is found: then nothing is called a subject)."""
+    from .lexicon import _IRREGULAR
+    for m in re.finditer(r"[A-Za-z][\w'-]*", text):
+        w = m[0].lower()
+        if m.start() and (w in _AUX or w in _IRREGULAR or (w.endswith("ed") and len(w) > 4 and w != "need")):
+            return text[:m.start()]
+    return ""
+
+
+def _other_subject(claim: Claim, d: DocSentence, conflicts: list) -> bool:
+    """Is the document sentence about another subject than the claim? A different place, name, period
+    or segment (a number in the subject: "Priority 2 incidents") makes a figure another subject's figure,
+    not a contradiction: "E-bike sales in France reached 1.2 million" says nothing against the German
+    figure. A superlative both state ("the highest share") is one fact for the whole field, so a
+    different subject does contradict it."""
+    a, b = subject_part(claim.text), subject_part(d.text)
+    if a and b:
+        sa, sb = extract_slots(a)[0], extract_slots(b)[0]
+        names = lambda x: frozenset(p for p in x.parties if p not in _ROLE_NAMES)  # noqa: E731
+        pairs = ((sa.places, sb.places, lambda x, y: x == y), (names(sa), names(sb), _same_party),
+                 (sa.numbers, sb.numbers, _same_value), (sa.dates, sb.dates, _same_date))
+        differ = any(x and y and not any(same(i, j) for i in x for j in y) for x, y, same in pairs)
+        if differ and not (_SUPERLATIVE.search(claim.text) and _SUPERLATIVE.search(d.text)):
+            return True
+    kinds = set(conflicts)
+    # a place, name or period that differs together with a figure: two facts differ, so two subjects
+    if kinds & _VALUE_KINDS and kinds & {"place", "date"}:
+        return True
+    if kinds & _VALUE_KINDS and "party" in kinds and not (claim.slots.parties & _ROLE_NAMES):
+        return True
+    # a bare number that differs beside another figure is a label ("Tier 2 customers ... 5%"): a segment
+    return "number" in kinds and bool(kinds & (_VALUE_KINDS - {"number"}))
+
+
 @dataclass
 class _Judged:
     kind: str                  # supports | contradicts | related
@@ -334,6 +380,8 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
                 kinds = [k for k in kinds if k not in ("party", "place")]
         if "negation" in kinds and len(conflicts) > 1:
             kinds = []  # denied and a different figure: "does not expect it before 2025" vs "expects it in 2026"
+        if kinds and _other_subject(claim, d, conflicts):
+            kinds = []
         if kinds:
             return _Judged("contradicts", s + cover, d, sorted(set(kinds)))
     if cover >= RELATED_COVER:

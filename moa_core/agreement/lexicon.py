@@ -185,13 +185,22 @@ Kathmandu Taipei Kyoto Nagoya Busan Guangzhou Chengdu Wuhan Hangzhou Auckland We
 Perth Adelaide Ottawa Calgary Houston Dallas Austin Atlanta Miami Denver Phoenix Detroit
 Philadelphia Minneapolis Pittsburgh Portland Baltimore Nashville Seattle Lima Bogota Santiago
 Caracas Havana Johannesburg Casablanca Accra""".split()
-PLACES: dict[str, str] = {}
+# The gazetteer (generated from GeoNames: countries, demonyms, states, capitals, large cities), then the
+# groups and names above, which win: "United Kingdom", "British" and "UK" are one place, "uk".
+from .gazetteer import PLACES as _GAZETTEER  # noqa: E402
+
+PLACES: dict[str, str] = dict(_GAZETTEER)
+for _name in _PLACE_NAMES + "Dutch:netherlands English:england Scottish:scotland Welsh:wales".split():
+    _name, _, _key = _name.partition(":")
+    PLACES[_name] = _key or _name.lower()
+_REKEY: dict[str, str] = {}
 for _line in _PLACE_GROUPS.strip().splitlines():
     _key, _names = _line.split(":")
     for _name in _names.split("|"):
         PLACES[_name.strip()] = _key.strip()
-for _name in _PLACE_NAMES:
-    PLACES[_name] = _name.lower()
+        _REKEY[_name.strip().lower()] = _key.strip()
+PLACES = {name: _REKEY.get(key, key) for name, key in PLACES.items()}
+PLACE_CONNECTORS = frozenset("of de del da do la le las los am upon on and".split())
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     "january february march april may june july august september october november december".split())}

@@ -50,8 +50,41 @@ _DATE_PATTERNS = [
 ]
 _BIGO = re.compile(r"\bO\(\s*([^)]{1,20})\)")
 _BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])({_NUM})(?![\w%])|\b({_WORDNUM})\b", re.I)
-_PLACE_RE = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in sorted(PLACES, key=len, reverse=True))
-                       + r")(?![\w])")
+# Capitalised runs ("Rio de Janeiro", "U.S.", "New York City") looked up in the gazetteer, longest name first:
+# one pass over the words instead of a pattern of thousands of names.
+_CAPITAL_RUN = re.compile(r"(?<![\w.])[A-Z][\w.'\u00c0-\u017f-]*(?:\s(?:(?:of|de|del|da|do|la|le|las|los|am|upon|on)\s)?"
+                          r"[A-Z][\w.'\u00c0-\u017f-]*)*")
+_LONGEST_PLACE = max(len(n.split()) for n in PLACES)
+_CONNECTORS = frozenset("of de del da do la le las los am upon on".split())
+
+
+def find_places(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, place key) of every gazetteer name in the text; acronyms only in capitals."""
+    found = []
+    for run in _CAPITAL_RUN.finditer(text):
+        words = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\S+", run[0])]
+        i = 0
+        while i < len(words):
+            # inside a name a place counts only at its start or after "of", "de", "In", ...: "U.S. Treasury",
+            # "Bank of England", "In Madrid", but not the "Stanley" of "Morgan Stanley"
+            before = text[words[i - 1][0]:words[i - 1][1]] if i else ""
+            if i and before not in _CONNECTORS and before.lower() not in STOPWORDS:  # "In Madrid", "The Hague"
+                i += 1
+                continue
+            for n in range(min(_LONGEST_PLACE, len(words) - i), 0, -1):
+                start, end = words[i][0], words[i + n - 1][1]
+                name = text[start:end]
+                key = PLACES.get(name) or (PLACES.get(name.rstrip(".")) if not name.endswith(".S.") else None)
+                if key is None and name.endswith("."):
+                    key = PLACES.get(name[:-1])
+                    end -= 1 if key else 0
+                if key is not None:
+                    found.append((start, end, key))
+                    i += n
+                    break
+            else:
+                i += 1
+    return found
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:['_][a-z0-9]+)*")
 _DETERMINERS = r"(?:(?:the|a|an|any|prior|its|their|his|her|our|your|this|that|some|proper|enough)\s+)*"
 _PRIVATIVE = re.compile(r"\b(?P<cue>without|with|lacks?|lacking|lacked|has|have|had)\s+" + _DETERMINERS
@@ -156,9 +189,9 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
         blank(m)
 
     places = set()
-    for m in list(_PLACE_RE.finditer(work)):
-        places.add(PLACES[m[0]])
-        blank(m)
+    for start, end, key in find_places(work):
+        places.add(key)
+        work = work[:start] + " " * (end - start) + work[end:]
     words = word_tokens(work)
     parties = {ROLES[w] for w in words if w in ROLES}
     parties |= _entities(work, known_entities)
@@ -184,18 +217,35 @@ def _negated(words: list[str], text: str) -> bool:
 
 
 def negation_clauses(text: str) -> tuple:
-    """(content words, negated) for each clause of a sentence that says something."""
+    """(content words, negated, governed words) for each clause of a sentence that says something.
+
+    The governed words are those after the negation cue: the predicate it denies ("are not *charged*",
+    "may not *subcontract*", "Neither *party* is *liable*"). Two clauses differ in polarity only about
+    a predicate they share, not because they share a subject ("Requests are not charged for" says
+    nothing against "Requests are answered within 30 days")."""
     out = []
     for part in _CLAUSE_BREAK.split(text):
         words = word_tokens(part or "")
         content = frozenset(canon(w)[0] for w in words
                             if w not in STOPWORDS and w not in NEGATION_CUES and not w.endswith("n't")
                             and not w.isdigit())
+        negated = _negated(words, part)
         if content:
-            out.append((content, _negated(words, part)))
-        elif out and _negated(words, part):  # "..., not ..." with no word of its own
-            out[-1] = (out[-1][0], not out[-1][1])
+            cue = next((i for i, w in enumerate(words) if w in NEGATION_CUES or w.endswith("n't") or w == "fail"), None)
+            governed = frozenset(canon(w)[0] for w in words[cue + 1:]
+                                 if w not in STOPWORDS and w not in NEGATION_CUES and not w.isdigit()) \
+                if negated and cue is not None else frozenset()
+            out.append((content, negated, governed))
+        elif out and negated:  # "..., not ..." with no word of its own
+            out[-1] = (out[-1][0], not out[-1][1], frozenset())
     return tuple(out)
+
+
+def _denies_same_predicate(x: tuple, y: tuple) -> bool:
+    """Clauses x and y (of opposite polarity) speak of the same predicate: the negated one's governed
+    words meet the other clause (no governed words known: assume they do)."""
+    neg, pos = (x, y) if x[1] else (y, x)
+    return not neg[2] or bool(neg[2] & pos[0])
 
 
 def sentence_subject(text: str, parties: set) -> str:
@@ -210,16 +260,22 @@ def sentence_subject(text: str, parties: set) -> str:
 def negation_differs(a: Slots, b: Slots) -> bool:
     """Do a and b differ in polarity? Clause by clause when either sentence has several clauses:
     each clause of the shorter is compared with the clause of the other it shares most words with."""
-    if len(a.clauses) <= 1 and len(b.clauses) <= 1 or not a.clauses or not b.clauses:
+    if not a.clauses or not b.clauses:
         return a.negated != b.negated
+    if len(a.clauses) == 1 and len(b.clauses) == 1:
+        x, y = a.clauses[0], b.clauses[0]
+        return a.negated != b.negated and (x[1] == y[1] or _denies_same_predicate(x, y))
     few, many = (a.clauses, b.clauses) if len(a.clauses) <= len(b.clauses) else (b.clauses, a.clauses)
     compared = False
-    for words, neg in few:
+    for clause in few:
+        words, neg = clause[0], clause[1]
         most = max(len(words & c[0]) for c in many)
         if most:
             compared = True
-            # a tie between clauses is no evidence of a denial: it differs only if every best clause does
-            if all(c[1] != neg for c in many if len(words & c[0]) == most):
+            # a tie between clauses is no evidence of a denial: it differs only if every best clause
+            # does, and about the predicate the negation governs
+            best = [c for c in many if len(words & c[0]) == most]
+            if all(c[1] != neg and _denies_same_predicate(clause, c) for c in best):
                 return True
     return False if compared else a.negated != b.negated
 

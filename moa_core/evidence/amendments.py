@@ -145,3 +145,40 @@ def _target(earlier: list[list[Unit]], clause: str) -> Unit | None:
             if unit.clause == clause:
                 return unit
     return None
+
+
+# A newer version that replaces an earlier document as a whole, said near its top: "Amended and Restated
+# Supply Agreement", "This version supersedes version 1 ... in its entirety", "These rules replace
+# version 2.1 in full", "supersedes all prior versions". Not "supersedes any earlier correspondence":
+# only a version, edition, agreement, policy or set of rules is replaced wholesale.
+_WHOLESALE = re.compile(
+    r"\bamended\s+and\s+restated\b|"
+    r"\b(?:supersedes?|replaces?|supersede|replace)\s+(?:and\s+(?:supersedes?|replaces?)\s+)?"
+    r"(?:(?:all|any|the)\s+)?(?:(?:prior|previous|earlier|former|existing)\s+"
+    r"(?:versions?|editions?|issues?|agreements?|polic(?:y|ies)|rules|terms|contracts?)\b|"
+    r"(?:version|edition|issue)\s+(?P<v>\d+(?:\.\d+)*)\b)",
+    re.IGNORECASE)
+_TOP = 3   # passages read for it: the title and opening lines
+
+
+def find_supersessions(ordered: Sequence[Sequence[Passage]]) -> dict[int, Amendment]:
+    """{index of an earlier document: the passage of the later one that replaces it as a whole}.
+    A named version ("supersedes version 1") replaces the earlier documents that call themselves so,
+    or, when none does, every earlier one; the latest replacement wins."""
+    out: dict[int, Amendment] = {}
+    for i, passages in enumerate(ordered):
+        if i == 0:
+            continue
+        for passage in passages[:_TOP]:
+            m = _WHOLESALE.search(passage.text)
+            if not m:
+                continue
+            earlier = list(range(i))
+            if m["v"]:
+                named = re.compile(rf"\b(?:version|edition|issue)\s+{re.escape(m['v'])}\b(?!\.\d)", re.IGNORECASE)
+                called = [j for j in earlier if any(named.search(p.text) for p in ordered[j][:_TOP])]
+                earlier = called or earlier
+            for j in earlier:
+                out[j] = Amendment(i, passage, "", "supersede", passage.text.strip(), None)
+            break
+    return out

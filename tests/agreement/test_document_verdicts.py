@@ -179,3 +179,69 @@ def test_dev_set_precision_floor():
     figures = score(run(data, "offline"))
     assert figures["supports"]["precision"] >= 0.95 and figures["contradicts"]["precision"] >= 0.95
     assert figures["supports"]["recall"] >= 0.70
+
+
+# ---------------------------------------------------------------- second pass: the general causes
+def one_doc(*paragraphs, name="doc.txt"):
+    return build_record([SourceDocument(name, passages_from_paragraphs(name, list(paragraphs)))])
+
+
+def test_a_negation_contradicts_only_the_predicate_it_governs():
+    record = one_doc("Refunds are not granted unless the goods are returned unopened.")
+    # shares the subject and the "unless" clause, but says nothing about granting refunds
+    link = verdict("Refunds are processed within 14 days if the goods are returned unopened.", record)
+    assert link is None or link.status != "contradicts"
+    assert "negation" not in slot_conflicts(slots("Refunds are processed within 14 days."),
+                                            slots("Refunds are not granted."))
+    # the same predicate denied is still a contradiction
+    link = verdict("Refunds are granted unless the goods are returned unopened.", record)
+    assert link is not None and link.status == "contradicts" and link.kinds == ["negation"]
+
+
+def test_a_figure_about_another_place_party_period_or_segment_is_not_a_contradiction():
+    record = one_doc("Wine exports from Chile rose to 900 million litres in 2023.",
+                     "Tier 1 customers receive a 10% discount on renewals.",
+                     "Iceland had the highest share of electric cars among new registrations.")
+    for other in ("Wine exports from Argentina rose to 450 million litres in 2023.",  # another place
+                  "Tier 2 customers receive a 5% discount on renewals."):               # another segment
+        link = verdict(other, record)
+        assert link is None or link.status != "contradicts", other
+    # the same subject with another figure still contradicts
+    link = verdict("Wine exports from Chile rose to 700 million litres in 2023.", record)
+    assert link.status == "contradicts" and link.kinds == ["number"]
+    link = verdict("Tier 1 customers receive a 15% discount on renewals.", record)
+    assert link.status == "contradicts" and link.kinds == ["percentage"]
+    # a superlative is one fact for the whole field: another subject does contradict it
+    link = verdict("Norway had the highest share of electric cars among new registrations.", record)
+    assert link.status == "contradicts" and link.kinds == ["place"]
+
+
+def test_a_newer_version_supersedes_the_older_one_wholesale():
+    old = ("STAFF PARKING RULES\nVersion 1, January 2024\n\n1. Visitors may park in bay 7.\n\n"
+           "2. Staff must display a permit.")
+    new = ("STAFF PARKING RULES\nVersion 2, June 2025\nThese rules replace version 1 in full.\n\n"
+           "1. Staff must display a permit.\n\n2. Electric vehicles may charge for up to four hours.")
+    docs = [SourceDocument.from_text("parking-v1.txt", old), SourceDocument.from_text("parking-v2.txt", new)]
+    record = build_record(docs)
+    # only the superseded version says it: not "supported"
+    link = verdict("Visitors may park in bay 7.", record)
+    assert link is not None and link.status == "superseded" and link.superseded.document == "parking-v1.txt"
+    assert link.document == "parking-v2.txt"
+    # both versions say it: supported by the version in force
+    link = verdict("Staff must display a permit.", record)
+    assert link.status == "supported" and link.document == "parking-v2.txt"
+    # wording that only names an earlier letter does not supersede a whole document
+    docs = [SourceDocument.from_text("lease.txt", "4. Pets\nThe tenant may keep one cat."),
+            SourceDocument.from_text("letter.txt", "This letter supersedes any earlier correspondence about pets.")]
+    assert verdict("The tenant may keep one cat.", build_record(docs)).status == "supported"
+
+
+@pytest.mark.parametrize("claim, sentence", [
+    ("The agreement is governed by French law.", "This Agreement is governed by the laws of France."),
+    ("Disputes go to the courts of Sao Paulo.", "Disputes go to the courts of São Paulo."),
+])
+def test_place_names_and_demonyms_come_from_a_gazetteer(claim, sentence):
+    assert verdict(claim, one_doc(sentence)).status == "supported"
+    assert slots("The agreement is governed by Dutch law.").places == {"netherlands"}
+    assert slots("Offices in Lagos and Nairobi.").places == {"lagos", "nairobi"}
+    assert "place" in slot_conflicts(slots("Governed by German law."), slots("Governed by Swiss law."))
