@@ -77,75 +77,9 @@ class ServerInfo:
     startup_s: float  # spawn -> first healthy /v1/models (includes the model load)
 
 
-# Run with `python -c _BOOTSTRAP <parent pid> <llama_cpp.server args>`. It
-# 1. exits when the parent process is gone (no orphan servers, whatever killed the parent);
-# 2. reports usage on streams: llama-cpp-python's streaming (chat) completions carry no `usage`,
-#    so the last chunk gets the exact prompt/completion token counts of this request, as
-#    OpenAI does for `stream_options.include_usage` (the server runs one request at a time,
-#    so a per-instance counter is safe);
-# 3. loads the weights in plain CPU buffers (no AMX/repacked "extra buffer types": on AMX CPUs in
-#    some VMs the first decode segfaults, killing every call of a run);
-# 4. runs llama_cpp.server unchanged.
-_BOOTSTRAP = r"""
-import os, sys, threading, time
-_parent = int(sys.argv.pop(1))
-def _watch_parent():
-    while os.getppid() == _parent:
-        time.sleep(0.5)
-    os._exit(0)
-threading.Thread(target=_watch_parent, name="watch-parent", daemon=True).start()
-
-import llama_cpp
-import llama_cpp.llama_cpp as _lc
-_default_model_params = _lc.llama_model_default_params
-def _plain_cpu_buffers():
-    params = _default_model_params()
-    params.use_extra_bufts = False  # llama.cpp's --no-repack: AMX/repacked buffers segfault in some VMs
-    return params
-_lc.llama_model_default_params = _plain_cpu_buffers
-
-_generate = llama_cpp.Llama.generate
-_chat = llama_cpp.Llama.create_chat_completion
-
-def generate(self, tokens, *args, **kwargs):
-    usage = self._moa_usage = [len(tokens), 0]
-    for token in _generate(self, tokens, *args, **kwargs):
-        if not llama_cpp.llama_vocab_is_eog(self._model.vocab, token):
-            usage[1] += 1
-        yield token
-
-def _with_usage(llama, chunks, kind):
-    llama._moa_usage = None
-    last = None
-    for chunk in chunks:
-        last = chunk
-        yield chunk
-    usage = llama._moa_usage
-    if last is not None and usage is not None:
-        yield {"id": last["id"], "object": kind, "created": last["created"],
-               "model": last["model"], "choices": [],
-               "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1],
-                         "total_tokens": usage[0] + usage[1]}}
-
-def create_chat_completion(self, *args, **kwargs):
-    result = _chat(self, *args, **kwargs)
-    return _with_usage(self, result, "chat.completion.chunk") if kwargs.get("stream") else result
-
-# /v1/completions calls Llama.__call__ (chat formats call create_completion directly, so
-# patching __call__ counts each text completion once and leaves chat streams alone).
-_complete = llama_cpp.Llama.__call__
-def complete(self, *args, **kwargs):
-    result = _complete(self, *args, **kwargs)
-    return _with_usage(self, result, "text_completion") if kwargs.get("stream") else result
-
-llama_cpp.Llama.generate = generate
-llama_cpp.Llama.create_chat_completion = create_chat_completion
-llama_cpp.Llama.__call__ = complete
-
-import runpy
-sys.argv[0] = "llama_cpp.server"
-runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
-"""
+# The server process runs this module: it watches its parent, reports usage on streams, loads the
+# weights in plain CPU buffers and runs llama_cpp.server (see llama_server_patch's docstring).
+SERVER_MODULE = "moa_core.providers.llama_server_patch"
 
 _lock = threading.Lock()
 _proc: subprocess.Popen | None = None
@@ -209,10 +143,10 @@ def model_path() -> Path:
 
 
 def server_command(path: str | Path, port: int, *, n_threads: int | None = None) -> list[str]:
-    """The llama_cpp.server command line (run through the parent-watching bootstrap)."""
+    """The llama_cpp.server command line, run through the patch module (which watches this process)."""
     n = n_threads or threads()
     return [
-        sys.executable, "-c", _BOOTSTRAP, str(os.getpid()),
+        sys.executable, "-m", SERVER_MODULE, str(os.getpid()),
         "--model", str(path),
         "--model_alias", MODEL_ALIAS,
         "--chat_format", "gemma",  # the GGUF has no chat template
