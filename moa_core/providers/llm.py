@@ -6,7 +6,6 @@ guarantees that.
 """
 from __future__ import annotations
 
-import ast
 import asyncio
 import os
 import random
@@ -21,6 +20,7 @@ import litellm  # noqa: E402
 
 from ..counts import count  # noqa: E402
 from ..redact import redact  # noqa: E402
+from . import litellm_adapter as adapter  # noqa: E402
 
 litellm.suppress_debug_info = True
 litellm.drop_params = True  # providers that reject e.g. temperature still answer
@@ -96,11 +96,7 @@ def is_retryable(exc: BaseException) -> bool:
 
 def retry_after_s(exc: BaseException) -> float | None:
     """Seconds the server asked us to wait, from a Retry-After header if litellm kept one."""
-    headers = None
-    response = getattr(exc, "response", None)
-    if response is not None:
-        headers = getattr(response, "headers", None)
-    headers = headers or getattr(exc, "litellm_response_headers", None) or {}
+    headers = adapter.response_headers(exc)
     try:
         value = headers.get("retry-after") or headers.get("Retry-After")
         return float(value) if value is not None else None
@@ -119,7 +115,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, (IncompleteStream, NotJSONReply)):
         return str(exc)
     name = type(exc).__name__
-    message = str(getattr(exc, "message", "") or exc).strip().splitlines()
+    message = adapter.error_text(exc).strip().splitlines()
     text = (message[0] if message else "").replace("litellm.", "")
     prefix = re.compile(rf"^\s*({re.escape(name)}|OpenAIException|APIError)\s*[:-]\s*")
     while prefix.match(text):
@@ -231,15 +227,9 @@ async def complete(
     return Completion(text, None, *_token_counts(target, messages, text, getattr(response, "usage", None)))
 
 
-def _http_response(stream: Any) -> Any:
-    """The HTTP response under litellm's stream wrapper, when the provider spoke HTTP (else None)."""
-    response = getattr(getattr(stream, "completion_stream", None), "response", None)
-    return response if hasattr(response, "headers") else None
-
-
 async def _refuse_non_sse(stream: Any) -> None:
     """A 200 reply that is neither an event stream nor JSON is said for what it is, not "empty response"."""
-    response = _http_response(stream)
+    response = adapter.http_response(stream)
     if response is None:
         return
     kind = (response.headers.get("content-type") or "").lower()
@@ -256,19 +246,10 @@ def _not_json(body: str, kind: str) -> NotJSONReply:
                         f"the server's reply was empty ({kind or 'no content type'})")
 
 
-# litellm's words for a 200 reply that did not parse as a completion (non-streamed requests)
-_INVALID_REPLY = re.compile(r"Empty or invalid response from LLM endpoint\. Received: (?P<body>.*?)\. Check the ", re.S)
-
-
 def _invalid_reply(exc: Exception) -> NotJSONReply | None:
-    match = _INVALID_REPLY.search(str(getattr(exc, "message", "") or exc))
-    if match is None:
-        return None
-    try:
-        body = ast.literal_eval(match["body"])
-    except (ValueError, SyntaxError):
-        body = match["body"]
-    return _not_json(body if isinstance(body, str) else "", "")
+    """litellm's "empty or invalid response" error as the NotJSONReply it is (None for other errors)."""
+    body = adapter.invalid_reply_body(exc)
+    return None if body is None else _not_json(body, "")
 
 
 def _provider_finished(stream: Any, seen_finish: bool) -> bool:
@@ -278,9 +259,9 @@ def _provider_finished(stream: Any, seen_finish: bool) -> bool:
     truth is what the wrapper received from the provider; streams without an HTTP response
     (litellm's mock, custom in-process providers) are judged by the chunks' finish_reason.
     """
-    if _http_response(stream) is None:
+    if adapter.http_response(stream) is None:
         return seen_finish
-    return bool(getattr(stream, "received_finish_reason", None) or getattr(stream, "intermittent_finish_reason", None))
+    return bool(adapter.provider_finish_reason(stream))
 
 
 def count_tokens(model: str, messages: list[dict[str, Any]] | None = None, text: str | None = None) -> int:
