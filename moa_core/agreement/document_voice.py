@@ -260,8 +260,7 @@ def _pieces(text: str, entities: frozenset) -> tuple:
                                     r"although|though|provided|until|except|whereas|while)\b", part, re.I))
         if not subordinate:
             words |= previous
-        values = tuple((kind, v) for kind, name, _ in _MEASURED for v in getattr(slots, name)
-                       if not (kind == "duration" and v[0] == "per"))
+        values = tuple((kind, v) for kind, name, _ in _MEASURED for v in getattr(slots, name))
         out.append(_Piece(words, values, slots.dates))
         previous = words
     return tuple(out)

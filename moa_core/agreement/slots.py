@@ -30,6 +30,8 @@ _DURATION = re.compile(
     rf"(?P<unit>{_UNIT_RE})(?:'s|s'|')?(?![\w])"
     r"|\b(?:within|for|after|in|than|of)\s(?:a|an|one)\s(?P<unit1>day|week|fortnight|month|year|decade)\b",
     re.I)
+_EVERY = re.compile(rf"\b(?:every|each|once\s+(?:in\s+)?(?:every|each|any|a))\s+(?P<n>{_NUM}|{_WORDNUM})"
+                    rf"(?:\s*\((?P<paren>\d+)\))?[\s-]?(?P<unit>{_UNIT_RE})(?:\s+period)?(?![\w])", re.I)
 _RATE = re.compile(r"\b(?:per|a|an|each|every)\s(?P<unit>second|minute|hour|day|week|month|year|quarter)\b"
                    rf"|\b(?P<freq>{'|'.join(FREQUENCIES)})\b", re.I)
 _MONTH_RE = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
@@ -108,7 +110,7 @@ class Slots:
     numbers: frozenset = frozenset()
     amounts: frozenset = frozenset()       # (currency, value)
     percents: frozenset = frozenset()
-    durations: frozenset = frozenset()     # (unit kind, days) ; rates as ("per", unit)
+    durations: frozenset = frozenset()     # (unit kind, days) ; rates as ("per", days)
     dates: frozenset = frozenset()         # (year, month, day, quarter, weekday, time)
     parties: frozenset = frozenset()
     negated: bool = False                  # an odd number of negation cues
@@ -137,6 +139,10 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
         basis = m[2].lower().startswith("b")
         percents.add(round(_to_number(m[1]) / (100 if basis else 1), 4))
         blank(m)
+    for m in list(_EVERY.finditer(work)):  # "every two years", "once in any twelve-month period": a rate
+        n = float(m["paren"]) if m["paren"] else _to_number(m["n"])
+        durations.add(("per", round(n * UNITS[_unit(m["unit"])], 6)))
+        blank(m)
     for m in list(_DURATION.finditer(work)):
         if m["unit1"]:
             unit, n, kind = m["unit1"].lower(), 1.0, ""
@@ -152,7 +158,7 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
         blank(m)
     for m in list(_RATE.finditer(work)):
         unit = m["unit"].lower() if m["unit"] else FREQUENCIES[m["freq"].lower()]
-        durations.add(("per", unit))
+        durations.add(("per", round(UNITS[unit], 6)))  # in days: "quarterly" = "every quarter" = per 91 days
         blank(m)
     for m in list(_BIGO.finditer(work)):
         numbers.add("O(" + re.sub(r"\s+", "", m[1].lower()).replace("**", "^") + ")")
@@ -383,9 +389,14 @@ def _same_date(x, y) -> bool:
     return True
 
 
+def _unit(unit: str) -> str:
+    unit = {"mins": "min", "secs": "sec", "hrs": "hr", "yrs": "yr"}.get(unit.lower(), unit.lower())
+    return unit[:-1] if unit not in UNITS and unit.endswith("s") else unit
+
+
 def _same_duration(x, y) -> bool:
     if x[0] == "per" or y[0] == "per":
-        return x == y
+        return x[0] == y[0] and _approx(x[1], y[1])
     return x[0] == y[0] and _approx(x[1], y[1])
 
 

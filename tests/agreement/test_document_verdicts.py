@@ -245,3 +245,15 @@ def test_place_names_and_demonyms_come_from_a_gazetteer(claim, sentence):
     assert slots("The agreement is governed by Dutch law.").places == {"netherlands"}
     assert slots("Offices in Lagos and Nairobi.").places == {"lagos", "nairobi"}
     assert "place" in slot_conflicts(slots("Governed by German law."), slots("Governed by Swiss law."))
+
+
+def test_rates_are_periods_in_days():
+    record = one_doc("The board reviews the risk register every two years.",
+                     "The auditor may inspect the warehouse once in any twelve-month period.",
+                     "Stock is counted quarterly.")
+    link = verdict("The board reviews the risk register every year.", record)
+    assert link.status == "contradicts" and link.kinds == ["duration"]
+    assert verdict("The auditor may inspect the warehouse once a year.", record).status == "supported"
+    assert verdict("Stock is counted every quarter.", record).status == "supported"
+    assert slots("every 6 months").durations == {("per", 180.0)}
+    assert slot_conflicts(slots("Interest is 2% per month."), slots("Interest is 2% per year.")) == ["duration"]
