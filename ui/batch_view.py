@@ -99,11 +99,16 @@ def new_batch(store) -> None:
     choice = st.selectbox("Lineup under test", lineups, key="batch_lineup",
                           help="Saved lineups come from Settings; its [baseline], if any, becomes a comparison")
     models = resources.model_options()
-    left, mid, right = st.columns(3)
-    baseline = left.selectbox("Compare with a single model", [NONE] + models, key="batch_baseline")
-    self_moa = mid.selectbox("Compare with Self-MoA of", [NONE] + models, key="batch_self_moa")
-    judge = right.selectbox("Judge model", [NONE] + models, key="batch_judge",
-                            help="Judges every comparison pairwise in both orders; a reference answer is used")
+    typed = "Pick one, or type any model litellm knows (e.g. openai/gpt-4o-mini) and press Enter"
+    left, mid, right = st.columns(3)  # any model may be typed: not every server lists its models
+    baseline = left.selectbox("Compare with a single model", [NONE] + models, key="batch_baseline",
+                              accept_new_options=True, help=typed) or NONE
+    self_moa = mid.selectbox("Compare with Self-MoA of", [NONE] + models, key="batch_self_moa",
+                             accept_new_options=True, help=typed) or NONE
+    judge = right.selectbox("Judge model", [NONE] + models, key="batch_judge", accept_new_options=True,
+                            help="Judges every comparison pairwise in both orders; a reference answer is used. "
+                            + typed) or NONE
+    baseline, self_moa, judge = (m.strip() or NONE for m in (baseline, self_moa, judge))
     left, mid, right = st.columns(3)
     concurrency = left.number_input("Concurrency (calls at once)", 1, 256, 8, key="batch_concurrency")
     budget = mid.number_input("Budget cap, USD (0 = none)", 0.0, 1e6, 0.0, step=1.0, key="batch_budget")

@@ -41,20 +41,26 @@ def app(data_dir):
         yield server
 
 
-def _start(page, eval_set: str) -> None:
+def _start(page, data_dir, eval_set: str) -> str:
+    """Start a batch of `eval_set` from the New batch tab; its id, once the page has moved to it."""
     main = page.get_by_test_id("stMain")
     main.get_by_role("tab", name="New batch").click()
     bs.wait_for_app(page)
     bs.pick_option(page, "Eval set", eval_set)
     bs.pick_option(page, "Lineup under test", "duo")
+    before = _newest(data_dir)
     main.get_by_role("button", name="Start batch").click()
+    assert bs.eventually(lambda: _newest(data_dir) != before, 30)
+    bs.expect(main.get_by_role("tab", name="Batches")).to_have_attribute("aria-selected", "true")
     bs.wait_for_app(page)
+    return _newest(data_dir)
 
 
-def _newest(data_dir):
+def _newest(data_dir) -> str | None:
     store = bs.open_store(data_dir)
     try:
-        return store.list_batches(limit=1)[0].id
+        newest = store.list_batches(limit=1)
+        return newest[0].id if newest else None
     finally:
         store.close()
 
@@ -68,17 +74,13 @@ def test_a_second_batch_is_shown_not_the_first(app, browser, data_dir, tmp_path)
     page.set_default_timeout(30_000)
     bs.open_page(page, f"{app.url}/batches")
     main = page.get_by_test_id("stMain")
-    _start(page, "first set")
-    first = _newest(data_dir)
-    bs.expect(main.get_by_role("tab", name="Batches")).to_have_attribute("aria-selected", "true")
+    first = _start(page, data_dir, "first set")
     assert _picked(page) == first
     bs.expect(main.get_by_test_id("stProgress").filter(has_text="done: 4/4 work items")).to_be_visible(
         timeout=60_000)
 
-    _start(page, "second set")
-    second = _newest(data_dir)
+    second = _start(page, data_dir, "second set")
     assert second != first
-    bs.expect(main.get_by_role("tab", name="Batches")).to_have_attribute("aria-selected", "true")
     assert _picked(page) == second
     bs.expect(main.get_by_test_id("stProgress").filter(has_text="done: 6/6 work items")).to_be_visible(
         timeout=60_000)
@@ -94,8 +96,7 @@ def test_a_cancelled_batch_leaves_no_running_run(app, browser, data_dir, llm, tm
     page.set_default_timeout(30_000)
     bs.open_page(page, f"{app.url}/batches")
     main = page.get_by_test_id("stMain")
-    _start(page, "slow set")
-    batch_id = _newest(data_dir)
+    batch_id = _start(page, data_dir, "slow set")
     assert _picked(page) == batch_id
 
     def some_running() -> bool:
@@ -131,3 +132,33 @@ def test_a_cancelled_batch_leaves_no_running_run(app, browser, data_dir, llm, tm
     assert "cancelled" in {r.status for r in runs}
     assert [r.id for r in runs if r.batch_id != batch_id] == []  # every run linked to its batch
     assert running_calls == []
+
+
+def test_a_judge_no_server_lists_can_be_typed(app, browser, data_dir, llm):
+    """The judge and the single model need not appear in a server's /models: type them."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    page.set_default_timeout(30_000)
+    bs.open_page(page, f"{app.url}/batches")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("tab", name="New batch").click()
+    bs.wait_for_app(page)
+    bs.pick_option(page, "Eval set", "first set")
+    bs.pick_option(page, "Lineup under test", "duo")
+    for label, model in (("Compare with a single model", "typed-single"), ("Judge model", "typed-judge")):
+        combo = page.get_by_test_id("stSelectbox").filter(has_text=label).get_by_role("combobox")
+        combo.click()
+        combo.fill(model)
+        combo.press("Enter")
+        bs.wait_for_app(page)
+        bs.expect(combo).to_have_value(model)
+    bs.expect(main.get_by_text(re.compile(r"Systems: .*; typed-single"))).to_be_visible()
+    before = _newest(data_dir)
+    main.get_by_role("button", name="Start batch").click()
+    assert bs.eventually(lambda: _newest(data_dir) != before, 30)
+    store = bs.open_store(data_dir)
+    try:
+        config = store.list_batches(limit=1)[0].config
+    finally:
+        store.close()
+    assert config["judge"]["model"] == "typed-judge"
+    assert [s["config"].get("model", {}).get("model") for s in config["systems"]][1] == "typed-single"
