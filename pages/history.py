@@ -18,10 +18,23 @@ UNKNOWN = "—"  # what a missing cost, rating or latency shows in the table
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _listing(url: str, version: tuple, status: str | None, model: str | None, search: str | None) -> list:
+def _listing(url: str, version: tuple, status: str | None, model: str | None, search: str | None,
+             batch_id: str | None = None) -> list:
     """The newest runs matching the filters, read once per data version (a new run, call or rating reads
     again at once): looking again, or sorting, costs no query over 10,000 runs."""
-    return resources.store().list_runs(limit=LIMIT, status=status, model=model, search=search)
+    return resources.store().list_runs(limit=LIMIT, status=status, model=model, search=search, batch_id=batch_id)
+
+
+ALL_RUNS, INTERACTIVE = "all runs", "interactive only"
+
+
+def _batch_choices(store) -> dict[str, str | None]:
+    """Label -> batch filter: every run, runs of no batch (""), or one batch's runs (newest batches first)."""
+    sets = {s.id: s.name for s in store.list_eval_sets()}
+    choices: dict[str, str | None] = {ALL_RUNS: None, INTERACTIVE: ""}
+    for b in store.list_batches(limit=50):
+        choices[f"batch {b.id} · {sets.get(b.eval_set_id, 'deleted set')} · {b.status}"] = b.id
+    return choices
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -39,19 +52,22 @@ store = resources.store()
 version = store.data_version()
 st.title("History")
 
-left, middle, right, last = st.columns([2, 1, 2, 1])
+left, middle, right, batch_col, last = st.columns([2, 1, 2, 2, 1])
 search = left.text_input("Search queries", placeholder="words in the query")
 status = middle.selectbox("Status", ["any", *RUN_STATUSES])
 model = right.selectbox("Model used", ["any", *_models_used(default_url(), version)])
+batches = _batch_choices(store)
+batch = batch_col.selectbox("Runs", list(batches), key="history_batch",
+                            help="Batch runs can outnumber the rest: show only runs made here, or one batch's")
 to_rate = last.toggle("To rate", help="Only runs with answers nobody has rated yet")
-filters = (search.strip(), status, model, to_rate)
+filters = (search.strip(), status, model, batch, to_rate)
 runs = _listing(default_url(), version, None if status == "any" else status, None if model == "any" else model,
-                search.strip() or None)
+                search.strip() or None, batches[batch])
 if to_rate:
     runs = [r for r in runs if r.unrated_answers]
 
 if not runs:
-    if filters == ("", "any", "any", False):
+    if filters == ("", "any", "any", ALL_RUNS, False):
         st.info("No runs yet. Run a lineup on the **Run** page (or `moa run` on the command line); "
                 "every run is stored here with its calls.")
     else:

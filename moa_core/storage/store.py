@@ -310,13 +310,17 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
             return run_record(row, calls, documents=load_documents(s, [row])[row.id])
 
     def list_runs(self, limit: int = 50, offset: int = 0, status: str | None = None,
-                  model: str | None = None, search: str | None = None) -> list[RunSummary]:
-        """Newest first, with totals, models and average stars; filter by status, model or query text."""
+                  model: str | None = None, search: str | None = None,
+                  batch_id: str | None = None) -> list[RunSummary]:
+        """Newest first, with totals, models and average stars; filter by status, model, query text, or
+        batch (`batch_id`; "" for interactive runs only, those of no batch)."""
         q = (select(Run.id, Run.started_at, Run.status, Run.query, Run.note, Run.wall_s, Run.critical_path_s,
                     Run.lineup_name, Run.document_name, Run.thread_id, Run.parent_run_id)
              .order_by(Run.started_at.desc(), Run.id.desc()).limit(limit).offset(offset))
         if status:
             q = q.where(Run.status == status)
+        if batch_id is not None:
+            q = q.where(Run.batch_id == batch_id if batch_id else Run.batch_id.is_(None))
         if model:
             q = q.where(Run.id.in_(select(Call.run_id).where(Call.model == model)))
         if search:
