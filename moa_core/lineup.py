@@ -6,6 +6,7 @@ optional `[baseline]` and `[fallback]`), so they can be versioned, shared and ed
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -21,6 +22,13 @@ class LineupError(ValueError):
 MAX_ROUNDS = 10   # proposer rounds (fixed or adaptive): each round multiplies the calls and the cost
 MAX_RETRIES = 10  # retries per call: with backoff, more would keep a run waiting for many minutes
 URL_SCHEMES = ("http://", "https://")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+KEY_ENV_HINT = "give the name of the environment variable that holds the key (e.g. TEAM_GATEWAY_KEY), not the key itself"
+
+
+def is_env_name(text: str) -> bool:
+    """A key variable is named, never pasted: a key typed where its variable's name belongs must not be stored."""
+    return bool(_ENV_NAME.fullmatch(text))
 
 
 def _is_number(value: Any) -> bool:

@@ -12,7 +12,7 @@ from moa_core.batch.evalsets import EvalFileError, EvalSetError, parse_eval_file
 from moa_core.batch.judge import judge_spec, judged_models
 from moa_core.batch.runner import create_batch
 from moa_core.batch.systems import moa_system, self_moa_system, single_system
-from moa_core.lineup import Lineup, LineupError, ModelSpec
+from moa_core.lineup import KEY_ENV_HINT, Lineup, LineupError, ModelSpec, is_env_name
 from moa_core.providers.default_lineups import default_lineup
 from moa_core.providers.prices import format_cost
 from ui import resources
@@ -109,6 +109,17 @@ def new_batch(store) -> None:
                             help="Judges every comparison pairwise in both orders; a reference answer is used. "
                             + typed) or NONE
     baseline, self_moa, judge = (m.strip() or NONE for m in (baseline, self_moa, judge))
+    key_help = ("Environment variable holding this model's key, for a team's keyed gateway (e.g. TEAM_GATEWAY_KEY). "
+                "Empty: the provider's own variable; a server of yours gets no key")
+    left, mid, right = st.columns(3)
+    key_envs = {role: column.text_input(label, key=f"batch_{role}_key_env", placeholder="none",
+                                        help=key_help).strip() or None
+                for role, label, column in (("baseline", "Single model's key variable", left),
+                                            ("self_moa", "Self-MoA's key variable", mid),
+                                            ("judge", "Judge's key variable", right))}
+    if any(name and not is_env_name(name) for name in key_envs.values()):
+        st.error(f"A key variable: {KEY_ENV_HINT}.")  # the text itself is not shown back: it may be a key
+        return
     left, mid, right = st.columns(3)
     concurrency = left.number_input("Concurrency (calls at once)", 1, 256, 8, key="batch_concurrency")
     budget = mid.number_input("Budget cap, USD (0 = none)", 0.0, 1e6, 0.0, step=1.0, key="batch_budget")
@@ -118,18 +129,19 @@ def new_batch(store) -> None:
         lineup = _lineup(store, choice)
         systems = [moa_system(lineup)]
         if baseline != NONE:
-            systems.append(single_system(_spec(baseline)))
+            systems.append(single_system(_spec(baseline, key_envs["baseline"])))
         elif lineup.baseline:
             systems.append(single_system(lineup.baseline))
         if self_moa != NONE:
-            systems.append(self_moa_system(_spec(self_moa)))
+            systems.append(self_moa_system(_spec(self_moa, key_envs["self_moa"])))
     except (LineupError, ValueError) as exc:
         st.error(f"This lineup cannot run: {plain(str(exc))}")
         return
-    judge_cfg = {"model": judge, "api_base": resources.api_base_for(judge)} if judge != NONE else None
+    judge_cfg = ({"model": judge, "api_base": resources.api_base_for(judge)}
+                 | ({"api_key_env": key_envs["judge"]} if key_envs["judge"] else {})) if judge != NONE else None
     items = _projection_items(store, eval_set.id)
-    p = project(items, systems, store.price_book(), judge_spec(judge) if judge_cfg else None,
-                pairs=len(systems) - 1)
+    p = project(items, systems, store.price_book(),
+                judge_spec(judge, api_key_env=key_envs["judge"]) if judge_cfg else None, pairs=len(systems) - 1)
     cost = f"~{format_cost(p.estimate_usd)} (up to {format_cost(p.upper_usd)})"
     if p.unpriced:
         cost += " + unknown for " + ", ".join(plain(m) for m in p.unpriced)
@@ -154,8 +166,8 @@ def new_batch(store) -> None:
         st.rerun()
 
 
-def _spec(model: str) -> ModelSpec:
-    return ModelSpec(model=model, api_base=resources.api_base_for(model))
+def _spec(model: str, key_env: str | None = None) -> ModelSpec:
+    return ModelSpec(model=model, api_base=resources.api_base_for(model), api_key_env=key_env)
 
 
 def _projection_items(store, eval_set_id: int) -> list[dict]:

@@ -77,9 +77,11 @@ def combine(first: str | None, second: str | None) -> str:
     return first if first is not None and first == second else "tie"
 
 
-def judge_spec(model: str, api_base: str | None = None, max_tokens: int = 512) -> ModelSpec:
-    return ModelSpec(model=model, api_base=api_base, temperature=0.0, max_tokens=max_tokens,
-                     system_prompt=JUDGE_SYSTEM, label=f"judge {model}")
+def judge_spec(model: str, api_base: str | None = None, max_tokens: int = 512, *,
+               api_key_env: str | None = None) -> ModelSpec:
+    """The judge as a seat; `api_key_env` names its key (a judge behind a team's keyed gateway)."""
+    return ModelSpec(model=model, api_base=api_base, api_key_env=api_key_env, temperature=0.0,
+                     max_tokens=max_tokens, system_prompt=JUDGE_SYSTEM, label=f"judge {model}")
 
 
 async def judge_pair(spec: ModelSpec, query: str, answer_a: str, answer_b: str, reference: str | None = None, *,

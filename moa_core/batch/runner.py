@@ -58,7 +58,7 @@ def create_batch(store, eval_set_id: int, systems: list[System], *, judge: dict 
                  concurrency: int = 8, budget_usd: float | None = None, cache: bool = True,
                  rate_limits: dict | None = None, batch_id: str | None = None) -> str:
     """Store a batch and its pending work; the first system is the one the others are compared with.
-    `judge` is {"model", "api_base"} or None."""
+    `judge` is {"model", "api_base", "api_key_env" (optional)} or None."""
     if not systems:
         raise ValueError("a batch needs at least one system")
     names = [s.name for s in systems]
@@ -99,7 +99,8 @@ class BatchRun:
         config = batch.config
         self.systems = {s["name"]: System.from_dict(s) for s in config["systems"]}
         self.primary = config["primary"]
-        self.judge = judge_spec(config["judge"]["model"], config["judge"].get("api_base")) if config.get("judge") else None
+        self.judge = judge_spec(config["judge"]["model"], config["judge"].get("api_base"),
+                                api_key_env=config["judge"].get("api_key_env")) if config.get("judge") else None
         self.budget = config.get("budget_usd")
         self.limiter = BatchLimiter(concurrency or config.get("concurrency") or 8,
                                     share_of(config.get("rate_limits"), rate_share))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..lineup import Lineup, LineupError, ModelSpec
 from . import UserError
+from .run import key_env
 from .storage import open_store
 
 
@@ -31,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compare", action="append", default=[], metavar="FILE.toml", help="compare with another lineup")
     p.add_argument("--judge", metavar="MODEL", help="judge every comparison pairwise, in both orders")
     p.add_argument("--api-base", metavar="URL", help="base URL for every model given on the command line")
+    p.add_argument("--api-key-env", type=key_env, metavar="NAME",
+                   help="environment variable holding the key for every model given on the command line "
+                   "(--baseline, --self-moa, --judge): a keyed gateway")
     p.add_argument("--concurrency", type=int, metavar="N", help="LLM calls at once across the batch (default 8)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes on this machine sharing the batch, the concurrency and the rate limits "
@@ -92,7 +96,7 @@ def build_systems(args: argparse.Namespace):
     def spec(model: str) -> ModelSpec:
         if not model.strip():
             raise UserError("empty model name")
-        return ModelSpec(model=model.strip(), api_base=args.api_base)
+        return ModelSpec(model=model.strip(), api_base=args.api_base, api_key_env=args.api_key_env)
 
     if args.lineup:
         lineup, limits = load_lineup_file(args.lineup)
@@ -164,7 +168,8 @@ def handle_batch(args: argparse.Namespace) -> int:
     systems, limits = build_systems(args)
     store = open_store()
     set_id = save_parsed(store, parsed, name)
-    judge = {"model": args.judge.strip(), "api_base": args.api_base} if args.judge else None
+    judge = ({"model": args.judge.strip(), "api_base": args.api_base}
+             | ({"api_key_env": args.api_key_env} if args.api_key_env else {})) if args.judge else None
     from ..batch.runner import create_batch
 
     batch_id = create_batch(store, set_id, systems, judge=judge, concurrency=args.concurrency or 8,
@@ -182,7 +187,7 @@ def _preamble(store, items, systems, args, judge) -> None:
     from ..batch.judge import judge_spec, judged_models
     from ..providers.prices import format_cost
 
-    spec = judge_spec(judge["model"], judge.get("api_base")) if judge else None
+    spec = judge_spec(judge["model"], judge.get("api_base"), api_key_env=judge.get("api_key_env")) if judge else None
     p = project(items, systems, store.price_book(), spec, pairs=len(systems) - 1)
     cost = f"~{format_cost(p.estimate_usd)} (up to {format_cost(p.upper_usd)} if every answer uses max_tokens)"
     if p.unpriced:

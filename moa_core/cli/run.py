@@ -10,7 +10,8 @@ import re
 import sys
 
 from ..engine import Document, RunInputError
-from ..lineup import MAX_RETRIES, MAX_ROUNDS, URL_SCHEMES, Lineup, LineupError, ModelSpec
+from ..lineup import (KEY_ENV_HINT, MAX_RETRIES, MAX_ROUNDS, URL_SCHEMES, Lineup, LineupError, ModelSpec,
+                      is_env_name)
 from ..providers.prices import format_cost
 from ..providers.endpoints import is_local
 from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord,
@@ -60,6 +61,14 @@ def _url(text: str) -> str:
     return text.strip()
 
 
+def key_env(text: str) -> str:
+    """--api-key-env takes the NAME of an environment variable; a pasted key is refused without echoing it."""
+    name = text.strip()
+    if not is_env_name(name):
+        raise argparse.ArgumentTypeError(KEY_ENV_HINT)
+    return name
+
+
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -82,6 +91,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", metavar="MODEL", help="single model to answer alongside, for comparison")
     p.add_argument("--fallback", metavar="MODEL", help="model that answers alone if MoA cannot")
     p.add_argument("--api-base", type=_url, metavar="URL", help="base URL for every model given on the command line")
+    p.add_argument("--api-key-env", type=key_env, metavar="NAME",
+                   help="environment variable holding the key for every model given on the command line (a "
+                   "keyed gateway); without it a base URL gets a placeholder key, never your provider's key")
     p.add_argument("--timeout", type=_seconds("--timeout"), metavar="SECONDS", help="per-call timeout")
     p.add_argument("--quorum", type=int, metavar="K", help="aggregate once K proposers of a round are done")
     p.add_argument("--quorum-deadline", type=_seconds("--quorum-deadline"), metavar="SECONDS",
@@ -142,7 +154,8 @@ def build_lineup(args: argparse.Namespace, previous: dict | None = None) -> Line
     def spec(model: str) -> ModelSpec:
         if not model.strip():
             raise UserError("empty model name")
-        values = {"model": model.strip(), "api_base": args.api_base}
+        values = {"model": model.strip(), "api_base": args.api_base,
+                  "api_key_env": getattr(args, "api_key_env", None)}
         if args.temperature is not None:
             values["temperature"] = args.temperature
         if args.max_tokens is not None:

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
@@ -54,6 +54,7 @@ class RequestRecord:
     stream: bool
     arrived: float  # time.monotonic()
     body: dict
+    headers: dict = field(default_factory=dict)  # names lower-cased ("authorization"): which key reached the server
 
 
 def _error(status: int, message: str) -> dict:
@@ -134,7 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, body: dict) -> None:
         model, messages, stream = str(body.get("model", "")), body.get("messages") or [], bool(body.get("stream"))
         start = time.monotonic()
-        b, fail = self.server.owner._admit(RequestRecord(model, messages, stream, start, body))
+        received = {k.lower(): v for k, v in self.headers.items()}
+        b, fail = self.server.owner._admit(RequestRecord(model, messages, stream, start, body, received))
         if fail:
             headers = {} if b.retry_after is None else {"Retry-After": f"{b.retry_after:g}"}
             return self._json(b.fail_status, b.error_body or _error(b.fail_status, f"simulated {b.fail_status}"), headers)
