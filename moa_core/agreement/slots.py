@@ -403,7 +403,7 @@ def _same_duration(x, y) -> bool:
 def _same_value(x, y) -> bool:
     if isinstance(x, str) or isinstance(y, str):
         return x == y
-    return _approx(x, y, 0.001)
+    return _approx(x, y, 1e-9)  # figures are stated exactly: 99.9 is not 99.95
 
 
 def _same_party(x: str, y: str) -> bool:

@@ -257,3 +257,10 @@ def test_rates_are_periods_in_days():
     assert verdict("Stock is counted every quarter.", record).status == "supported"
     assert slots("every 6 months").durations == {("per", 180.0)}
     assert slot_conflicts(slots("Interest is 2% per month."), slots("Interest is 2% per year.")) == ["duration"]
+
+
+def test_close_figures_are_different_figures():
+    # a relative tolerance made 99.9% the same as 99.95% (and 1,000,000 the same as 1,000,500)
+    assert "percentage" in slot_conflicts(slots("Uptime is 99.9%."), slots("Uptime is 99.95%."))
+    assert "number" in slot_conflicts(slots("It sold 1,000,000 units."), slots("It sold 1,000,500 units."))
+    assert slot_conflicts(slots("A margin of 150 basis points."), slots("A margin of 1.5 percentage points.")) == []
