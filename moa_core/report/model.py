@@ -10,6 +10,7 @@ from moa_core.evidence import run_documents, run_proposals
 from moa_core.metrics.ratings import answer_stars, final_call_id, run_stars
 from moa_core.providers.prices import format_cost
 from moa_core.records import RunRecord
+from moa_core.redact import redact
 
 from .verdicts import Verdict, sentence_verdict, side_line
 
@@ -69,8 +70,8 @@ def _comments(ratings: Iterable[Any], call_ids: set[str], whole_run: bool = Fals
     latest: dict[str, str] = {}
     for r in ratings:  # oldest first
         if r.call_id in call_ids or (whole_run and r.target == "run"):
-            latest[r.rater or "anonymous"] = (r.comment or "").strip()
-    return [f"{who}: {comment}" for who, comment in latest.items() if comment]
+            latest[r.rater or "anonymous"] = redact((r.comment or "").strip())  # older rows stored keys as typed
+    return [f"{redact(who)}: {comment}" for who, comment in latest.items() if comment]
 
 
 TITLE_CHARS = 120

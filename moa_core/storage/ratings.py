@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from ..redact import redact
 from .busy import retry_when_locked
 from .schema import PREFERENCES, RATING_TARGETS, Call, Comparison, Rating, Run, Vote
 
@@ -40,7 +41,8 @@ class Ratings:
                 raise ValueError(f"no comparison {comparison_id!r} to rate")
             rating = Rating(target=target, run_id=run_id, call_id=call_id if target == "call" else None,
                             comparison_id=comparison_id if target == "comparison" else None, rater=rater,
-                            stars=stars, scores=dict(scores or {}), preference=preference, comment=comment)
+                            stars=stars, scores=dict(scores or {}), preference=preference,
+                            comment=redact(comment))  # a key pasted by a person is never stored
             s.add(rating)
             s.flush()
             return rating.id

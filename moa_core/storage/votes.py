@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from ..identity import SystemIdentity, answer_identity, display_names, legacy_identity, moa_identity
 from ..lineup import Lineup, LineupError
+from ..redact import redact
 from ..review.pairs import pair_key
 from .busy import retry_when_locked
 from .rows import as_utc
@@ -182,7 +183,8 @@ class Votes:
             vote = Vote(prompt_id=prompt_id, system_a=system_a, system_b=system_b, winner=winner, reviewer=reviewer,
                         rater_kind=rater_kind, shown_swapped=shown_swapped, run_a_id=run_a_id, run_b_id=run_b_id,
                         call_a_id=call_a_id, call_b_id=call_b_id, comparison_id=comparison_id, queue_id=queue_id,
-                        batch_id=batch_id, comment=comment.strip(), reasoning=reasoning)
+                        batch_id=batch_id, comment=redact(comment.strip()),  # a pasted key is never stored
+                        reasoning=reasoning)
             s.add(vote)
             s.flush()
             for system, scores in rubric.items():
