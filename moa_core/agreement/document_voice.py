@@ -261,6 +261,10 @@ def _pieces(text: str, entities: frozenset) -> tuple:
         if not subordinate:
             words |= previous
         values = tuple((kind, v) for kind, name, _ in _MEASURED for v in getattr(slots, name))
+        if any(not (kind == "duration" and v[0] == "per") for kind, v in values):
+            # beside a figure a rate qualifies it ("annual rent of £48,000", "2% per month"); alone it is
+            # the value ("reviewed every two years")
+            values = tuple((kind, v) for kind, v in values if not (kind == "duration" and v[0] == "per"))
         out.append(_Piece(words, values, slots.dates))
         previous = words
     return tuple(out)

@@ -264,3 +264,13 @@ def test_close_figures_are_different_figures():
     assert "percentage" in slot_conflicts(slots("Uptime is 99.9%."), slots("Uptime is 99.95%."))
     assert "number" in slot_conflicts(slots("It sold 1,000,000 units."), slots("It sold 1,000,500 units."))
     assert slot_conflicts(slots("A margin of 150 basis points."), slots("A margin of 1.5 percentage points.")) == []
+
+
+def test_a_rate_beside_a_figure_qualifies_it():
+    # "annual" qualifies the amount: the review period is another predicate, not a contradiction
+    link = verdict("The annual rent is £48,000.", one_doc("The rent is reviewed every five years."))
+    assert link is None or link.status != "contradicts"
+    record = one_doc("The rent is reviewed every five years.", "The annual rent is £42,000.")
+    link = verdict("The annual rent is £48,000.", record)
+    assert link.status == "contradicts" and link.kinds == ["amount"] and "£42,000" in link.sentence
+    assert verdict("The rent is reviewed every year.", record).kinds == ["duration"]
