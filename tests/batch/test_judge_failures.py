@@ -5,10 +5,14 @@ import csv
 import io
 import json
 
+import pytest
+
 from moa_core.batch.report import answers_csv, batch_summary, progress, summary_csv, summary_json
 from moa_core.batch.runner import create_batch, run_batch
 from moa_core.cli import main
 from moa_core.storage.batches import JUDGE_PREFIX
+
+pytestmark = pytest.mark.slow  # out of the quick tier: whole batches with a judge
 
 NO_VERDICT = "Both answers are fine, I cannot decide."
 
