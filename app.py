@@ -4,6 +4,7 @@ import streamlit as st
 st.set_page_config(page_title="MoA workbench", page_icon="🧩", layout="wide")
 
 from ui import origin_check, resources, reviewer  # noqa: E402
+from ui.page import run_from_app  # noqa: E402
 
 origin_check.no_public_ip_lookup()
 resources.warm_up()
@@ -31,4 +32,4 @@ pages = [
 ]
 page = st.navigation(pages)
 reviewer.ask(key="reviewer_sidebar")
-page.run()
+run_from_app(page)  # marked as chosen here: see ui/page.py
