@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 COMMAND_MODULES = ["run", "agreement", "storage", "leaderboard", "report", "batch", "lineups"]
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _library_logs_to_file()
     try:
         args = build_parser().parse_args(argv)
         if not getattr(args, "handler", None):
@@ -54,6 +56,39 @@ def main(argv: list[str] | None = None) -> int:
 
 
 LOG_NAME = "moa-cli.log"
+
+
+class _LogFile(logging.Handler):
+    """moa_core's warnings and errors, redacted, appended to the log in the data folder (found at each record:
+    the data folder can change between commands in one process), and to stderr too with MOA_DEBUG=1."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import os
+
+        from ..redact import redact
+
+        line = redact(self.format(record))
+        if os.environ.get("MOA_DEBUG") == "1":
+            sys.stderr.write(line + "\n")
+        try:
+            from ..storage.db import data_dir
+
+            path = data_dir() / LOG_NAME
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8", errors="backslashreplace") as out:
+                out.write(line + "\n")
+        except Exception:  # the log is a courtesy
+            pass
+
+
+def _library_logs_to_file() -> None:
+    """A command says what matters in its own line: with no handler configured, Python's last-resort handler
+    printed library records on stderr too (the store's could-not-store record, then the command's same line)."""
+    logger = logging.getLogger("moa_core")
+    if not any(isinstance(h, _LogFile) for h in logger.handlers):
+        handler = _LogFile(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
 
 
 def _last_resort(exc: Exception) -> str:
