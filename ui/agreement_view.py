@@ -16,6 +16,7 @@ from moa_core.providers import endpoints
 from moa_core.lineup import ModelSpec
 from moa_core.records import RunRecord
 from moa_core.report.verdicts import Verdict, link_verdict, sentence_verdict, side_line
+from ui.charts import plotly_text
 from ui.document_view import passage_html
 from ui.safe_text import plain
 
@@ -237,9 +238,14 @@ def _disagreements(result: agreement.AgreementResult, labels: list[str]) -> None
                     column.caption("No passage of the documents bears on this version.")
 
 
-def _heatmap(result: agreement.AgreementResult, labels: list[str]) -> None:
-    labels = [html.escape(label) for label in labels]  # plotly reads axis text as markup
+def heatmap_figure(result: agreement.AgreementResult, labels: list[str]):
+    """How similar each pair of proposals is, labelled with the proposals' labels."""
+    labels = [plotly_text(label) for label in labels]  # plotly reads axis text as markup
     fig = px.imshow(result.similarity, x=labels, y=labels, zmin=0, zmax=1, color_continuous_scale="Blues",
                     text_auto=".2f", title="How similar the proposals are (0 = nothing shared, 1 = same)")
     fig.update_layout(height=320 + 20 * len(labels), margin=dict(l=10, r=10, t=50, b=10))
-    st.plotly_chart(fig, width="stretch")
+    return fig
+
+
+def _heatmap(result: agreement.AgreementResult, labels: list[str]) -> None:
+    st.plotly_chart(heatmap_figure(result, labels), width="stretch")

@@ -69,9 +69,14 @@ def chart_with_table(fig: go.Figure | None, df: pd.DataFrame, name: str, *, key:
                            key=f"{key}-csv", on_click="ignore", icon=":material/download:", type="tertiary")
 
 
-def _e(value) -> str:
-    """Plotly reads hover and annotation text as HTML-like markup: model, query and error text is escaped."""
-    return html.escape(str(value))
+def plotly_text(value) -> str:
+    """Text for a plotly label, hover or annotation, shown as typed. Plotly reads them as HTML-like markup, so
+    model, query and error text is escaped; but plotly turns back only &amp; &lt; &gt; and numeric references,
+    so quotes stay as they are (html.escape's &quot; was shown literally)."""
+    return html.escape(str(value), quote=False)
+
+
+_e = plotly_text
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, **kw) -> go.Figure:
