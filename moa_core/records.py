@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .documents import Document
-from .metrics.cost import critical_path, total_cost
+from .costs import critical_path, total_cost
 
 ROLES = ("proposer", "aggregator", "baseline", "fallback")
 CALL_STATUSES = ("running", "ok", "failed", "cancelled")

@@ -19,7 +19,7 @@ from ..providers.llm import describe_error
 from ..providers.warmup import warm_up
 from ..providers.prices import PriceBook
 from ..records import CallRecord, Event, RunFinished, RunRecord, RunStarted
-from ..metrics.cost import total_cost
+from ..costs import total_cost
 from .adaptive import RoundCheck, check_round, saved_note, stop_reason
 from .calls import make_call, new_call
 from .preflight import RunInputError, preflight

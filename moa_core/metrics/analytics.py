@@ -22,7 +22,7 @@ from ..providers.endpoints import is_local
 from ..providers.prices import format_cost
 from ..records import CallRecord, RunRecord
 from .ratings import answer_stars, run_stars
-from .cost import call_cost, critical_path, critical_path_calls, original_total, saved_total, total_cost
+from ..costs import call_cost, critical_path, critical_path_calls, original_total, saved_total, total_cost
 from .stats import known_floats, percentile
 
 ROLE_ORDER = ("proposer", "aggregator", "fallback", "baseline")

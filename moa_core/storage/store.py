@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from ..metrics.cost import critical_path, total_cost
+from ..costs import critical_path, total_cost
 from ..metrics.ratings import final_call_id, run_stars
 from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, RunRecord, RunStarted, utcnow
 from ..redact import redact

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from moa_core.metrics import analytics
-from moa_core.metrics.cost import critical_path_calls
+from moa_core.costs import critical_path_calls
 from moa_core.records import RunRecord
 from tests.metrics.sample_runs import DAY1, PAIR, TRIO, call, run_a, run_b, run_c
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from moa_core.metrics import analytics, planner
-from moa_core.metrics.cost import original_cost, original_total, saved_total
+from moa_core.costs import original_cost, original_total, saved_total
 from moa_core.records import new_id
 from tests.metrics.sample_runs import ratings_for, run_a, run_b, run_c
 

@@ -1,7 +1,7 @@
 """The critical path and call costs: one derivation, used for the sum and for the highlighted bars."""
 import pytest
 
-from moa_core.metrics.cost import call_cost, critical_path, critical_path_calls, total_cost
+from moa_core.costs import call_cost, critical_path, critical_path_calls, total_cost
 from moa_core.records import CallRecord
 
 
