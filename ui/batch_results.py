@@ -8,7 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from moa_core.batch.report import answers_csv, batch_summary, progress, set_summary, summary_csv, summary_json
+from moa_core.batch.report import (answers_csv, batch_summary, cost_text, progress, set_summary, summary_csv,
+                                   summary_json)
 from moa_core.providers.prices import format_cost
 from ui.batch_jobs import cancel_batch, live_job, start_batch
 from ui.safe_text import plain
@@ -39,7 +40,7 @@ def batches(store) -> None:
         counts = store.batch_counts(b.id)
         table.append({"batch": b.id, "eval set": sets.get(b.eval_set_id, "(deleted)"), "status": b.status,
                       "done": f"{counts['done']}/{sum(counts.values())}", "failed": counts["failed"],
-                      "cost": format_cost(b.cost_usd), "started": b.created_at})
+                      "cost": cost_text(b.cost_usd, b.unknown_cost_items), "started": b.created_at})
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
     ids = [b.id for b in rows]
     started = st.session_state.pop(STARTED, None)
@@ -71,7 +72,7 @@ def _progress(store, batch_id: str) -> None:
     budget = f" of {format_cost(p['budget_usd'])} budget" if p.get("budget_usd") else ""
     judge = f" ({p['judge_failed']} by the judge)" if p["judge_failed"] else ""
     st.progress(p["fraction"], text=f"{p['status']}: {finished}/{p['items']} work items · {p['failed']} failed{judge}"
-                f" · {format_cost(p['cost_usd'])}{budget} · {p['elapsed_s']:.0f} s{eta}")
+                f" · {cost_text(p['known_cost_usd'], p['unknown_cost_items'])}{budget} · {p['elapsed_s']:.0f} s{eta}")
     if p["error"]:
         st.error(plain(p["error"]))
     if p["judge_failed"]:

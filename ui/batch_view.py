@@ -142,14 +142,11 @@ def new_batch(store) -> None:
     items = _projection_items(store, eval_set.id)
     p = project(items, systems, store.price_book(),
                 judge_spec(judge, api_key_env=key_envs["judge"]) if judge_cfg else None, pairs=len(systems) - 1)
-    cost = f"~{format_cost(p.estimate_usd)} (up to {format_cost(p.upper_usd)})"
-    if p.unpriced:
-        cost += " + unknown for " + ", ".join(plain(m) for m in p.unpriced)
-    st.metric("Projected cost", f"~{format_cost(p.estimate_usd)}", help="Prompt tokens counted, answers assumed "
-              "300 tokens (upper bound: every answer uses max_tokens)")
-    st.caption(f"{len(items)} items × {len(systems)} systems: {p.calls} calls, {cost}. Systems: "
+    st.metric("Projected cost", "unknown" if p.estimate_usd is None else f"~{format_cost(p.estimate_usd)}",
+              help="Prompt tokens counted, answers assumed 300 tokens (upper bound: every answer uses max_tokens)")
+    st.caption(f"{len(items)} items × {len(systems)} systems: {p.calls} calls, {plain(p.describe())}. Systems: "
                + "; ".join(plain(s.name) for s in systems))
-    if budget and p.estimate_usd > budget:
+    if budget and p.estimate_usd is not None and p.estimate_usd > budget:
         st.warning("The projection exceeds the budget: the batch will stop there (resumable).")
     if judge_cfg and len(systems) < 2:
         st.warning("Pick a comparison system: with one system there is nothing to judge.")

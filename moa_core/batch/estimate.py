@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ..lineup import ModelSpec
 from ..prompts import user_content
 from ..providers.llm import count_tokens
-from ..providers.prices import PriceBook
+from ..providers.prices import PriceBook, format_cost
 from .systems import System
 
 TYPICAL_ANSWER_TOKENS = 300
@@ -21,14 +21,27 @@ JUDGE_PROMPT_TOKENS = 250  # the judge's instructions and verdict format
 
 @dataclass
 class Projection:
-    estimate_usd: float = 0.0
-    upper_usd: float = 0.0
+    """What a batch would cost: the priced calls' estimate and upper bound, the models with no price (never
+    counted as free: with none priced the estimate is None, "unknown", not "$0")."""
+
+    priced_estimate_usd: float = 0.0
+    priced_upper_usd: float = 0.0
     calls: int = 0
+    priced_calls: int = 0
     unpriced: list[str] = field(default_factory=list)  # models without a known price
 
     @property
     def known(self) -> bool:
         return not self.unpriced
+
+    @property
+    def estimate_usd(self) -> float | None:
+        """The priced calls' estimate; None when no call to be made has a price."""
+        return self.priced_estimate_usd if self.priced_calls or not self.unpriced else None
+
+    @property
+    def upper_usd(self) -> float | None:
+        return self.priced_upper_usd if self.priced_calls or not self.unpriced else None
 
     def add(self, prices: PriceBook, spec: ModelSpec, prompt: int, answer_typical: int, answer_max: int) -> None:
         self.calls += 1
@@ -39,12 +52,25 @@ class Projection:
             if spec.model not in self.unpriced:
                 self.unpriced.append(spec.model)
             return
-        self.estimate_usd += typical
-        self.upper_usd += upper
+        self.priced_calls += 1
+        self.priced_estimate_usd += typical
+        self.priced_upper_usd += upper
+
+    def describe(self) -> str:
+        """The projection in words: "~$0.12 (up to $0.40 if every answer uses max_tokens) + unknown for m",
+        or "unknown: no price for m, n (set one in Settings)" when nothing is priced."""
+        if self.estimate_usd is None:
+            return f"unknown: no price for {', '.join(self.unpriced)} (set one in Settings)"
+        text = (f"~{format_cost(self.estimate_usd)} (up to {format_cost(self.upper_usd)} if every answer uses "
+                "max_tokens)")
+        if self.unpriced:
+            text += f" + unknown for {', '.join(self.unpriced)} (no price: set one in Settings)"
+        return text
 
     def to_dict(self) -> dict:
-        return {"estimate_usd": round(self.estimate_usd, 6), "upper_usd": round(self.upper_usd, 6),
-                "calls": self.calls, "unpriced": self.unpriced}
+        rounded = {k: None if v is None else round(v, 6)
+                   for k, v in (("estimate_usd", self.estimate_usd), ("upper_usd", self.upper_usd))}
+        return rounded | {"calls": self.calls, "unpriced": self.unpriced}
 
 
 def _answers(spec: ModelSpec) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ..csv_safe import safe_cell
+from ..providers.prices import format_cost
 from ..records import utcnow
 from ..storage.rows import as_utc
 from ..storage.batches import JUDGE_PREFIX
@@ -20,7 +21,10 @@ from .systems import canonical_names
 
 
 def progress(store, batch_id: str) -> dict[str, Any]:
-    """Counts, fraction done, running cost, elapsed and ETA of the current session (from the database)."""
+    """Counts, fraction done, running cost, elapsed and ETA of the current session (from the database).
+
+    `cost_usd` is None as soon as one finished item had no known price; `known_cost_usd` and
+    `unknown_cost_items` say what is known and how much is not (`cost_text` puts them in words)."""
     batch = store.get_batch(batch_id)
     if batch is None:
         raise ValueError(f"no batch {batch_id}")
@@ -35,9 +39,25 @@ def progress(store, batch_id: str) -> dict[str, Any]:
     remaining = counts["pending"] + counts["running"]
     eta = elapsed / session_done * remaining if session_done > 0 and remaining and not ended else None
     return {"batch_id": batch_id, "status": batch.status, "items": total, **counts,
-            "fraction": finished / total if total else 1.0, "cost_usd": batch.cost_usd or 0.0,
+            "fraction": finished / total if total else 1.0, **batch_cost(batch),
             "elapsed_s": max(0.0, elapsed), "eta_s": eta, "error": batch.error,
             "budget_usd": config.get("budget_usd"), **judge_progress(store, batch_id)}
+
+
+def batch_cost(batch) -> dict[str, Any]:
+    """A batch row's cost as every reader shows it: the total only while every finished item's is known."""
+    known, unknown = float(batch.cost_usd or 0.0), int(getattr(batch, "unknown_cost_items", 0) or 0)
+    return {"cost_usd": None if unknown else known, "known_cost_usd": known, "unknown_cost_items": unknown}
+
+
+def cost_text(known_usd: float | None, unknown_items: int) -> str:
+    """"$0.42", "$0.42 + 3 answers of unknown price", or "unknown (3 answers without a price)": a batch
+    whose models have no price never reads "$0"."""
+    unknown = f"{unknown_items} answer{'' if unknown_items == 1 else 's'}"
+    if unknown_items and not known_usd:
+        return f"unknown ({unknown} without a price)"
+    text = format_cost(known_usd or 0.0)
+    return f"{text} + {unknown} of unknown price" if unknown_items else text
 
 
 def judge_progress(store, batch_id: str) -> dict[str, Any]:

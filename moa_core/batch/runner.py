@@ -177,7 +177,7 @@ class BatchRun:
                 status, run_id, error, cost = await self._process(item)
             except RunInputError as exc:  # the configuration cannot work (a missing key): stop the batch
                 self.stop_reason, self.error = "failed", f"{item.system}: {exc}"
-                status, run_id, error, cost = "failed", None, str(exc), None
+                status, run_id, error, cost = "failed", None, str(exc), 0.0  # nothing was sent
             finally:
                 self._busy -= 1
             # queued behind the run's own writes, so a done item always has its stored run; the lane
@@ -274,15 +274,16 @@ class BatchRun:
         return self.documents[document_id]
 
     async def _process(self, item) -> tuple[str, str | None, str | None, float | None]:
-        """(status, run id, error, cost) of one work item."""
+        """(status, run id, error, cost) of one work item; cost None only when tokens were used at no known
+        price (the batch counts it as unknown), 0.0 when nothing was asked."""
         eval_item = self.items.get(item.eval_item_id)
         if eval_item is None:
-            return "failed", None, "the eval item was deleted", None
+            return "failed", None, "the eval item was deleted", 0.0  # nothing asked: nothing spent
         if item.system.startswith(JUDGE_PREFIX):
             return await self._judge(item, eval_item)
         system = self.systems.get(item.system)
         if system is None:
-            return "failed", None, f"unknown system {item.system}", None
+            return "failed", None, f"unknown system {item.system}", 0.0
         run_id = item_run_id(self.batch_id, item.id, item.attempts)
         document = self._document(eval_item.document_id)
         if system.kind == "single":
@@ -304,7 +305,7 @@ class BatchRun:
         answers = {r["system"]: r for r in rows if r["eval_item_id"] == item.eval_item_id and r["status"] == "done"}
         a, b = answers.get(self.primary), answers.get(other)
         if a is None or b is None:
-            return "failed", None, "no answer to judge", None
+            return "failed", None, "no answer to judge", 0.0
         verdict = await judge_pair(self.judge, eval_item.query, a["final"] or "", b["final"] or "",
                                    eval_item.reference, limiter=self.limiter, cache=self.judge_cache,
                                    prices=self.prices)

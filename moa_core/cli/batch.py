@@ -189,11 +189,8 @@ def _preamble(store, items, systems, args, judge) -> None:
 
     spec = judge_spec(judge["model"], judge.get("api_base"), api_key_env=judge.get("api_key_env")) if judge else None
     p = project(items, systems, store.price_book(), spec, pairs=len(systems) - 1)
-    cost = f"~{format_cost(p.estimate_usd)} (up to {format_cost(p.upper_usd)} if every answer uses max_tokens)"
-    if p.unpriced:
-        cost += f" + unknown for {', '.join(p.unpriced)} (no price: set one in Settings)"
-    print(f"projected cost: {cost}, {p.calls} calls", file=sys.stderr)
-    if args.budget is not None and p.estimate_usd > args.budget:
+    print(f"projected cost: {p.describe()}, {p.calls} calls", file=sys.stderr)
+    if args.budget is not None and p.estimate_usd is not None and p.estimate_usd > args.budget:
         print(f"note: the projection exceeds --budget {format_cost(args.budget)}: the batch will stop there "
               "(resumable with --resume)", file=sys.stderr)
     if judge and len(systems) < 2:
@@ -225,19 +222,18 @@ class _Progress:
         if not final and now - self.last < (0.5 if self.tty else 5.0):
             return
         self.last = now
-        from ..batch.report import progress
-        from ..providers.prices import format_cost
+        from ..batch.report import cost_text, progress
 
         p = progress(self.store, batch_id)
         eta = f", ETA {p['eta_s']:.0f}s" if p["eta_s"] is not None else ""
         line = (f"batch {batch_id}: {p['done'] + p['failed']}/{p['items']} ({p['fraction']:.0%}), "
-                f"{p['failed']} failed, {format_cost(p['cost_usd'])}, {p['elapsed_s']:.0f}s{eta}")
+                f"{p['failed']} failed, {cost_text(p['known_cost_usd'], p['unknown_cost_items'])}, {p['elapsed_s']:.0f}s{eta}")
         sys.stderr.write(("\r" + line + "   ") if self.tty and not final else line + "\n")
         sys.stderr.flush()
 
 
 def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) -> int:
-    from ..batch.report import batch_summary, judge_progress
+    from ..batch.report import batch_cost, batch_summary, judge_progress
     from ..batch.runner import run_batch
 
     show = _Progress(store)
@@ -277,7 +273,7 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
         counts = outcome.counts
         print(json.dumps({"batch_id": batch_id, "status": batch.status, "items": sum(counts.values()),
                           "done": counts["done"], "failed": counts["failed"], "wall_s": round(outcome.wall_s, 3),
-                          "cost_usd": batch.cost_usd or 0.0, "cache_hits": outcome.cache_hits,
+                          **batch_cost(batch), "cache_hits": outcome.cache_hits,
                           "error": batch.error, **judged, "systems": summary["systems"]},
                          ensure_ascii=False, default=str))
     else:
@@ -339,7 +335,7 @@ def _start_helpers(batch_id: str, workers: int, concurrency: int, no_cache: bool
 
 
 def handle_batches(args: argparse.Namespace) -> int:
-    from ..batch.report import judge_progress
+    from ..batch.report import batch_cost, cost_text, judge_progress
 
     if args.limit < 1:
         raise UserError(f"--limit must be at least 1, not {args.limit}")
@@ -349,7 +345,7 @@ def handle_batches(args: argparse.Namespace) -> int:
         counts = store.batch_counts(b.id)
         judged = judge_progress(store, b.id)
         rows.append({"batch_id": b.id, "status": b.status, "items": sum(counts.values()), "done": counts["done"],
-                     "failed": counts["failed"], "cost_usd": b.cost_usd, "eval_set_id": b.eval_set_id,
+                     "failed": counts["failed"], **batch_cost(b), "eval_set_id": b.eval_set_id,
                      "started_at": b.created_at.isoformat(), "error": b.error, **judged})
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
@@ -359,7 +355,8 @@ def handle_batches(args: argparse.Namespace) -> int:
         for r in rows:
             judge = f" ({r['judge_failed']} of {r['judge_items']} judge pairs)" if r["judge_failed"] else ""
             print(f"{r['batch_id']}  {r['started_at'][:16]}  {r['status']:<15} {r['done']}/{r['items']} done, "
-                  f"{r['failed']} failed{judge}" + (f"  {r['error']}" if r["error"] else ""))
+                  f"{r['failed']} failed{judge}, {cost_text(r['known_cost_usd'], r['unknown_cost_items'])}"
+                  + (f"  {r['error']}" if r["error"] else ""))
     return 0
 
 

@@ -107,9 +107,11 @@ class BatchStore:
                 row.config = {**row.config, **config}  # reassign: JSON columns miss in-place edits
             return True
 
-    def batch_cost(self, batch_id: str) -> float:
+    def batch_cost(self, batch_id: str) -> tuple[float, int]:
+        """(known cost, finished work items of unknown price): unknown is counted apart, never added as $0."""
         with self._read() as s:
-            return s.execute(select(Batch.cost_usd).where(Batch.id == batch_id)).scalar_one_or_none() or 0.0
+            row = s.execute(select(Batch.cost_usd, Batch.unknown_cost_items).where(Batch.id == batch_id)).first()
+        return (float(row[0] or 0.0), int(row[1] or 0)) if row else (0.0, 0)
 
     def recover_batch(self, batch_id: str, stale_after_s: float = STALE_CLAIM_S, retry_failed: bool = True) -> int:
         """Before resuming: claims of dead workers go back to pending, unless their run finished (then
@@ -190,7 +192,8 @@ class BatchStore:
     def finish_item(self, item_id: int, worker: str, status: str, *, run_id: str | None = None,
                     error: str | None = None, cost_usd: float | None = None,
                     eval_item_id: int | None = None) -> bool:
-        """Close a claimed item, tie its run to the batch and add its cost, in one transaction.
+        """Close a claimed item, tie its run to the batch and add its cost, in one transaction: a known
+        cost to `cost_usd`, an unknown one (None: tokens at no known price) to `unknown_cost_items`.
         False when the claim is no longer this worker's (it was recovered meanwhile)."""
         with self._write() as s:  # plain statements: this runs once per item, a thousand times a batch
             stored = run_id is not None and s.execute(select(Run.id).where(Run.id == run_id)).first() is not None
@@ -204,9 +207,9 @@ class BatchStore:
             if stored:
                 s.execute(update(Run).where(Run.id == run_id).values(batch_id=batch_id, eval_item_id=eval_item_id)
                           .execution_options(synchronize_session=False))
-            if cost_usd:
+            if cost_usd is None or cost_usd:
                 s.execute(update(Batch).where(Batch.id == batch_id)
-                          .values(cost_usd=func.coalesce(Batch.cost_usd, 0.0) + cost_usd, updated_at=utcnow())
+                          .values(**_cost_added(cost_usd), updated_at=utcnow())
                           .execution_options(synchronize_session=False))
             return True
 
@@ -229,8 +232,7 @@ class BatchStore:
             run.batch_id, run.eval_item_id = item.batch_id, item.eval_item_id
         if run is not None and run.status in DONE_RUNS and not item.system.startswith(JUDGE_PREFIX):
             item.status, item.run_id = "done", run_id  # finished before its worker could say so
-            s.execute(update(Batch).where(Batch.id == item.batch_id)
-                      .values(cost_usd=func.coalesce(Batch.cost_usd, 0.0) + (run.cost_usd or 0.0)))
+            s.execute(update(Batch).where(Batch.id == item.batch_id).values(**_cost_added(run.cost_usd)))
         else:
             item.status = "pending"
             if run is not None:
@@ -317,6 +319,13 @@ class BatchStore:
     def cache_clear(self) -> int:
         with self._write() as s:
             return s.execute(delete(CachedResponse)).rowcount
+
+
+def _cost_added(cost_usd: float | None) -> dict[str, Any]:
+    """The batch row's update for one finished item's cost: known costs add up, an unknown one is counted."""
+    if cost_usd is None:
+        return {"unknown_cost_items": Batch.unknown_cost_items + 1}
+    return {"cost_usd": func.coalesce(Batch.cost_usd, 0.0) + cost_usd}
 
 
 def _close_stopped_run(s, run: Run, stopped: str) -> None:

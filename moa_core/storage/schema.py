@@ -298,7 +298,8 @@ class Batch(SQLModel, table=True):
     status: str = Field(default="running", max_length=16)  # running, done, cancelled, failed, interrupted
     config: dict = Field(default_factory=dict, sa_type=JSON)  # systems, judge, concurrency, budget, cache
     items: int = 0  # work items (eval items x systems)
-    cost_usd: float | None = None
+    cost_usd: float | None = None  # what its finished work items cost, those of a known price
+    unknown_cost_items: int = 0  # finished work items whose price is unknown (migration 0008): never read as $0
     error: str | None = _text(default=None)
     created_at: datetime = _when()
     updated_at: datetime = _when()

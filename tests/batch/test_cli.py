@@ -45,7 +45,7 @@ def test_batch_json_shape_and_stderr(set_file, lineup_file, llm, capsys):
     out = json.loads(captured.out)
     err = captured.err.splitlines()
     assert err[0] == f"batch {out['batch_id']}: 3 items x 2 systems + judge = 9 work items"
-    assert err[1].startswith("projected cost: ~") and "unknown for" in err[1]  # loopback models have no price
+    assert err[1].startswith("projected cost: unknown: no price for") and "$0" not in err[1]  # loopback: no prices
     assert {"batch_id", "status", "items", "done", "failed", "wall_s", "cost_usd", "systems"} <= set(out)
     assert out["status"] == "done" and out["items"] == 9 and out["done"] == 9 and out["failed"] == 0
     names = [s["name"] for s in out["systems"]]

@@ -1,0 +1,90 @@
+"""Issue 25: a batch whose models have no price never shows "$0": its stored cost, the progress line, the
+projection and `moa batches --json` keep the known part apart from the answers of unknown price."""
+import asyncio
+import json
+
+import pytest
+
+from moa_core.batch.estimate import project
+from moa_core.batch.report import cost_text, progress
+from moa_core.batch.runner import create_batch, run_batch
+from moa_core.providers.prices import PriceBook
+
+
+def _by_hand(store, batch_id: str, system_kind_of, kind: str) -> float:
+    """The known part, worked out from the stored calls' tokens at the prices set in the test."""
+    total = 0.0
+    for row in store.batch_runs(batch_id):
+        if system_kind_of[row["system"]] != kind:
+            continue
+        for call in store.get_run(row["run_id"]).calls:
+            total += call.prompt_tokens * 1e-6 + call.completion_tokens * 2e-6
+    return total
+
+
+def test_a_batch_without_prices_is_unknown_not_zero(store, make_set, systems):
+    set_id = make_set(2)
+    batch_id = create_batch(store, set_id, systems(), concurrency=2)
+    asyncio.run(run_batch(store, batch_id))
+    batch = store.get_batch(batch_id)
+    assert batch.unknown_cost_items == 4  # 2 items x (MoA + single), none priced
+    p = progress(store, batch_id)
+    assert p["cost_usd"] is None and p["known_cost_usd"] == 0 and p["unknown_cost_items"] == 4
+    assert cost_text(p["known_cost_usd"], p["unknown_cost_items"]) == "unknown (4 answers without a price)"
+
+
+def test_a_partly_priced_batch_says_the_known_part_and_how_many_are_unknown(store, make_set, systems):
+    for model in ("p1", "p2", "p3", "agg"):  # the single model "base" has no price
+        store.set_price(model, 1e-6, 2e-6)
+    set_id = make_set(3)
+    built = systems()
+    batch_id = create_batch(store, set_id, built, concurrency=2)
+    asyncio.run(run_batch(store, batch_id))
+    kinds = {s.name: s.kind for s in built}
+    moa_by_hand = _by_hand(store, batch_id, kinds, "moa")
+    assert moa_by_hand > 0
+    batch = store.get_batch(batch_id)
+    assert batch.cost_usd == pytest.approx(moa_by_hand) and batch.unknown_cost_items == 3
+    p = progress(store, batch_id)
+    assert p["cost_usd"] is None and p["known_cost_usd"] == pytest.approx(moa_by_hand)
+    text = cost_text(p["known_cost_usd"], p["unknown_cost_items"])
+    assert text.endswith(" + 3 answers of unknown price") and not text.startswith("$0 ")
+
+
+def test_a_resumed_claim_whose_run_finished_counts_its_unknown_cost(store, make_set, systems):
+    """`_settle` closes an item whose run finished before its worker said so: unknown stays unknown there too."""
+    from moa_core.storage.batches import item_run_id
+
+    set_id = make_set(1)
+    batch_id = create_batch(store, set_id, systems(baseline="base")[1:], concurrency=1)  # the single model alone
+    item = store.claim_items(batch_id, "dead-worker")[0]
+    from moa_core.batch.single import answer_alone
+    spec = systems()[1].single
+    asyncio.run(answer_alone(spec, "question 0?", store=store, run_id=item_run_id(batch_id, item.id, item.attempts)))
+    store.release_claims(batch_id, "dead-worker")
+    batch = store.get_batch(batch_id)
+    assert store.batch_counts(batch_id)["done"] == 1
+    assert batch.unknown_cost_items == 1 and batch.cost_usd == 0
+
+
+def test_the_projection_of_unpriced_models_is_unknown_not_zero(store, make_set, systems):
+    set_id = make_set(2)
+    items = [{"query": i.query} for i in store.eval_set_items(set_id)]
+    p = project(items, systems(), PriceBook())
+    assert p.estimate_usd is None and p.upper_usd is None
+    assert "$0" not in p.describe() and p.describe().startswith("unknown: no price for p1, p2, p3, agg, base")
+
+
+def test_moa_batches_json_says_unknown_not_zero(store, make_set, systems, capsys, monkeypatch):
+    from moa_core.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", str(store.engine.url))
+    set_id = make_set(1)
+    batch_id = create_batch(store, set_id, systems(), concurrency=2)
+    asyncio.run(run_batch(store, batch_id))
+    assert main(["batches", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    assert row["batch_id"] == batch_id and row["cost_usd"] is None
+    assert row["known_cost_usd"] == 0 and row["unknown_cost_items"] == 2
+    assert main(["batches"]) == 0
+    assert "unknown (2 answers without a price)" in capsys.readouterr().out
