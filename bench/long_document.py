@@ -105,7 +105,7 @@ def answers(termination_clause: str) -> tuple[list[str], str]:
 def make_run(pages: int):
     """A stored-run record about the generated contract and its amendment (PDF pages kept as spans)."""
     from moa_core.documents import Document, spans_of
-    from moa_core.evidence.passages import passages_from_pages
+    from moa_core.documents.passages import passages_from_pages
     from moa_core.records import CallRecord, RunRecord
 
     texts = contract_pages(pages)

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .documents import Document
+from .documents.left_out import describe
 from .costs import critical_path, total_cost
 
 ROLES = ("proposer", "aggregator", "baseline", "fallback")
@@ -174,8 +175,6 @@ class RunRecord:
 
 def document_summary(doc: Document) -> dict[str, Any]:
     """A run's document in JSON (no text): its size and exactly what was left out to fit the budget."""
-    from .fitting import describe
-
     passages = doc.passages()
     return {"name": doc.name, "characters": len(doc.text), "passages": len(passages),
             "passages_left_out": len(doc.left_out), "left_out": describe(passages, doc.left_out),

@@ -4,9 +4,10 @@ import random
 import pytest
 
 from moa_core.documents import Document, read_document
-from moa_core.evidence.passages import passages_from_pages
-from moa_core.fitting import (GAP, combine, describe, fit_documents, fitted_text, keyword_scores, select,
-                              semantic_scores, summarise)
+from moa_core.agreement.embeddings import semantic_scores
+from moa_core.documents.fitting import combine, fit_documents, keyword_scores, select
+from moa_core.documents.left_out import GAP, describe, fitted_text, summarise
+from moa_core.documents.passages import passages_from_pages
 
 words = lambda text: len(text.split())  # noqa: E731  a token counter that is easy to check by hand
 no_model = lambda query, texts: None  # noqa: E731
@@ -158,7 +159,7 @@ def test_a_pdf_document_keeps_its_pages_through_its_spans():
 
 
 def test_beyond_the_semantic_limit_keywords_alone_decide_and_the_note_says_so(monkeypatch):
-    import moa_core.fitting as fitting
+    import moa_core.documents.fitting as fitting
 
     monkeypatch.setattr(fitting, "SEMANTIC_LIMIT", 3)
     asked = []

@@ -12,7 +12,7 @@ import re
 from typing import Sequence
 
 from moa_core.documents import Document
-from moa_core.evidence.passages import Passage
+from moa_core.documents.passages import Passage
 from moa_core.evidence.quotes import LEFT_OUT_MARKER
 
 MAX_PASSAGES = 400  # a reader pane shows this many passages; longer documents say how many more there are

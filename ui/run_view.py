@@ -7,10 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from moa_core.counts import count
-from moa_core.providers.prices import format_cost
+from moa_core.providers.prices import at_current_prices, format_cost, price_note
 from moa_core.providers.endpoints import is_local
 from moa_core.metrics.verdict import pm_summary
-from moa_core.fitting import fit_summary
+from moa_core.documents.left_out import fit_summary
 from moa_core.records import CallRecord, RunRecord
 from moa_core.storage import StorageError
 
@@ -36,7 +36,9 @@ def offline_notice_if_local(run: RunRecord) -> None:
 
 
 def render_run(run: RunRecord, *, key: str = "run") -> None:
-    """The whole run view; `key` keeps widget keys apart when two runs are on one page."""
+    """The whole run view; `key` keeps widget keys apart when two runs are on one page. A cost unknown when
+    the run was made is shown at today's prices where there is one now, and labelled so."""
+    (run,), priced = at_current_prices([run], resources.store().price_book().price)
     render_thread(run, key)
     BANNERS.get(run.status, st.info)(f"**{run.status}** — {plain(run.note or run.error or '')}")
     offline_notice_if_local(run)
@@ -48,7 +50,10 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     cols[0].metric("Wall time", f"{run.wall_s:.2f} s" if run.wall_s is not None else "—")
     cols[1].metric("Critical path", f"{cp:.2f} s" if cp is not None else "—",
                    help="Slowest proposer of each round plus the synthesis: the best a parallel run can do")
-    cols[2].metric("Cost", format_cost(run.cost_usd), help="unknown = a model without a known price was used")
+    now = priced.get(run.run_id)
+    cols[2].metric("Cost" + (" (at current prices)" if now else ""), format_cost(run.cost_usd),
+                   help=(f"Unknown when it ran; at current prices: {price_note(now, resources.store().price_book().price)}"
+                         if now else "unknown = a model without a known price was used"))
     st.caption(f"{count(len(run.calls), 'call')} · tokens {run.prompt_tokens:,} in → {run.completion_tokens:,} out")
     st.caption(f"Query: {plain(run.query)}")
     _documents(run)

@@ -263,3 +263,14 @@ def keep(key: str, texts: Sequence[str]) -> None:
 
 
 _STORED: dict[str, dict[str, object]] = {}   # document-set key -> {text sha256: vector} read from disk
+
+
+def semantic_scores(query: str, texts: Sequence[str]) -> list[float] | None:
+    """Cosine of each text with the query (fitting's scoring by meaning); None when the model cannot load here."""
+    if not texts:
+        return []
+    try:
+        vectors = embed([query, *texts])
+    except EmbeddingUnavailable:
+        return None
+    return [round(float(vectors[0] @ v), 6) for v in vectors[1:]]

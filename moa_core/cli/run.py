@@ -353,7 +353,7 @@ def _disagreements(proposals: list[str], final: str, documents: list) -> list[di
 
 def _documents_lines(record: RunRecord) -> None:
     """Under the live view: which documents the models read, and what of them was left out."""
-    from ..fitting import summarise
+    from ..documents.left_out import summarise
     from ..records import document_summary
 
     for doc in record.documents:

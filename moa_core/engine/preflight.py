@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from ..documents import Document
-from ..fitting import fit_documents, semantic_scores
+from ..documents.fitting import fit_documents
 from ..lineup import Lineup, ModelSpec
 from ..prompts import messages_for, user_content
 from ..providers import endpoints
@@ -142,6 +142,8 @@ def _fit(query: str, lineup: Lineup, docs: list[Document], history: Sequence[dic
     def semantic(q: str, texts: Sequence[str]) -> list[float] | None:  # scored once, however many attempts
         key = (q, tuple(texts))
         if key not in meaning:
+            from ..agreement.embeddings import semantic_scores  # for start-up speed: agreement loads only to fit
+
             meaning[key] = semantic_scores(q, texts)
         return meaning[key]
 

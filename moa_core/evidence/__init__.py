@@ -5,8 +5,9 @@
 """
 from __future__ import annotations
 
-from moa_core.evidence.passages import (Check, Passage, SourceDocument, passages_from_pages,
-                                        passages_from_paragraphs, split_paragraphs)
+from moa_core.documents.passages import (Passage, SourceDocument, passages_from_pages, passages_from_paragraphs,
+                                         split_paragraphs)
+from moa_core.evidence.check import Check
 from moa_core.evidence.quotes import check_quotes, find_quotes, normalise
 from moa_core.evidence.references import check_references, find_references
 from moa_core.evidence.runs import answer_list, load_files, read_documents, run_documents, run_proposals

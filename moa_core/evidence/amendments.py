@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from moa_core.evidence.passages import Passage
+from moa_core.documents.passages import Passage
 
 # A line that opens a numbered provision: "9.1 Either party ...", "12. Term", "Clause 4 The ...".
 # At most three digits per level, so a year ("2024 was ...") is not a clause number.

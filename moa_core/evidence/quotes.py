@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from moa_core.evidence.passages import Check, Passage, SourceDocument, span_location
+from moa_core.documents.passages import Passage, SourceDocument, span_location
+from moa_core.evidence.check import Check
 
 MIN_WORDS = 4  # shorter quoted spans are defined terms ("Tenant"), not evidence
 CANDIDATES = 4  # passages aligned fuzzily per quote; picked by shared rare words

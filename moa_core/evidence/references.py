@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from moa_core.evidence.passages import Check, Passage, SourceDocument
+from moa_core.documents.passages import Passage, SourceDocument
+from moa_core.evidence.check import Check
 from moa_core.evidence.quotes import LEFT_OUT_MARKER
 
 PROVISIONS = {"clause", "section", "article", "paragraph", "§"}  # interchangeable: documents often number bare

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from moa_core.evidence.passages import SourceDocument
+from moa_core.documents import Document, DocumentError, read_document
+from moa_core.documents.passages import SourceDocument
 
 
 def answer_list(proposals: Sequence[str], final: str = "") -> list[tuple[str, str]]:
@@ -19,8 +20,6 @@ def run_documents(run) -> list[SourceDocument]:
     from them is still in the document), with the pages of a PDF from its stored spans."""
     named = list(getattr(run, "documents", None) or [])
     if not named and getattr(run, "document_text", None):
-        from moa_core.documents import Document
-
         named = [Document(run.document_name or "document", run.document_text)]
     return [SourceDocument(d.name, d.passages()) for d in named if d.text]
 
@@ -45,8 +44,6 @@ def read_documents(paths: Sequence[str]) -> list[SourceDocument]:
 
 def load_files(paths: Sequence[str]) -> list:
     """Files as `Document`s (text and passage spans); raises DocumentError (one line) for a bad one."""
-    from moa_core.documents import DocumentError, read_document
-
     docs = []
     for path in paths:
         file = Path(path)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from moa_core import agreement
+from moa_core.documents.left_out import describe, summarise
 from moa_core.evidence import run_documents, run_proposals
 from moa_core.metrics.ratings import answer_stars, final_call_id, run_stars
 from moa_core.providers.prices import format_cost
@@ -132,8 +133,6 @@ def _size(doc) -> str:
 
 def _left_out(run: RunRecord, i: int) -> str:
     """"; left out to fit the context window: pages 3-4" when the models did not read all of document i."""
-    from moa_core.fitting import describe, summarise
-
     doc = run.documents[i] if i < len(run.documents) else None
     if doc is None or not doc.left_out:
         return ""

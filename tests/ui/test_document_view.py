@@ -3,8 +3,8 @@ highlighted, model and document text escaped; the fit note lists the shorter of 
 from __future__ import annotations
 
 from moa_core.documents import Document
-from moa_core.evidence.passages import passages_from_pages
-from moa_core.fitting import fit_summary
+from moa_core.documents.left_out import fit_summary
+from moa_core.documents.passages import passages_from_pages
 from ui.document_view import document_html, passage_html, quote_spans
 
 PAGES = ["SERVICES AGREEMENT\n9. Termination\n9.1 Either party may terminate on ninety (90) days notice.",

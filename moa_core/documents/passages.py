@@ -1,11 +1,12 @@
-"""Located pieces of a document (page, paragraph) and the result of one check, shared by quotes and references.
+"""Located pieces of a document (page, paragraph): what fitting keeps or leaves out, and what the
+quote and reference checks (`evidence`) find answers in.
 
 Pure: no file or network access, so the checks can run on text the app already extracted.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 # A line that opens a numbered provision ("7.2 Rent", "12. Term", "Clause 4", "§ 3", "SCHEDULE 2").
@@ -40,24 +41,6 @@ class SourceDocument:
     def from_pdf_pages(cls, name: str, pages: list[str]) -> SourceDocument:
         """PDF text, one string per page, so locations can say which page."""
         return cls(name, passages_from_pages(name, pages))
-
-
-@dataclass(frozen=True)
-class Check:
-    """One quote or reference from one answer, and where (if anywhere) the documents support it."""
-    source: str
-    text: str
-    status: str
-    document: str | None = None
-    location: str | None = None
-    passage: str | None = None
-    score: float = 0.0
-
-    def to_dict(self) -> dict:
-        """The product's JSON shape; the score stays internal (it means different things per kind)."""
-        data = asdict(self)
-        del data["score"]
-        return data
 
 
 def split_paragraphs(text: str) -> list[str]:

@@ -6,10 +6,9 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from moa_core.evidence.passages import Passage
+from .left_out import fitted_text
+from .passages import Passage, passages_from_pages, passages_from_paragraphs, split_paragraphs
 
 TEXT_TYPES = {".txt", ".md", ".markdown", ".text", ".csv", ".json", ".py", ".rst", ""}
 SUPPORTED = "TXT, Markdown, PDF or DOCX"
@@ -33,8 +32,6 @@ class Document:
 
     def passages(self) -> list[Passage]:
         """The located passages: from the stored spans when there are any, else blank-line paragraphs."""
-        from moa_core.evidence.passages import Passage, passages_from_paragraphs, split_paragraphs
-
         if not self.spans:
             return passages_from_paragraphs(self.name, split_paragraphs(self.text))
         out, numbers = [], {}
@@ -52,8 +49,6 @@ class Document:
         """What the models read: the whole text, or (fitted) the kept passages with each gap marked."""
         if not self.left_out:
             return self.text
-        from moa_core.fitting import fitted_text
-
         return fitted_text(self.passages(), set(self.left_out))
 
 
@@ -71,8 +66,6 @@ def spans_of(text: str, passages: list[Passage]) -> list[list] | None:
 
 def read_document(name: str, data: bytes) -> Document:
     """Text and located passages from one parse: a PDF keeps its pages, a DOCX its paragraphs."""
-    from moa_core.evidence.passages import passages_from_pages, passages_from_paragraphs
-
     suffix = PurePath(name).suffix.lower()
     if suffix == ".pdf":
         pages = _pdf_pages(name, data)
@@ -111,8 +104,6 @@ def extract_text(name: str, data: bytes) -> str:
 
 def extract_passages(name: str, data: bytes) -> list[Passage]:
     """The same text in located pieces (PDF: page then paragraph; else paragraph), so answers can be checked."""
-    from moa_core.evidence.passages import passages_from_pages, passages_from_paragraphs, split_paragraphs
-
     suffix = PurePath(name).suffix.lower()
     if suffix == ".pdf":
         passages = passages_from_pages(name, _pdf_pages(name, data))
