@@ -80,7 +80,6 @@ def build_result(proposals: Sequence[str], claims: list[list[Claim]],
                if final_claims and g.id not in kept and len(g.supported_by) > majority]
     result = AgreementResult(claim_groups, proposal_claims, final_sentences, dropped,
                              matrix if matrix is not None else similarity_matrix(proposals), method_used, note)
-    from .document_voice import add_contest_notes  # it imports this module
     add_contest_notes(result, claims, final_claims, sim)
     return result
 
@@ -264,3 +263,16 @@ def similarity_matrix(proposals: Sequence[str]) -> list[list[float]]:
             dot = sum(x * b[t] for t, x in a.items() if t in b)
             matrix[i][j] = matrix[j][i] = round(min(1.0, max(0.0, dot)), 4)
     return matrix
+
+
+def add_contest_notes(result: AgreementResult, claims: list[list[Claim]], final_claims: list[Claim],
+                      sim=claim_similarity) -> None:
+    """For each synthesis sentence some proposal contradicts: "proposal N says: <its version>"."""
+    for sentence, claim in zip(result.final_sentences, final_claims):
+        notes = []
+        for p in sentence.conflicts_with:
+            rivals = [c for c in claims[p] if slot_conflicts(claim.slots, c.slots)]
+            if rivals:
+                rival = max(rivals, key=lambda c: sim(claim, c))
+                notes.append(f"proposal {p + 1} says: {rival.text}")
+        sentence.contested = notes

@@ -566,16 +566,3 @@ def add_document_voice(result: AgreementResult, claims: list[list[Claim]], final
         group.document = document_side([v.text for v in group.versions], record, sim, thresholds, judge)
     if getattr(sim, "keep", None):
         sim.keep(record.key, [s.text for s in record.sentences if s._claim])
-
-
-def add_contest_notes(result: AgreementResult, claims: list[list[Claim]], final_claims: list[Claim],
-                      sim=claim_similarity) -> None:
-    """For each synthesis sentence some proposal contradicts: "proposal N says: <its version>"."""
-    for sentence, claim in zip(result.final_sentences, final_claims):
-        notes = []
-        for p in sentence.conflicts_with:
-            rivals = [c for c in claims[p] if slot_conflicts(claim.slots, c.slots)]
-            if rivals:
-                rival = max(rivals, key=lambda c: sim(claim, c))
-                notes.append(f"proposal {p + 1} says: {rival.text}")
-        sentence.contested = notes
