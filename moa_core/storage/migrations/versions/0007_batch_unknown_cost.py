@@ -1,7 +1,7 @@
 """batch unknown cost: how many finished work items had no known price, beside the known cost
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-11 10:00:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 
 
-revision: str = '0008'
-down_revision: Union[str, Sequence[str], None] = '0007'
+revision: str = '0007'
+down_revision: Union[str, Sequence[str], None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
