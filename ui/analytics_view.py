@@ -12,6 +12,7 @@ import streamlit as st
 from moa_core.metrics import analytics
 from moa_core.metrics.analytics_summary import partly_known_cost, votes_by_rater
 from moa_core.metrics.vote_quality import vote_summary
+from moa_core.providers.prices import at_current_prices, price_note
 from moa_core.storage.db import default_url
 from ui import charts, resources
 
@@ -25,9 +26,12 @@ SECTIONS = ["Latency", "Cost", "Quality for the money", "Reliability", "Planner"
 def load(url: str, version: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Runs and calls as tables, cached per database and data version: any new run, call or rating
     reloads at once; otherwise the page reuses the tables (no prompts or answers are ever read).
-    A resource, not data: shared read-only, so a view does not unpickle 50,000 call rows."""
-    runs, ratings = resources.store().analytics_runs()
-    return analytics.run_table(runs, ratings), analytics.call_table(runs)
+    A resource, not data: shared read-only, so a view does not unpickle 50,000 call rows. Costs unknown
+    when a run was made are computed at today's prices (`at_current_prices`), and said so in the headline."""
+    store = resources.store()
+    runs, ratings = store.analytics_runs()
+    runs, priced = at_current_prices(runs, store.price_book().price)
+    return analytics.run_table(runs, ratings, priced), analytics.call_table(runs)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -95,6 +99,9 @@ def _headline(view: dict) -> None:
                     help="What the answers taken from the response cache cost when they were first bought")
         st.caption(f"{cached_runs} run(s) took answers from the response cache: their cost counts as saved, "
                    "not spent, and they are left out of every latency, first-token and tokens/s figure.")
+    if view["priced_now_runs"]:
+        note = price_note(view["priced_now_models"], resources.store().price_book().price)
+        st.caption(f"{view['priced_now_runs']} run(s) costed at current prices (set after they ran): {note}.")
     if unknown_runs:
         st.caption(f"Cost unknown for {unknown_runs} run(s): no price for "
                    f"{', '.join(view['unknown_cost_models'])}. Set prices on the Settings page.")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from moa_core.batch.report import (answers_csv, batch_summary, cost_text, progress, set_summary, summary_csv,
                                    summary_json)
-from moa_core.providers.prices import format_cost
+from moa_core.providers.prices import format_cost, price_note
 from ui.batch_jobs import cancel_batch, live_job, start_batch
 from ui.safe_text import plain
 
@@ -106,6 +106,11 @@ def _summary(store, batch_id: str) -> None:
         return
     st.subheader("Per system")
     st.dataframe(_table(systems), hide_index=True, width="stretch")
+    st.caption(COLUMNS_NOTE)
+    priced = list(dict.fromkeys(m for s in systems for m in (s.get("priced_now") or "").split(", ") if m))
+    if priced:
+        st.caption(f"Costs at current prices (unknown when the batch ran): "
+                   f"{plain(price_note(priced, store.price_book().price))}.")
     judge = summary["judge"]
     if judge["judged"]:
         st.caption(f"Judge: {judge['judged']} pairs judged in both orders; the verdict flipped with the order on "
@@ -168,12 +173,29 @@ def _table(systems: list[dict]) -> pd.DataFrame:
         "W/L/T": f"{s['wins']}/{s['losses']}/{s['ties']}",
         "verdict": s.get("note") or "enough votes to call",
         "style-controlled": _style_cell(s),
-        "cost": format_cost(s["cost_usd"]), "cost/item": format_cost(s["cost_per_item"]),
-        "cost/win": format_cost(s["cost_per_win"]),
-        "p50": "—" if s["p50_s"] is None else f"{s['p50_s']:.2f} s",
-        "p95": "—" if s["p95_s"] is None else f"{s['p95_s']:.2f} s",
+        "cost/item": _money(s, "cost_per_item"), "cost/win": _money(s, "cost_per_win"),
+        "paid by this batch": _money(s, "paid_usd"), "saved by the cache": _money(s, "saved_usd"),
+        "cached answers": s.get("cached_items", 0),
+        "p50 (the calls)": _seconds(s["p50_s"]), "p95 (the calls)": _seconds(s["p95_s"]),
+        "queue wait p50": _seconds(s.get("queue_p50_s")),
         "done": s["done"], "failed": s["failed"],
     } for s in systems])
+
+
+def _seconds(value) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+def _money(s: dict, key: str) -> str:
+    """A cost cell; "(at current prices)" when unknown costs were priced after the batch ran."""
+    text = format_cost(s.get(key))
+    return f"{text} (at current prices)" if s.get("priced_now") and s.get(key) is not None else text
+
+
+COLUMNS_NOTE = ("Cost/item is what the system costs per answer (a cached answer at what it cost when bought); "
+                "paid is what this batch spent, saved what the cache saved. p50/p95 are the calls' own time "
+                "over the answers that asked the models (cached answers left out); the queue wait (for a "
+                "concurrency slot or a rate limit) is apart.")
 
 
 def cost_win_figure(systems: list[dict], recommended: str | None) -> go.Figure | None:

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from ..csv_safe import safe_cell
-from ..providers.prices import format_cost
+from ..costs import saved_total
+from ..providers.prices import at_current_prices, format_cost
 from ..records import utcnow
 from ..storage.rows import as_utc
 from ..storage.batches import JUDGE_PREFIX
@@ -87,7 +88,7 @@ def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> di
                 seen.add(system_id)
                 systems.append({"name": name, "kind": s["kind"]})
         answers += [r | {"system": names.get((batch.id, r["system"]), (None, r["system"]))[1]}
-                    for r in store.batch_runs(batch.id)]
+                    for r in priced_now(store, store.batch_runs(batch.id))]
     finals = {a["run_id"]: a.get("final") or "" for a in answers if a.get("run_id")}
     votes = [{"prompt_id": v.prompt_id, "system_a": v.system_a, "system_b": v.system_b, "winner": v.winner,
               "reviewer": v.reviewer, "rater_kind": v.rater_kind, "comment": v.comment,
@@ -101,6 +102,26 @@ def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> di
         s["judge_failed"], s["judge_error"] = (failed["failed"], failed["error"]) if failed else (0, None)
     summary["judge_failures"] = {k: v for k, v in failures.items() if k != "by_system"}
     return summary
+
+
+def priced_now(store, rows: list[dict]) -> list[dict]:
+    """`batch_runs` rows whose cost (or a cache hit's saving) was unknown, costed at today's prices where
+    there is one now (`providers.prices.at_current_prices`, the one rule): `priced_now` names those models.
+    Only such rows read their run again; the stored cost stays None."""
+    book = None
+    for row in rows:
+        if row.get("run_id") is None or row["status"] != "done" or (
+                row["cost_usd"] is not None and row.get("saved_usd", 0.0) is not None):
+            continue
+        run = store.get_run(row["run_id"])
+        if run is None:
+            continue
+        book = book or store.price_book()
+        (run,), priced = at_current_prices([run], book.price)
+        if priced:
+            row["cost_usd"], row["saved_usd"] = run.cost_usd, saved_total(run.calls)
+            row["priced_now"] = priced[run.run_id]
+    return rows
 
 
 def _system_names(store, batches) -> tuple[list, dict[tuple[str, str], tuple[str, str]]]:
@@ -119,7 +140,7 @@ def set_summary(store, eval_set_id: int) -> dict:
 SUMMARY_COLUMNS = ("name", "kind", "items", "done", "failed", "win_rate", "ci_low", "ci_high", "wins", "losses",
                    "ties", "style_rating", "style_low", "style_high", "cost_usd", "cost_per_item", "cost_per_win",
                    "paid_usd", "saved_usd", "cached_items", "p50_s", "p95_s", "queue_p50_s", "recommended",
-                   "judge_failed", "judge_error")
+                   "judge_failed", "judge_error", "priced_now")
 
 
 def summary_csv(summary: dict) -> str:

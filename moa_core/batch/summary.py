@@ -45,6 +45,7 @@ class SystemSummary:
     recommended: bool = False
     note: str = ""  # "too few to call" (the one rule of metrics.preference), or "" when the win rate can be called
     style_note: str = ""  # why there is no style-controlled rating, when the votes cannot separate style
+    priced_now: str = ""  # models whose unknown costs are shown at current prices (set after the batch ran)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,6 +116,9 @@ def _costs_and_latency(by_name: dict[str, SystemSummary], answers: list[dict]) -
         out.done += 1
         paid[out.name].append(row.get("cost_usd"))
         saved[out.name].append(row.get("saved_usd", 0.0))
+        for model in row.get("priced_now") or ():
+            if model not in out.priced_now.split(", "):
+                out.priced_now = f"{out.priced_now}, {model}" if out.priced_now else model
         if row.get("cached"):
             out.cached_items += 1
             continue

@@ -289,12 +289,20 @@ def summary_table(summary: dict, judged: dict) -> str:
     def pct(value) -> str:
         return "—" if value is None else f"{100 * value:.0f}%"
 
-    rows = [("system", "win rate", "95% interval", "W/L/T", "cost/item", "p50", "failed")]
+    def secs(value) -> str:
+        return "—" if value is None else f"{value:.2f} s"
+
+    def money(s: dict, key: str) -> str:
+        return format_cost(s[key]) + ("*" if s.get("priced_now") and s[key] is not None else "")
+
+    rows = [("system", "win rate", "95% interval", "W/L/T", "cost/item", "paid", "saved", "cached", "p50", "p95",
+             "queue p50", "failed")]
     for s in summary["systems"]:
         rows.append((("* " if s["recommended"] else "") + s["name"], pct(s["win_rate"]),
                      "—" if s["ci_low"] is None else f"{pct(s['ci_low'])}-{pct(s['ci_high'])}",
-                     f"{s['wins']}/{s['losses']}/{s['ties']}", format_cost(s["cost_per_item"]),
-                     "—" if s["p50_s"] is None else f"{s['p50_s']:.2f} s", str(s["failed"])))
+                     f"{s['wins']}/{s['losses']}/{s['ties']}", money(s, "cost_per_item"), money(s, "paid_usd"),
+                     money(s, "saved_usd"), str(s.get("cached_items", 0)), secs(s["p50_s"]), secs(s["p95_s"]),
+                     secs(s.get("queue_p50_s")), str(s["failed"])))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
     if judged["judge_items"]:
@@ -305,6 +313,11 @@ def summary_table(summary: dict, judged: dict) -> str:
             line += f"; {judged['judge_failed']} failed: " + "; ".join(
                 f"{r['reason']} ({r['count']})" for r in judged["judge_reasons"][:3])
         lines.append(line)
+    lines.append("cost/item: what the system costs per answer (cached ones at what they cost when bought); paid: "
+                 "this batch; saved: by the cache; p50/p95: the calls' own time, queue wait apart")
+    priced = sorted({m for s in summary["systems"] for m in (s.get("priced_now") or "").split(", ") if m})
+    if priced:
+        lines.append(f"* at current prices (unknown when the batch ran): {', '.join(priced)}")
     if summary.get("recommended"):
         lines.append(f"* recommended: {summary['recommended']}, the cheapest system within the best one's interval")
     return "\n".join(lines)

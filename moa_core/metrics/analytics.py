@@ -196,14 +196,18 @@ RUN_COLUMNS = ["run_id", "started_at", "status", "lineup", "query", "cost_usd", 
                "moa_cost_usd", "answer_s",
                "critical_path_s", "wall_s", "baseline_model", "baseline_cost_usd", "baseline_s", "cost_multiple",
                "latency_multiple", "stars", "ratings", "baseline_stars", "baseline_ratings", "single_model",
-               "unknown_cost_models"]
+               "unknown_cost_models", "priced_now_models"]
 CALL_COLUMNS = ["run_id", "started_at", "lineup", "role", "round", "model", "provider", "status", "cached",
                 "duration_s", "ttft_s", "tokens_per_s", "attempts", "retries", "prompt_tokens", "completion_tokens",
                 "cost_usd", "saved_usd", "error", "retry_errors"]
 
 
-def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = ()) -> pd.DataFrame:
+def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = (),
+              priced_now: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """One row per run: lineup, cost (total, MoA, baseline), time to answer, multiples, average stars.
+
+    `priced_now` ({run_id: models}, from `providers.prices.at_current_prices`) names the models whose
+    unknown costs were computed at today's prices, so the figures can say so ("priced_now_models").
 
     `ratings` are dicts with run_id, call_id, target ("call"/"run"), stars, rater and id; stars
     follow the one rating rule of `metrics.ratings` (a run's stars are its final answer's).
@@ -237,6 +241,7 @@ def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = ())
             "stars": stars, "ratings": raters, "baseline_stars": base_stars, "baseline_ratings": base_raters,
             "single_model": single.model if single else None,
             "unknown_cost_models": ", ".join(unknown_cost_models(run.calls)),
+            "priced_now_models": ", ".join((priced_now or {}).get(run.run_id, [])),
         })
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
@@ -421,6 +426,8 @@ def overview(runs: pd.DataFrame, calls: pd.DataFrame) -> dict[str, Any]:
         "cached_runs": int(cached.sum()), "saved_usd": float(runs["saved_usd"].sum()),
         "unknown_saved_runs": int((cached & runs["saved_usd"].isna()).sum()),
         "unknown_cost_models": sorted({m for v in unknown_models[unknown_models != ""] for m in v.split(", ") if m}),
+        "priced_now_runs": int((runs["priced_now_models"] != "").sum()),
+        "priced_now_models": sorted({m for v in runs["priced_now_models"] for m in v.split(", ") if m}),
         "median_answer_s": percentile(known_floats(runs["answer_s"]), 50),
         "rated_answers": int((runs["ratings"] > 0).sum()),
         "latency_by_lineup": latency_by_lineup(runs), "latency_by_model": latency_by_model(calls),

@@ -67,3 +67,56 @@ def format_cost(cost: float | None) -> str:
     decimals = max(2, 2 - math.floor(math.log10(cost)))  # three significant digits, no exponent
     whole, fraction = f"{cost:.{decimals}f}".split(".")
     return f"${whole}.{fraction.rstrip('0').ljust(2, '0')}"
+
+
+# ---- unknown costs at today's prices ---------------------------------------------------------------
+
+def at_current_prices(runs, price_of) -> tuple[list, dict[str, list[str]]]:
+    """Runs whose calls had no known price, costed from today's prices (`price_of(model)` -> Price or None,
+    e.g. `PriceBook(store.prices()).price`): a price set after a run reaches it when it is read. A call
+    whose cost is None and that used tokens gets tokens x price (a cache hit: its `saved_usd`); the stored
+    record is never changed (copies are returned) and the caller labels such figures "at current prices".
+    Returns (runs, {run_id: [models priced now]}); runs with nothing to price come back as they were.
+    The one place every reader (Analytics, History, the run view, batch tables) does this."""
+    from dataclasses import replace
+
+    out, priced = [], {}
+    for run in runs:
+        calls, models = [], []
+        for call in run.calls:
+            call, model = _priced_now(call, price_of)
+            calls.append(call)
+            if model and model not in models:
+                models.append(model)
+        if models:
+            run = replace(run, calls=calls)
+            priced[run.run_id] = models
+        out.append(run)
+    return out, priced
+
+
+def _priced_now(call, price_of):
+    """(call, its model when its cost was computed now, else None)."""
+    from dataclasses import replace
+
+    used = (call.prompt_tokens or 0) + (call.completion_tokens or 0) > 0
+    field_name = "saved_usd" if call.cached else "cost_usd"
+    if not used or getattr(call, field_name) is not None:
+        return call, None
+    price = price_of(call.model)
+    if price is None:
+        return call, None
+    return replace(call, **{field_name: price.cost(call.prompt_tokens, call.completion_tokens)}), call.model
+
+
+def price_note(models, price_of) -> str:
+    """Which prices a figure "at current prices" used: "m1 at $0.15 in / $0.60 out per 1M tokens (your price)"."""
+    sources = {"override": "your price", "local": "local model", "litellm": "litellm's table"}
+    parts = []
+    for model in models:
+        price = price_of(model)
+        if price is not None:
+            parts.append(f"{model} at {format_cost(price.input_per_token * 1e6)} in / "
+                         f"{format_cost(price.output_per_token * 1e6)} out per 1M tokens "
+                         f"({sources.get(price.source, price.source)})")
+    return "; ".join(parts)

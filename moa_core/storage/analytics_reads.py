@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ..metrics.model_stats import ModelStats, model_stats
 from ..records import CallRecord, RunRecord
 from .rows import as_utc
-from .schema import Call, Rating, Run
+from .schema import Call, PriceOverride, Rating, Run
 
 _CALL_COLUMNS = ("call_id", "role", "round", "index", "model", "label", "status", "started_s", "first_token_s",
                  "ended_s", "prompt_tokens", "completion_tokens", "cost_usd", "attempts", "api_base", "retry_errors",
@@ -47,11 +47,13 @@ class AnalyticsReads:
         return records, ratings
 
     def data_version(self) -> tuple:
-        """Changes whenever a run, call or rating is added or changed: a cheap cache key for figures."""
+        """Changes whenever a run, call, rating or price is added or changed: a cheap cache key for figures
+        (a price saved after a run changes what it cost at current prices)."""
         with self.engine.connect() as conn:
             runs = conn.execute(select(func.count(), func.max(Run.updated_at))).one()
             ratings = conn.execute(select(func.count(), func.max(Rating.id))).one()
-        return tuple(runs) + tuple(ratings)
+            prices = conn.execute(select(func.count(), func.max(PriceOverride.updated_at))).one()
+        return tuple(runs) + tuple(ratings) + tuple(prices)
 
     def call_rows(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Every call as a plain dict (no prompts or answers), with its run's date and status."""

@@ -88,3 +88,66 @@ def test_moa_batches_json_says_unknown_not_zero(store, make_set, systems, capsys
     assert row["known_cost_usd"] == 0 and row["unknown_cost_items"] == 2
     assert main(["batches"]) == 0
     assert "unknown (2 answers without a price)" in capsys.readouterr().out
+
+
+def test_a_price_saved_after_the_batch_reaches_its_table_at_current_prices(store, make_set, systems):
+    """Issue 23: prices set after a run never reached it. The batch table now costs its unknown answers at
+    today's prices (tokens x price, worked out here from the stored calls), says so, and stores nothing."""
+    from moa_core.batch.report import batch_summary
+    from moa_core.cli.batch import summary_table
+    from ui.batch_results import _table
+
+    set_id = make_set(2)
+    built = systems()
+    batch_id = create_batch(store, set_id, built, concurrency=2)
+    asyncio.run(run_batch(store, batch_id))
+    before = {s["name"]: s for s in batch_summary(store, [batch_id], style_bootstrap=0)["systems"]}
+    assert all(s["cost_per_item"] is None for s in before.values())
+    for model in ("p1", "p2", "p3", "agg", "base"):
+        store.set_price(model, 1e-6, 2e-6)
+    kinds = {s.name: s.kind for s in built}
+    summary = batch_summary(store, [batch_id], style_bootstrap=0)
+    after = {s["name"]: s for s in summary["systems"]}
+    for system in built:
+        by_hand = _by_hand(store, batch_id, kinds, system.kind) / 2
+        assert by_hand > 0 and after[system.name]["cost_per_item"] == pytest.approx(by_hand)
+        assert after[system.name]["paid_usd"] == pytest.approx(2 * by_hand)
+    assert after[built[1].name]["priced_now"] == "base"
+    assert set(after[built[0].name]["priced_now"].split(", ")) == {"p1", "p2", "p3", "agg"}
+    assert all(store.get_run(r["run_id"]).cost_usd is None for r in store.batch_runs(batch_id))  # stored: unknown
+    table = _table(summary["systems"])
+    assert table["cost/item"].str.endswith("(at current prices)").all()
+    assert "at current prices (unknown when the batch ran): agg, base, p1, p2, p3" in summary_table(
+        summary, {"judge_items": 0})
+
+
+def test_the_batch_table_shows_cost_per_item_paid_saved_and_queue_wait_apart(store, make_set, systems):
+    """Issue 23 item 4: a re-run from the cache shows what the system costs per item beside what this batch
+    paid (0) and what the cache saved; the calls' own p50/p95 and the queue wait are columns of their own."""
+    from moa_core.batch.report import batch_summary
+    from moa_core.cli.batch import summary_table
+    from ui.batch_results import _table
+
+    for model in ("p1", "p2", "p3", "agg", "base"):
+        store.set_price(model, 1e-6, 2e-6)
+    set_id = make_set(2)
+    built = systems()
+    first = create_batch(store, set_id, built, concurrency=2)
+    asyncio.run(run_batch(store, first))
+    again = create_batch(store, set_id, built, concurrency=2)
+    asyncio.run(run_batch(store, again))
+    kinds = {s.name: s.kind for s in built}
+    single = built[1].name
+    by_hand = _by_hand(store, first, kinds, "single") / 2
+    rows = {r["system"]: r for r in _table(batch_summary(store, [again], style_bootstrap=0)["systems"])
+            .to_dict("records")}
+    from moa_core.providers.prices import format_cost
+    assert rows[single]["cost/item"] == format_cost(by_hand)
+    assert rows[single]["paid by this batch"] == "$0" and rows[single]["saved by the cache"] == format_cost(2 * by_hand)
+    assert rows[single]["cached answers"] == 2 and rows[single]["p50 (the calls)"] == "—"
+    first_rows = {r["system"]: r for r in _table(batch_summary(store, [first], style_bootstrap=0)["systems"])
+                  .to_dict("records")}
+    assert first_rows[single]["p50 (the calls)"].endswith(" s") and first_rows[single]["queue wait p50"].endswith(" s")
+    text = summary_table(batch_summary(store, [again], style_bootstrap=0), {"judge_items": 0})
+    header = text.splitlines()[0].split()
+    assert header[:5] == ["system", "win", "rate", "95%", "interval"] and "paid" in header and "queue" in header
