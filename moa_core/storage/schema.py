@@ -337,3 +337,33 @@ class CachedResponse(SQLModel, table=True):
     cost_usd: float | None = None  # what the original call cost: what a hit saves
     hits: int = 0
     created_at: datetime = _when()
+
+
+# ---- the job queue: work the app submits and `moa worker` processes run --------------------------
+
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+
+
+class Job(SQLModel, table=True):
+    """One unit of work for a worker process (a run, a follow-up), claimed under a lease.
+
+    A worker holds `lease_owner` (host:pid:start) until `lease_expires_at`, renewed by its heartbeat;
+    a lease that runs out (or whose process is gone) is taken over. `cancel_requested` is the Stop
+    button: the worker reads it with each heartbeat. `run_id` is the result (the run it records)."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=32)  # run, follow-up
+    payload: dict = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default="queued", max_length=16)  # one of JOB_STATES
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    attempts: int = 0
+    cancel_requested: bool = False
+    run_id: str | None = Field(default=None, index=True, max_length=64)
+    error: str | None = _text(default=None)
+    created_at: datetime = _when()
+    started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_job_status_created_at", "status", "created_at"),)

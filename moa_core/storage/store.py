@@ -21,14 +21,16 @@ from sqlmodel import Session
 
 from ..costs import critical_path, total_cost
 from ..metrics.ratings import final_call_id, run_stars
-from ..records import CallFailed, CallFinished, CallRecord, Event, RunFinished, RunRecord, RunStarted, utcnow
-from ..redact import redact
+from ..records import (CallFailed, CallFinished, CallRecord, CallRetrying, Event, RunFinished, RunRecord,
+                       RunStarted, TokenDelta, utcnow)
+from ..redact import redact, redact_values
 from . import db, unsaved
 from .upsert import upsert
 from .writer import Writer
 from .analytics_reads import AnalyticsReads
 from .batches import BatchStore
 from .catalog import Catalog
+from .jobs import JobStore
 from .queues import Queues
 from .run_documents import link_documents, load_documents
 from .ratings import Ratings
@@ -40,6 +42,7 @@ from .rows import (RunSummary, as_utc, call_record, call_row, interrupted_note, 
 
 log = logging.getLogger(__name__)
 
+PARTIAL_WRITE_S = 0.25  # a streaming call's text is written at most this often: any process can show it live
 STALE_AFTER_S = 3600.0  # a `running` run of another host with no write for this long is dead
 OPEN_ATTEMPTS = 3  # opening a locked database: tries, each waiting SQLite's busy timeout
 
@@ -49,7 +52,7 @@ def _locked(exc: Exception) -> bool:
     return "locked" in text or "busy" in text
 
 
-class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
+class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads, JobStore):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
@@ -63,6 +66,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
         self._stored_calls: dict[str, dict] = {}  # call id -> its row's values as last written, while its run goes
         self._unstored: dict[str, RunRecord] = {}  # finished runs neither the database nor the file took: retried
         self._retry_timer: threading.Timer | None = None
+        self._partial_at: dict[str, float] = {}  # call id -> when its streamed text was last written
 
     # ---- opening ------------------------------------------------------------------------------
 
@@ -151,7 +155,11 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
             snapshot = self._snapshot(event.run)
             self._queue.submit(lambda: self._store(snapshot, owner=self._owner))
         elif isinstance(event, (CallFinished, CallFailed)):
+            with self._lock:
+                self._partial_at.pop(event.call.call_id, None)
             self._observe_call(event.call)
+        elif isinstance(event, (TokenDelta, CallRetrying)):
+            self._observe_partial(event.call, force=isinstance(event, CallRetrying))
         elif isinstance(event, RunFinished):
             record = event.run
             snapshot = self._snapshot(record, skip_stored=True)
@@ -270,6 +278,28 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                 self._stored_calls[values["call_id"]] = values
         self._queue.submit(write)
 
+    def _observe_partial(self, call: CallRecord, force: bool = False) -> None:
+        """A streaming call's text so far, at most every `PARTIAL_WRITE_S` (a retry at once): the first write is
+        the whole row, later ones only what streaming changes (the messages, documents included, are not
+        redacted and sent again four times a second)."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._partial_at.get(call.call_id)
+            if last is not None and not force and now - last < PARTIAL_WRITE_S:
+                return
+            self._partial_at[call.call_id] = now
+        if last is None:
+            self._observe_call(call)
+            return
+        values = {"text": redact_values(call.text), "first_token_s": call.first_token_s, "attempts": call.attempts,
+                  "retry_errors": [redact(e) for e in call.retry_errors]}
+
+        def write() -> None:
+            with self._write() as s:
+                s.execute(update(Call).where(Call.call_id == call.call_id).values(**values)
+                          .execution_options(synchronize_session=False))
+        self._queue.submit(write)
+
     def mark_interrupted(self, stale_after_s: float = STALE_AFTER_S) -> list[str]:
         """Close `running` runs whose process is gone (or, from another host, silent for too long).
 
@@ -285,18 +315,21 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
                 gone = owner_gone(run.owner)
                 if gone is False or (gone is None and now - as_utc(run.updated_at) < timedelta(seconds=stale_after_s)):
                     continue
-                calls = [call_record(c) for c in s.execute(select(Call).where(Call.run_id == run.id)).scalars()]
-                run.status, run.note = "interrupted", interrupted_note(calls)
-                run.cost_usd, run.critical_path_s = total_cost(calls), critical_path(calls)
-                run.prompt_tokens = sum(c.prompt_tokens or 0 for c in calls)
-                run.completion_tokens = sum(c.completion_tokens or 0 for c in calls)
-                ends = [c.ended_s for c in calls if c.ended_s is not None]
-                run.wall_s = max(ends) if ends else None
-                run.ended_at, run.owner = run.updated_at, None
+                _close_interrupted(s, run)
                 closed.append(run.id)
         if closed:
             log.info("marked %d run(s) interrupted: %s", len(closed), ", ".join(closed))
         return closed
+
+    def close_interrupted(self, run_id: str, note: str | None = None) -> bool:
+        """Close one `running` run now as interrupted, its finished calls kept (a worker that lost its job's
+        lease: the job queue knows the run is dead before its owner can be judged). False if not running."""
+        with self._write() as s:
+            run = s.get(Run, run_id)
+            if run is None or run.status != "running":
+                return False
+            _close_interrupted(s, run, note)
+            return True
 
     # ---- reading runs --------------------------------------------------------------------------
 
@@ -396,6 +429,23 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads):
         """Tie a run to a batch and/or the eval item it answered (batch runs)."""
         with self._write() as s:
             s.execute(update(Run).where(Run.id == run_id).values(batch_id=batch_id, eval_item_id=eval_item_id))
+
+
+def _close_interrupted(s, run: Run, note: str | None = None) -> None:
+    """Close a dead `running` run: totals from its finished calls; a call still `running` (its partial text
+    was being written as it streamed) is failed with the reason, its text kept."""
+    rows = list(s.execute(select(Call).where(Call.run_id == run.id)).scalars())
+    for row in rows:
+        if row.status == "running":
+            row.status, row.error = "failed", "interrupted: the process running it stopped"
+    calls = [call_record(c) for c in rows]
+    run.status, run.note = "interrupted", interrupted_note(calls) + (f" ({note})" if note else "")
+    run.cost_usd, run.critical_path_s = total_cost(calls), critical_path(calls)
+    run.prompt_tokens = sum(c.prompt_tokens or 0 for c in calls)
+    run.completion_tokens = sum(c.completion_tokens or 0 for c in calls)
+    ends = [c.ended_s for c in calls if c.ended_s is not None]
+    run.wall_s = max(ends) if ends else None
+    run.ended_at, run.owner = run.updated_at, None
 
 
 def _turns(conn, ids: list[str], threads: set[str]) -> dict[str, int]:

@@ -277,10 +277,12 @@ def test_run_killed_mid_way_is_interrupted_with_its_finished_calls(tmp_path, llm
         proc.wait()
     store = RunStore.open(f"sqlite:///{tmp_path / 'moa.db'}")
     [summary] = store.list_runs()
-    assert summary.status == "interrupted" and summary.models == ["fast"]
+    assert summary.status == "interrupted" and "1 finished call(s) kept" in summary.note
     run = store.get_run(summary.run_id)
-    assert [(c.model, c.status) for c in run.calls] == [("fast", "ok")]
+    # the slow call was streaming: its text so far was written as it came, and is kept as a failed call
+    assert [(c.model, c.status) for c in run.calls] == [("fast", "ok"), ("slow", "failed")]
     assert run.query == "a question" and run.calls[0].text
+    assert run.calls[1].error == "interrupted: the process running it stopped"
     store.close()
 
 
