@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 
-COMMAND_MODULES = ["run", "agreement", "storage", "leaderboard", "report", "batch", "lineups"]
+COMMAND_MODULES = ["run", "agreement", "storage", "leaderboard", "report", "batch", "lineups", "worker"]
 
 
 class UserError(Exception):

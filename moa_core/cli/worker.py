@@ -1,0 +1,51 @@
+"""`moa worker`: run the jobs the app queues (runs, follow-ups) until stopped; SIGTERM lets it finish or hand back.
+
+Start one beside the app (`scripts/app.sh` does), or several on any machine that reaches the same database
+(`DATABASE_URL`). Each line it prints says what it claimed and how each job ended.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from . import UserError
+from .storage import open_store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("worker", help="run queued runs and follow-ups (the app's jobs) until stopped")
+    p.add_argument("--concurrency", type=int, default=4, metavar="N", help="jobs at once in this process (default 4)")
+    p.add_argument("--grace", type=float, default=30.0, metavar="S",
+                   help="on SIGTERM, seconds running jobs may take to finish before they are handed back (default 30)")
+    p.add_argument("--until-idle", action="store_true", help="exit once nothing is queued or running")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(handler=handle_worker)
+
+
+def handle_worker(args: argparse.Namespace) -> int:
+    if args.concurrency < 1:
+        raise UserError(f"--concurrency must be at least 1, not {args.concurrency}")
+    if args.grace < 0:
+        raise UserError(f"--grace cannot be negative ({args.grace:g})")
+    from ..jobs.runner import JobRunner
+    from .. import engine  # noqa: F401  (litellm and the engine, loaded now: not inside the first run's timings)
+
+    store = open_store()
+    say = (lambda line: None) if args.quiet else (lambda line: print(f"moa worker: {line}", file=sys.stderr, flush=True))
+    runner = JobRunner(store, concurrency=args.concurrency, grace_s=args.grace, say=say)
+
+    async def serve() -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, runner.stop)
+        say(f"{runner.owner} ready on {store.url} ({args.concurrency} at once)")
+        return await runner.serve(until_idle=args.until_idle)
+
+    try:
+        done = asyncio.run(serve())
+    finally:
+        store.close()
+    say(f"stopped after {done} job(s)")
+    return 0

@@ -1,0 +1,160 @@
+"""`moa worker` and its runner against the loopback server and a real SQLite file: runs through the queue, Stop
+within a second, a run that cannot start, follow-ups, SIGTERM (hand back or close) and SIGKILL (taken over)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from moa_core.jobs.runner import JobRunner
+from moa_core.jobs.runs import STOPPED_NOTE, submit_run
+from moa_core.storage import RunStore
+from tests.browser_support import eventually
+
+pytestmark = pytest.mark.slow  # out of the quick tier: real runs, a worker subprocess (~20 s)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def store(private_data_dir):
+    s = RunStore.open(f"sqlite:///{private_data_dir / 'moa.db'}")
+    yield s
+    s.close()
+
+
+def serve_until_idle(store, **kw) -> JobRunner:
+    runner = JobRunner(store, heartbeat_s=0.2, poll_s=0.05, **kw)
+    asyncio.run(runner.serve(until_idle=True))
+    return runner
+
+
+def test_a_queued_run_is_run_by_the_worker_and_recorded_under_its_id(store, llm, lineup_for):
+    llm.set("a", text="Alpha says ten.")
+    llm.set("b", text="Beta says ten.")
+    llm.set("agg", text="Ten.")
+    run_id = submit_run(store, "How many?", lineup_for(["a", "b"]))
+    job = store.job_for_run(run_id)
+    assert job.status == "queued" and job.kind == "run" and job.payload["query"] == "How many?"
+    runner = serve_until_idle(store)
+    assert runner.finished == {run_id: "done"}
+    job, run = store.get_job(run_id), store.get_run(run_id)
+    assert job.status == "done" and job.payload == {} and job.attempts == 1
+    assert run.status == "ok" and run.final == "Ten." and [c.status for c in run.calls] == ["ok"] * 3
+
+
+def test_stop_is_obeyed_within_a_second_and_keeps_the_finished_calls(store, llm, lineup_for):
+    llm.set("fast", text="Quick answer.")
+    llm.set("slow", text=" ".join(["word"] * 400), latency_s=30)
+    run_id = submit_run(store, "Stop me", lineup_for(["fast", "slow"]))
+    runner = JobRunner(store, heartbeat_s=0.5, poll_s=0.05)
+    thread = runner.start_thread()
+    try:
+        assert eventually(lambda: (r := store.get_run(run_id)) is not None and len(r.calls) == 2
+                          and r.calls[1].text, timeout_s=30), "the slow call never streamed into the store"
+        pressed = time.monotonic()
+        assert store.request_cancel(run_id) == "running"
+        assert eventually(lambda: store.get_job(run_id).status == "cancelled", timeout_s=5)
+        took = time.monotonic() - pressed
+    finally:
+        runner.stop()
+        thread.join(30)
+    assert took < 1.5, f"Stop took {took:.2f} s"
+    run = store.get_run(run_id)
+    assert run.status == "cancelled" and run.note == STOPPED_NOTE
+    assert [(c.model, c.status) for c in run.calls] == [("fast", "ok"), ("slow", "cancelled")]
+    assert run.calls[1].text.startswith("word")  # what had streamed stays
+
+
+def test_a_run_that_cannot_start_fails_its_job_with_the_reason(store, llm, lineup_for):
+    run_id = submit_run(store, "   ", lineup_for(["a"]))
+    serve_until_idle(store)
+    job = store.get_job(run_id)
+    assert job.status == "failed" and "query" in job.error.lower() and store.get_run(run_id) is None
+
+
+def test_a_follow_up_job_continues_the_conversation(store, llm, lineup_for):
+    llm.set("agg", text="Thirty days.")
+    first = submit_run(store, "Notice period?", lineup_for(["a"]))
+    serve_until_idle(store)
+    second = submit_run(store, "And for landlords?", lineup_for(["a"]), parent_run_id=first)
+    assert store.get_job(second).kind == "follow-up"
+    serve_until_idle(store)
+    run = store.get_run(second)
+    assert run.status == "ok" and run.parent_run_id == first and run.thread_id == first
+    sent = [r for r in llm.requests if r.model == "agg"][-1].messages
+    assert any("Notice period?" in str(m.get("content")) for m in sent)  # the earlier turn went with it
+
+
+def _worker(data_dir: Path, *args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"MOA_DATA_DIR": str(data_dir)}
+    return subprocess.Popen([sys.executable, "-m", "moa_core.cli", "worker", "--concurrency", "2", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _ok_calls(store, run_id) -> int:
+    run = store.get_run(run_id)
+    return 0 if run is None else sum(c.status == "ok" for c in run.calls)
+
+
+def test_sigterm_closes_a_started_run_as_interrupted_and_leaves_queued_jobs_queued(store, llm, lineup_for,
+                                                                                   private_data_dir):
+    llm.set("slow", latency_s=60)
+    run_id = submit_run(store, "Long one", lineup_for(["fast", "slow"], timeout_s=120))
+    proc = _worker(private_data_dir, "--grace", "0.5")
+    try:
+        assert eventually(lambda: _ok_calls(store, run_id) >= 1, timeout_s=60), "the fast call never finished"
+        later = submit_run(store, "Queued behind", lineup_for(["fast"]))
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    job, run = store.get_job(run_id), store.get_run(run_id)
+    assert job.status == "interrupted" and run.status == "interrupted", err
+    assert [(c.model, c.status) for c in run.calls] == [("fast", "ok"), ("slow", "cancelled")]
+    later_job = store.get_job(later)
+    assert later_job.status == "queued" or later_job.status == "done", err  # claimed before the signal, or not
+    assert "stopped after" in err
+
+
+def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_its_finished_calls(store, llm, lineup_for,
+                                                                                    private_data_dir):
+    llm.set("slow", latency_s=60)
+    run_id = submit_run(store, "Kill me", lineup_for(["fast", "slow"], timeout_s=120))
+    proc = _worker(private_data_dir)
+    try:
+        assert eventually(lambda: _ok_calls(store, run_id) >= 1, timeout_s=60), "the fast call never finished"
+        assert eventually(lambda: len(store.get_run(run_id).calls) == 2, timeout_s=10)  # the slow one streams
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+    assert store.get_job(run_id).status == "running"  # nobody has looked yet
+    settled = store.take_over_expired()  # what any other worker does every few seconds: the owner pid is dead
+    assert settled == {run_id: "interrupted"}
+    run = store.get_run(run_id)
+    assert run.status == "interrupted" and "1 finished call(s) kept" in run.note
+    assert [(c.model, c.status) for c in run.calls] == [("fast", "ok"), ("slow", "failed")]
+
+
+def test_a_worker_killed_before_any_call_hands_the_run_to_the_next_worker(store, llm, lineup_for):
+    run_id = submit_run(store, "Again", lineup_for(["a"]))
+    dead = "elsewhere:1:1"
+    assert store.claim_job(dead, lease_s=0.01).id == run_id  # a worker on another host claimed it and vanished
+    time.sleep(0.05)
+    runner = JobRunner(store, heartbeat_s=0.1, poll_s=0.05, sweep_s=0.1)
+    thread = runner.start_thread()
+    try:
+        assert eventually(lambda: store.get_job(run_id).status == "done", timeout_s=30)
+    finally:
+        runner.stop()
+        thread.join(30)
+    assert store.get_job(run_id).attempts == 2 and store.get_run(run_id).status == "ok"
