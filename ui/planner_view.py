@@ -8,7 +8,8 @@ import streamlit as st
 
 from moa_core.lineup import Lineup, LineupError
 from moa_core.metrics import planner
-from moa_core.metrics.planner_inputs import PlannerBasis, measured_cost_multiple, planner_basis, template_tokens
+from moa_core.metrics.planner_inputs import (PlannerBasis, lineup_tokens, measured_cost_multiple, planner_basis,
+                                             template_tokens)
 from moa_core.prompts import AGGREGATOR_PROMPT_SETTING
 from moa_core.providers.prices import PriceBook
 from moa_core.storage.db import default_url
@@ -69,6 +70,7 @@ def draw(run_df: pd.DataFrame, version: tuple) -> None:
     st.markdown(INTRO)
     proposers, aggregator, rounds, single_default, overrides = _lineup_choice(store.list_lineups(), basis)
     options = list(dict.fromkeys([m for m in [single_default, aggregator] if m] + basis.seen))
+    measured = lineup_tokens(load(default_url(), version)[1], proposers, aggregator)  # None: no runs of it
     a, b, c, d = st.columns(4)
     single = a.selectbox("Single model to compare", options, accept_new_options=True, key="plan-single",
                          placeholder="pick or type a model")
@@ -76,9 +78,11 @@ def draw(run_df: pd.DataFrame, version: tuple) -> None:
                               format_func=lambda p: f"queries a {p}") or "month"
     volume = planner.per_month(int(b.number_input(f"Queries a {per}", 1, 10**10, 10_000, step=100,
                                                   key="plan-volume")), per)
-    prompt_tokens = int(c.number_input("Prompt tokens per query", 1, 10**7, basis.prompt_tokens,
+    prompt_tokens = int(c.number_input("Prompt tokens per query", 1, 10**7,
+                                       measured.proposer_prompt if measured else basis.prompt_tokens,
                                        key="plan-prompt", help="Default: the median of your proposer calls"))
-    answer_tokens = int(d.number_input("Answer tokens", 1, 10**6, basis.answer_tokens,
+    answer_tokens = int(d.number_input("Answer tokens", 1, 10**6,
+                                       measured.proposer_answer if measured else basis.answer_tokens,
                                        key="plan-answer", help="Default: the median of your proposer calls"))
     if not proposers or not aggregator or not single:
         st.info("Pick proposers, an aggregator and a single model to compare (save lineups on the Settings page, "
@@ -89,16 +93,33 @@ def draw(run_df: pd.DataFrame, version: tuple) -> None:
                                   lambda m: book.price(m, overrides.get(m, (None, None))))
     template = template_tokens(aggregator, len(proposers), store.get_setting(AGGREGATOR_PROMPT_SETTING))
     moa = planner.plan_moa(proposers, aggregator, rounds, int(volume), prompt_tokens, answer_tokens,
-                           figures, name="MoA", template_tokens=template)
-    measured_input = basis.aggregator_prompt_tokens
-    st.caption(f"The aggregator reads the query, the {len(proposers)} proposals and its own prompt "
-               f"({template:,} tokens): {prompt_tokens + len(proposers) * answer_tokens + template:,} "
-               "tokens planned" + (f"; your runs' aggregators read {measured_input:,} (median)."
-                                   if measured_input else "."))
+                           figures, name="MoA", template_tokens=template, **_measured_roles(
+                               measured, prompt_tokens, answer_tokens, len(proposers)))
+    st.caption(basis_caption(measured, template, prompt_tokens, answer_tokens, len(proposers)))
     alone = planner.plan_single(single, int(volume), prompt_tokens, answer_tokens, figures)
     st.markdown(planner.plan_sentence(moa, alone))
     st.markdown(_multiple_sentence(moa, alone, run_df))
     _results(moa, alone, single, figures)
+
+
+def _measured_roles(measured, prompt_tokens: int, answer_tokens: int, proposers: int) -> dict:
+    """plan_moa's per-role token counts from the chosen lineup's runs; none (the templates) without runs."""
+    if measured is None:
+        return {}
+    return {"role_prompt_tokens": {"aggregator": measured.aggregator_input(prompt_tokens, answer_tokens, proposers)},
+            "role_answer_tokens": {"aggregator": measured.aggregator_answer}}
+
+
+def basis_caption(measured, template: int, prompt_tokens: int, answer_tokens: int, proposers: int) -> str:
+    """Which basis the plan uses: the chosen lineup's measured calls, or the prompt templates."""
+    from_template = prompt_tokens + proposers * answer_tokens + template
+    if measured is None:
+        return (f"Basis: the prompt templates (no runs of this lineup yet). The aggregator reads the query, the "
+                f"{proposers} proposals and its own prompt ({template:,} tokens): {from_template:,} tokens planned.")
+    return (f"Basis: measured in {measured.runs} run(s) of this lineup (medians): proposers read "
+            f"{measured.proposer_prompt:,} and answer {measured.proposer_answer:,} tokens; the aggregator reads "
+            f"{measured.aggregator_input(prompt_tokens, answer_tokens, proposers):,} (its own prompt included) and "
+            f"answers {measured.aggregator_answer:,}. The template alone would plan {from_template:,} for it.")
 
 
 def _multiple_sentence(moa: planner.Plan, alone: planner.Plan, run_df: pd.DataFrame) -> str:

@@ -173,12 +173,14 @@ def _step(plan: Plan, stage: str, role: str, model: str, prompt: int, answer: in
 
 def plan_moa(proposers: list[str], aggregator: str, rounds: int, queries_per_month: int, prompt_tokens: int,
              answer_tokens: int, figures: dict[str, ModelFigures], name: str = "MoA", template_tokens: int = 0,
-             role_prompt_tokens: dict[str, int] | None = None) -> Plan:
+             role_prompt_tokens: dict[str, int] | None = None,
+             role_answer_tokens: dict[str, int] | None = None) -> Plan:
     """The article's cost and latency models with the user's numbers and our measured figures.
 
     `template_tokens`: the aggregator prompt's own tokens (instructions and the proposals' fences), read
     by the aggregator and later rounds. `role_prompt_tokens`: measured median input per role ("aggregator")
-    from stored runs, used instead of the estimate."""
+    from stored runs, used instead of the estimate; `role_answer_tokens` likewise for answers
+    (`planner_inputs.lineup_tokens` measures both for the chosen lineup)."""
     plan = Plan(name, queries_per_month)
     n = len(proposers)
     with_proposals = prompt_tokens + n * answer_tokens + template_tokens
@@ -189,7 +191,8 @@ def plan_moa(proposers: list[str], aggregator: str, rounds: int, queries_per_mon
         latencies = [_step(plan, stage, "proposer", m, prompt, answer_tokens, figures).latency_s for m in proposers]
         plan.stage_latency[stage] = None if any(v is None for v in latencies) else max(latencies)
     plan.stage_latency["aggregator"] = _step(plan, "aggregator", "aggregator", aggregator,
-                                             measured.get("aggregator", with_proposals), answer_tokens,
+                                             measured.get("aggregator", with_proposals),
+                                             (role_answer_tokens or {}).get("aggregator", answer_tokens),
                                              figures).latency_s
     return plan
 

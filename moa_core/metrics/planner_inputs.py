@@ -81,3 +81,47 @@ def template_tokens(aggregator: str, proposers: int, template: str | None) -> in
     empty proposals: what it reads beyond the query and the proposals."""
     text = render_aggregator_prompt(template, [(f"model {i + 1}", "") for i in range(proposers)])
     return count_tokens(aggregator, text=text)
+
+
+@dataclass(frozen=True)
+class RoleTokens:
+    """Median tokens per role over the successful, uncached calls of the runs of one lineup."""
+
+    runs: int
+    proposer_prompt: int
+    proposer_answer: int
+    aggregator_prompt: int
+    aggregator_answer: int
+
+    def aggregator_input(self, prompt_tokens: int, answer_tokens: int, proposers: int) -> int:
+        """What the aggregator reads for a query of `prompt_tokens` and proposals of `answer_tokens`: the
+        measured input, moved by the difference from the measured query and proposals (its own prompt
+        and fences stay as measured)."""
+        own = self.aggregator_prompt - self.proposer_prompt - proposers * self.proposer_answer
+        return max(0, prompt_tokens + proposers * answer_tokens + own)
+
+
+def lineup_tokens(calls: pd.DataFrame, proposers: list[str], aggregator: str) -> RoleTokens | None:
+    """Per-role medians from the runs whose round-1 proposers are `proposers` (as a multiset) and whose
+    aggregator is `aggregator`; None when no such run has an answered aggregator call (plan from the
+    templates then). Cache hits are left out: they repeat an old call."""
+    if calls.empty or not proposers or not aggregator:
+        return None
+    asked = calls[(calls["status"] == "ok") & ~calls["cached"].astype(bool)]
+    first = calls[(calls["role"] == "proposer") & (calls["round"] == 1)]
+    shapes = first.groupby("run_id")["model"].agg(lambda m: tuple(sorted(m)))
+    aggs = calls[calls["role"] == "aggregator"].groupby("run_id")["model"].first()
+    mine = [r for r, shape in shapes.items() if shape == tuple(sorted(proposers)) and aggs.get(r) == aggregator]
+    rows = asked[asked["run_id"].isin(mine)]
+    agg = rows[rows["role"] == "aggregator"]
+    prop = rows[rows["role"] == "proposer"]
+    if agg.empty or prop.empty:
+        return None
+
+    def median(frame: pd.DataFrame, column: str) -> int:
+        values = frame[column].dropna()
+        return int(values.median()) if len(values) else 0
+
+    return RoleTokens(int(agg["run_id"].nunique()), median(prop[prop["round"] == 1], "prompt_tokens"),
+                      median(prop, "completion_tokens"), median(agg, "prompt_tokens"),
+                      median(agg, "completion_tokens"))

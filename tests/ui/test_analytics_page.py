@@ -150,12 +150,15 @@ def test_planner_projects_cost_and_names_unknown_prices(seeded):
     template = count_tokens("openai/agg", text=render_aggregator_prompt(None, [("model 1", ""), ("model 2", "")]))
     assert template > 100  # the instructions alone are longer than the query
     alpha, beta, solo = 0.001 / 300 * 300, 0.002 / 300 * 300, 0.0035 / 600 * 300
-    agg = 0.003 / 700 * (500 + template + 200)
+    # run b ran exactly this lineup: the plan reads its measured aggregator (500 in, its own prompt included:
+    # 500 - 100 - 2 x 200 = 0 beyond query and proposals here; 200 out), not query + proposals + the template
+    agg = 0.003 / 700 * (500 + 200)
     moa_month, solo_month = (alpha + beta + agg) * 10_000, solo * 10_000
     assert f"${moa_month:,.2f} a month, {moa_month / solo_month:.1f}×" in text
     assert "30,000 calls with MoA (3 per query) against 10,000" in text
-    assert f"its own prompt ({template:,} tokens): {500 + template:,} tokens planned" in text
-    assert "your runs' aggregators read 500 (median)" in text
+    assert ("Basis: measured in 1 run(s) of this lineup (medians): proposers read 100 and answer 200 tokens; the "
+            f"aggregator reads 500 (its own prompt included) and answers 200. The template alone would plan "
+            f"{500 + template:,} for it.") in text
     # runs a and c had a baseline: MoA cost 0.006 / 0.0015 = 4.0× and 0.006 / 0.002 = 3.0×, median 3.5×
     assert (f"planned **{moa_month / solo_month:.1f}×**; measured **3.5× (median of 2 run(s) with a baseline)**"
             in text)
