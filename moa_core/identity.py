@@ -18,17 +18,16 @@ import hashlib
 import json
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from .lineup import Lineup, ModelSpec
+from .lineup import Lineup, LineupSnapshot, ModelSpec, SeatSnapshot
 
 MOA, SINGLE, PROPOSAL, LEGACY = "moa", "single", "proposal", "legacy"
 EDITED = " (edited)"
 # prefixes earlier versions put in front of a system's name (review pairs, batch systems, single runs)
 _LEGACY_PREFIXES = (("MoA: ", MOA), ("moa: ", MOA), ("self-moa: ", MOA), ("lineup: ", MOA),
                     ("single: ", SINGLE), ("proposal: ", PROPOSAL))
-_SPEC_DEFAULTS = {f.name: f.default for f in fields(ModelSpec)}
 _ANSWERED = ("ok", "partial")
 
 
@@ -52,11 +51,15 @@ def _hash(kind: str, config: Any) -> str:
     return f"{kind}:{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
-def _as_dict(spec: ModelSpec | Mapping[str, Any] | None) -> dict[str, Any]:
+def _seat(spec: ModelSpec | SeatSnapshot | Mapping[str, Any] | None) -> SeatSnapshot:
     # a spec object goes through to_dict like a stored run's lineup does (None dropped, defaults re-applied)
-    if spec is None:
-        return {}
-    return spec.to_dict() if isinstance(spec, ModelSpec) else dict(spec)
+    if isinstance(spec, SeatSnapshot):
+        return spec
+    return SeatSnapshot.from_dict(spec) or SeatSnapshot()
+
+
+def _snapshot(lineup: Lineup | LineupSnapshot | Mapping[str, Any] | None) -> LineupSnapshot:
+    return LineupSnapshot.from_dict(lineup)
 
 
 def _number(value: Any) -> float | None:
@@ -69,27 +72,24 @@ def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def seat_config(spec: ModelSpec | Mapping[str, Any]) -> dict[str, Any]:
+def seat_config(spec: ModelSpec | SeatSnapshot | Mapping[str, Any]) -> dict[str, Any]:
     """What of one seat changes its answers; a missing key means the seat's default, as when it runs."""
-    d = _as_dict(spec)
-    get = lambda k: d.get(k, _SPEC_DEFAULTS[k])  # noqa: E731
-    api_base = _text(get("api_base"))
-    return {"model": str(get("model") or "").strip(), "api_base": api_base.rstrip("/") if api_base else None,
-            "temperature": _number(get("temperature")), "max_tokens": get("max_tokens"),
-            "system_prompt": _text(get("system_prompt"))}
+    seat = _seat(spec)
+    api_base = _text(seat.api_base)
+    return {"model": seat.model.strip(), "api_base": api_base.rstrip("/") if api_base else None,
+            "temperature": seat.temperature, "max_tokens": seat.max_tokens,
+            "system_prompt": _text(seat.system_prompt)}
 
 
-def moa_config(lineup: Lineup | Mapping[str, Any]) -> dict[str, Any]:
+def moa_config(lineup: Lineup | LineupSnapshot | Mapping[str, Any]) -> dict[str, Any]:
     """What of a lineup changes its final answer (its baseline and fallback are other systems)."""
-    d = lineup.to_dict() if isinstance(lineup, Lineup) else dict(lineup)
-    proposers = [seat_config(p) for p in d.get("proposers") or []]
-    rounds = d.get("rounds") or 1
-    quorum = d.get("quorum")
-    return {"proposers": proposers, "aggregator": seat_config(d.get("aggregator") or {}),
-            "rounds": rounds, "max_rounds": d.get("max_rounds", 3) if rounds == "auto" else None,
-            "aggregator_prompt": _text(d.get("aggregator_prompt")),
-            "quorum": None if quorum in (None, len(proposers)) else quorum,
-            "quorum_deadline_s": _number(d.get("quorum_deadline_s"))}
+    snap = _snapshot(lineup)
+    proposers = [seat_config(p) for p in snap.proposers]
+    return {"proposers": proposers, "aggregator": seat_config(snap.aggregator or SeatSnapshot()),
+            "rounds": snap.rounds, "max_rounds": snap.max_rounds if snap.adaptive else None,
+            "aggregator_prompt": _text(snap.aggregator_prompt),
+            "quorum": None if snap.quorum in (None, len(proposers)) else snap.quorum,
+            "quorum_deadline_s": snap.quorum_deadline_s}
 
 
 def parse_name(name: str | None) -> tuple[str | None, str]:
@@ -101,34 +101,33 @@ def parse_name(name: str | None) -> tuple[str | None, str]:
     return None, name
 
 
-def generated_name(lineup: Lineup | Mapping[str, Any]) -> str:
+def generated_name(lineup: Lineup | LineupSnapshot | Mapping[str, Any] | None) -> str:
     """"a + b + c → d", with " (2 rounds)" or " (auto rounds)" when not one round."""
-    d = lineup.to_dict() if isinstance(lineup, Lineup) else dict(lineup or {})
-    proposers = [str((p or {}).get("model", "?")) for p in d.get("proposers") or []]
-    signature = f"{' + '.join(proposers) or '?'} → {(d.get('aggregator') or {}).get('model', '?')}"
-    rounds = d.get("rounds") or 1
-    if rounds == "auto":
+    snap = _snapshot(lineup)
+    proposers = [p.model or "?" for p in snap.proposers]
+    signature = f"{' + '.join(proposers) or '?'} → {(snap.aggregator or SeatSnapshot()).model or '?'}"
+    if snap.adaptive:
         return signature + " (auto rounds)"
-    return signature + (f" ({rounds} rounds)" if isinstance(rounds, int) and rounds > 1 else "")
+    return signature + (f" ({snap.rounds} rounds)" if snap.rounds > 1 else "")
 
 
-def single_identity(spec: ModelSpec | Mapping[str, Any]) -> SystemIdentity:
+def single_identity(spec: ModelSpec | SeatSnapshot | Mapping[str, Any]) -> SystemIdentity:
     """One model answering alone: a run's baseline, a batch's --baseline and a single-model run alike."""
     config = seat_config(spec)
     return SystemIdentity(_hash(SINGLE, config), SINGLE, config["model"] or "?")
 
 
-def moa_identity(lineup: Lineup | Mapping[str, Any]) -> SystemIdentity:
+def moa_identity(lineup: Lineup | LineupSnapshot | Mapping[str, Any]) -> SystemIdentity:
     """A lineup as a system, named by its own name (old prefixes removed) or by its models."""
-    d = lineup.to_dict() if isinstance(lineup, Lineup) else dict(lineup or {})
-    generated = generated_name(d)
-    _, name = parse_name(d.get("name"))
+    snap = _snapshot(lineup)
+    generated = generated_name(snap)
+    _, name = parse_name(snap.name)
     saved = bool(name) and name != generated
-    return SystemIdentity(_hash(MOA, moa_config(d)), MOA, name if saved else generated, saved)
+    return SystemIdentity(_hash(MOA, moa_config(snap)), MOA, name if saved else generated, saved)
 
 
-def proposal_identity(spec: ModelSpec | Mapping[str, Any], round: int = 1,
-                      lineup: Lineup | Mapping[str, Any] | None = None) -> SystemIdentity:
+def proposal_identity(spec: ModelSpec | SeatSnapshot | Mapping[str, Any], round: int = 1,
+                      lineup: Lineup | LineupSnapshot | Mapping[str, Any] | None = None) -> SystemIdentity:
     """A proposer's answer (best proposal pairs). In round 1 it depends on its seat only; later
     rounds saw the other proposals, so the lineup is part of it."""
     config = {"seat": seat_config(spec)}
@@ -137,22 +136,24 @@ def proposal_identity(spec: ModelSpec | Mapping[str, Any], round: int = 1,
     return SystemIdentity(_hash(PROPOSAL, config), PROPOSAL, f"proposal: {config['seat']['model'] or '?'}")
 
 
-def is_single_record(lineup: Mapping[str, Any] | None) -> bool:
+def is_single_record(lineup: LineupSnapshot | Mapping[str, Any] | None) -> bool:
     """A run record of one model answering alone (`batch.single`): no proposers, the model as baseline."""
-    lineup = lineup or {}
-    return not lineup.get("proposers") and isinstance(lineup.get("baseline"), Mapping)
+    snap = _snapshot(lineup)
+    return not snap.proposers and snap.baseline is not None
 
 
-def identify(thing: Lineup | ModelSpec | Mapping[str, Any]) -> SystemIdentity:
-    """A Lineup or lineup dict (MoA; a single-model run record's dict: single), or one ModelSpec /
-    {"model": ...} seat dict / {"model": {seat}} batch config (single)."""
+def identify(thing: Lineup | LineupSnapshot | ModelSpec | Mapping[str, Any]) -> SystemIdentity:
+    """A Lineup, run snapshot or lineup dict (MoA; a single-model run record's: single), or one
+    ModelSpec / {"model": ...} seat dict / {"model": {seat}} batch config (single)."""
     if isinstance(thing, ModelSpec):
         return single_identity(thing)
-    if isinstance(thing, Lineup):
-        return moa_identity(thing)
+    if isinstance(thing, (Lineup, LineupSnapshot)):
+        snap = _snapshot(thing)
+        return single_identity(snap.baseline) if is_single_record(snap) and snap.baseline else moa_identity(snap)
     d = dict(thing or {})
-    if is_single_record(d):
-        return single_identity(d["baseline"])
+    snap = _snapshot(d)
+    if is_single_record(snap) and snap.baseline:
+        return single_identity(snap.baseline)
     if isinstance(d.get("model"), Mapping):
         return single_identity(d["model"])
     if "proposers" in d or "aggregator" in d:
@@ -160,30 +161,28 @@ def identify(thing: Lineup | ModelSpec | Mapping[str, Any]) -> SystemIdentity:
     return single_identity(d)
 
 
-def answer_identity(lineup: Mapping[str, Any] | None, *, status: str = "ok", role: str | None = None,
+def answer_identity(lineup: LineupSnapshot | Mapping[str, Any] | None, *, status: str = "ok", role: str | None = None,
                     index: int = 0, round: int = 1, model: str | None = None, api_base: str | None = None,
                     temperature: float | None = None) -> SystemIdentity:
     """The system one stored answer stands for: role None is the run's final answer (the lineup, or
     the fallback model after a fallback, or the model of a single-model run); a call's role names
     the seat. `model`/`api_base`/`temperature` are the call's, used when the lineup lacks the seat."""
-    lineup = dict(lineup or {})
-    call_seat = {k: v for k, v in (("model", model or "?"), ("api_base", api_base), ("temperature", temperature))
-                 if v is not None}  # unknown settings: the seat's defaults, as a stored lineup reads
+    snap = _snapshot(lineup)
+    # unknown settings: the seat's defaults, as a stored lineup reads
+    call_seat = _seat({k: v for k, v in (("model", model or "?"), ("api_base", api_base), ("temperature", temperature))
+                       if v is not None})
 
-    def seat(stored: Any) -> Mapping[str, Any]:
-        return stored if isinstance(stored, Mapping) and (not model or stored.get("model") == model) else call_seat
+    def seat(stored: SeatSnapshot | None) -> SeatSnapshot:
+        return stored if stored is not None and (not model or stored.model == model) else call_seat
 
-    if is_single_record(lineup):
-        return single_identity(lineup["baseline"])
+    if is_single_record(snap) and snap.baseline:
+        return single_identity(snap.baseline)
     if role is None and status == "fallback":
         role = "fallback"
-    if role in ("baseline", "fallback"):
-        return single_identity(seat(lineup.get(role)))
-    if role == "proposer":
-        proposers = lineup.get("proposers") or []
-        stored = proposers[index] if 0 <= index < len(proposers) else None
-        return proposal_identity(seat(stored), round, lineup)
-    return moa_identity(lineup)
+    if role in ("baseline", "fallback", "proposer"):
+        stored = seat(snap.seat(role, index))
+        return single_identity(stored) if role != "proposer" else proposal_identity(stored, round, snap)
+    return moa_identity(snap)
 
 
 def legacy_identity(name: str) -> SystemIdentity:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import tomli_w
 
@@ -258,3 +258,118 @@ def with_unique_labels(specs: list[ModelSpec]) -> list[ModelSpec]:
         seen.add(label)
         out.append(spec if label == spec.label else ModelSpec(**{**asdict(spec), "label": label}))
     return out
+
+
+# ---- what a run stored: a lineup read back leniently --------------------------------------
+
+_SEAT_DEFAULTS = {f.name: f.default for f in fields(ModelSpec) if f.default is not MISSING}
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float_or_none(value: Any) -> float | None:
+    return float(value) if _is_number(value) else None
+
+
+@dataclass(frozen=True)
+class SeatSnapshot:
+    """One seat as a run stored it. A missing key reads as ModelSpec's default, as `Lineup.from_dict`
+    reads it (stored seats drop None values); a value of the wrong type reads as None; `model` is ""
+    when absent."""
+
+    model: str = ""
+    label: str | None = None
+    api_base: str | None = None
+    api_key_env: str | None = None
+    temperature: float | None = _SEAT_DEFAULTS["temperature"]
+    max_tokens: int | None = _SEAT_DEFAULTS["max_tokens"]
+    system_prompt: str | None = None
+    context_window: int | None = None
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.model or "?"
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "SeatSnapshot | None":
+        """None for anything that is not a seat table (an old run's missing or malformed seat)."""
+        if isinstance(data, ModelSpec):
+            data = data.to_dict()
+        if not isinstance(data, Mapping):
+            return None
+        get = lambda k: data.get(k, _SEAT_DEFAULTS.get(k))  # noqa: E731
+        model = data.get("model")
+        return cls(model="" if model is None else str(model), label=_str_or_none(get("label")),
+                   api_base=_str_or_none(get("api_base")), api_key_env=_str_or_none(get("api_key_env")),
+                   temperature=_float_or_none(get("temperature")), max_tokens=_int_or_none(get("max_tokens")),
+                   system_prompt=_str_or_none(get("system_prompt")), context_window=_int_or_none(get("context_window")),
+                   input_cost_per_token=_float_or_none(get("input_cost_per_token")),
+                   output_cost_per_token=_float_or_none(get("output_cost_per_token")))
+
+
+@dataclass(frozen=True)
+class LineupSnapshot:
+    """The lineup a run ran with, as its record stores it (`RunRecord.lineup`, JSON), read as types.
+
+    Built leniently from any stored dict, old shapes included (missing keys, no aggregator, a
+    single-model run's empty proposers): it describes what ran and never raises. To run a lineup
+    again, `Lineup.from_dict(run.lineup)` checks it.
+    """
+
+    name: str = ""
+    proposers: tuple[SeatSnapshot, ...] = ()
+    aggregator: SeatSnapshot | None = None
+    baseline: SeatSnapshot | None = None
+    fallback: SeatSnapshot | None = None
+    rounds: int | str = 1  # or "auto"
+    max_rounds: int = 3
+    aggregator_prompt: str | None = None
+    min_proposals: int = 1
+    quorum: int | None = None
+    quorum_deadline_s: float | None = None
+    timeout_s: float | None = None
+    max_retries: int | None = None
+
+    @property
+    def adaptive(self) -> bool:
+        return self.rounds == "auto"
+
+    def seat(self, role: str, index: int = 0) -> SeatSnapshot | None:
+        """The seat of a role ("proposer" takes its index); None when the lineup has none there."""
+        if role == "proposer":
+            return self.proposers[index] if 0 <= index < len(self.proposers) else None
+        return getattr(self, role, None) if role in ("aggregator", "baseline", "fallback") else None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "LineupSnapshot":
+        """A stored lineup dict (or a `Lineup`, read through its `to_dict`); anything else is an empty one."""
+        if isinstance(data, LineupSnapshot):
+            return data
+        if isinstance(data, Lineup):
+            data = data.to_dict()
+        if not isinstance(data, Mapping):
+            return cls()
+        proposers = data.get("proposers")
+        seats = [SeatSnapshot.from_dict(p) for p in proposers] if isinstance(proposers, (list, tuple)) else []
+        rounds = data.get("rounds")
+        return cls(name=data.get("name") if isinstance(data.get("name"), str) else "",
+                   proposers=tuple(s or SeatSnapshot() for s in seats),
+                   aggregator=SeatSnapshot.from_dict(data.get("aggregator")),
+                   baseline=SeatSnapshot.from_dict(data.get("baseline")),
+                   fallback=SeatSnapshot.from_dict(data.get("fallback")),
+                   rounds="auto" if rounds == "auto" else rounds if (_int_or_none(rounds) or 0) >= 1 else 1,
+                   max_rounds=_int_or_none(data.get("max_rounds")) or 3,
+                   aggregator_prompt=_str_or_none(data.get("aggregator_prompt")),
+                   min_proposals=_int_or_none(data.get("min_proposals")) or 1,
+                   quorum=_int_or_none(data.get("quorum")),
+                   quorum_deadline_s=_float_or_none(data.get("quorum_deadline_s")),
+                   timeout_s=_float_or_none(data.get("timeout_s")),
+                   max_retries=_int_or_none(data.get("max_retries")))

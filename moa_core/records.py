@@ -13,6 +13,7 @@ from typing import Any
 from .documents import Document
 from .documents.left_out import describe
 from .costs import critical_path, total_cost
+from .lineup import LineupSnapshot
 
 ROLES = ("proposer", "aggregator", "baseline", "fallback")
 CALL_STATUSES = ("running", "ok", "failed", "cancelled")
@@ -85,7 +86,7 @@ class RunRecord:
     """A whole MoA run: the query, the lineup it ran with, every call, and the outcome."""
 
     query: str
-    lineup: dict[str, Any]
+    lineup: dict[str, Any]  # as stored (JSON); read it through `lineup_snapshot`
     run_id: str = field(default_factory=new_id)
     document_name: str | None = None
     document_text: str | None = None
@@ -110,6 +111,11 @@ class RunRecord:
             self.documents = [Document(self.document_name or "document", self.document_text)]
         elif self.documents and self.document_name is None and self.document_text is None:
             self.document_name, self.document_text = self.documents[0].name, self.documents[0].text
+
+    @property
+    def lineup_snapshot(self) -> LineupSnapshot:
+        """The lineup it ran with, typed (`lineup` stays the stored JSON dict; old shapes read leniently)."""
+        return LineupSnapshot.from_dict(self.lineup)
 
     def prompt_documents(self) -> list[tuple[str, str]]:
         """(name, text the models read) per document: what `prompts.user_content` fences (a follow-up's

@@ -78,3 +78,28 @@ def test_an_old_name_counts_under_the_one_current_system_of_that_name():
     assert naming.id_of(legacy_identity("single: base")) == naming.id_of(legacy_identity("base")) == base.id
     assert naming.name_of(legacy_identity("MoA: gone")) == "gone"  # nothing current: its own row
     assert len(set(naming.names.values())) == len(naming.names) == 3
+
+
+def test_a_stored_lineup_without_an_aggregator_has_one_id_in_every_process():
+    # an old record's lineup may lack a seat: its id must not depend on anything but the record
+    import subprocess
+    import sys
+
+    code = ("from moa_core.identity import answer_identity, moa_identity;"
+            "print(moa_identity({'proposers': [{'model': 'a'}]}).id, answer_identity({}).id)")
+    ids = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+           for _ in range(2)}
+    assert len(ids) == 1
+    assert moa_identity({"proposers": [{"model": "a"}]}).name == "a → ?"
+
+
+def test_a_run_snapshot_and_its_stored_dict_are_one_system():
+    from moa_core.lineup import LineupSnapshot
+
+    stored = _lineup(baseline=ModelSpec(model="base"), fallback=ModelSpec(model="fb")).to_dict()
+    snap = LineupSnapshot.from_dict(stored)
+    assert moa_identity(snap) == moa_identity(stored) == moa_identity(_lineup())
+    assert identify(snap) == identify(stored)
+    for kw in ({}, {"status": "fallback"}, {"role": "baseline", "model": "base"}, {"role": "proposer", "index": 1},
+               {"role": "proposer", "index": 2, "round": 2, "model": "c"}, {"role": "fallback", "model": "other"}):
+        assert answer_identity(snap, **kw) == answer_identity(stored, **kw), kw

@@ -121,3 +121,28 @@ def test_an_empty_api_base_is_refused_not_read_as_the_public_endpoint():
 def test_upper_limits_model_type_and_url_shape(toml, message):
     with pytest.raises(LineupError, match=re.escape(message)):
         Lineup.from_toml(toml)
+
+
+def test_a_stored_lineup_reads_as_a_typed_snapshot_old_shapes_included():
+    from moa_core.lineup import LineupSnapshot, SeatSnapshot
+    from moa_core.records import RunRecord
+
+    lineup = Lineup.from_toml(TOML)
+    lineup.name, lineup.baseline = "team", ModelSpec(model="solo", temperature=None)
+    snap = RunRecord(query="q", lineup=lineup.to_dict()).lineup_snapshot
+    assert snap.name == "team" and snap.rounds == 2 and not snap.adaptive
+    assert [p.model for p in snap.proposers] == [p.model for p in lineup.proposers]
+    assert snap.proposers[0].temperature == 0.2 and snap.aggregator.model == lineup.aggregator.model
+    # a stored seat drops None values, so a missing key reads as ModelSpec's default (as Lineup.from_dict reads it)
+    assert snap.baseline == SeatSnapshot(model="solo") and snap.baseline.temperature == 0.7
+    assert snap.fallback.model == lineup.fallback.model and snap.seat("fallback") is snap.fallback
+    assert snap.seat("proposer", 9) is None and snap.seat("judge") is None
+    # an old or hand-made record: no aggregator, a seat that is not a table, odd types, unknown keys
+    old = LineupSnapshot.from_dict({"proposers": [{"model": "a", "temperature": None, "max_tokens": "9"}, "junk"],
+                                    "rounds": "3", "name": 7, "quorum": True, "whatever": 1})
+    assert old.aggregator is None and old.name == "" and old.rounds == 1 and old.quorum is None
+    assert old.proposers == (SeatSnapshot(model="a", temperature=None, max_tokens=None), SeatSnapshot())
+    single = LineupSnapshot.from_dict({"name": "single: x", "proposers": [], "baseline": {"model": "x"}})
+    assert single.proposers == () and single.baseline.model == "x"
+    assert LineupSnapshot.from_dict(None) == LineupSnapshot() == RunRecord(query="q", lineup={}).lineup_snapshot
+    assert LineupSnapshot.from_dict({"rounds": "auto", "max_rounds": 5}).adaptive

@@ -18,6 +18,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from ..identity import identify
+from ..lineup import LineupSnapshot
 from ..providers.endpoints import is_local
 from ..providers.prices import format_cost
 from ..records import CallRecord, RunRecord
@@ -49,12 +51,10 @@ def provider_of(model: str, api_base: str | None = None) -> str:
     return next((p for prefix, p in _BARE_PREFIXES if lowered.startswith(prefix)), "unknown")
 
 
-def lineup_key(lineup: dict[str, Any] | None) -> str:
+def lineup_key(lineup: LineupSnapshot | dict[str, Any] | None) -> str:
     """The system's display name (`moa_core.identity`): the lineup's own name, else a signature of its
     models ("a + b → agg (2 rounds)"); a single-model run's is its model. Old prefixes ("moa: ") dropped."""
-    from ..identity import generated_name, identify
-
-    return identify(lineup).name if lineup else generated_name({})
+    return identify(LineupSnapshot.from_dict(lineup)).name
 
 
 def call_name(call: CallRecord) -> str:
@@ -228,7 +228,7 @@ def run_table(runs: Iterable[RunRecord], ratings: Iterable[dict[str, Any]] = (),
         cached = any(c.cached for c in run.calls)
         rows.append({
             "run_id": run.run_id, "started_at": run.started_at, "status": run.status,
-            "lineup": lineup_key(run.lineup), "query": run.query[:120], "cost_usd": run.cost_usd,
+            "lineup": lineup_key(run.lineup_snapshot), "query": run.query[:120], "cost_usd": run.cost_usd,
             "saved_usd": saved_total(run.calls), "cached": cached, "moa_cost_usd": original_total(non_baseline),
             "answer_s": (None if single.cached else single.ended_s) if single else answer_latency(run),
             "critical_path_s": None if any(c.cached for c in non_baseline) else critical_path(run.calls),
@@ -250,7 +250,7 @@ def call_table(runs: Iterable[RunRecord]) -> pd.DataFrame:
     """One row per call of every run, with its run's date and lineup and its model's provider."""
     rows = []
     for run in runs:
-        key = lineup_key(run.lineup)
+        key = lineup_key(run.lineup_snapshot)
         for c in run.calls:
             measured = not c.cached  # a hit's times measure the database, not the model
             rows.append({

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..identity import SystemIdentity, answer_identity, display_names, generated_name, identify
+from ..identity import SystemIdentity, answer_identity, display_names, identify
+from ..lineup import LineupSnapshot
 from ..metrics.ratings import answer_stars, final_call_id
 from ..records import CallRecord, RunRecord
 
@@ -43,9 +44,9 @@ class Pair:
         return pair_key(self.run_a_id, self.call_a_id, self.run_b_id, self.call_b_id)
 
 
-def lineup_key(lineup: dict[str, Any] | None) -> str:
+def lineup_key(lineup: LineupSnapshot | dict[str, Any] | None) -> str:
     """The display name of a run's system, as `metrics.analytics.lineup_key` gives it."""
-    return identify(lineup).name if lineup else generated_name({})
+    return identify(LineupSnapshot.from_dict(lineup)).name
 
 
 def _side(run_id: str | None, call_id: str | None) -> str:
@@ -71,7 +72,7 @@ def prompt_id_for(query: str) -> str:
 def call_identity(run: RunRecord, call: CallRecord) -> SystemIdentity:
     """The system one call's answer stands for: its seat in the run's lineup (a baseline or fallback
     is that model alone, a proposer is a proposal, the aggregator is the lineup)."""
-    return answer_identity(run.lineup, status=run.status, role=call.role, index=call.index, round=call.round,
+    return answer_identity(run.lineup_snapshot, status=run.status, role=call.role, index=call.index, round=call.round,
                            model=call.model, api_base=call.api_base, temperature=call.temperature)
 
 
@@ -82,7 +83,7 @@ def run_identity(run: RunRecord) -> SystemIdentity:
         fallback = [c for c in run.calls if c.role == "fallback" and c.ok]
         if fallback:
             return call_identity(run, fallback[-1])
-    return answer_identity(run.lineup, status=run.status)
+    return answer_identity(run.lineup_snapshot, status=run.status)
 
 
 def run_system(run: RunRecord) -> str:

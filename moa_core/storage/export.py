@@ -55,7 +55,7 @@ def _stars(mean_and_count: tuple[float | None, int]) -> float | None:
 def csv_rows(record: RunRecord, ratings: list[Rating]) -> list[dict[str, Any]]:
     """The run's calls as flat rows; a run without calls still gets one row, so none is lost."""
     full = record.to_dict()
-    run = {"run_id": record.run_id, "run_lineup_name": (record.lineup or {}).get("name"),
+    run = {"run_id": record.run_id, "run_lineup_name": record.lineup_snapshot.name or None,
            "run_avg_stars": _stars(run_stars(ratings, record.calls, record.status))}
     final = final_call_id(record.calls, record.status)
     run["run_comments"] = comments_text(ratings, None, final)

@@ -38,7 +38,8 @@ class QueueProgress:
 def _matches(run: RunRecord, source: dict[str, Any]) -> bool:
     """Filters the database cannot do cheaply: lineup name or signature, model."""
     lineup = source.get("lineup")
-    if lineup and lineup not in (run.lineup.get("name"), lineup_key(run.lineup)):
+    snapshot = run.lineup_snapshot
+    if lineup and lineup not in (snapshot.name, lineup_key(snapshot)):
         return False
     model = source.get("model")
     return not model or any(c.model == model for c in run.calls)
