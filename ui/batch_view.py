@@ -140,8 +140,10 @@ def new_batch(store) -> None:
     judge_cfg = ({"model": judge, "api_base": resources.api_base_for(judge)}
                  | ({"api_key_env": key_envs["judge"]} if key_envs["judge"] else {})) if judge != NONE else None
     items = _projection_items(store, eval_set.id)
+    answered = store.answered_before(s.config_key for s in systems) if use_cache else set()
     p = project(items, systems, store.price_book(),
-                judge_spec(judge, api_key_env=key_envs["judge"]) if judge_cfg else None, pairs=len(systems) - 1)
+                judge_spec(judge, api_key_env=key_envs["judge"]) if judge_cfg else None, pairs=len(systems) - 1,
+                answered=answered)
     st.metric("Projected cost", "unknown" if p.estimate_usd is None else f"~{format_cost(p.estimate_usd)}",
               help="Prompt tokens counted, answers assumed 300 tokens (upper bound: every answer uses max_tokens)")
     st.caption(f"{len(items)} items × {len(systems)} systems: {p.calls} calls, {plain(p.describe())}. Systems: "

@@ -188,7 +188,8 @@ def _preamble(store, items, systems, args, judge) -> None:
     from ..providers.prices import format_cost
 
     spec = judge_spec(judge["model"], judge.get("api_base"), api_key_env=judge.get("api_key_env")) if judge else None
-    p = project(items, systems, store.price_book(), spec, pairs=len(systems) - 1)
+    answered = set() if args.no_cache else store.answered_before(s.config_key for s in systems)
+    p = project(items, systems, store.price_book(), spec, pairs=len(systems) - 1, answered=answered)
     print(f"projected cost: {p.describe()}, {p.calls} calls", file=sys.stderr)
     if args.budget is not None and p.estimate_usd is not None and p.estimate_usd > args.budget:
         print(f"note: the projection exceeds --budget {format_cost(args.budget)}: the batch will stop there "

@@ -16,7 +16,7 @@ from ..records import utcnow
 from .busy import retry_when_locked
 from .liveness import owner_gone
 from .rows import as_utc
-from .schema import Batch, BatchItem, CachedResponse, Call, EvalItem, EvalSet, Run, Vote
+from .schema import Batch, BatchItem, CachedResponse, Call, Document, EvalItem, EvalSet, Run, Vote
 from .upsert import upsert
 
 _BLANK = func.trim(func.coalesce(CachedResponse.text, "")) == ""  # a cached answer that is no answer
@@ -290,6 +290,21 @@ class BatchStore:
             return list(s.execute(select(Vote).where(Vote.batch_id.in_(ids)).order_by(Vote.id)).scalars())
 
     # ---- response cache ------------------------------------------------------------------------
+
+    def answered_before(self, config_keys: Iterable[str]) -> set[tuple[str, str, str | None]]:
+        """(config key, query, document sha256) of every eval item a system of that configuration answered in a
+        batch that used the cache: a re-run of those items comes from the cache (the projection leaves them
+        out). Nothing when the cache is empty (cleared)."""
+        keys = sorted(set(config_keys))
+        with self._read() as s:
+            if not keys or not s.execute(select(func.count()).select_from(CachedResponse)).scalar_one():
+                return set()
+            rows = s.execute(select(BatchItem.config_key, EvalItem.query, Document.sha256, Batch.config)
+                             .join(EvalItem, EvalItem.id == BatchItem.eval_item_id)
+                             .join(Batch, Batch.id == BatchItem.batch_id)
+                             .outerjoin(Document, Document.id == EvalItem.document_id)
+                             .where(BatchItem.config_key.in_(keys), BatchItem.status == "done")).all()
+        return {(k, q, sha) for k, q, sha, config in rows if (config or {}).get("cache", True)}
 
     def cache_lookup(self, key: str) -> CachedResponse | None:
         """The cached answer for this request key (a read: hits are counted with `cache_count_hits`)."""

@@ -200,3 +200,48 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
     assert after["median_answer_s"] == before["median_answer_s"]
     assert after["latency_by_model"].equals(before["latency_by_model"])
     assert planner.measured_figures(analytics.call_table(runs)) == figures
+
+
+def test_a_judge_reply_cached_without_a_verdict_is_replaced_by_one_with_a_verdict(store, llm):
+    """Older versions cached a judge's reply that gave no verdict: it is a miss (the judge is asked again)
+    and the new reply, which has a verdict, replaces it; after that the judge is answered from the cache."""
+    from moa_core.batch.judge import has_verdict, judge_pair, judge_spec
+
+    judge = judge_spec("judge", llm.base_url)
+    cache = ResponseCache(store, accept=has_verdict)
+    llm.set("judge", text="A is better. [[A]]")
+    asyncio.run(judge_pair(judge, "Q?", "one", "two", cache=cache))
+    assert llm.request_count("judge") == 2 and store.cache_stats()["entries"] == 2
+    _sqlite(store, "UPDATE cachedresponse SET text = 'I cannot decide.'")  # what older versions kept
+    llm.set("judge", text="B is better. [[B]]")
+    again = asyncio.run(judge_pair(judge, "Q?", "one", "two", cache=cache))
+    assert llm.request_count("judge") == 4 and not again.cached  # both orders asked again
+    third = asyncio.run(judge_pair(judge, "Q?", "one", "two", cache=cache))
+    assert llm.request_count("judge") == 4 and third.cached  # the entries were replaced
+    assert (third.first, third.second, third.winner) == ("b", "a", "tie")
+    assert store.cache_stats()["entries"] == 2
+
+
+def test_the_projection_leaves_out_answers_the_cache_already_holds(store, make_set, systems, llm):
+    """A re-run of items a system answered before (with the cache on) is projected as cached, not paid again;
+    a new item, or a system with another configuration, is still counted."""
+    from moa_core.batch.estimate import project
+
+    for model in ("p1", "p2", "p3", "agg", "base"):
+        store.set_price(model, 1e-6, 2e-6)
+    set_id = make_set(2)
+    first = create_batch(store, set_id, systems(), concurrency=2)
+    asyncio.run(run_batch(store, first))
+    items = [{"query": "question 0?"}, {"query": "question 1?"}, {"query": "a new question?"}]
+    fresh = project(items, systems(), store.price_book())
+    assert fresh.calls == 15 and fresh.cached_calls == 0  # 3 items x (3 proposers + aggregator + single)
+    answered = store.answered_before([s.config_key for s in systems()])
+    again = project(items, systems(), store.price_book(), answered=answered)
+    assert again.calls == 15 and again.cached_calls == 10  # two items x 5 calls already answered
+    assert again.estimate_usd == pytest.approx(project(items[2:], systems(), store.price_book()).estimate_usd)
+    assert "10 of 15 calls were answered before" in again.describe()
+    other = systems(proposers=("p1", "p2"))  # another configuration: nothing of it was answered
+    assert project(items, other, store.price_book(), answered=store.answered_before(
+        [s.config_key for s in other])).cached_calls == 2  # only the single model (same configuration), 2 items
+    store.cache_clear()  # an emptied cache answers nothing
+    assert store.answered_before([s.config_key for s in systems()]) == set()
