@@ -85,16 +85,19 @@ def judge_spec(model: str, api_base: str | None = None, max_tokens: int = 512, *
 
 
 async def judge_pair(spec: ModelSpec, query: str, answer_a: str, answer_b: str, reference: str | None = None, *,
-                     limiter=None, cache=None, prices=None) -> Judgement:
+                     limiter=None, cache=None, prices=None, timeout_s: float = 120.0,
+                     max_retries: int = 3) -> Judgement:
     """Ask the judge twice (a first, then b first) and combine; raises RunInputError if it cannot be called.
 
     A judge call that fails (after its retries) is not a tie: the Judgement carries `error` and no
     second order is asked; neither is a judge that gave no verdict in either order. One order
-    without a verdict is a tie (and counts as a flip)."""
+    without a verdict is a tie (and counts as a flip). `timeout_s`/`max_retries` per call: a batch passes
+    its own (`systems.call_limits`), so a hanging judge gives up as the lineup's seats do."""
     runs = []
     for first, second in ((answer_a, answer_b), (answer_b, answer_a)):
         runs.append(await answer_alone(spec, judge_prompt(query, first, second, reference), limiter=limiter,
                                        cache=cache, prices=prices, name=spec.display_label,
+                                       timeout_s=timeout_s, max_retries=max_retries,
                                        stream=False))  # a verdict is read whole, never watched
         if runs[-1].status != "ok":
             break

@@ -26,7 +26,7 @@ from .judge import has_verdict, judge_pair, judge_spec
 from .limits import BatchLimiter, share_of
 from .single import answer_alone
 from .summary import judge_failed_note, judge_failures
-from .systems import System
+from .systems import System, call_limits
 from .writes import LoopSafeStore
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,11 @@ def judge_key(judge: dict, primary: System, other: System) -> str:
 
 def create_batch(store, eval_set_id: int, systems: list[System], *, judge: dict | None = None,
                  concurrency: int = 8, budget_usd: float | None = None, cache: bool = True,
-                 rate_limits: dict | None = None, batch_id: str | None = None) -> str:
+                 rate_limits: dict | None = None, batch_id: str | None = None, timeout_s: float | None = None,
+                 max_retries: int | None = None) -> str:
     """Store a batch and its pending work; the first system is the one the others are compared with.
-    `judge` is {"model", "api_base", "api_key_env" (optional)} or None."""
+    `judge` is {"model", "api_base", "api_key_env" (optional)} or None. `timeout_s`/`max_retries` are
+    for the calls no lineup governs (single models, the judge); None: the first lineup's (`call_limits`)."""
     if not systems:
         raise ValueError("a batch needs at least one system")
     names = [s.name for s in systems]
@@ -75,6 +77,8 @@ def create_batch(store, eval_set_id: int, systems: list[System], *, judge: dict 
     config = {"systems": [s.to_dict() for s in systems], "primary": primary.name, "judge": judge,
               "concurrency": concurrency, "budget_usd": budget_usd, "cache": cache,
               "rate_limits": rate_limits or {}, "session_started_at": utcnow().isoformat(), "session_done": 0}
+    config["timeout_s"], config["max_retries"] = call_limits(config | {"timeout_s": timeout_s,
+                                                                       "max_retries": max_retries})
     store.create_batch(batch_id, eval_set_id, config, work)
     return batch_id
 
@@ -101,6 +105,7 @@ class BatchRun:
         self.primary = config["primary"]
         self.judge = judge_spec(config["judge"]["model"], config["judge"].get("api_base"),
                                 api_key_env=config["judge"].get("api_key_env")) if config.get("judge") else None
+        self.timeout_s, self.max_retries = call_limits(config)  # single models and the judge
         self.budget = config.get("budget_usd")
         self.limiter = BatchLimiter(concurrency or config.get("concurrency") or 8,
                                     share_of(config.get("rate_limits"), rate_share))
@@ -289,7 +294,8 @@ class BatchRun:
         if system.kind == "single":
             record = await answer_alone(system.single, eval_item.query, store=self.store, document=document,
                                         run_id=run_id, name=system.name, limiter=self.limiter, cache=self.cache,
-                                        prices=self.prices, stream=False)
+                                        prices=self.prices, timeout_s=self.timeout_s,
+                                        max_retries=self.max_retries, stream=False)
         else:
             lineup = system.lineup()
             lineup.name = lineup.name or system.name
@@ -308,7 +314,7 @@ class BatchRun:
             return "failed", None, "no answer to judge", 0.0
         verdict = await judge_pair(self.judge, eval_item.query, a["final"] or "", b["final"] or "",
                                    eval_item.reference, limiter=self.limiter, cache=self.judge_cache,
-                                   prices=self.prices)
+                                   prices=self.prices, timeout_s=self.timeout_s, max_retries=self.max_retries)
         if verdict.error:  # a judge that failed or gave no verdict is no vote (not a tie): the item fails
             return "failed", None, verdict.error, verdict.cost_usd
         await self.store.write(self.store.add_vote, prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,

@@ -71,14 +71,17 @@ def single_system(spec: ModelSpec) -> System:
     return System(single_identity(spec).name, "single", {"model": spec.to_dict()})
 
 
-def self_moa_system(spec: ModelSpec, n: int = 3) -> System:
-    """The same model as n proposers (told apart by temperature) and as the aggregator at 0.2."""
+def self_moa_system(spec: ModelSpec, n: int = 3, *, timeout_s: float | None = None,
+                    max_retries: int | None = None) -> System:
+    """The same model as n proposers (told apart by temperature) and as the aggregator at 0.2; the
+    timeout and retries of the batch's lineup when given (they do not change its identity)."""
     if not 2 <= n <= len(SELF_MOA_TEMPERATURES):
         raise ValueError(f"Self-MoA needs 2 to {len(SELF_MOA_TEMPERATURES)} proposers, not {n}")
     base = {k: v for k, v in spec.to_dict().items() if k not in ("temperature", "label")}
     proposers = [ModelSpec(**base, temperature=t) for t in SELF_MOA_TEMPERATURES[:n]]
+    limits = {k: v for k, v in (("timeout_s", timeout_s), ("max_retries", max_retries)) if v is not None}
     lineup = Lineup(proposers=proposers, aggregator=ModelSpec(**base, temperature=0.2),
-                    name=f"Self-MoA {spec.model} x{n}")
+                    name=f"Self-MoA {spec.model} x{n}", **limits)
     return System(lineup.name, "self-moa", lineup.to_dict())
 
 
@@ -98,6 +101,23 @@ def canonical_names(systems: Iterable[tuple[str, Mapping[str, Any]]],
             name = f"{name} · {ident.short}"
         out[key] = (ident.id, name)
     return out
+
+
+def call_limits(config: Mapping[str, Any]) -> tuple[float, int]:
+    """(timeout_s, max_retries) for a batch's calls outside a lineup: its single models and its judge.
+    Stored with the batch (`moa batch --timeout --retries`); a batch made before that takes the lineup
+    under test's, so a hanging baseline or judge gives up as that lineup's own seats do (not after the
+    engine's 120 s x 4 attempts); a batch with no lineup takes the lineup defaults."""
+    timeout, retries = config.get("timeout_s"), config.get("max_retries")
+    if timeout is None or retries is None:
+        primary = next((System.from_dict(s) for s in config.get("systems") or []
+                        if s.get("name") == config.get("primary")), None)
+        if primary is None and config.get("systems"):
+            primary = System.from_dict(config["systems"][0])
+        lineup = primary.lineup() if primary is not None and primary.kind != "single" else None
+        timeout = timeout if timeout is not None else lineup.timeout_s if lineup else Lineup.timeout_s
+        retries = retries if retries is not None else lineup.max_retries if lineup else Lineup.max_retries
+    return float(timeout), int(retries)
 
 
 def parse_self_moa(value: str) -> tuple[str, int]:

@@ -14,9 +14,9 @@ import time
 import tomllib
 from pathlib import Path
 
-from ..lineup import Lineup, LineupError, ModelSpec
+from ..lineup import MAX_RETRIES, Lineup, LineupError, ModelSpec
 from . import UserError
-from .run import key_env
+from .run import _bounded, _seconds, key_env
 from .storage import open_store
 
 
@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--api-key-env", type=key_env, metavar="NAME",
                    help="environment variable holding the key for every model given on the command line "
                    "(--baseline, --self-moa, --judge): a keyed gateway")
+    p.add_argument("--timeout", type=_seconds("--timeout"), metavar="SECONDS",
+                   help="per-call timeout for every system and the judge (default: the lineup's timeout_s)")
+    p.add_argument("--retries", type=_bounded("--retries", 0, MAX_RETRIES), metavar="N",
+                   help=f"retries per call for every system and the judge (default: the lineup's max_retries; "
+                   f"at most {MAX_RETRIES})")
     p.add_argument("--concurrency", type=int, metavar="N", help="LLM calls at once across the batch (default 8)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes on this machine sharing the batch, the concurrency and the rate limits "
@@ -89,8 +94,19 @@ def load_lineup_file(path: str) -> tuple[Lineup, dict]:
         raise UserError(f"cannot read lineup file {path}: {exc}") from None
 
 
+def _limited(lineup: Lineup, args: argparse.Namespace) -> Lineup:
+    """`--timeout`/`--retries` replace a lineup's own (they do not change its system: `identity`)."""
+    if getattr(args, "timeout", None) is not None:
+        lineup.timeout_s = args.timeout
+    if getattr(args, "retries", None) is not None:
+        lineup.max_retries = args.retries
+    return lineup
+
+
 def build_systems(args: argparse.Namespace):
-    """(systems, rate limits): the lineup first, then every comparison system."""
+    """(systems, rate limits): the lineup first, then every comparison system. Every lineup takes
+    `--timeout`/`--retries`; Self-MoA takes the lineup's (after the flags), as the single models and the
+    judge do (`batch.systems.call_limits`)."""
     from ..batch.systems import moa_system, parse_self_moa, self_moa_system, single_system
 
     def spec(model: str) -> ModelSpec:
@@ -104,17 +120,20 @@ def build_systems(args: argparse.Namespace):
         from ..providers.default_lineups import default_lineup
 
         lineup, limits = default_lineup(), {}
+    lineup = _limited(lineup, args)
     systems = [moa_system(lineup)]
     baselines = [spec(m) for m in args.baseline] or ([lineup.baseline] if lineup.baseline else [])
     systems += [single_system(s) for s in baselines]
     for value in args.self_moa:
         model, n = parse_self_moa(value)
         try:
-            systems.append(self_moa_system(spec(model), n))
+            systems.append(self_moa_system(spec(model), n, timeout_s=lineup.timeout_s,
+                                           max_retries=lineup.max_retries))
         except ValueError as exc:
             raise UserError(f"--self-moa {value}: {exc}") from None
     for path in args.compare:
         other, more = load_lineup_file(path)
+        other = _limited(other, args)
         systems.append(moa_system(other, "lineup", other.name or Path(path).stem))
         limits = more | limits
     names = [s.name for s in systems]
@@ -143,6 +162,8 @@ def handle_batch(args: argparse.Namespace) -> int:
     if args.resume:
         if args.set_file or args.lineup:
             raise UserError("--resume takes the batch's own set and lineup: give no SET_FILE or --lineup")
+        if args.timeout is not None or args.retries is not None:
+            raise UserError("--timeout and --retries are set when a batch is created; --resume keeps the batch's own")
         store = open_store()
         if store.get_batch(args.resume) is None:
             raise UserError(f"no batch {args.resume} in {store.url} (see `moa batches`)")
@@ -173,7 +194,8 @@ def handle_batch(args: argparse.Namespace) -> int:
     from ..batch.runner import create_batch
 
     batch_id = create_batch(store, set_id, systems, judge=judge, concurrency=args.concurrency or 8,
-                            budget_usd=args.budget, cache=not args.no_cache, rate_limits=limits)
+                            budget_usd=args.budget, cache=not args.no_cache, rate_limits=limits,
+                            timeout_s=systems[0].lineup().timeout_s, max_retries=systems[0].lineup().max_retries)
     work = len(parsed.items) * (len(systems) + (len(systems) - 1 if judge else 0))
     print(f"batch {batch_id}: {len(parsed.items)} items x {len(systems)} systems"
           f"{' + judge' if judge else ''} = {work} work items", file=sys.stderr, flush=True)

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 
 import pytest
 
-from moa_core.batch import judge as judge_module
-from moa_core.batch import runner as runner_module
 from moa_core.batch.report import batch_summary
 from moa_core.batch.runner import create_batch, run_batch
-from moa_core.batch.single import answer_alone
 from moa_core.batch.systems import moa_system, single_system
 from moa_core.lineup import Lineup, ModelSpec
 from moa_core.storage.batches import JUDGE_PREFIX
@@ -34,14 +30,11 @@ SLOW = ("timeout", "hang")
 
 
 @pytest.fixture
-def short_timeouts(monkeypatch, request):
-    """The judge and a batch's single-model answers use the engine's call with a 120 s timeout and 3
-    retries; here 1 retry, and a 1 s timeout for the slow faults, so a hang costs seconds (the code
-    path is the same)."""
+def short_timeouts(request) -> dict:
+    """The batch's timeout and retries for the judge and single models (`create_batch(**short_timeouts)`):
+    1 retry, and a 1 s timeout for the slow faults, so a hang costs seconds."""
     slow = request.node.callspec.params.get("fault_name") in SLOW if hasattr(request.node, "callspec") else True
-    quick = functools.partial(answer_alone, timeout_s=1.0 if slow else 10.0, max_retries=1)
-    monkeypatch.setattr(judge_module, "answer_alone", quick)
-    monkeypatch.setattr(runner_module, "answer_alone", quick)
+    return {"timeout_s": 1.0 if slow else 10.0, "max_retries": 1}
 
 
 def _judge(llm, fault) -> dict:
@@ -60,7 +53,8 @@ def test_judge_fault(fault_name, store, make_set, systems, llm, short_timeouts):
     elif fault.recovers:
         behaviour["text"] = "A is better. [[A]]"
     llm.set("judge", **behaviour)
-    batch_id = create_batch(store, make_set(1), systems(), judge=_judge(llm, fault), concurrency=2, cache=False)
+    batch_id = create_batch(store, make_set(1), systems(), judge=_judge(llm, fault), concurrency=2, cache=False,
+                            **short_timeouts)
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done"
     [item] = [i for i in store.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
@@ -107,7 +101,7 @@ def test_a_failed_judge_is_retried_on_resume_and_then_votes_once(store, make_set
     llm.set("agg", text="MOA answer")
     llm.set("judge", fail_times=99, fail_status=503)
     batch_id = create_batch(store, make_set(2), systems(), judge={"model": "judge", "api_base": llm.base_url},
-                            concurrency=2, cache=False)
+                            concurrency=2, cache=False, **short_timeouts)
     out = asyncio.run(run_batch(store, batch_id))
     assert out.counts["failed"] == 2 and store.batch_votes([batch_id]) == []
     llm.set("judge", Behaviour(text="[[A]]"))
@@ -136,7 +130,7 @@ def test_batch_worker_fault(role, fault_name, store, make_set, llm, short_timeou
     lineup = Lineup(proposers=[spec("p1"), spec("p2"), spec("p3")], aggregator=spec("agg"),
                     timeout_s=1.0 if fault_name in SLOW else 10.0, max_retries=1)
     built = [moa_system(lineup), single_system(spec("base"))]
-    batch_id = create_batch(store, make_set(2), built, concurrency=4, cache=False)
+    batch_id = create_batch(store, make_set(2), built, concurrency=4, cache=False, **short_timeouts)
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done"
     items = store.batch_items(batch_id)
