@@ -102,10 +102,8 @@ async def test_a_follow_up_carries_the_documents_of_the_earlier_turns(llm, lineu
     assert '<document name="lease.txt">' not in sent[-1]["content"]
     stored = store.get_run(second.run_id)
     checks = check_answers(answer_list(run_proposals(stored), stored.final), run_documents(stored))
-    assert [(q["status"], q["location"]) for q in checks["quotes"]] == [("exact", "paragraph 3"),
-                                                                        ("not_found", None)]
-    assert [(r["text"], r["status"]) for r in checks["references"]] == [("clause 10", "found"),
-                                                                        ("clause 14", "not_found")]
+    assert [(q.status, q.location) for q in checks.quotes] == [("exact", "paragraph 3"), ("not_found", None)]
+    assert [(r.text, r.status) for r in checks.references] == [("clause 10", "found"), ("clause 14", "not_found")]
     third = await run_and_record("Anything else?", lineup_for(["a"]), store=store,
                                  thread=thread_of(store, second.run_id))
     assert [(d.name, d.carried_from) for d in third.documents] == [("lease.txt", first.run_id)]  # once, from turn 1

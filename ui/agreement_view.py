@@ -178,33 +178,33 @@ def _quotes(result: agreement.AgreementResult, unseen: set[tuple[str, str]] = fr
     """Every quote of the proposals and the synthesis: verified, approximate, or not in the document;
     `unseen` are the (document, location) pairs left out of the prompt to fit the context window."""
     quotes = result.quotes or []
-    missing = sum(1 for q in quotes if q["status"] == "not_found")
+    missing = sum(1 for q in quotes if q.status == "not_found")
     st.markdown(f"**Quotes checked against the documents** ({len(quotes)}; {missing} not found)")
     if not quotes:
         st.caption("No quoted passages in the answers.")
     for q in quotes:
-        mark, meaning = QUOTE_MARKS.get(q["status"], ("?", q["status"]))
-        where = f" — {q['document']}, {q['location']}" if q.get("document") else ""
-        if (q.get("document"), q.get("location")) in unseen:
+        mark, meaning = QUOTE_MARKS.get(q.status, ("?", q.status))
+        where = f" — {q.document}, {q.location}" if q.document else ""
+        if (q.document, q.location) in unseen:
             where += " (left out of the prompt to fit: no model was shown this passage)"
-        label = f"{mark} {meaning} · {q['source']}: “{q['text'][:90]}”{where}"
+        label = f"{mark} {meaning} · {q.source}: “{q.text[:90]}”{where}"
         with st.expander(plain(label)):
-            st.text(q["text"])
-            if q.get("passage"):
+            st.text(q.text)
+            if q.passage:
                 st.caption("The passage, the quoted words highlighted:")
-                st.html(passage_html(q["passage"], q["text"], f"{q['document']}, {q['location']}"))
+                st.html(passage_html(q.passage, q.text, f"{q.document}, {q.location}"))
             else:
                 st.caption("No passage of the documents says this. Treat it as invented until checked.")
     refs = result.references or []
     if refs:
         st.markdown(f"**Clause references** ({len(refs)})")
         for r in refs:
-            ok = r["status"] == "found"
-            label = f"{'✅' if ok else '⚠️'} {r['source']}: {r['text']}" + (
-                f" — {r['document']}, {r['location']}" if r.get("document") else " — not in the documents")
+            ok = r.status == "found"
+            label = f"{'✅' if ok else '⚠️'} {r.source}: {r.text}" + (
+                f" — {r.document}, {r.location}" if r.document else " — not in the documents")
             with st.expander(plain(label)):
-                if r.get("passage"):
-                    st.html(passage_html(r["passage"], "", f"{r['document']}, {r['location']}"))
+                if r.passage:
+                    st.html(passage_html(r.passage, "", f"{r.document}, {r.location}"))
                 else:
                     st.text("No such clause in the documents.")
 

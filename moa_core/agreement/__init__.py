@@ -83,5 +83,5 @@ def _with_documents(result: AgreementResult, proposals: Sequence[str], final: st
     if documents is not None:
         from moa_core.evidence import answer_list, check_answers
         checks = check_answers(answer_list(proposals, final), list(documents))
-        result.quotes, result.references = checks["quotes"], checks["references"]
+        result.quotes, result.references = list(checks.quotes), list(checks.references)
     return result

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..evidence.check import Check
+
 
 CATEGORIES = ("all", "some", "only", "contested")  # ProposalClaim.category, for a legend
 
@@ -111,8 +113,8 @@ class AgreementResult:
     similarity: list[list[float]]
     method_used: str = "offline"
     note: str = ""
-    quotes: list[dict] | None = None       # moa_core.evidence checks; None when no document was given
-    references: list[dict] | None = None
+    quotes: list[Check] | None = None       # moa_core.evidence checks; None when no document was given
+    references: list[Check] | None = None
 
     @property
     def disagreements(self) -> list[ClaimGroup]:
@@ -130,8 +132,8 @@ def to_json(result: AgreementResult) -> dict:
         "similarity": [[round(x, 4) for x in row] for row in result.similarity],
     }
     if with_docs:
-        out["quotes"] = list(result.quotes or [])
-        out["references"] = list(result.references or [])
+        out["quotes"] = [c.to_dict() for c in result.quotes or []]
+        out["references"] = [c.to_dict() for c in result.references or []]
     return out
 
 

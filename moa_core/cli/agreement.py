@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 from ..agreement import AgreementResult, analyze, to_json
+from ..evidence.check import Check
 from ..counts import count
 from . import UserError
 
@@ -88,8 +89,8 @@ def _wrap(text: str, indent: str) -> str:
 _QUOTE_MARK = {"exact": "VERIFIED", "approximate": "APPROXIMATE", "not_found": "NOT IN THE DOCUMENTS"}
 
 
-def _where(check: dict) -> str:
-    return f" ({check['document']}, {check['location']})" if check.get("document") else ""
+def _where(check: Check) -> str:
+    return f" ({check.document}, {check.location})" if check.document else ""
 
 
 def format_report(result: AgreementResult, n_proposals: int) -> str:
@@ -128,10 +129,10 @@ def format_report(result: AgreementResult, n_proposals: int) -> str:
     out += [_wrap(f"- {t}", "  ") for t in result.dropped_consensus] or ["  none"]
     if result.quotes is not None:
         out += ["", f"Quotes checked against the documents ({len(result.quotes)}):"]
-        out += [_wrap(f"{_QUOTE_MARK[q['status']]} {q['source']}: \"{q['text']}\"" + _where(q), "  ")
+        out += [_wrap(f"{_QUOTE_MARK[q.status]} {q.source}: \"{q.text}\"" + _where(q), "  ")
                 for q in result.quotes] or ["  none"]
         out += ["", f"Clause references ({len(result.references or [])}):"]
-        out += [_wrap(f"{q['status']}: {q['source']}: {q['text']}" + _where(q), "  ")
+        out += [_wrap(f"{q.status}: {q.source}: {q.text}" + _where(q), "  ")
                 for q in result.references or []] or ["  none"]
     out += ["", "Similarity (proposal x proposal):"]
     out.append("      " + "".join(f"{j + 1:>6}" for j in range(len(result.similarity))))

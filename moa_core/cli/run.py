@@ -333,7 +333,7 @@ def _evidence(record: RunRecord) -> dict:
 
     documents, proposals = run_documents(record), run_proposals(record)
     return {"documents": [document_summary(d) for d in record.documents]} | \
-        check_answers(answer_list(proposals, record.final), documents) | \
+        check_answers(answer_list(proposals, record.final), documents).to_dict() | \
         {"disagreements": _disagreements(proposals, record.final, documents)}
 
 

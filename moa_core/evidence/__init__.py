@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from moa_core.documents.passages import (Passage, SourceDocument, passages_from_pages, passages_from_paragraphs,
                                          split_paragraphs)
-from moa_core.evidence.check import Check
+from moa_core.evidence.check import Check, Checks
 from moa_core.evidence.quotes import check_quotes, find_quotes, normalise
 from moa_core.evidence.references import check_references, find_references
 from moa_core.evidence.runs import answer_list, load_files, read_documents, run_documents, run_proposals
 
-__all__ = ["answer_list", "load_files", "read_documents", "run_documents", "run_proposals", "Check", "Passage", "SourceDocument", "check_answers", "check_quotes", "check_references",
+__all__ = ["answer_list", "load_files", "read_documents", "run_documents", "run_proposals", "Check", "Checks", "Passage", "SourceDocument", "check_answers", "check_quotes", "check_references",
            "find_quotes", "find_references", "normalise", "passages_from_pages", "passages_from_paragraphs",
            "split_paragraphs"]
 
 
-def check_answers(answers: list[tuple[str, str]], documents: list[SourceDocument]) -> dict:
-    """Both checks in the product's JSON shape: {"quotes": [...], "references": [...]} of Check.to_dict()."""
-    return {"quotes": [c.to_dict() for c in check_quotes(answers, documents)],
-            "references": [c.to_dict() for c in check_references(answers, documents)]}
+def check_answers(answers: list[tuple[str, str]], documents: list[SourceDocument]) -> Checks:
+    """Both checks; `.to_dict()` gives the product's JSON shape."""
+    return Checks(tuple(check_quotes(answers, documents)), tuple(check_references(answers, documents)))

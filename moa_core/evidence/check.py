@@ -1,4 +1,5 @@
-"""The result of one quote or reference check, shared by `quotes` and `references`."""
+"""The results of quote and reference checks, shared by `quotes` and `references`: typed, with
+`to_dict` for the JSON the CLI prints (`moa run --json`, `moa agreement --json`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -20,3 +21,14 @@ class Check:
         data = asdict(self)
         del data["score"]
         return data
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Both checks of a set of answers: each quote, then each clause reference, in answer order."""
+    quotes: tuple[Check, ...] = ()
+    references: tuple[Check, ...] = ()
+
+    def to_dict(self) -> dict:
+        """{"quotes": [...], "references": [...]} of `Check.to_dict()`: the product's JSON shape."""
+        return {"quotes": [c.to_dict() for c in self.quotes], "references": [c.to_dict() for c in self.references]}

@@ -57,13 +57,13 @@ def render_docx(r: Report) -> bytes:
         d.add_paragraph(_safe(r.synthesis_text))
     d.add_heading("Quotes checked against the documents", 1)
     for q in r.quotes + r.references:
-        label = QUOTE_LABELS.get(q["status"], q["status"])
+        label = QUOTE_LABELS.get(q.status, q.status)
         p = d.add_paragraph(style="List Bullet")
-        run = p.add_run(_safe(label.upper() if q["status"] == "not_found" else label))
+        run = p.add_run(_safe(label.upper() if q.status == "not_found" else label))
         run.bold = True
-        run.font.color.rgb = RGBColor(*_COLOURS.get(q["status"], (0, 0, 0)))
-        where = f" — {q['document']}, {shown(q.get('location'))}" if q.get("document") else ""
-        p.add_run(_safe(f" · {shown(q['source'])}: \u201c{shown(q['text'])}\u201d{where}"))
+        run.font.color.rgb = RGBColor(*_COLOURS.get(q.status, (0, 0, 0)))
+        where = f" — {q.document}, {shown(q.location)}" if q.document else ""
+        p.add_run(_safe(f" · {shown(q.source)}: \u201c{shown(q.text)}\u201d{where}"))
     if not (r.quotes or r.references):
         d.add_paragraph("No quotes.")
     d.add_heading("Disagreements", 1)

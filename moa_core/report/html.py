@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from .cells import shown
+from ..evidence import Check
 from .model import QUOTE_LABELS, Report
 
 
@@ -36,12 +37,12 @@ def _verdict(v) -> str:
     return _flag(v.with_quote, _TONE_CLASS.get(v.tone, "flag")) if v else ""
 
 
-def _check(q: dict, label: str) -> str:
-    where = f" — {_e(q['document'])}, {_e(q.get('location'))}" if q.get("document") else ""
-    passage = (f'<details><summary>the passage</summary><div class="pre">{escape(q["passage"])}</div></details>'
-               if q.get("passage") else '<div class="muted">No passage of the documents says this.</div>')
-    return (f'<div class="box {_QUOTE_CLASS.get(q["status"], "")}"><b>{escape(label)}</b> · {_e(q["source"])}: '
-            f'\u201c{_e(q["text"])}\u201d{where}{passage}</div>')
+def _check(q: Check, label: str) -> str:
+    where = f" — {_e(q.document)}, {_e(q.location)}" if q.document else ""
+    passage = (f'<details><summary>the passage</summary><div class="pre">{escape(q.passage)}</div></details>'
+               if q.passage else '<div class="muted">No passage of the documents says this.</div>')
+    return (f'<div class="box {_QUOTE_CLASS.get(q.status, "")}"><b>{escape(label)}</b> · {_e(q.source)}: '
+            f'\u201c{_e(q.text)}\u201d{where}{passage}</div>')
 
 
 def render_html(r: Report) -> str:
@@ -65,10 +66,10 @@ def render_html(r: Report) -> str:
     else:
         out.append(f"<div class='pre'>{escape(r.synthesis_text)}</div>")
     out.append("</div><h2>Quotes checked against the documents</h2>")
-    out += [_check(q, QUOTE_LABELS.get(q["status"], q["status"])) for q in r.quotes] or ["<p>No quotes.</p>"]
+    out += [_check(q, QUOTE_LABELS.get(q.status, q.status)) for q in r.quotes] or ["<p>No quotes.</p>"]
     if r.references:
         out.append("<h3>Clause references</h3>")
-        out += [_check(q, "found" if q["status"] == "found" else "NOT IN THE DOCUMENTS") for q in r.references]
+        out += [_check(q, "found" if q.status == "found" else "NOT IN THE DOCUMENTS") for q in r.references]
     out.append("<h2>Disagreements</h2>")
     for i, (kinds, versions) in enumerate(r.disagreements):
         cells = "".join(f"<div class='box'><div class='muted'>{_e(who)}</div>{_e(text)}</div>"

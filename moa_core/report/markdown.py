@@ -6,6 +6,7 @@ and image syntax `![..](url)` is shown as text rather than fetched, as in the ap
 from __future__ import annotations
 
 from .cells import shown
+from ..evidence import Check
 from .model import QUOTE_LABELS, Report
 
 
@@ -13,10 +14,10 @@ def _quote_block(text: str) -> str:
     return "\n".join("> " + line for line in (text or "").strip().splitlines()) or "> (empty)"
 
 
-def _check_line(q: dict) -> str:
-    where = f" — {shown(q['document'])}, {shown(q.get('location'))}" if q.get("document") else ""
-    status = QUOTE_LABELS.get(q["status"], q["status"])
-    return f"- **{status}** · {shown(q['source'])}: \u201c{shown(q['text'])}\u201d{where}"
+def _check_line(q: Check, status: str | None = None) -> str:
+    where = f" — {shown(q.document)}, {shown(q.location)}" if q.document else ""
+    status = status or QUOTE_LABELS.get(q.status, q.status)
+    return f"- **{status}** · {shown(q.source)}: \u201c{shown(q.text)}\u201d{where}"
 
 
 def _cell(text: str | None) -> str:
@@ -43,7 +44,7 @@ def render_markdown(r: Report) -> str:
     out += [_check_line(q) for q in r.quotes] or ["- no quotes"]
     if r.references:
         out += ["", "### Clause references", ""]
-        out += [_check_line({**q, "status": "verified" if q["status"] == "found" else "not_found"}) for q in r.references]
+        out += [_check_line(q, "verified" if q.status == "found" else QUOTE_LABELS["not_found"]) for q in r.references]
     out += ["", "## Disagreements", ""]
     for i, (kinds, versions) in enumerate(r.disagreements):
         out += [f"**Differs in: {kinds}**", "", "| proposals | says |", "|---|---|"]

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from moa_core import agreement
 from moa_core.documents.left_out import describe, summarise
-from moa_core.evidence import run_documents, run_proposals
+from moa_core.evidence import Check, run_documents, run_proposals
 from moa_core.metrics.ratings import answer_stars, final_call_id, run_stars
 from moa_core.providers.prices import format_cost
 from moa_core.records import RunRecord
@@ -45,8 +45,8 @@ class Report:
     documents: list[tuple[str, str]]               # (name, size)
     synthesis: list[Sentence]
     synthesis_text: str
-    quotes: list[dict]
-    references: list[dict]
+    quotes: list[Check]
+    references: list[Check]
     disagreements: list[tuple[str, list[tuple[str, str]]]]   # (kinds, [(who, text)])
     dropped: list[str]
     proposals: list[Answer]
@@ -94,17 +94,17 @@ def _document_side(group, labels: list[str]) -> str:
     return side_line(group, labels)
 
 
-def _summary(result, quotes: list[dict], references: list[dict], synthesis: list[Sentence],
+def _summary(result, quotes: list[Check], references: list[Check], synthesis: list[Sentence],
              sides: list[str], with_documents: bool) -> list[str]:
     """The report's opening lines: what failed a check, counted from the checks themselves."""
     lines = []
     if with_documents:
-        missing = [q for q in quotes if q["status"] == "not_found"]
-        close = sum(q["status"] == "approximate" for q in quotes)
+        missing = [q for q in quotes if q.status == "not_found"]
+        close = sum(q.status == "approximate" for q in quotes)
         lines.append(f"Quotes: {len(quotes)} checked, {len(missing)} not in the documents"
                      + (f", {close} approximate" if close else "") if quotes else "Quotes: none in the answers")
         if references:
-            absent = list(dict.fromkeys(r["text"] for r in references if r["status"] != "found"))
+            absent = list(dict.fromkeys(r.text for r in references if r.status != "found"))
             lines.append(f"Clause references: {len(references)} checked, {len(absent)} not in the documents"
                          + (f" ({', '.join(absent)})" if absent else ""))
         contradicting = sum(s.verdict is not None and s.verdict.tone == "contradicts" for s in synthesis)

@@ -202,8 +202,12 @@ def test_document_with_both_numbers_matches_the_right_one():
 
 
 def test_check_answers_json_shape(lease):
-    report = check_answers([("proposal 1", 'See clause 7.2: "the Tenant shall pay interest on late rent".'),
+    checks = check_answers([("proposal 1", 'See clause 7.2: "the Tenant shall pay interest on late rent".'),
                             ("final", 'Per clause 12, "the Landlord may enter the Premises at any time".')], lease)
+    assert [(q.source, q.status, q.document) for q in checks.quotes] == [("proposal 1", "exact", "lease.txt"),
+                                                                         ("final", "not_found", None)]
+    report = checks.to_dict()
+    assert set(report) == {"quotes", "references"}
     assert [(q["source"], q["status"]) for q in report["quotes"]] == [("proposal 1", "exact"), ("final", "not_found")]
     assert [(r["source"], r["text"], r["status"]) for r in report["references"]] == [
         ("proposal 1", "clause 7.2", "found"), ("final", "clause 12", "not_found")]

@@ -37,7 +37,7 @@ def test_the_report_opens_with_the_question_and_a_summary_worked_out_from_the_ch
     report = build_report(_run(), [], method="offline")
     assert report.title == "How much notice must a party give to terminate?"  # its first line
     # by hand: alpha's quote is in clause 9 (exact), beta's is invented; clause 9 exists, clause 12.4 does not
-    assert [q["status"] for q in report.quotes] == ["exact", "not_found"]
+    assert [q.status for q in report.quotes] == ["exact", "not_found"]
     assert "Quotes: 2 checked, 1 not in the documents" in report.summary
     assert "Clause references: 2 checked, 1 not in the documents (Clause 12.4)" in report.summary
     contradicting = sum(s.verdict is not None and s.verdict.tone == "contradicts" for s in report.synthesis)

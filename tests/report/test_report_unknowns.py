@@ -3,6 +3,7 @@ import io
 
 import pytest
 
+from moa_core.evidence import Check
 from moa_core.report import render
 from moa_core.report.model import Answer, Report
 
@@ -11,8 +12,7 @@ def _report() -> Report:
     return Report(
         title="Review of run abc", facts=[("Run", "abc"), ("Cost", None), ("Wall time", None)],
         query="q", documents=[("lease.txt", None)], synthesis=[], synthesis_text="Thirty days.",
-        quotes=[{"status": "exact", "source": "proposal 1", "text": "30 days", "document": "lease.txt",
-                 "location": None, "passage": None}],
+        quotes=[Check("proposal 1", "30 days", "exact", "lease.txt")],
         references=[], disagreements=[("duration", [(None, "30 days")])], dropped=[],
         proposals=[Answer("Proposal 1", None, "30 days", None, [])],
         final=Answer("Synthesis", "agg", "Thirty days.", None, []),
