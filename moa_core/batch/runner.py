@@ -22,6 +22,7 @@ from ..records import new_id, utcnow
 from ..service import run_and_record
 from ..storage.batches import DONE_RUNS, JUDGE_PREFIX, item_run_id
 from ..storage.liveness import owner_token
+from ..storage.votes import StalePair
 from .judge import has_verdict, judge_pair, judge_spec
 from .limits import BatchLimiter, share_of
 from .single import answer_alone
@@ -122,6 +123,7 @@ class BatchRun:
         self.stop_reason: str | None = None
         self.error: str | None = None
         self.held: set[int] = set()
+        self._votes: dict[int, dict] = {}  # judge item id -> its vote, stored when the item is closed
         self._cancelled = False
         self._claimed: collections.deque = collections.deque()  # claimed by this worker, not started yet
         self._claim_lock = asyncio.Lock()
@@ -197,13 +199,22 @@ class BatchRun:
         self._progress.set()
 
     async def _close_item(self, item, status: str, run_id: str | None, error: str | None, cost: float | None) -> None:
-        finish = self.store.write(self.store.finish_item, item.id, self.worker, status, run_id=run_id,
-                                  error=error, cost_usd=cost, eval_item_id=item.eval_item_id)
+        vote = self._votes.pop(item.id, None)  # a judge's vote is stored with its item's close, never alone
+        finish = self.store.write(self._finish, item, status, run_id, error, cost, vote)
         await asyncio.shield(finish)  # a cancel now must not leave the item claimed by nobody
         self.held.discard(item.id)
         self._progress.set()
         if self.on_progress:
             self.on_progress(self.batch_id)
+
+    def _finish(self, item, status: str, run_id: str | None, error: str | None, cost: float | None,
+                vote: dict | None) -> bool:
+        try:
+            return self.store.finish_item(item.id, self.worker, status, run_id=run_id, error=error, cost_usd=cost,
+                                          eval_item_id=item.eval_item_id, vote=vote)
+        except StalePair as exc:  # an answer's run was deleted while the judge read it: no vote, the item fails
+            return self.store.finish_item(item.id, self.worker, "failed", error=str(exc), cost_usd=cost,
+                                          eval_item_id=item.eval_item_id)
 
     async def _next_item(self):
         """The next item for a lane: from this worker's claimed chunk, else a new claim. With nothing to
@@ -317,10 +328,10 @@ class BatchRun:
                                    prices=self.prices, timeout_s=self.timeout_s, max_retries=self.max_retries)
         if verdict.error:  # a judge that failed or gave no verdict is no vote (not a tie): the item fails
             return "failed", None, verdict.error, verdict.cost_usd
-        await self.store.write(self.store.add_vote, prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,
-                            winner=verdict.winner, reviewer=f"judge:{self.judge.model}", rater_kind="judge",
-                            run_a_id=a["run_id"], run_b_id=b["run_id"], batch_id=self.batch_id,
-                            reasoning=verdict.reasoning, comment=verdict.comment)
+        self._votes[item.id] = dict(prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,
+                                    winner=verdict.winner, reviewer=f"judge:{self.judge.model}", rater_kind="judge",
+                                    run_a_id=a["run_id"], run_b_id=b["run_id"], batch_id=self.batch_id,
+                                    reasoning=verdict.reasoning, comment=verdict.comment)
         return "done", None, None, verdict.cost_usd
 
 

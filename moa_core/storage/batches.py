@@ -191,10 +191,13 @@ class BatchStore:
     @retry_when_locked
     def finish_item(self, item_id: int, worker: str, status: str, *, run_id: str | None = None,
                     error: str | None = None, cost_usd: float | None = None,
-                    eval_item_id: int | None = None) -> bool:
+                    eval_item_id: int | None = None, vote: dict[str, Any] | None = None) -> bool:
         """Close a claimed item, tie its run to the batch and add its cost, in one transaction: a known
         cost to `cost_usd`, an unknown one (None: tokens at no known price) to `unknown_cost_items`.
-        False when the claim is no longer this worker's (it was recovered meanwhile)."""
+        A judge item's `vote` (`Votes.add_vote`'s fields) is stored in that same transaction: stored in
+        one of its own, a crash between the two left a vote whose item a resume judged again (the pair
+        counted twice in every win rate). False, and nothing stored, when the claim is no longer this
+        worker's (it was recovered meanwhile)."""
         with self._write() as s:  # plain statements: this runs once per item, a thousand times a batch
             stored = run_id is not None and s.execute(select(Run.id).where(Run.id == run_id)).first() is not None
             batch_id = s.execute(
@@ -204,6 +207,8 @@ class BatchStore:
                 .returning(BatchItem.batch_id).execution_options(synchronize_session=False)).scalar_one_or_none()
             if batch_id is None:
                 return False
+            if vote is not None:
+                self._insert_vote(s, **vote)
             if stored:
                 s.execute(update(Run).where(Run.id == run_id).values(batch_id=batch_id, eval_item_id=eval_item_id)
                           .execution_options(synchronize_session=False))
@@ -276,13 +281,6 @@ class BatchStore:
             return [dict(m) for m in conn.execute(q).mappings()]
 
     # ---- votes ---------------------------------------------------------------------------------
-
-    def add_vote(self, **fields: Any) -> int:
-        with self._write() as s:
-            vote = Vote(**fields)
-            s.add(vote)
-            s.flush()
-            return vote.id
 
     def batch_votes(self, batch_ids: Iterable[str]) -> list[Vote]:
         ids = list(batch_ids)

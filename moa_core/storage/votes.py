@@ -173,24 +173,41 @@ class Votes:
             if shown_pair != pair_key(run_a_id, call_a_id, run_b_id, call_b_id):
                 raise WrongPair("this vote is for a pair that is not the pair on screen; nothing was stored")
         with self._write() as s:
-            if any(i and s.get(Run, i) is None for i in (run_a_id, run_b_id)) or any(
-                    i and s.get(Call, i) is None for i in (call_a_id, call_b_id)):
-                raise StalePair("this pair's answers were deleted since it was shown (their run was deleted); "
-                                "nothing was stored")
-            if rater_kind == "human" and pair_key(run_a_id, call_a_id, run_b_id, call_b_id) in self._keys_of(
-                    s, reviewer, {run_a_id, run_b_id}):
-                raise VoteLocked(f"{reviewer} has already voted on this pair")
-            vote = Vote(prompt_id=prompt_id, system_a=system_a, system_b=system_b, winner=winner, reviewer=reviewer,
-                        rater_kind=rater_kind, shown_swapped=shown_swapped, run_a_id=run_a_id, run_b_id=run_b_id,
-                        call_a_id=call_a_id, call_b_id=call_b_id, comparison_id=comparison_id, queue_id=queue_id,
-                        batch_id=batch_id, comment=redact(comment.strip()),  # a pasted key is never stored
-                        reasoning=reasoning)
-            s.add(vote)
-            s.flush()
-            for system, scores in rubric.items():
-                for criterion, score in scores.items():
-                    s.add(RubricScore(vote_id=vote.id, system=system, criterion=criterion, score=score))
-            return vote.id
+            return self._insert_vote(s, prompt_id=prompt_id, system_a=system_a, system_b=system_b, winner=winner,
+                                     reviewer=reviewer, rater_kind=rater_kind, shown_swapped=shown_swapped,
+                                     run_a_id=run_a_id, run_b_id=run_b_id, call_a_id=call_a_id, call_b_id=call_b_id,
+                                     comparison_id=comparison_id, queue_id=queue_id, batch_id=batch_id,
+                                     comment=comment, reasoning=reasoning, rubric=rubric)
+
+    def _insert_vote(self, s, *, prompt_id: str, system_a: str, system_b: str, winner: str, reviewer: str = "",
+                     rater_kind: str = "human", shown_swapped: bool = False, run_a_id: str | None = None,
+                     run_b_id: str | None = None, call_a_id: str | None = None, call_b_id: str | None = None,
+                     comparison_id: int | None = None, queue_id: int | None = None, batch_id: str | None = None,
+                     comment: str = "", reasoning: str = "",
+                     rubric: dict[str, dict[str, int]] | None = None) -> int:
+        """Add one vote inside the caller's transaction `s` (a batch closes its judge item in the same one:
+        a vote stored in a transaction of its own was stored twice by a resume after a crash between them)."""
+        rubric = {k: dict(v) for k, v in (rubric or {}).items() if v}
+        reviewer = (reviewer or "").strip()
+        _check(winner, reviewer, rater_kind, system_a, system_b, rubric)
+        if any(i and s.get(Run, i) is None for i in (run_a_id, run_b_id)) or any(
+                i and s.get(Call, i) is None for i in (call_a_id, call_b_id)):
+            raise StalePair("this pair's answers were deleted since it was shown (their run was deleted); "
+                            "nothing was stored")
+        if rater_kind == "human" and pair_key(run_a_id, call_a_id, run_b_id, call_b_id) in self._keys_of(
+                s, reviewer, {run_a_id, run_b_id}):
+            raise VoteLocked(f"{reviewer} has already voted on this pair")
+        vote = Vote(prompt_id=prompt_id, system_a=system_a, system_b=system_b, winner=winner, reviewer=reviewer,
+                    rater_kind=rater_kind, shown_swapped=shown_swapped, run_a_id=run_a_id, run_b_id=run_b_id,
+                    call_a_id=call_a_id, call_b_id=call_b_id, comparison_id=comparison_id, queue_id=queue_id,
+                    batch_id=batch_id, comment=redact(comment.strip()),  # a pasted key is never stored
+                    reasoning=reasoning)
+        s.add(vote)
+        s.flush()
+        for system, scores in rubric.items():
+            for criterion, score in scores.items():
+                s.add(RubricScore(vote_id=vote.id, system=system, criterion=criterion, score=score))
+        return vote.id
 
     @staticmethod
     def _keys_of(s, reviewer: str, run_ids: Iterable[str | None]) -> set[str]:

@@ -137,3 +137,43 @@ def test_sigkill_of_a_batch_worker_then_resume_redoes_nothing(store, make_set, s
     # a killed attempt whose run row was already written stays, interrupted (one killed before its
     # first write has none): either way it belongs to this batch, and its item was done again
     assert all(r.run_id.startswith(batch_id) for r in killed)
+
+
+# The worker dies the moment it closes a judge item (a run-less item closed `done`): after the judge answered,
+# before the close is stored. A vote stored in a transaction of its own was then stored again by the resume.
+_DIE_AT_JUDGE_CLOSE = """
+import os, sys
+from moa_core.storage import RunStore
+finish = RunStore.finish_item
+def finish_item(self, item_id, worker, status, **kw):
+    if status == "done" and kw.get("run_id") is None:
+        os._exit(9)  # killed here: nothing after this point is written
+    return finish(self, item_id, worker, status, **kw)
+RunStore.finish_item = finish_item
+from moa_core.cli import main
+sys.exit(main(["batch-worker", sys.argv[1]]))
+"""
+
+
+def test_a_kill_between_the_judges_answer_and_its_items_close_never_counts_a_vote_twice(
+        store, make_set, systems, llm, tmp_path):
+    llm.set("agg", text="MOA answer")
+    llm.set("judge", text="A is better. [[A]]")
+    batch_id = create_batch(store, make_set(1), systems(), judge={"model": "judge", "api_base": llm.base_url},
+                            concurrency=2, cache=False)
+    env = {**os.environ, "DATABASE_URL": str(store.engine.url), "PYTHONPATH": str(ROOT)}
+    died = subprocess.run([sys.executable, "-c", _DIE_AT_JUDGE_CLOSE, batch_id], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert died.returncode == 9, died.stderr[-2000:]
+    assert llm.request_count("judge") == 2  # the judge answered both orders before the kill
+    [judge_item] = [i for i in store.batch_items(batch_id) if i.system.startswith("judge:")]
+    assert judge_item.status == "running"  # its close was never stored
+
+    from moa_core.batch.runner import run_batch
+    import asyncio
+
+    out = asyncio.run(run_batch(store, batch_id, resume=True))
+    assert out.status == "done" and out.counts == {"pending": 0, "running": 0, "done": 3, "failed": 0}
+    votes = store.batch_votes([batch_id])
+    assert len(votes) == 1, [(v.id, v.system_a, v.system_b, v.winner) for v in votes]  # one pair, one vote
+    assert votes[0].winner == "tie" and votes[0].comment == "order1=a order2=b"
