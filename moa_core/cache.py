@@ -54,6 +54,7 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self._hit_keys: dict[str, int] = {}  # counted in memory, written once (`flush_hits`)
+        self._rejected: set[str] = set()  # keys whose stored entry `accept` refused: `keep` replaces those
         self._warned = False
 
     @staticmethod
@@ -74,6 +75,8 @@ class ResponseCache:
                 log.warning("response cache unreadable, asking the models: %s", str(exc).splitlines()[0][:200])
             row = None
         if row is None or not (row.text or "").strip() or (self.accept and not self.accept(row.text)):  # a miss
+            if row is not None and (row.text or "").strip():  # kept by an older rule (a judge reply without a
+                self._rejected.add(key)                      # verdict): the next good answer replaces it
             self.misses += 1
             return False
         self.hits += 1
@@ -94,11 +97,16 @@ class ResponseCache:
                 pass
 
     async def keep(self, record: CallRecord, target: Target, spec: ModelSpec, system: str = "") -> None:
-        """Keep a successful answer; a failure to write only costs a later cache miss."""
+        """Keep a successful answer; a failure to write only costs a later cache miss. An entry another worker
+        kept first stays, unless it is blank or `answer` found that `accept` refuses it: then it is replaced
+        (otherwise a judge reply cached without a verdict by an older version was asked again forever)."""
         if not record.ok or record.cached or not record.text.strip() or (self.accept and not self.accept(record.text)):
             return
+        key = self.key_for(record, target, spec, system)
+        replace = key in self._rejected
+        self._rejected.discard(key)
         try:
-            await asyncio.to_thread(self.store.cache_save, self.key_for(record, target, spec, system), record.model,
-                                    record.text, record.prompt_tokens, record.completion_tokens, record.cost_usd)
+            await asyncio.to_thread(self.store.cache_save, key, record.model, record.text, record.prompt_tokens,
+                                    record.completion_tokens, record.cost_usd, replace=replace)
         except Exception:  # the answer is already in hand: never fail a call over the cache
             pass

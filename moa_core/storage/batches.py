@@ -316,11 +316,13 @@ class BatchStore:
                           .values(hits=CachedResponse.hits + n))
 
     def cache_save(self, key: str, model: str, text: str, prompt_tokens: int | None,
-                   completion_tokens: int | None, cost_usd: float | None) -> None:
+                   completion_tokens: int | None, cost_usd: float | None, *, replace: bool = False) -> None:
+        """A key another worker kept a moment earlier stays; a blank (corrupted) one is replaced, and so is
+        any entry with `replace` (the cache found it is no answer by its own rule: `ResponseCache.accept`)."""
         entry = CachedResponse(key=key, model=model, text=text, prompt_tokens=prompt_tokens,
                                completion_tokens=completion_tokens, cost_usd=cost_usd).model_dump()
-        with self._write() as s:  # a key another worker kept a moment earlier stays; a blank (corrupted) one is replaced
-            upsert(s, CachedResponse, [entry], only_if=_BLANK)
+        with self._write() as s:
+            upsert(s, CachedResponse, [entry], only_if=None if replace else _BLANK)
 
     def cache_stats(self) -> dict[str, Any]:
         with self._read() as s:
