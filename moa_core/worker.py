@@ -1,9 +1,10 @@
-"""Background jobs: a run (or a batch) belongs to its own thread, not to the page that started it.
+"""In-process background threads, for the work not on the database's job queue yet: the Compare page's demo run
+and the Batches page's batches. (Run-page runs and follow-ups are jobs `moa worker` processes run: `jobs/`.)
 
 A Streamlit script run ends when the user leaves the page or reloads; a job started here keeps
-going, and any later script run finds it again by id to show it live or finished. Each job has
-its own event loop in a daemon thread; `cancel()` stops it from any thread. One mechanism for
-single runs (`start_run`) and anything else that is a coroutine (`start`), such as batches.
+going, and any later script run of this process finds it again by id to show it live or finished.
+Each job has its own event loop in a daemon thread; `cancel()` stops it from any thread. It dies with
+the app process, unlike a queued job.
 """
 from __future__ import annotations
 

@@ -1,18 +1,21 @@
 """Run page: configure a lineup, ask, watch every proposer stream, read and rate the synthesis.
 
-The run itself belongs to a background worker: leaving or reloading the page never stops it or
-starts it again (the run's id stays in the URL, `?run=...`).
+The page only submits and reads: Run queues a job in the database, a `moa worker` process runs it, and the
+page draws the run from the store. Leaving, reloading or restarting the app never stops it or starts it
+again (the run's id stays in the URL, `?run=...`); Stop sets a flag the worker obeys within a second.
 """
 from ui.page import ensure_app_navigation
 
 ensure_app_navigation()
 
+import time
+
 import streamlit as st
 
 from moa_core.documents import SUPPORTED, DocumentError, read_document
 from moa_core.engine import RunInputError, preflight
+from moa_core.jobs.runs import query_of, submit_run
 from moa_core.service import effective_lineup
-from moa_core.worker import WORKER
 from ui import resources
 from ui.budget import FIT_CHOICES, budget_table
 from ui.lineup_form import lineup_form
@@ -21,8 +24,8 @@ from ui.run_view import render_run
 from ui.thread_view import follow_up_box
 
 run_id = st.query_params.get("run") or st.session_state.get("active_run")
-job = WORKER.get(run_id)
-running = job is not None and job.running
+job = resources.store().job_for_run(run_id)
+running = job is not None and job.active
 
 st.title("Run a Mixture of Agents")
 with st.expander("Lineup", expanded=not run_id):
@@ -32,7 +35,7 @@ with st.expander("Lineup", expanded=not run_id):
 # a new widget after each run (versioned key), so it comes back holding the text that was asked.
 QUERY_HINT = "Ask anything; attach a document to ask about it"
 if running:
-    query = st.text_area("Query", value=job.query, disabled=True, height=100, key="query_running")
+    query = st.text_area("Query", value=query_of(job.payload), disabled=True, height=100, key="query_running")
 else:
     query = st.text_area("Query", value=st.session_state.get("query_text", ""), height=100,
                          placeholder=QUERY_HINT, key=f"query_{st.session_state.setdefault('query_version', 0)}")
@@ -72,35 +75,42 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
         except RunInputError as exc:
             st.error(f"The run could not start: {exc}")
         else:
-            job = WORKER.start_run(query, run_lineup, store=resources.store(), documents=documents,
-                                   on_overflow=on_overflow)
-            st.session_state["active_run"] = job.job_id
+            new_run = submit_run(resources.store(), query, run_lineup, documents, on_overflow=on_overflow)
+            st.session_state["active_run"] = new_run
             st.session_state["lineup_data"] = lineup.to_dict()  # what ran is what the editor shows next
             st.session_state["editor_version"] += 1
             st.session_state["query_version"] += 1
-            st.query_params["run"] = job.job_id
+            st.query_params["run"] = new_run
             st.rerun()
+
+
+STOP_WAIT_S = 3.0  # after Stop, how long the page waits for the worker to close the run before redrawing
 
 
 @st.fragment(run_every=REFRESH_S)
 def live(run_id: str) -> None:
-    job = WORKER.get(run_id)
-    if job is None or not job.running:
+    store = resources.store()
+    job = store.job_for_run(run_id)
+    if job is None or not job.active:
         st.rerun()  # finished: the whole page redraws with the stored run
     if st.button("Stop", icon=":material/stop_circle:", help="Stop the run: finished calls are kept and "
                  "the run is stored as cancelled"):
-        job.cancel()
-        job.wait(5)
+        store.request_cancel(job.id)
+        deadline = time.monotonic() + STOP_WAIT_S
+        while time.monotonic() < deadline and (store.get_job(job.id) or job).active:
+            time.sleep(0.2)
         st.rerun()
-    render_live(job)
+    render_live(job, store.get_run(run_id, documents=False))
 
 
 if running:
     live(run_id)
 elif run_id:
-    if job is not None and job.state == "failed" and job.error:
-        st.error(f"The run could not start: {job.error}")
     record = resources.store().get_run(run_id)
+    if job is not None and job.status == "failed" and job.error:
+        st.error(f"The run could not start: {job.error}" if record is None else f"The run failed: {job.error}")
+    elif job is not None and job.status == "cancelled" and record is None:
+        st.warning("Stopped before a worker started it.")
     if record is not None:
         st.divider()
         render_run(record, key="latest")

@@ -4,7 +4,8 @@ Used by tests/test_browser.py and bench/screenshots.py.  Nothing here needs pyte
 
 - `StreamlitApp(data_dir)`: the app as a subprocess on a free loopback port, with its own
   MOA_DATA_DIR (so its own SQLite file), started like Streamlit's own e2e setup and stopped
-  afterwards.  Its output goes to `<data_dir>/streamlit.log`, quoted when it fails to start.
+  afterwards, and a `moa worker` beside it (runs are jobs the worker runs, as `scripts/app.sh`
+  does).  Output goes to `<data_dir>/streamlit.log` and `worker.log`, quoted when the app fails to start.
 - `launch_chromium(playwright)`: Debian's /usr/bin/chromium (Playwright cannot download
   browsers here); `chromium_problem()` says why it cannot be used, or None.
 - Page helpers that wait on Streamlit's own state attributes rather than sleeping.
@@ -64,24 +65,54 @@ def save_lineup(data_dir: str | Path, name: str, lineup) -> None:
 class StreamlitApp:
     """`streamlit run app.py` headless on 127.0.0.1:<free port>; a context manager."""
 
-    def __init__(self, data_dir: str | Path, env: dict[str, str] | None = None):
+    def __init__(self, data_dir: str | Path, env: dict[str, str] | None = None, worker: bool = True):
         self.data_dir = Path(data_dir)
         self.extra_env = env or {}
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.with_worker = worker
         self.log_path = self.data_dir / "streamlit.log"
+        self.worker_log_path = self.data_dir / "worker.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> StreamlitApp:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env.update({"MOA_DATA_DIR": str(self.data_dir),
-                    "PYTHONUNBUFFERED": "1", **self.extra_env})
+        env.update({"MOA_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1", **self.extra_env})
+        return env
+
+    def start(self) -> StreamlitApp:
+        """The worker, then Streamlit."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.with_worker:
+            self.start_worker()
+        return self.start_streamlit()
+
+    def start_worker(self) -> None:
+        """`moa worker` on the app's database, as `scripts/app.sh` starts it."""
+        log = open(self.worker_log_path, "ab")
+        try:
+            self.worker = subprocess.Popen([sys.executable, "-m", "moa_core.cli", "worker", "--grace", "2"],
+                                           cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL)
+        finally:
+            log.close()
+
+    def kill_streamlit(self) -> None:
+        """SIGKILL the Streamlit process alone (a crash or a deploy); the worker goes on."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def start_streamlit(self, port: int | None = None) -> StreamlitApp:
+        """Streamlit on `port` (default: a free one), waited for until healthy."""
+        env = self._env()
         for attempt in range(3):  # a free port can be taken between the probe and the bind
-            self.port = free_port()
+            self.port = port if port and attempt == 0 else free_port()
             cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
                    "--server.headless", "true", "--server.port", str(self.port), "--server.address", "127.0.0.1",
                    "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
@@ -93,7 +124,8 @@ class StreamlitApp:
                 log.close()
             if self._wait_healthy():
                 return self
-            self.stop()
+            self._stop_streamlit()
+        self.stop()
         raise RuntimeError(f"streamlit did not become healthy; log tail:\n{self.log_tail()}")
 
     def _wait_healthy(self) -> bool:
@@ -117,16 +149,24 @@ class StreamlitApp:
             return "(no log)"
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        self._stop_streamlit()
+        self._stop(self.worker)
+        self.worker = None
+
+    def _stop_streamlit(self) -> None:
+        self._stop(self.proc)
         self.proc = None
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen | None) -> None:
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
     def __enter__(self) -> StreamlitApp:
         return self.start()

@@ -1,28 +1,33 @@
-"""Live view of a run in progress, drawn from the background job's record a few times a second.
+"""Live view of a run in progress, drawn from the database a few times a second.
 
-The run belongs to its worker thread (`moa_core.worker`), not to this script run: leaving the
-page or reloading it does not stop it, and coming back draws it again from where it is.
+The run is a job in the database's queue and a `moa worker` process runs it, writing each call's text
+as it streams: any app process, any browser holding the `?run=` address draws the same run, and leaving,
+reloading or restarting the app does not touch it.
 """
 from __future__ import annotations
 
-import time
+from datetime import datetime
 
 import streamlit as st
 
 from moa_core.counts import count
 from moa_core.providers.prices import format_cost
-from moa_core.records import CallRecord
-from moa_core.worker import RunJob
+from moa_core.records import CallRecord, RunRecord, utcnow
+from moa_core.storage.jobs import JobView
 
 from .safe_text import model_markdown, plain
 
-REFRESH_S = 0.6  # how often the live view redraws: often enough to watch, rare enough not to slow the run
+REFRESH_S = 0.6  # how often the live view redraws: often enough to watch, rare enough to cost little
 PER_ROW = 4
+NO_WORKER_AFTER_S = 10.0  # a job queued this long: say that a worker may be missing
 
 
 def call_status(call: CallRecord, now_s: float | None = None) -> str:
     """One line: state, latency, tokens, cost, in the same words live and in history."""
     if call.status == "running":
+        if call.retry_errors and not call.text:
+            return (f":material/refresh: retrying (attempt {call.attempts + 1}) after: "
+                    f"{plain(call.retry_errors[-1])}")
         if call.text:
             return f":material/edit_note: streaming (round {call.round}) · {count(len(call.text.split()), 'word')}"
         return f":material/hourglass_top: waiting (round {call.round})"
@@ -36,40 +41,38 @@ def call_status(call: CallRecord, now_s: float | None = None) -> str:
     return f"{icon} {call.status}: {plain(call.error or '')}{partial}"
 
 
-def _live_status(job: RunJob, call: CallRecord) -> str:
-    """Like `call_status`, with a retry countdown that ends when the retry starts (never frozen)."""
-    retry = job.retrying.get(call.call_id)
-    if retry is not None and call.status == "running" and not call.text:
-        error, at = retry
-        left = at - time.monotonic()
-        if left > 0:
-            return f":material/refresh: retrying in {left:.1f}s: {plain(error)}"
-        return f":material/refresh: retrying now (attempt {call.attempts + 1}) after: {plain(error)}"
-    return call_status(call)
+def _seconds_since(when: datetime | None) -> float:
+    return max(0.0, (utcnow() - when).total_seconds()) if when is not None else 0.0
 
 
-def _box(job: RunJob, title: str, call: CallRecord | None) -> None:
+def _box(title: str, call: CallRecord | None) -> None:
     st.markdown(f"**{plain(title)}**")
     if call is None:
         st.caption(":material/hourglass_top: waiting")
         return
-    st.caption(_live_status(job, call))
+    st.caption(call_status(call))
     st.markdown(model_markdown(call.text) or " ")
 
 
-def render_live(job: RunJob) -> None:
-    """The proposers' latest round side by side, then the synthesis and baseline as they stream."""
-    record = job.record
+def render_live(job: JobView, record: RunRecord | None) -> None:
+    """Queued or starting, then the proposers' latest round side by side and the synthesis and baseline as
+    they stream, from the stored run (`record`, None until the worker has written it)."""
+    if job.status == "queued":
+        waited = _seconds_since(job.created_at)
+        hint = (" · no worker has taken it yet: is one running? (`moa worker`; `scripts/app.sh` starts one)"
+                if waited > NO_WORKER_AFTER_S else "")
+        st.info(f":material/hourglass_top: Queued for a worker… {waited:.0f} s{hint}")
+        return
     if record is None:
-        st.info(f":material/hourglass_top: Starting… {job.elapsed_s:.0f} s")
+        st.info(f":material/hourglass_top: Starting… {_seconds_since(job.started_at):.0f} s")
         return
     lineup = record.lineup
     calls = list(record.calls)
     done = sum(c.status != "running" for c in calls)
     seats = lineup.get("proposers") or []
     st.info(f":material/timer: Running {len(seats)} proposers × {lineup.get('rounds', 1)} round(s) · "
-            f"{job.elapsed_s:.1f} s · {done} of {len(calls)} calls done · you can leave this page: "
-            "the run goes on and is shown here when you come back")
+            f"{_seconds_since(record.started_at):.1f} s · {done} of {len(calls)} calls done · you can leave this "
+            "page: the run goes on in a worker and is shown here when you come back")
     latest: dict[int, CallRecord] = {}
     for call in calls:
         if call.role == "proposer":
@@ -79,11 +82,11 @@ def render_live(job: RunJob) -> None:
         for column, i in zip(st.columns(len(row)), row):
             with column.container(border=True):
                 label = seats[i].get("label") or seats[i].get("model", "?")
-                _box(job, f"[{i + 1}] {label}", latest.get(i))
+                _box(f"[{i + 1}] {label}", latest.get(i))
     finals = [("aggregator", "Synthesis")] + ([("baseline", "Baseline")] if lineup.get("baseline") else [])
     finals += [("fallback", "Fallback")] if any(c.role == "fallback" for c in calls) else []
     for column, (role, title) in zip(st.columns(len(finals)), finals):
         seat = lineup.get(role) or {}
         call = next((c for c in reversed(calls) if c.role == role), None)
         with column.container(border=True):
-            _box(job, f"{title} · {seat.get('label') or seat.get('model', '?')}", call)
+            _box(f"{title} · {seat.get('label') or seat.get('model', '?')}", call)

@@ -11,7 +11,7 @@ from moa_core.engine import RunInputError, preflight
 from moa_core.lineup import Lineup, LineupError
 from moa_core.records import RunRecord
 from moa_core.storage.export import run_dict
-from moa_core.worker import WORKER
+from moa_core.jobs.runs import submit_run
 
 from . import resources
 from .safe_text import model_markdown, plain
@@ -39,7 +39,8 @@ def render_thread(run: RunRecord, key: str) -> None:
 
 
 def follow_up_box(run: RunRecord, key: str) -> None:
-    """Ask a follow-up: a new run in the same conversation, with this run's lineup."""
+    """Ask a follow-up: a new run in the same conversation, with this run's lineup, queued for a worker
+    (it rebuilds the conversation from the store); checked here first, so a refusal is said at once."""
     if not run.final or run.status == "running":
         return
     with st.form(f"{key}-follow-up", clear_on_submit=True, border=False):
@@ -58,7 +59,7 @@ def follow_up_box(run: RunRecord, key: str) -> None:
     except (LineupError, ValueError, RunInputError) as exc:
         st.error(f"The follow-up could not start: {exc}")
         return
-    job = WORKER.start_run(question, lineup, store=store, thread=thread)
-    st.session_state["active_run"] = job.job_id
-    st.query_params["run"] = job.job_id
+    new_run = submit_run(store, question, lineup, parent_run_id=run.run_id)
+    st.session_state["active_run"] = new_run
+    st.query_params["run"] = new_run
     st.rerun()

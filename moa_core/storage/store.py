@@ -333,14 +333,15 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads, JobS
 
     # ---- reading runs --------------------------------------------------------------------------
 
-    def get_run(self, run_id: str) -> RunRecord | None:
-        """The run as it ran, with its calls in order and its document text; None if unknown."""
+    def get_run(self, run_id: str, documents: bool = True) -> RunRecord | None:
+        """The run as it ran, with its calls in order and its document text; None if unknown. A live view
+        redrawing a few times a second asks without `documents` (their text can be megabytes)."""
         with self._read() as s:
             row = s.get(Run, run_id)
             if row is None:
                 return None
             calls = list(s.execute(select(Call).where(Call.run_id == run_id)).scalars())
-            return run_record(row, calls, documents=load_documents(s, [row])[row.id])
+            return run_record(row, calls, documents=load_documents(s, [row])[row.id] if documents else None)
 
     def list_runs(self, limit: int = 50, offset: int = 0, status: str | None = None,
                   model: str | None = None, search: str | None = None,

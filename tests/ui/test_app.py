@@ -1,11 +1,14 @@
 """App pages through Streamlit's AppTest, against the loopback LLM server and a private SQLite file."""
+import asyncio
+import os
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from moa_core.jobs.runner import JobRunner
 from moa_core.lineup import Lineup, ModelSpec
 from moa_core.storage import RunStore
-from moa_core.worker import WORKER
 
 pytestmark = pytest.mark.slow  # out of the quick tier: AppTest pages (~9 s)
 
@@ -22,13 +25,23 @@ def _query_box(app):
     return next(t for t in app.text_area if t.label == "Query")
 
 
+def run_queued_jobs() -> dict[str, str]:
+    """What `moa worker` does beside the app: run every queued job of the app's database, here, to the end."""
+    store = RunStore.open(f"sqlite:///{os.environ['MOA_DATA_DIR']}/moa.db")
+    try:
+        runner = JobRunner(store, heartbeat_s=0.2, poll_s=0.05)
+        asyncio.run(runner.serve(until_idle=True))
+        return runner.finished
+    finally:
+        store.close()
+
+
 def _run_to_the_end(app):
-    """Click Run; the run goes on in its background worker; redraw once it has finished."""
+    """Click Run: the page queues the run; a worker runs it; redraw once it has finished."""
     next(b for b in app.button if b.label == "Run").click()
     app.run()
     assert not app.exception and "active_run" in app.session_state, [e.value for e in app.error]
-    job = WORKER.get(app.session_state["active_run"])
-    assert job is not None and job.wait(60)
+    assert run_queued_jobs() == {app.session_state["active_run"]: "done"}
     app.run()
 
 
@@ -198,7 +211,7 @@ def test_a_follow_up_continues_the_conversation_and_shows_the_thread(app, llm, t
     app.run()
     assert not app.exception, [e.value for e in app.error]
     second = app.session_state["active_run"]
-    assert second != first and WORKER.get(second).wait(60)
+    assert second != first and run_queued_jobs() == {second: "done"}
     app.run()
     assert not app.exception
     assert any("Conversation: 2 turns" in e.label for e in app.expander)

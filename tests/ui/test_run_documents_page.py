@@ -7,7 +7,6 @@ from streamlit.testing.v1 import AppTest
 import pytest
 
 from moa_core.storage import RunStore
-from moa_core.worker import WORKER
 from tests.ui.test_app import _query_box, _run_to_the_end, loopback_lineup
 
 pytestmark = pytest.mark.slow  # out of the quick tier: AppTest pages (~15 s)
@@ -54,7 +53,7 @@ def test_two_uploaded_documents_are_both_named_in_the_prompt_and_the_run_view(ap
         store.close()
 
 
-def test_too_long_documents_offer_to_fit_and_the_run_view_lists_what_was_left_out(app, llm, monkeypatch):
+def test_too_long_documents_offer_to_fit_and_the_run_view_lists_what_was_left_out(app, llm, monkeypatch, tmp_path):
     from moa_core.providers import endpoints
 
     monkeypatch.setattr(endpoints, "context_window", lambda spec: 8000)
@@ -82,6 +81,8 @@ def test_too_long_documents_offer_to_fit_and_the_run_view_lists_what_was_left_ou
     listed = {n for a, b in re.findall(r"(\d+)(?:-(\d+))?", match[3]) for n in range(int(a), int(b or a) + 1)}
     assert len(listed) == int(match[2])
     gone = listed if match[1] == "left out" else set(range(1, 601)) - listed
-    stored = WORKER.get(app.session_state["active_run"]).result.documents[0]
+    store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
+    stored = store.get_run(app.session_state["active_run"]).documents[0]
+    store.close()
     assert 391 not in gone and len(gone) == len(stored.left_out)  # the notice paragraph kept, the rest listed
     assert any("fitted to" in c.value and "passages chosen by" in c.value for c in app.caption)  # the fit note
