@@ -24,12 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("batch", help="run a lineup and comparison systems over an eval set (CSV or JSONL)")
     p.add_argument("set_file", nargs="?", metavar="SET_FILE", help="eval set: .jsonl or .csv (query, document, "
                    "reference, tags)")
-    p.add_argument("--lineup", metavar="FILE.toml", help="the lineup under test (default: the offline demo lineup); "
-                   "its [baseline] becomes a comparison system; an optional [rate_limits.MODEL] table sets rpm/tpm")
+    p.add_argument("--lineup", metavar="FILE.toml|NAME", help="the lineup under test, a file or the name of a lineup "
+                   "saved in the app (default: the offline demo lineup); its [baseline] becomes a comparison "
+                   "system; a file's optional [rate_limits.MODEL] table sets rpm/tpm")
     p.add_argument("--baseline", action="append", default=[], metavar="MODEL", help="compare with this model alone")
     p.add_argument("--self-moa", action="append", default=[], metavar="MODEL[:N]",
                    help="compare with Self-MoA: MODEL as N proposers (default 3) and aggregator")
-    p.add_argument("--compare", action="append", default=[], metavar="FILE.toml", help="compare with another lineup")
+    p.add_argument("--compare", action="append", default=[], metavar="FILE.toml|NAME",
+                   help="compare with another lineup (a file or a saved lineup's name)")
     p.add_argument("--judge", metavar="MODEL", help="judge every comparison pairwise, in both orders")
     p.add_argument("--api-base", metavar="URL", help="base URL for every model given on the command line")
     p.add_argument("--api-key-env", type=key_env, metavar="NAME",
@@ -103,6 +105,16 @@ def _limited(lineup: Lineup, args: argparse.Namespace) -> Lineup:
     return lineup
 
 
+def load_lineup_ref(ref: str) -> tuple[Lineup, dict]:
+    """`--lineup`/`--compare` REF as `moa run --lineup` takes it (`lineups.resolve_lineup`): a file that
+    exists (with its `rate_limits` table), else the lineup saved in the app under that name (no rate limits)."""
+    if Path(ref).expanduser().is_file():
+        return load_lineup_file(str(Path(ref).expanduser()))
+    from .lineups import resolve_lineup
+
+    return resolve_lineup(ref), {}
+
+
 def build_systems(args: argparse.Namespace):
     """(systems, rate limits): the lineup first, then every comparison system. Every lineup takes
     `--timeout`/`--retries`; Self-MoA takes the lineup's (after the flags), as the single models and the
@@ -115,7 +127,7 @@ def build_systems(args: argparse.Namespace):
         return ModelSpec(model=model.strip(), api_base=args.api_base, api_key_env=args.api_key_env)
 
     if args.lineup:
-        lineup, limits = load_lineup_file(args.lineup)
+        lineup, limits = load_lineup_ref(args.lineup)
     else:
         from ..providers.default_lineups import default_lineup
 
@@ -132,7 +144,7 @@ def build_systems(args: argparse.Namespace):
         except ValueError as exc:
             raise UserError(f"--self-moa {value}: {exc}") from None
     for path in args.compare:
-        other, more = load_lineup_file(path)
+        other, more = load_lineup_ref(path)
         other = _limited(other, args)
         systems.append(moa_system(other, "lineup", other.name or Path(path).stem))
         limits = more | limits

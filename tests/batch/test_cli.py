@@ -82,7 +82,7 @@ def test_resume_by_id(set_file, lineup_file, llm, capsys):
     (["batch", "--resume", "nope"], "no batch nope"),
     (["batch", "SET", "--concurrency", "0"], "--concurrency must be at least 1"),
     (["batch", "SET", "--budget", "-1"], "--budget must be a positive amount"),
-    (["batch", "SET", "--lineup", "none.toml"], "lineup file not found: none.toml"),
+    (["batch", "SET", "--lineup", "none.toml"], "no lineup file or saved lineup named 'none.toml'"),
     (["batch", "BAD"], "1 bad row, nothing imported: line 2: `query` is missing or empty"),
     (["batch", "SET", "--self-moa", "m:9"], "Self-MoA needs 2 to 6 proposers"),
 ])
@@ -160,3 +160,29 @@ def test_the_offline_demo_batch_runs_on_the_embedded_model(capsys):
     assert out["cost_usd"] == 0
     assert [s["name"] for s in out["systems"]][1] == "local/gemma-3-270m"
     assert all(s["items"] == 2 for s in out["systems"])
+
+
+def test_lineup_and_compare_take_a_saved_lineups_name(set_file, lineup_file, llm, capsys):
+    """`--lineup NAME` (and `--compare NAME`) as `moa run --lineup` takes it: a file that exists wins, else the
+    lineup saved under that name, else one line naming the saved lineups."""
+    from moa_core.cli.storage import open_store
+    from moa_core.lineup import Lineup, ModelSpec
+
+    seat = lambda m: ModelSpec(model=m, api_base=llm.base_url)  # noqa: E731
+    store = open_store()
+    try:
+        store.save_lineup("saved duo", Lineup(proposers=[seat("p1"), seat("p2")], aggregator=seat("agg"),
+                                              timeout_s=5).to_toml())
+        store.save_lineup("saved solo", Lineup(proposers=[seat("p3")], aggregator=seat("agg")).to_toml())
+    finally:
+        store.close()
+    code = main(["batch", str(set_file), "--lineup", "saved duo", "--compare", "saved solo", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = json.loads(captured.out)
+    assert [s["name"] for s in out["systems"]] == ["saved duo", "saved solo"] and out["done"] == 6
+    assert main(["batch", str(set_file), "--lineup", "no such lineup"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no lineup file or saved lineup named 'no such lineup'" in err
+    assert "saved lineups: saved duo, saved solo" in err
+
