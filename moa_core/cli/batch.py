@@ -287,6 +287,11 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
                                         rate_share=getattr(args, "rate_share", None) or workers))
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    except KeyboardInterrupt:  # the batch gave its claims back as `interrupted`: say how to go on
+        for proc in helpers:
+            proc.wait()
+        print(("\n" if show.tty else "") + interrupted_line(store, batch_id), file=sys.stderr, flush=True)
+        return 130
     finally:
         for proc in helpers:  # the helpers stop when no work is left (or the batch was cancelled or stopped)
             proc.wait()
@@ -315,6 +320,14 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
         print(summary_table(summary, judged), file=sys.stderr)
     no_verdict = judged["judge_items"] > 0 and judged["judge_failed"] == judged["judge_items"]
     return 1 if batch.status == "failed" or no_verdict else 0
+
+
+def interrupted_line(store, batch_id: str) -> str:
+    """What Ctrl-C leaves: done, failed (retried by a resume), left, and the command that resumes it."""
+    counts = store.batch_counts(batch_id)
+    left = counts["pending"] + counts["running"]
+    return (f"batch {batch_id}: interrupted; {counts['done']} of {sum(counts.values())} work items done, "
+            f"{counts['failed']} failed, {left} left; resume with: moa batch --resume {batch_id}")
 
 
 def summary_table(summary: dict, judged: dict) -> str:

@@ -186,3 +186,42 @@ def test_lineup_and_compare_take_a_saved_lineups_name(set_file, lineup_file, llm
     assert err.count("\n") == 1 and "no lineup file or saved lineup named 'no such lineup'" in err
     assert "saved lineups: saved duo, saved solo" in err
 
+
+def test_ctrl_c_says_how_to_resume_and_what_is_left(set_file, lineup_file, llm):
+    """Ctrl-C (SIGINT) on `moa batch`: one line with the batch id, what is done and left, and the command that
+    resumes it (it used to print only "moa: interrupted"); exit 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from moa_core.cli.storage import open_store
+    from tests.browser_support import eventually
+
+    llm.set("base", hang=True)  # the single model's items are in flight when Ctrl-C comes
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "moa_core.cli", "batch", str(set_file), "--lineup",
+                             str(lineup_file), "--baseline", "base", "--api-base", llm.base_url],
+                            cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    store = open_store()
+    try:
+        def in_flight() -> bool:
+            batches = store.list_batches()
+            return bool(batches) and store.batch_counts(batches[0].id)["done"] >= 3 and llm.request_count("base") >= 1
+        assert eventually(in_flight, 60), proc.poll()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        batch_id = store.list_batches()[0].id
+        counts = store.batch_counts(batch_id)
+        status = store.get_batch(batch_id).status
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        store.close()
+    assert proc.returncode == 130, err
+    assert status == "interrupted" and counts["running"] == 0 and counts["done"] == 3 and counts["pending"] == 3
+    last = err.strip().splitlines()[-1]
+    assert last == (f"batch {batch_id}: interrupted; 3 of 6 work items done, 0 failed, 3 left; "
+                    f"resume with: moa batch --resume {batch_id}"), err
