@@ -358,6 +358,52 @@ def _other_subject(claim: Claim, d: DocSentence, conflicts: list) -> bool:
     return "number" in kinds and bool(kinds & (_VALUE_KINDS - {"number"}))
 
 
+def predicate_words(claim: Claim) -> tuple[frozenset, frozenset]:
+    """(subject words, predicate words) of a claim: its content words (names and roles included) split
+    at its first verb. The predicate and its objects are the fact itself: "reported to the insurer" is
+    not "reported to the police", "is paid out" is not "is carried over", however many other words the
+    two sentences share. With no verb found every word is the predicate (nothing is excused)."""
+    words = (_real(claim) | _roles(claim.text)) - _LIGHT_VERBS - _JOINERS
+    head = subject_part(claim.text)
+    if not head:
+        return frozenset(), words
+    subject = words & (_roles(head) | frozenset(canon(w)[0] for w in word_tokens(head)) | _name_words(
+        extract_slots(head)[0].parties))
+    return subject, words - subject
+
+
+# Verbs that carry the modality or the object, not the fact: "Termination requires 90 days' notice" is
+# "may terminate by giving 90 days' notice"; "gets 25 days" is "is entitled to 25 days".
+_LIGHT_VERBS = frozenset(canon(w)[0] for w in "require need give get take make have do".split())
+# Words that join or quantify what the figures and the other words state ("plus public holidays", "from
+# another supplier"): they are not the fact.
+_JOINERS = frozenset(canon(w)[0] for w in "plus another other".split())
+# A derived form the stemmer leaves apart: "closure" / "closed", "remotely" / "remote".
+_DERIVED = ("e", "ur", "ure", "ion", "al", "ly")
+
+
+def _stated_word(w: str, stated: frozenset) -> bool:
+    if w in stated:
+        return True
+    if w in _ROLE_NAMES or len(w) < 4:
+        return False  # "insurer" is not "insurance"; "part" is not "party"
+    return any(len(s) >= 4 and ((w.startswith(s) and w[len(s):] in _DERIVED) or
+                                (s.startswith(w) and s[len(w):] in _DERIVED)) for s in stated)
+
+
+def _roles(text: str) -> frozenset:
+    return frozenset(ROLES[w] for w in word_tokens(text) if w in ROLES)
+
+
+def _predicate_stated(claim: Claim, d: DocSentence) -> bool:
+    """Every content word of the claim's predicate is in the sentence (the same word, an inflection or a
+    lexicon synonym: `canon` folds them); when the predicate has none ("The primary data centre is in
+    Frankfurt"), the subject carries the fact and every subject word must be there."""
+    subject, predicate = predicate_words(claim)
+    stated = _real(d.claim) | d.words | d.claim.slots.parties
+    return all(_stated_word(w, stated) for w in (predicate or subject))
+
+
 @dataclass
 class _Judged:
     kind: str                  # supports | contradicts | related
@@ -374,7 +420,8 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
         return None
     conflicts = slot_conflicts(claim.slots, d.claim.slots)
     all_found, differs = _anchored(pieces, d.pieces)
-    if (not conflicts and cover >= SUPPORT_COVER and all_found and _slots_stated(claim, d.claim)):
+    if (not conflicts and cover >= SUPPORT_COVER and all_found and _slots_stated(claim, d.claim)
+            and _predicate_stated(claim, d)):
         return _Judged("supports", s + cover, d)
     if cover >= CONTRADICT_COVER and conflicts:
         kinds = [k for k in conflicts if k not in _SAME or k in differs]

@@ -48,6 +48,9 @@ give provide supply
 say state
 effective valid
 leave holiday vacation
+keep retain
+notify tell inform
+minimum least
 contribute account
 stderr standard_error
 pr pull_request
@@ -224,7 +227,8 @@ CURRENCY = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": 
              "\u20ac": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
              "\u00a3": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
              "\u00a5": "JPY", "jpy": "JPY", "yen": "JPY", "chf": "CHF", "inr": "INR",
-             "\u20b9": "INR", "rupees": "INR", "cad": "CAD", "aud": "AUD"}
+             "\u20b9": "INR", "rupees": "INR", "cad": "CAD", "aud": "AUD",
+             "pence": "GBX", "p": "GBX"}  # "4.5p per share" = "4.5 pence" (GBX: pence sterling)
 # Duration units in days (seconds for the sub-day ones are fractions of a day).
 UNITS = {"ms": 1 / 86_400_000, "millisecond": 1 / 86_400_000, "s": 1 / 86400, "sec": 1 / 86400,
           "second": 1 / 86400, "min": 1 / 1440, "minute": 1 / 1440, "h": 1 / 24, "hr": 1 / 24,

@@ -18,7 +18,7 @@ _AMOUNT = re.compile(
     r"(?P<pre>us\$|\$|\u20ac|\u00a3|\u00a5|\u20b9|\b(?:usd|eur|gbp|jpy|chf|inr|cad|aud)\b)\s?"
     rf"(?P<n1>{_NUM})\s?(?P<s1>thousand|million|billion|trillion|bn|mn|k|m|b)?\b|"
     rf"(?<![\w.])(?P<n2>{_NUM}|{_WORDNUM})\s?(?P<s2>thousand|million|billion|trillion|bn|mn|k|m)?\s?"
-    r"(?P<post>usd|eur|gbp|jpy|chf|inr|cad|aud|dollars?|euros?|pounds?|yen|rupees)\b", re.I)
+    r"(?P<post>usd|eur|gbp|jpy|chf|inr|cad|aud|dollars?|euros?|pounds?|yen|rupees|pence|(?<=\d)p)\b", re.I)
 # "150 basis points" = "1.5 percentage points" = 1.5 (percentage points are kept with percentages).
 _PERCENT = re.compile(rf"(?<![\w.])({_NUM}|{_WORDNUM})\s?(%|percent\b|per cent\b|pc\b|percentage points?\b|"
                       r"basis points?\b|bps\b|bp\b)", re.I)
@@ -51,7 +51,10 @@ _DATE_PATTERNS = [
     re.compile(r"\b(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b", re.I),
 ]
 _BIGO = re.compile(r"\bO\(\s*([^)]{1,20})\)")
-_BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])({_NUM})(?![\w%])|\b({_WORDNUM})\b", re.I)
+# A bare figure with its scale word: "1.2 million" = "1.2m" = "1,200,000", "3k" = "3,000", "2.5bn".
+_SCALE_WORD = r"(?:(?P<{0}>k|bn|mn|m|b)\b|\s?(?P<{1}>thousand|million|billion|trillion)\b)?"
+_BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])(?P<n>{_NUM}){_SCALE_WORD.format('sa', 'sw')}(?![\w%])|"
+                       rf"\b(?P<w>{_WORDNUM})(?:\s(?P<ws>thousand|million|billion|trillion)\b)?\b", re.I)
 # Capitalised runs ("Rio de Janeiro", "U.S.", "New York City") looked up in the gazetteer, longest name first:
 # one pass over the words instead of a pattern of thousands of names.
 _CAPITAL_RUN = re.compile(r"(?<![\w.])[A-Z][\w.'\u00c0-\u017f-]*(?:\s(?:(?:of|de|del|da|do|la|le|las|los|am|upon|on)\s)?"
@@ -187,11 +190,12 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
                 t = h * 60 + int(g["min"] or 0)
             dates.add((y, mon, d, q, wd, t))
             blank(m)
-    for m in _BARE_NUM.finditer(work):
-        tok = m[1] or m[2]
-        if tok.lower() == "one":
+    for m in list(_BARE_NUM.finditer(work)):
+        tok = m["n"] or m["w"]
+        scale = (m["sa"] or m["sw"] or m["ws"] or "").lower()
+        if tok.lower() == "one" and not scale:
             continue  # "one of", "no one": too often not a count
-        numbers.add(round(_to_number(tok), 6))
+        numbers.add(round(_to_number(tok) * SCALE.get(scale, 1), 6))
         blank(m)
 
     places = set()
@@ -212,7 +216,8 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
 
 # Where one clause ends and the next begins: a negation governs only the predicate of its own clause
 # ("may terminate ... if a breach is not remedied within 30 days" does not deny the termination).
-_CLAUSE_BREAK = re.compile(r"[;:,]|\s(?=(?:which|who|whom|whose|that|if|unless|where|when|whenever|because|"
+# The comma of "1,200,000" and the colon of "10:00" are inside a figure, not between clauses.
+_CLAUSE_BREAK = re.compile(r";|[:,](?!\d)|\s(?=(?:which|who|whom|whose|that|if|unless|where|when|whenever|because|"
                            r"although|though|provided|until|except|whereas|while|but|so that)\b)", re.I)
 
 

@@ -178,7 +178,7 @@ def test_dev_set_precision_floor():
     assert len(data["cases"]) >= 60
     figures = score(run(data, "offline"))
     assert figures["supports"]["precision"] >= 0.95 and figures["contradicts"]["precision"] >= 0.95
-    assert figures["supports"]["recall"] >= 0.70
+    assert figures["supports"]["recall"] >= 0.80
 
 
 # ---------------------------------------------------------------- second pass: the general causes
@@ -274,3 +274,73 @@ def test_a_rate_beside_a_figure_qualifies_it():
     link = verdict("The annual rent is £48,000.", record)
     assert link.status == "contradicts" and link.kinds == ["amount"] and "£42,000" in link.sentence
     assert verdict("The rent is reviewed every year.", record).kinds == ["duration"]
+
+
+# ---------------------------------------------------------------- third pass: the predicate must be stated
+def test_every_content_word_of_the_predicate_must_be_in_the_passage():
+    record = one_doc("Lost keys must be reported to the building manager within two days.",
+                     "Unused leave may be carried over into the next year.",
+                     "Archive copies are kept on a second server in Oslo.")
+    # the same subject and figure, another recipient or another predicate: 60 % of the words is not enough
+    for claim in ("Lost keys must be reported to the landlord within two days.",   # a role as the object
+                  "Lost keys must be reported to the security desk within two days.",
+                  "Unused leave is paid out at the end of the year.",
+                  "The main server is in Oslo."):                                # "X is in P": X is the fact
+        link = verdict(claim, record)
+        assert link is None or link.status != "supported", claim
+    # the same predicate in other words (an inflection, a synonym, digits for words) is still support
+    record = one_doc("Lost keys must be reported to the building manager within two days.",
+                     "Unused leave may be carried over into the next year.",
+                     "Archive copies are kept on a second server in Oslo.",
+                     "Visitor logs are kept for one year after the site is closed.",
+                     "Tenants must tell the manager about any leak.")
+    for claim in ("Lost keys must be reported to the building manager within 2 days.",
+                  "Unused leave can be carried over to the next year.",
+                  "Archive copies are kept on a second server in Oslo.",
+                  "Visitor logs are retained for 12 months after closure.",   # a synonym, a derived noun
+                  "Tenants must notify the manager of any leak."):
+        link = verdict(claim, record)
+        assert link is not None and link.status == "supported", claim
+
+
+def test_seen_sets_keep_supports_precision_and_recall():
+    """The second held-out set (seen since its one run) had 4 false supports of 39 (0.897) before the
+    predicate rule; dev and both earlier held-out sets must keep supports recall >= 0.80."""
+    from bench.document_verdicts import run, score
+    for name in ("document_verdicts_heldout.json", "document_verdicts_heldout2.json"):
+        data = json.loads((ROOT / "tests" / "data" / name).read_text(encoding="utf-8"))
+        figures = score(run(data, "offline"))
+        assert figures["supports"]["precision"] >= 0.95, (name, figures)
+        assert figures["supports"]["recall"] >= 0.80, (name, figures)
+
+
+def test_predicate_words_are_split_from_the_subject():
+    from moa_core.agreement.document_voice import predicate_words
+    from moa_core.agreement.lexicon import canon
+    subject, predicate = predicate_words(make_claims("Lost keys must be reported to the landlord within two days.", 0)[0])
+    assert {canon("lost")[0], canon("keys")[0]} <= subject and {canon("reported")[0], "landlord"} <= predicate
+    # no verb found: every word is the predicate (nothing is excused)
+    subject, predicate = predicate_words(make_claims("Archive copies on a server in Oslo.", 0)[0])
+    assert not subject and {canon("archive")[0], canon("server")[0]} <= predicate
+    # a light verb carries the modality, not the fact: "requires 90 days' notice" is "giving 90 days' notice"
+    assert canon("requires")[0] not in predicate_words(make_claims("Termination requires 90 days notice.", 0)[0])[1]
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Sales reached 1.2 million units.", "Sales reached 1,200,000 units."),
+    ("The firm hired 3k people.", "The firm hired 3,000 people."),
+    ("Output was 2.5bn litres.", "Output was 2,500,000,000 litres."),
+    ("Output was 2.5 billion litres.", "Output was 2,500 million litres."),
+    ("A dividend of 4.5p per share.", "A dividend of 4.5 pence per share."),
+])
+def test_scale_words_are_the_same_figure(a, b):
+    assert slot_conflicts(slots(a), slots(b)) == []
+    assert slots(a).numbers or slots(a).amounts
+    assert "million" not in make_claims(a, 0)[0].tokens and "billion" not in make_claims(a, 0)[0].tokens
+
+
+def test_scale_words_in_a_verdict():
+    record = one_doc("The plant produced 1,200,000 tonnes of steel in 2024.")
+    assert verdict("The plant produced 1.2 million tonnes of steel in 2024.", record).status == "supported"
+    link = verdict("The plant produced 12 million tonnes of steel in 2024.", record)
+    assert link.status == "contradicts" and link.kinds == ["number"]
