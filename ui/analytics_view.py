@@ -35,7 +35,7 @@ def load(url: str, version: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _overview(url: str, version: tuple, start: datetime | None, end: datetime | None, lineups: tuple[str, ...]) -> dict:
+def _overview(url: str, version: tuple, start: datetime | None, end: datetime | None, lineups: tuple[str, ...]) -> analytics.Overview:
     """Every figure's table for one selection, computed once per data version and filters: looking again
     (or at another tab) costs a cache lookup, not a pass over 10,000 runs."""
     run_df, call_df = load(url, version)
@@ -63,7 +63,7 @@ def metric_row(n: int) -> list:
     return [row.container(width="content") for _ in range(n)]
 
 
-def selection(run_df: pd.DataFrame, version: tuple) -> dict | None:
+def selection(run_df: pd.DataFrame, version: tuple) -> analytics.Overview | None:
     """The date and lineup filters and the headline figures; the selection's tables (None: no runs)."""
     if run_df.empty:
         st.info(NO_RUNS, icon=":material/info:")
@@ -78,51 +78,51 @@ def selection(run_df: pd.DataFrame, version: tuple) -> dict | None:
         start = datetime.combine(dates[0], time.min, tzinfo=timezone.utc)
         end = datetime.combine(dates[-1], time.min, tzinfo=timezone.utc) + timedelta(days=1)
     view = _overview(default_url(), version, start, end, tuple(picked))
-    if not view["runs"]:
+    if not view.runs:
         st.info("No runs in this date range and lineup selection: widen the filters.", icon=":material/info:")
         return None
     _headline(view)
     return view
 
 
-def _headline(view: dict) -> None:
-    unknown_runs, cached_runs = view["unknown_cost_runs"], view["cached_runs"]
+def _headline(view: analytics.Overview) -> None:
+    unknown_runs, cached_runs = view.unknown_cost_runs, view.cached_runs
     m = metric_row(5 if cached_runs else 4)
-    m[0].metric("Runs", view["runs"])
-    m[1].metric("Total cost", partly_known_cost(view["known_cost_usd"], unknown_runs, view["runs"]),
+    m[0].metric("Runs", view.runs)
+    m[1].metric("Total cost", partly_known_cost(view.known_cost_usd, unknown_runs, view.runs),
                 help=f"{unknown_runs} run(s) used a model without a known price" if unknown_runs else None)
-    median = view["median_answer_s"]
+    median = view.median_answer_s
     m[2].metric("Median time to answer", "—" if median is None else f"{median:.2f} s")
-    m[3].metric("Rated answers", view["rated_answers"])
+    m[3].metric("Rated answers", view.rated_answers)
     if cached_runs:
-        m[4].metric("Saved by the cache", partly_known_cost(view["saved_usd"], view["unknown_saved_runs"], cached_runs),
+        m[4].metric("Saved by the cache", partly_known_cost(view.saved_usd, view.unknown_saved_runs, cached_runs),
                     help="What the answers taken from the response cache cost when they were first bought")
         st.caption(f"{cached_runs} run(s) took answers from the response cache: their cost counts as saved, "
                    "not spent, and they are left out of every latency, first-token and tokens/s figure.")
-    if view["priced_now_runs"]:
-        note = price_note(view["priced_now_models"], resources.store().price_book().price)
-        st.caption(f"{view['priced_now_runs']} run(s) costed at current prices (set after they ran): {note}.")
+    if view.priced_now_runs:
+        note = price_note(view.priced_now_models, resources.store().price_book().price)
+        st.caption(f"{view.priced_now_runs} run(s) costed at current prices (set after they ran): {note}.")
     if unknown_runs:
         st.caption(f"Cost unknown for {unknown_runs} run(s): no price for "
-                   f"{', '.join(view['unknown_cost_models'])}. Set prices on the Settings page.")
+                   f"{', '.join(view.unknown_cost_models)}. Set prices on the Settings page.")
 
 
-def latency(view: dict) -> None:
-    by_lineup = view["latency_by_lineup"]
+def latency(view: analytics.Overview) -> None:
+    by_lineup = view.latency_by_lineup
     charts.chart_with_table(
         charts.percentile_figure(by_lineup, "lineup", "Time to the final answer per lineup"), by_lineup,
         "Latency per lineup", empty="No run produced an answer yet in this selection.")
-    by_model = view["latency_by_model"]
+    by_model = view.latency_by_model
     charts.chart_with_table(charts.model_speed_figure(by_model), by_model, "Latency per model",
                             empty="No successful calls in this selection.")
 
 
-def cost(view: dict) -> None:
-    charts.chart_with_table(charts.cost_over_time_figure(view["cost_over_time"], view["cost_period"]),
-                            view["cost_per_run"], "Cost per run")
-    if view["unknown_cost_runs"]:
-        st.caption(f"{view['unknown_cost_runs']} run(s) with an unknown cost are not plotted; the table lists them.")
-    multiples = view["cost_multiples"]
+def cost(view: analytics.Overview) -> None:
+    charts.chart_with_table(charts.cost_over_time_figure(view.cost_over_time, view.cost_period),
+                            view.cost_per_run, "Cost per run")
+    if view.unknown_cost_runs:
+        st.caption(f"{view.unknown_cost_runs} run(s) with an unknown cost are not plotted; the table lists them.")
+    multiples = view.cost_multiples
     charts.chart_with_table(
         charts.multiples_figure(multiples), multiples, "MoA cost multiple",
         empty="Nothing to compare with yet: add a **baseline single model** to a lineup on the Run page; "
@@ -140,8 +140,8 @@ def vote_table(votes: list[dict]) -> pd.DataFrame:
     } for r in votes])
 
 
-def quality(view: dict) -> None:
-    points = view["cost_vs_rating"]
+def quality(view: analytics.Overview) -> None:
+    points = view.cost_vs_rating
     votes = _vote_summary(default_url(), resources.store().votes_version())
     empty = NO_RATINGS if not votes else "No star ratings yet; the blind votes below say which system was preferred."
     charts.chart_with_table(charts.cost_rating_figure(points), points, "Cost versus rating", empty=empty)
@@ -157,8 +157,8 @@ def quality(view: dict) -> None:
         st.dataframe(vote_table(votes), hide_index=True, width="stretch")
 
 
-def reliability(view: dict) -> None:
-    table = view["provider_reliability"]
+def reliability(view: analytics.Overview) -> None:
+    table = view.provider_reliability
     charts.chart_with_table(charts.reliability_figure(table), table, "Failures per provider")
     st.caption("Provider: the litellm prefix of the model; *local* = the embedded model, *server* = a model "
                "reached through a base URL. A cancelled call (quorum reached) is not counted as a failure.")

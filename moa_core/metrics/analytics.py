@@ -415,25 +415,51 @@ def cost_over_time(runs: pd.DataFrame, max_points: int = COST_POINTS) -> tuple[p
 
 # ---- the Analytics page's figures in one pass -------------------------------------------------
 
-def overview(runs: pd.DataFrame, calls: pd.DataFrame) -> dict[str, Any]:
+@dataclass(frozen=True, eq=False)  # eq: its tables are DataFrames, compared with .equals where needed
+class Overview:
+    """What the Analytics page shows for one selection of runs: the headline figures, then the tables
+    its tabs draw (latency, cost, quality, reliability)."""
+
+    runs: int
+    known_cost_usd: float  # spent, over the runs whose cost is known
+    unknown_cost_runs: int
+    cached_runs: int
+    saved_usd: float  # what the cache hits' answers cost when first bought (known part)
+    unknown_saved_runs: int
+    unknown_cost_models: list[str]
+    priced_now_runs: int  # runs costed at prices set after they ran
+    priced_now_models: list[str]
+    median_answer_s: float | None
+    rated_answers: int
+    latency_by_lineup: pd.DataFrame
+    latency_by_model: pd.DataFrame
+    cost_per_run: pd.DataFrame
+    cost_over_time: pd.DataFrame
+    cost_period: str | None
+    cost_multiples: pd.DataFrame
+    cost_vs_rating: pd.DataFrame
+    provider_reliability: pd.DataFrame
+
+
+def overview(runs: pd.DataFrame, calls: pd.DataFrame) -> Overview:
     """Every table the Analytics page shows for a selection, computed once (the page caches it per
     data version and filters, so repeat views cost no computing)."""
     unknown_models = runs["unknown_cost_models"]
     over_time, period = cost_over_time(runs)
     cached = runs["cached"].astype(bool)
-    return {
-        "runs": len(runs), "known_cost_usd": float(runs["cost_usd"].sum()), "unknown_cost_runs": int(runs["cost_usd"].isna().sum()),
-        "cached_runs": int(cached.sum()), "saved_usd": float(runs["saved_usd"].sum()),
-        "unknown_saved_runs": int((cached & runs["saved_usd"].isna()).sum()),
-        "unknown_cost_models": sorted({m for v in unknown_models[unknown_models != ""] for m in v.split(", ") if m}),
-        "priced_now_runs": int((runs["priced_now_models"] != "").sum()),
-        "priced_now_models": sorted({m for v in runs["priced_now_models"] for m in v.split(", ") if m}),
-        "median_answer_s": percentile(known_floats(runs["answer_s"]), 50),
-        "rated_answers": int((runs["ratings"] > 0).sum()),
-        "latency_by_lineup": latency_by_lineup(runs), "latency_by_model": latency_by_model(calls),
-        "cost_per_run": runs[["started_at", "lineup", "status", "cost_usd", "saved_usd", "moa_cost_usd",
-                              "baseline_cost_usd", "query", "run_id"]].sort_values("started_at"),
-        "cost_over_time": over_time, "cost_period": period,
-        "cost_multiples": cost_multiples(runs), "cost_vs_rating": cost_vs_rating(runs),
-        "provider_reliability": provider_reliability(calls),
-    }
+    return Overview(
+        runs=len(runs), known_cost_usd=float(runs["cost_usd"].sum()), unknown_cost_runs=int(runs["cost_usd"].isna().sum()),
+        cached_runs=int(cached.sum()), saved_usd=float(runs["saved_usd"].sum()),
+        unknown_saved_runs=int((cached & runs["saved_usd"].isna()).sum()),
+        unknown_cost_models=sorted({m for v in unknown_models[unknown_models != ""] for m in v.split(", ") if m}),
+        priced_now_runs=int((runs["priced_now_models"] != "").sum()),
+        priced_now_models=sorted({m for v in runs["priced_now_models"] for m in v.split(", ") if m}),
+        median_answer_s=percentile(known_floats(runs["answer_s"]), 50),
+        rated_answers=int((runs["ratings"] > 0).sum()),
+        latency_by_lineup=latency_by_lineup(runs), latency_by_model=latency_by_model(calls),
+        cost_per_run=runs[["started_at", "lineup", "status", "cost_usd", "saved_usd", "moa_cost_usd",
+                           "baseline_cost_usd", "query", "run_id"]].sort_values("started_at"),
+        cost_over_time=over_time, cost_period=period,
+        cost_multiples=cost_multiples(runs), cost_vs_rating=cost_vs_rating(runs),
+        provider_reliability=provider_reliability(calls),
+    )

@@ -195,10 +195,10 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
         assert whole[name]["p50_s"] == s1[name]["p50_s"]
     runs, _ = store.analytics_runs()
     after = analytics.overview(analytics.run_table(runs), analytics.call_table(runs))
-    assert after["known_cost_usd"] == pytest.approx(before["known_cost_usd"])
-    assert after["saved_usd"] == pytest.approx(before["known_cost_usd"]) and before["saved_usd"] == 0
-    assert after["median_answer_s"] == before["median_answer_s"]
-    assert after["latency_by_model"].equals(before["latency_by_model"])
+    assert after.known_cost_usd == pytest.approx(before.known_cost_usd)
+    assert after.saved_usd == pytest.approx(before.known_cost_usd) and before.saved_usd == 0
+    assert after.median_answer_s == before.median_answer_s
+    assert after.latency_by_model.equals(before.latency_by_model)
     assert planner.measured_figures(analytics.call_table(runs)) == figures
 
 

@@ -61,18 +61,18 @@ def test_analytics_figures_do_not_move_when_a_batch_is_replayed_from_the_cache(b
     (runs0, calls0), (runs1, calls1) = before_after
     view0, view1 = analytics.overview(runs0, calls0), analytics.overview(runs1, calls1)
     # answers at 5.0 (a), 4.0 (b), 6.0 (c): the median stays 5.0 (with the hits' 0.01 s it was 2.005)
-    assert view0["median_answer_s"] == view1["median_answer_s"] == 5.0
+    assert view0.median_answer_s == view1.median_answer_s == 5.0
     # spent: a 0.0075 + c 0.008 (b unknown); the replays spent nothing
-    assert view0["known_cost_usd"] == view1["known_cost_usd"] == pytest.approx(0.0155)
-    assert view0["unknown_cost_runs"] == view1["unknown_cost_runs"] == 1
+    assert view0.known_cost_usd == view1.known_cost_usd == pytest.approx(0.0155)
+    assert view0.unknown_cost_runs == view1.unknown_cost_runs == 1
     # saved: a again 0.0075 + c again (0.001 + 0.002 + 0.003 + 0.002 = 0.008) = 0.0155, what a and c cost;
     # b again saved an unknown amount (beta has no price): counted apart, as an unknown cost is
-    assert view0["saved_usd"] == 0 and view1["saved_usd"] == pytest.approx(0.0155)
-    assert view0["unknown_saved_runs"] == 0 and view1["unknown_saved_runs"] == 1
-    assert view1["cached_runs"] == 3 and view1["runs"] == 6
+    assert view0.saved_usd == 0 and view1.saved_usd == pytest.approx(0.0155)
+    assert view0.unknown_saved_runs == 0 and view1.unknown_saved_runs == 1
+    assert view1.cached_runs == 3 and view1.runs == 6
     for key in ("latency_by_lineup", "latency_by_model", "cost_multiples", "cost_vs_rating"):
-        assert view1[key].equals(view0[key]), key
-    alpha = view1["latency_by_model"].set_index("model").loc["openai/alpha"]
+        assert getattr(view1, key).equals(getattr(view0, key)), key
+    alpha = view1.latency_by_model.set_index("model").loc["openai/alpha"]
     assert alpha["calls"] == 3 and alpha["p50_s"] == 2.0  # 1.0, 2.0, 4.0 (not 0.01, 0.01, 0.01, ...)
     calls = calls1[calls1["run_id"] == "run-a-again"]
     assert calls["cached"].all() and calls["duration_s"].isna().all() and calls["tokens_per_s"].isna().all()
