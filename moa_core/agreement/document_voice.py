@@ -404,6 +404,18 @@ def _predicate_stated(claim: Claim, d: DocSentence) -> bool:
     return all(_stated_word(w, stated) for w in (predicate or subject))
 
 
+def _figure_of_another_period(claim: Claim, d: DocSentence) -> bool:
+    """The claim's figures are all in the sentence, only the date differs: "38% in 2021" against "rose to
+    38% in 2023" puts the figure in another period, which the sentence says nothing about."""
+    a, b = claim.slots, d.claim.slots
+    pairs = ((a.amounts, b.amounts, _same_amount), (a.percents, b.percents, _same_value),
+             (a.numbers, b.numbers, _same_value),
+             (frozenset(x for x in a.durations if x[0] != "per"), b.durations, _same_duration))
+    if not any(mine for mine, _, _ in pairs):
+        return False  # the date is the value ("closes on 30 June 2027")
+    return all(any(same(x, y) for y in theirs) for mine, theirs, same in pairs for x in mine)
+
+
 @dataclass
 class _Judged:
     kind: str                  # supports | contradicts | related
@@ -431,6 +443,8 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
         if "negation" in kinds and len(conflicts) > 1:
             kinds = []  # denied and a different figure: "does not expect it before 2025" vs "expects it in 2026"
         if kinds and _other_subject(claim, d, conflicts):
+            kinds = []
+        if kinds == ["date"] and _figure_of_another_period(claim, d):
             kinds = []
         if kinds:
             return _Judged("contradicts", s + cover, d, sorted(set(kinds)))

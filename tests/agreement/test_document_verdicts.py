@@ -344,3 +344,11 @@ def test_scale_words_in_a_verdict():
     assert verdict("The plant produced 1.2 million tonnes of steel in 2024.", record).status == "supported"
     link = verdict("The plant produced 12 million tonnes of steel in 2024.", record)
     assert link.status == "contradicts" and link.kinds == ["number"]
+
+
+def test_the_same_figure_in_another_year_is_not_a_contradiction():
+    record = one_doc("Recycling rose from 31% in 2019 to 38% in 2023.", "The depot closes on 30 June 2026.")
+    link = verdict("Recycling was 38% in 2021.", record)     # 2021's figure is not stated: another period
+    assert link is None or link.status != "contradicts"
+    link = verdict("The depot closes on 30 June 2027.", record)  # a date that is the value still contradicts
+    assert link.status == "contradicts" and link.kinds == ["date"]
