@@ -158,3 +158,23 @@ def test_a_worker_killed_before_any_call_hands_the_run_to_the_next_worker(store,
         runner.stop()
         thread.join(30)
     assert store.get_job(run_id).attempts == 2 and store.get_run(run_id).status == "ok"
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_run_every_job_once(postgres_url, llm, lineup_for):
+    stores = [RunStore.open(postgres_url) for _ in range(3)]
+    try:
+        ids = [submit_run(stores[0], f"question {i}", lineup_for(["a", "b"])) for i in range(6)]
+        runners = [JobRunner(s, concurrency=2, owner=f"pg-worker-{i}:1:1", heartbeat_s=0.2, poll_s=0.05)
+                   for i, s in enumerate(stores[1:])]
+
+        async def both():
+            await asyncio.gather(*(r.serve(until_idle=True) for r in runners))
+        asyncio.run(both())
+        closed = [job_id for r in runners for job_id in r.finished]
+        assert sorted(closed) == sorted(ids)  # each job closed by exactly one of them
+        assert all(stores[0].get_run(i).status == "ok" and stores[0].get_job(i).attempts == 1 for i in ids)
+        assert llm.request_count("agg") == 6
+    finally:
+        for s in stores:
+            s.close()

@@ -70,3 +70,33 @@ def test_killing_and_restarting_streamlit_mid_run_leaves_the_run_going_and_shown
     finally:
         context.close()
         app.stop()
+
+
+def test_stop_on_the_page_is_obeyed_by_the_worker_and_keeps_what_streamed(browser, llm, tmp_path):
+    spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
+    bs.save_lineup(tmp_path, "steady", Lineup(proposers=[spec("steady-a"), spec("steady-b")],
+                                              aggregator=spec("steady-agg"), timeout_s=60, max_retries=0))
+    query = f"Stop this one [{uuid.uuid4().hex[:6]}]"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    try:
+        with bs.StreamlitApp(tmp_path) as app:
+            page = context.new_page()
+            bs.open_page(page, app.url)
+            bs.pick_option(page, "Start from a lineup", "steady")
+            bs.run_query(page, query)
+            main = page.get_by_test_id("stMain")
+            main.get_by_test_id("stCaptionContainer").filter(
+                has_text=re.compile(r"streaming \(round 1\) · \d+ words")).first.wait_for(state="visible",
+                                                                                         timeout=60_000)
+            page.get_by_role("button", name="Stop").click()
+            bs.wait_for_run_view(page, query, timeout_ms=30_000)
+            bs.expect(main.get_by_test_id("stAlert").filter(has_text="cancelled")).to_be_visible()
+            store = bs.open_store(tmp_path)
+            run_id = re.search(r"[?&]run=([\w-]+)", page.url)[1]
+            run, job = store.get_run(run_id), store.get_job(run_id)
+            store.close()
+            assert run.status == "cancelled" and job.status == "cancelled"
+            assert {c.status for c in run.calls} == {"cancelled"} and all(c.text for c in run.calls)
+    finally:
+        context.close()
