@@ -30,7 +30,7 @@ def handle_worker(args: argparse.Namespace) -> int:
     if args.grace < 0:
         raise UserError(f"--grace cannot be negative ({args.grace:g})")
     from ..jobs.runner import JobRunner
-    from .. import engine  # noqa: F401  (litellm and the engine, loaded now: not inside the first run's timings)
+    from ..providers.warmup import warm_up  # loads litellm and the engine now, not inside the first run's wait
 
     store = open_store()
     say = (lambda line: None) if args.quiet else (lambda line: print(f"moa worker: {line}", file=sys.stderr, flush=True))
@@ -40,6 +40,7 @@ def handle_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runner.stop)
+        await warm_up()  # one streamed call to a loopback server: the HTTP client path is ready for the first job
         say(f"{runner.owner} ready on {store.url} ({args.concurrency} at once)")
         return await runner.serve(until_idle=args.until_idle)
 
