@@ -10,6 +10,8 @@ from moa_core.batch.report import cost_text, progress
 from moa_core.batch.runner import create_batch, run_batch
 from moa_core.providers.prices import PriceBook
 
+pytestmark = pytest.mark.slow  # out of the quick tier: whole batches (~4 s)
+
 
 def _by_hand(store, batch_id: str, system_kind_of, kind: str) -> float:
     """The known part, worked out from the stored calls' tokens at the prices set in the test."""
