@@ -8,8 +8,6 @@ from moa_core.records import CallFinished, RunFinished, RunStarted
 from moa_core.service import effective_lineup, run_and_record
 from moa_core.storage import RunStore
 
-pytestmark = pytest.mark.slow  # out of the quick tier: waits on timers (a run stopped mid-way; it failed once in 18 quick runs under load)
-
 
 @pytest.fixture
 def store(tmp_path):
