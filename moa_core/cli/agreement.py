@@ -6,10 +6,14 @@ import json
 import textwrap
 from pathlib import Path
 
-from ..agreement import AgreementResult, analyze, to_json
-from ..evidence.check import Check
+from typing import TYPE_CHECKING
+
 from ..counts import count
 from . import UserError
+
+if TYPE_CHECKING:  # start-up speed: the agreement engine's tables load only for `moa agreement`
+    from ..agreement import AgreementResult
+    from ..evidence.check import Check
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,6 +74,9 @@ def handle(args: argparse.Namespace) -> int:
             documents = read_documents(args.document)
         except DocumentError as exc:
             raise UserError(str(exc)) from None
+
+    from ..agreement import analyze, to_json  # start-up speed
+
     result = analyze(proposals, final, method=args.method, model=args.model, documents=documents, **kwargs)
     if args.json:
         print(json.dumps(to_json(result), ensure_ascii=False))

@@ -5,11 +5,13 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..identity import display_names, legacy_identity
-from ..metrics.preference import (PairResult, SystemRating, Vote, group_warning, interval_notes, leaderboard,
-                                  pair_results)
 from . import UserError
+
+if TYPE_CHECKING:  # start-up speed: metrics.preference imports numpy and scipy (a second); loaded when used
+    from ..metrics.preference import PairResult, SystemRating, Vote
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def load_votes(path: str) -> list[Vote]:
     """Read one vote per line; every problem is one UserError naming the line."""
+    from ..metrics.preference import Vote  # start-up speed
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -83,6 +86,8 @@ def _votes_from_database(include_judges: bool = False) -> list[Vote]:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from ..metrics.preference import leaderboard, pair_results  # start-up speed: numpy and scipy
+
     votes = one_name_per_system(load_votes(args.votes)) if args.votes else _votes_from_database(args.judges)
     if args.bootstrap < 0:
         raise UserError("--bootstrap must be 0 or more")
@@ -98,6 +103,8 @@ def handle(args: argparse.Namespace) -> int:
 
 def warnings(systems: list[SystemRating]) -> list[str]:
     """What a reader must know before comparing ranks: groups never compared, systems without an interval."""
+    from ..metrics.preference import group_warning, interval_notes  # start-up speed
+
     return [w for w in (group_warning(systems), interval_notes(systems)) if w]
 
 

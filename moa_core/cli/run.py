@@ -9,14 +9,12 @@ import os
 import re
 import sys
 
-from ..engine import Document, RunInputError
+from ..documents import Document
 from ..lineup import (KEY_ENV_HINT, MAX_RETRIES, MAX_ROUNDS, URL_SCHEMES, Lineup, LineupError, ModelSpec,
                       is_env_name)
 from ..providers.prices import format_cost
-from ..providers.endpoints import is_local
 from ..records import (CallFailed, CallFinished, CallRetrying, CallStarted, Event, RunFinished, RunRecord,
                        RunStarted, TokenDelta)
-from ..service import run_and_record
 from . import UserError
 from ..counts import count
 
@@ -287,6 +285,10 @@ class LiveView:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from ..engine import RunInputError  # start-up speed: the engine imports litellm (seconds), only `moa run` needs it
+    from ..providers.endpoints import is_local  # start-up speed
+    from ..service import run_and_record  # start-up speed
+
     prompt = read_prompt(args)
     store = _open_store() if args.continue_run and not args.no_store else None  # the thread is read from it
     thread = _thread(args, store)

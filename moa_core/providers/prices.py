@@ -7,9 +7,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .llm import litellm
-from .local_model import is_local
-
 
 @dataclass(frozen=True)
 class Price:
@@ -35,6 +32,8 @@ class PriceBook:
             return Price(spec_override[0], spec_override[1], "override")
         if model in self.overrides:
             return Price(*self.overrides[model], "override")
+        from .local_model import is_local  # start-up speed: it imports litellm (seconds); format_cost must not
+
         if is_local(model):
             return Price(0.0, 0.0, "local")
         return litellm_price(model)
@@ -47,6 +46,8 @@ class PriceBook:
 
 def litellm_price(model: str) -> Price | None:
     """litellm's bundled price table; None when the model is not in it or has no prices."""
+    from .llm import litellm  # start-up speed: `moa runs` prints costs and must not wait for litellm
+
     try:
         info = litellm.get_model_info(model)
     except Exception:

@@ -1,0 +1,103 @@
+"""How fast the `moa` command starts (issue 26): each command imports only what it needs when it runs.
+
+    .venv/bin/python bench/cli_startup.py [--runs 7]
+
+Medians of N fresh processes, wall time from spawn to exit (or to the first request):
+  help           `moa --help` (builds every command's parser: no litellm, numpy, scipy)
+  runs           `moa runs` on a store that holds one run (sqlmodel and the store, no litellm)
+  import         `python -c "import litellm"` (with LITELLM_LOCAL_MODEL_COST_MAP=True, as moa sets it)
+  first request  `moa run` against the loopback server (its own process): from spawn to the server receiving
+                 the first chat request, read from the server's own request log (both clocks are
+                 CLOCK_MONOTONIC, shared by every process on the machine)
+The target: help and runs under 0.5 s; first request within 0.3 s of the import. Figures go in
+docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MOA = [sys.executable, "-m", "moa_core.cli"]
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr[-500:]}")
+    return elapsed
+
+
+def start_llm_server(folder: Path) -> tuple[subprocess.Popen, str]:
+    path = folder / "llm.json"
+    path.write_text(json.dumps({}))  # every model: the fast default echo
+    proc = subprocess.Popen([sys.executable, "-m", "moa_core.testing.llm_server", "--config", str(path)],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("READY "):
+        proc.kill()
+        raise RuntimeError(f"the loopback server did not start: {line!r}")
+    return proc, line.split(" ", 1)[1]
+
+
+def requests_seen(base_url: str) -> list[dict]:
+    root = base_url.removesuffix("/v1")
+    with urllib.request.urlopen(f"{root}/_admin/requests", timeout=10) as answer:
+        return json.load(answer)
+
+
+def first_request_s(base_url: str, env: dict, i: int) -> float:
+    """Spawn `moa run` and return the seconds until the server received its first chat request."""
+    before = len(requests_seen(base_url))
+    cmd = MOA + ["run", "--proposer", "p1", "--aggregator", "agg", "--api-base", base_url, "--json",
+                 f"startup question {i}"]
+    start = time.monotonic()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"moa run failed: {done.stderr[-500:]}")
+    new = requests_seen(base_url)[before:]
+    if not new:
+        raise RuntimeError("moa run sent no request")
+    return min(r["arrived"] for r in new) - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MOA_DEBUG")}
+        env |= {"MOA_DATA_DIR": str(folder / "data"), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        server, base_url = start_llm_server(folder)
+        try:
+            first_request_s(base_url, env, -1)  # creates the store, warms the disk cache
+            figures = {
+                "help": [timed(MOA + ["--help"], env) for _ in range(args.runs)],
+                "runs": [timed(MOA + ["runs"], env) for _ in range(args.runs)],
+                "import": [timed([sys.executable, "-c", "import litellm"], env) for _ in range(args.runs)],
+                "first request": [first_request_s(base_url, env, i) for i in range(args.runs)],
+            }
+        finally:
+            server.kill()
+            server.wait()
+    medians = {name: statistics.median(values) for name, values in figures.items()}
+    load = os.getloadavg()[0]
+    print(f"{args.runs} runs each, load average {load:.1f} at the end (2 cores)")
+    for name, values in figures.items():
+        print(f"  {name:<14} median {medians[name]:.3f} s  (min {min(values):.3f}, max {max(values):.3f})")
+    print(f"  first request - import litellm: {medians['first request'] - medians['import']:+.3f} s")
+
+
+if __name__ == "__main__":
+    main()
