@@ -4,6 +4,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # out of the quick tier: fresh interpreters in subprocesses (~4 s)
+
 HEAVY = ["litellm", "openai", "pandas", "scipy", "sklearn", "numpy", "plotly", "moa_core.engine",
          "moa_core.providers.llm"]
 
