@@ -71,7 +71,7 @@ class _LogFile(logging.Handler):
         if os.environ.get("MOA_DEBUG") == "1":
             sys.stderr.write(line + "\n")
         try:
-            from ..storage.db import data_dir
+            from ..logs import data_dir
 
             path = data_dir() / LOG_NAME
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,26 +94,13 @@ def _library_logs_to_file() -> None:
 def _last_resort(exc: Exception) -> str:
     """One line, secrets redacted; the redacted traceback goes to the log in the data folder, and to
     stderr too with MOA_DEBUG=1 (an error message may carry an API key a provider echoed)."""
-    import os
-    import traceback
-
+    from ..logs import log_traceback
     from ..redact import redact
 
-    trace = redact("".join(traceback.format_exception(exc)))
-    if os.environ.get("MOA_DEBUG") == "1":
-        sys.stderr.write(trace)
     first = (str(exc).splitlines() or [""])[0]
     line = redact(f"moa: error: unexpected {type(exc).__name__}: {first}")
-    try:
-        from ..storage.db import data_dir
-
-        log = data_dir() / LOG_NAME
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "a", encoding="utf-8", errors="backslashreplace") as out:
-            out.write(trace + "\n")
-        return f"{line} (details in {log})"
-    except Exception:  # the log is a courtesy: the one line is said either way
-        return line
+    log = log_traceback(exc, "moa: unexpected error", name=LOG_NAME)
+    return line if log is None else f"{line} (details in {log})"
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import AsyncIterator, Callable, Sequence
 from ..conversation import Thread
 from ..documents import Document
 from ..lineup import Lineup
+from ..logs import log_traceback
 from ..prompts import user_content
 from ..providers import endpoints
 from ..providers.llm import describe_error
@@ -166,7 +167,8 @@ async def stream_run(query: str, lineup: Lineup, *, document: Document | None = 
         except asyncio.CancelledError:
             record.status, record.note = "interrupted", "interrupted before it finished"
             raise
-        except Exception as exc:  # a bug must still close the run with a readable reason
+        except Exception as exc:  # a bug must still close the run with a readable reason; the traceback is logged
+            log_traceback(exc, f"run {record.run_id} failed: internal error")
             record.status, record.error = "failed", f"internal error: {describe_error(exc)}"
             record.note = record.error
         finally:

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from ..logs import log_traceback
 from ..records import CallStarted, Event
 from ..storage.jobs import LEASE_S, JobView
 from ..storage.liveness import owner_token
@@ -183,14 +184,14 @@ class JobRunner:
             except (RunInputError, ValueError) as exc:  # cannot start: a one-line reason for the page
                 status, error = "failed", str(exc)
             except Exception as exc:  # a bug ends the job with a readable reason; the traceback goes to the log
-                log.exception("job %s failed", r.job.id)
+                log_traceback(exc, f"{r.job.kind} job {r.job.id} failed")
                 status, error = "failed", f"{type(exc).__name__}: {exc}"
             r.finishing = True
             if await asyncio.to_thread(self.store.finish_job, r.job.id, self.owner, status, error):
                 self.finished[r.job.id] = status
                 self.say(f"{r.job.kind} {r.job.id} {status}" + (f": {error}" if error else ""))
-        except Exception:  # closing the job failed (database gone): its lease lapses and another worker settles it
-            log.exception("job %s could not be closed", r.job.id)
+        except Exception as exc:  # closing the job failed (database gone): its lease lapses, another worker settles it
+            log_traceback(exc, f"{r.job.kind} job {r.job.id} could not be closed")
         finally:
             self._running.pop(r.job.id, None)
             self._wake.set()

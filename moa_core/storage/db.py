@@ -13,25 +13,15 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from ..logs import APP_DIR_NAME, data_dir  # noqa: F401 (re-exported: the data folder is the log's folder too)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-APP_DIR_NAME = "moa-workbench"
 BUSY_TIMEOUT_MS = 5000  # how long a SQLite write waits for another process's lock before failing
 _MIGRATING = threading.Lock()  # alembic's `context` is process-global: one upgrade at a time per process
 
 
 class StorageError(RuntimeError):
     """The database cannot be opened or used; the message says which and why."""
-
-
-def data_dir() -> Path:
-    """`MOA_DATA_DIR`, else the checkout's `data/` when run from a source tree, else the user's data dir."""
-    if os.environ.get("MOA_DATA_DIR"):
-        return Path(os.environ["MOA_DATA_DIR"]).expanduser()
-    root = Path(__file__).resolve().parents[2]
-    if (root / "pyproject.toml").is_file() and (root / "moa_core").is_dir():
-        return root / "data"
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / APP_DIR_NAME
 
 
 def default_url() -> str:

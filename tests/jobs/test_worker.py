@@ -178,3 +178,23 @@ def test_two_workers_on_postgresql_run_every_job_once(postgres_url, llm, lineup_
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_bug_in_a_job_fails_it_with_one_line_and_logs_the_traceback(store, llm, lineup_for, private_data_dir,
+                                                                       monkeypatch):
+    import moa_core.jobs.runner as runner_module
+
+    secret = "sk-proj-abcdefghijklmnop1234"
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError(f"provider echoed key {secret}")
+    monkeypatch.setattr(runner_module, "execute_run", broken)  # a bug outside the engine, in the job's own path
+    monkeypatch.delenv("MOA_DEBUG", raising=False)
+    run_id = submit_run(store, "How many?", lineup_for(["a"]))
+    serve_until_idle(store)
+    job = store.get_job(run_id)
+    assert job.status == "failed" and job.error.startswith("RuntimeError: provider echoed key")
+    assert "\n" not in job.error
+    log = (private_data_dir / "moa.log").read_text()
+    assert f"run job {run_id} failed" in log and "Traceback" in log and "in broken" in log
+    assert "RuntimeError: provider echoed key [REDACTED]" in log and secret not in log
