@@ -3,7 +3,6 @@ from ui.page import ensure_app_navigation
 
 ensure_app_navigation()
 
-import pandas as pd
 import streamlit as st
 
 from moa_core.counts import count
@@ -11,10 +10,10 @@ from moa_core.records import RUN_STATUSES
 from moa_core.storage.db import default_url
 from ui import resources
 from ui.exports import export_buttons
+from ui.history_table import COLUMNS, UNKNOWN, history_table
 from ui.run_view import render_run
 
 LIMIT = 500
-UNKNOWN = "—"  # what a missing cost, rating or latency shows in the table
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -40,12 +39,6 @@ def _batch_choices(store) -> dict[str, str | None]:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _models_used(url: str, version: tuple) -> list[str]:
     return resources.store().models_used()
-
-
-def _turn(r) -> str:
-    if r.turn is None:
-        return ""
-    return "question" if r.turn == 1 else f"follow-up {r.turn - 1}"
 
 
 store = resources.store()
@@ -74,33 +67,14 @@ if not runs:
         st.info("No run matches these filters. Clear a filter to see more runs.")
     st.stop()
 
-table = pd.DataFrame([{
-    "date (UTC)": r.started_at.strftime("%Y-%m-%d %H:%M"), "status": r.status, "query": r.query[:80],
-    "rating": float("nan") if r.avg_stars is None else r.avg_stars, "ratings": r.ratings,
-    "cost": float("nan") if r.cost_usd is None else r.cost_usd, "latency_s": r.wall_s,
-    "to rate": r.unrated_answers, "conversation": _turn(r), "calls": r.calls, "failed": r.failed_calls, "models": ", ".join(r.models),
-    "run_id": r.run_id,
-} for r in runs])
+table, priced_note = history_table(runs, store.price_book().price)
 st.caption(f"{count(len(runs), 'run')}, newest first; click a column to sort, a row to open the run.")
+if priced_note:
+    st.caption(priced_note)
 # The table's key follows the filters: a selection never outlives the rows it pointed at.
-picked = st.dataframe(
-    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-    key=f"history_table_{abs(hash(filters))}", placeholder=UNKNOWN,  # a missing value would read "None"
-    column_config={
-        "query": st.column_config.TextColumn("query", width="medium"),
-        "conversation": st.column_config.TextColumn(
-            "conversation", help="Turn of a conversation: open a follow-up to see the whole thread"),
-        "cost": st.column_config.NumberColumn("cost (USD)", format="$%.5f",
-                                              help=f"{UNKNOWN} = unknown: a model without a known price was used"),
-        "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f",
-                                                   help=f"{UNKNOWN} = the run did not finish"),
-        "rating": st.column_config.NumberColumn("★ answer", format="%.1f",
-                                                help="Stars of the run's final answer (synthesis or fallback): "
-                                                     "the mean over raters of each one's latest rating; "
-                                                     f"{UNKNOWN} = not rated yet"),
-        "ratings": st.column_config.NumberColumn("raters", help="People who rated the final answer"),
-    },
-)
+picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                      key=f"history_table_{abs(hash(filters))}", placeholder=UNKNOWN,  # not the word "None"
+                      column_config=COLUMNS)
 export_buttons(store)
 
 rows = [i for i in (picked.selection.rows if picked else []) if 0 <= i < len(table)]

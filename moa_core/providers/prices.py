@@ -110,6 +110,25 @@ def _priced_now(call, price_of):
     return replace(call, **{field_name: price.cost(call.prompt_tokens, call.completion_tokens)}), call.model
 
 
+def summaries_at_current_prices(summaries, price_of) -> tuple[list, dict[str, list[str]]]:
+    """`at_current_prices` for run listings (`storage.RunSummary`, History): a summary carries its known
+    cost and the tokens of its unpriced calls by model, so an unknown cost is priced now when every such
+    model has a price today; if one still has none the run stays unknown (never a partial sum).
+    Returns (copies of the summaries, {run_id: [models priced now]})."""
+    from dataclasses import replace
+
+    out, priced = [], {}
+    for summary in summaries:
+        if summary.cost_usd is None and summary.unpriced_tokens:
+            prices = {model: price_of(model) for model in summary.unpriced_tokens}
+            if all(p is not None for p in prices.values()):
+                now = sum(prices[m].cost(*tokens) for m, tokens in summary.unpriced_tokens.items())
+                summary = replace(summary, cost_usd=summary.known_cost_usd + now)
+                priced[summary.run_id] = list(summary.unpriced_tokens)
+        out.append(summary)
+    return out, priced
+
+
 def price_note(models, price_of) -> str:
     """Which prices a figure "at current prices" used: "m1 at $0.15 in / $0.60 out per 1M tokens (your price)"."""
     sources = {"override": "your price", "local": "local model", "litellm": "litellm's table"}

@@ -42,6 +42,10 @@ class RunSummary:
     thread_id: str | None = None  # the conversation the run is a turn of (None: a single question)
     parent_run_id: str | None = None  # the turn it follows up on
     turn: int | None = None  # its turn in the conversation (1 = the first question); None: no follow-ups
+    # What pricing an unknown cost later needs (`providers.prices.summaries_at_current_prices`): the known
+    # part of the cost, and model -> [prompt, completion] tokens of the calls whose price was unknown.
+    known_cost_usd: float = 0.0
+    unpriced_tokens: dict[str, list[int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from ..costs import critical_path, total_cost
+from ..costs import call_cost, critical_path, total_cost
 from ..metrics.ratings import final_call_id, run_stars
 from ..records import (CallFailed, CallFinished, CallRecord, CallRetrying, Event, RunFinished, RunRecord,
                        RunStarted, TokenDelta, utcnow)
@@ -398,7 +398,9 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads, JobS
                 avg_stars=avg, ratings=count,
                 unrated_answers=sum(c.status == "ok" and c.call_id not in starred for c in cs),
                 lineup_name=r.lineup_name, document_name=r.document_name, thread_id=r.thread_id,
-                parent_run_id=r.parent_run_id, turn=turns.get(r.id)))
+                parent_run_id=r.parent_run_id, turn=turns.get(r.id),
+                known_cost_usd=sum(c for c in map(call_cost, cs) if c is not None),
+                unpriced_tokens=_unpriced_tokens(cs)))
         return out
 
     def iter_runs(self, batch_size: int = 200) -> Iterator[tuple[RunRecord, list[Rating]]]:
@@ -447,6 +449,17 @@ def _close_interrupted(s, run: Run, note: str | None = None) -> None:
     ends = [c.ended_s for c in calls if c.ended_s is not None]
     run.wall_s = max(ends) if ends else None
     run.ended_at, run.owner = run.updated_at, None
+
+
+def _unpriced_tokens(calls) -> dict[str, list[int]]:
+    """Model -> [prompt, completion] tokens of the calls whose cost was unknown: enough to price them later."""
+    out: dict[str, list[int]] = {}
+    for c in calls:
+        if call_cost(c) is None:
+            tokens = out.setdefault(c.model, [0, 0])
+            tokens[0] += c.prompt_tokens or 0
+            tokens[1] += c.completion_tokens or 0
+    return out
 
 
 def _turns(conn, ids: list[str], threads: set[str]) -> dict[str, int]:

@@ -1,4 +1,5 @@
 """History through AppTest: unknown values read as unknown, never "None"."""
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -42,3 +43,23 @@ def test_unknown_cost_stars_and_latency_read_as_a_dash(app, tmp_path):
     texts = [m.value for m in app.markdown] + [c.value for c in app.caption] + [m.value for m in app.metric]
     assert not [t for t in texts if "None" in str(t)]
     assert any(m.value == "unknown" for m in app.metric if m.label == "Cost")
+
+
+def test_a_price_saved_after_the_run_reaches_its_history_row_marked(app, tmp_path):
+    run = _unknowns_run(tmp_path)
+    unpriced = RunRecord(query="Still unknown?", lineup={}, status="ok", final="x", wall_s=1.0, calls=[
+        CallRecord(role="proposer", round=1, index=0, model="other-y", label="p", status="ok", started_s=0.0,
+                   ended_s=1.0, text="x", prompt_tokens=5, completion_tokens=5, cost_usd=None)])
+    store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
+    store.save_run(unpriced)
+    store.set_price("local-x", 1e-3, 2e-3)  # saved after the run: 10 x 1e-3 + 3 x 2e-3 = $0.016; agg failed, 0
+    store.close()
+    app.run()
+    app.switch_page("pages/history.py")
+    app.run()
+    assert not app.exception
+    rows = {r["run_id"]: r for r in app.dataframe[0].value.to_dict("records")}
+    assert rows[run.run_id]["cost"] == "$0.016*"
+    assert pd.isna(rows[unpriced.run_id]["cost"])  # other-y has no price: the dash, not a partial sum
+    captions = [c.value for c in app.caption]
+    assert any("at current prices" in c and "local-x at $1,000.00 in / $2,000.00 out" in c for c in captions), captions
