@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 from ..lineup import ModelSpec
 from .single import answer_alone
@@ -44,7 +45,8 @@ class Judgement:
 
     @property
     def comment(self) -> str:
-        """Stored on the vote, so the flip rate can be read back from the database."""
+        """The two orders as text on the vote, for people reading it; the figures read the vote's
+        `judge_order1`/`judge_order2` columns and never parse this back."""
         return f"order1={self.first or 'none'} order2={self.second or 'none'}"
 
 
@@ -125,18 +127,12 @@ def _snippet(text: str, limit: int = 120) -> str:
     return repr(flat[:limit] + ("…" if len(flat) > limit else ""))
 
 
-def parse_orders(comment: str) -> tuple[str | None, str | None] | None:
-    """The two verdicts stored in a judge vote's comment, or None if it is not one."""
-    match = re.fullmatch(r"order1=(\w+) order2=(\w+)", (comment or "").strip())
-    if not match:
-        return None
-    return tuple(None if v == "none" else v for v in match.groups())  # type: ignore[return-value]
-
-
-def flip_rate(comments: list[str]) -> tuple[int, int]:
-    """(flipped, judged) over judge votes' comments: pairs whose two orders gave different verdicts."""
-    orders = [o for o in (parse_orders(c) for c in comments) if o is not None]
-    return sum(a != b for a, b in orders), len(orders)
+def flip_rate(orders: Iterable[tuple[str | None, str | None]]) -> tuple[int, int]:
+    """(flipped, judged) over judge votes' (order 1, order 2) verdicts: pairs whose two orders differ (one
+    order without a verdict counts as a flip). A vote with neither order known is an older row nothing
+    could back-fill: the judge never stores a vote without a verdict, so it is left out, not judged."""
+    known = [(a, b) for a, b in orders if a is not None or b is not None]
+    return sum(a != b for a, b in known), len(known)
 
 
 def judged_models(judge_model: str, systems) -> list[str]:

@@ -7,16 +7,13 @@ that is where a person's vote adds the most.
 """
 from __future__ import annotations
 
-from .judge import parse_orders
-
 
 def judge_queue_items(store, batch_id: str) -> list[dict]:
     items = []
     for vote in store.batch_votes([batch_id]):
         if vote.rater_kind != "judge":
             continue
-        orders = parse_orders(vote.comment)
-        flipped = orders is not None and orders[0] != orders[1]
+        flipped = vote.judge_order1 != vote.judge_order2  # one order without a verdict is a flip too
         items.append({"prompt_id": vote.prompt_id, "system_a": vote.system_a, "system_b": vote.system_b,
                       "run_a_id": vote.run_a_id, "run_b_id": vote.run_b_id, "call_a_id": None, "call_b_id": None,
                       "disagreement": 1.0 if flipped else (0.5 if vote.winner == "tie" else 0.0),

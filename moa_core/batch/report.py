@@ -91,7 +91,8 @@ def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> di
                     for r in priced_now(store, store.batch_runs(batch.id))]
     finals = {a["run_id"]: a.get("final") or "" for a in answers if a.get("run_id")}
     votes = [{"prompt_id": v.prompt_id, "system_a": v.system_a, "system_b": v.system_b, "winner": v.winner,
-              "reviewer": v.reviewer, "rater_kind": v.rater_kind, "comment": v.comment,
+              "reviewer": v.reviewer, "rater_kind": v.rater_kind,
+              "judge_order1": v.judge_order1, "judge_order2": v.judge_order2,
               "a_text": finals.get(v.run_a_id, ""), "b_text": finals.get(v.run_b_id, "")} for v in vote_rows]
     summary = summarize(systems, answers, votes, style_bootstrap=style_bootstrap)
     failures = judge_failures([r | {"pair": tuple(names.get((b.id, n), (None, n))[1] for n in (

@@ -331,7 +331,8 @@ class BatchRun:
         self._votes[item.id] = dict(prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,
                                     winner=verdict.winner, reviewer=f"judge:{self.judge.model}", rater_kind="judge",
                                     run_a_id=a["run_id"], run_b_id=b["run_id"], batch_id=self.batch_id,
-                                    reasoning=verdict.reasoning, comment=verdict.comment)
+                                    reasoning=verdict.reasoning, comment=verdict.comment,
+                                    judge_order1=verdict.first, judge_order2=verdict.second)
         return "done", None, None, verdict.cost_usd
 
 

@@ -53,7 +53,7 @@ class SystemSummary:
 
 def summarize(systems: list[dict], answers: list[dict], votes: list[dict], *, style_bootstrap: int = 100) -> dict:
     """`systems`: [{"name", "kind"}]; `answers`: batch_runs rows; `votes`: {prompt_id, system_a, system_b,
-    winner, comment, rater_kind, a_text, b_text}. Returns {"systems": [...], "pairs": [...], "judge": {...},
+    winner, rater_kind, judge_order1, judge_order2, a_text, b_text}. Returns {"systems": [...], "pairs": [...], "judge": {...},
     "recommended": name or None}."""
     by_name = {s["name"]: SystemSummary(s["name"], s.get("kind", "")) for s in systems}
     _costs_and_latency(by_name, answers)
@@ -66,7 +66,7 @@ def summarize(systems: list[dict], answers: list[dict], votes: list[dict], *, st
         f"no recommendation: too few votes to call (a system needs {MIN_DECISIVE} decisive votes and a 95% "
         f"interval within ±{100 * MAX_HALF_WIDTH:.0f} points)")
     judge_votes = [v for v in votes if v.get("rater_kind") == "judge"]
-    flipped, judged = flip_rate([v.get("comment", "") for v in judge_votes])
+    flipped, judged = flip_rate([(v.get("judge_order1"), v.get("judge_order2")) for v in judge_votes])
     pairs = [p.to_dict() for p in pair_results(_metric_votes(votes))]
     return {"systems": [s.to_dict() for s in by_name.values()], "pairs": pairs, "recommended": recommended,
             "recommend_note": recommend_note,

@@ -248,6 +248,10 @@ class Vote(SQLModel, table=True):
     batch_id: str | None = Field(default=None, index=True, max_length=64)
     comment: str = _text(default="")
     reasoning: str = _text(default="")  # a judge's stated reasons
+    # A judge asks twice, a shown first then b; each order's verdict (a/b/tie, oriented like `winner`), None
+    # when that order gave none (or the vote is a person's). Columns, so the flip rate never parses text.
+    judge_order1: str | None = Field(default=None, max_length=16)
+    judge_order2: str | None = Field(default=None, max_length=16)
     created_at: datetime = _when()
 
 

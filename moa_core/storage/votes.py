@@ -28,6 +28,7 @@ from .schema import PREFERENCES as WINNERS, Call, RubricScore, Run, Vote
 
 RUBRIC = ("accuracy", "completeness", "clarity")
 RATER_KINDS = ("human", "judge")
+JUDGE_VERDICTS = ("a", "b", "tie")  # what one order of a judge can say (combine: the two agree, else a tie)
 
 
 class VoteLocked(ValueError):
@@ -60,6 +61,8 @@ class VoteRow:
     queue_id: int | None
     batch_id: str | None
     comment: str
+    judge_order1: str | None  # a judge's verdict in each order (see schema.Vote); None for people
+    judge_order2: str | None
     created_at: datetime
     query: str = ""
     a_text: str = ""
@@ -87,9 +90,11 @@ class VoteRow:
 
 
 def _check(winner: str, reviewer: str, rater_kind: str, system_a: str, system_b: str,
-           rubric: dict[str, dict[str, int]]) -> None:
+           rubric: dict[str, dict[str, int]], orders: tuple[str | None, str | None] = (None, None)) -> None:
     if winner not in WINNERS:
         raise ValueError(f"winner must be one of {', '.join(WINNERS)}, not {winner!r}")
+    if any(o is not None and o not in JUDGE_VERDICTS for o in orders):
+        raise ValueError(f"a judge order's verdict is one of {', '.join(JUDGE_VERDICTS)} or none, not {orders!r}")
     if rater_kind not in RATER_KINDS:
         raise ValueError(f"rater kind must be human or judge, not {rater_kind!r}")
     if rater_kind == "human" and not reviewer.strip():
@@ -155,9 +160,11 @@ class Votes:
                  rater_kind: str = "human", shown_swapped: bool = False, run_a_id: str | None = None,
                  run_b_id: str | None = None, call_a_id: str | None = None, call_b_id: str | None = None,
                  comparison_id: int | None = None, queue_id: int | None = None, batch_id: str | None = None,
-                 comment: str = "", reasoning: str = "",
+                 comment: str = "", reasoning: str = "", judge_order1: str | None = None,
+                 judge_order2: str | None = None,
                  rubric: dict[str, dict[str, int]] | None = None, shown_pair: str | None = None) -> int:
         """Store one vote (winner oriented to system_a/system_b) and its rubric scores; returns its id.
+        A judge's vote carries each order's verdict (`judge_order1`/`judge_order2`, oriented like `winner`).
 
         A human vote carries `shown_pair`, the key of the pair that was on screen when the reviewer
         chose: a keyboard shortcut once voted on a pair in a hidden tab, so a vote whose answers are
@@ -166,7 +173,7 @@ class Votes:
         """
         rubric = {s: dict(v) for s, v in (rubric or {}).items() if v}
         reviewer = (reviewer or "").strip()
-        _check(winner, reviewer, rater_kind, system_a, system_b, rubric)
+        _check(winner, reviewer, rater_kind, system_a, system_b, rubric, (judge_order1, judge_order2))
         if rater_kind == "human":
             if not shown_pair:
                 raise WrongPair("a human vote must say which pair was on screen; nothing was stored")
@@ -177,19 +184,21 @@ class Votes:
                                      reviewer=reviewer, rater_kind=rater_kind, shown_swapped=shown_swapped,
                                      run_a_id=run_a_id, run_b_id=run_b_id, call_a_id=call_a_id, call_b_id=call_b_id,
                                      comparison_id=comparison_id, queue_id=queue_id, batch_id=batch_id,
-                                     comment=comment, reasoning=reasoning, rubric=rubric)
+                                     comment=comment, reasoning=reasoning, judge_order1=judge_order1,
+                                     judge_order2=judge_order2, rubric=rubric)
 
     def _insert_vote(self, s, *, prompt_id: str, system_a: str, system_b: str, winner: str, reviewer: str = "",
                      rater_kind: str = "human", shown_swapped: bool = False, run_a_id: str | None = None,
                      run_b_id: str | None = None, call_a_id: str | None = None, call_b_id: str | None = None,
                      comparison_id: int | None = None, queue_id: int | None = None, batch_id: str | None = None,
-                     comment: str = "", reasoning: str = "",
+                     comment: str = "", reasoning: str = "", judge_order1: str | None = None,
+                     judge_order2: str | None = None,
                      rubric: dict[str, dict[str, int]] | None = None) -> int:
         """Add one vote inside the caller's transaction `s` (a batch closes its judge item in the same one:
         a vote stored in a transaction of its own was stored twice by a resume after a crash between them)."""
         rubric = {k: dict(v) for k, v in (rubric or {}).items() if v}
         reviewer = (reviewer or "").strip()
-        _check(winner, reviewer, rater_kind, system_a, system_b, rubric)
+        _check(winner, reviewer, rater_kind, system_a, system_b, rubric, (judge_order1, judge_order2))
         if any(i and s.get(Run, i) is None for i in (run_a_id, run_b_id)) or any(
                 i and s.get(Call, i) is None for i in (call_a_id, call_b_id)):
             raise StalePair("this pair's answers were deleted since it was shown (their run was deleted); "
@@ -201,7 +210,7 @@ class Votes:
                     rater_kind=rater_kind, shown_swapped=shown_swapped, run_a_id=run_a_id, run_b_id=run_b_id,
                     call_a_id=call_a_id, call_b_id=call_b_id, comparison_id=comparison_id, queue_id=queue_id,
                     batch_id=batch_id, comment=redact(comment.strip()),  # a pasted key is never stored
-                    reasoning=reasoning)
+                    reasoning=reasoning, judge_order1=judge_order1, judge_order2=judge_order2)
         s.add(vote)
         s.flush()
         for system, scores in rubric.items():
@@ -261,7 +270,7 @@ class Votes:
         ca, cb, ra, rb = aliased(Call), aliased(Call), aliased(Run), aliased(Run)
         cols = [Vote.id, Vote.prompt_id, Vote.system_a, Vote.system_b, Vote.winner, Vote.reviewer, Vote.rater_kind,
                 Vote.shown_swapped, Vote.run_a_id, Vote.run_b_id, Vote.call_a_id, Vote.call_b_id, Vote.queue_id,
-                Vote.batch_id, Vote.comment, Vote.created_at]
+                Vote.batch_id, Vote.comment, Vote.judge_order1, Vote.judge_order2, Vote.created_at]
         q = select(*cols).order_by(Vote.id)
         if with_texts:
             q = (select(*cols, ra.query.label("query"),

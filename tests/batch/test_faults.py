@@ -63,6 +63,7 @@ def test_judge_fault(fault_name, store, make_set, systems, llm, short_timeouts):
         assert item.status == "done" and item.error is None
         [vote] = votes
         assert vote.comment == "order1=a order2=b" and vote.winner == "tie"  # both orders asked and parsed
+        assert (vote.judge_order1, vote.judge_order2) == ("a", "b")
         if fault_name == "1 MB answer":
             assert len(vote.reasoning) > 1_000_000  # both answers kept whole in the reasoning
     else:
@@ -94,6 +95,7 @@ def test_a_judge_without_a_verdict_in_either_order_fails_the_item_and_one_missin
     assert out.counts["failed"] == 0
     [vote] = store.batch_votes([batch_id])
     assert vote.winner == "tie" and vote.comment == "order1=none order2=b"
+    assert (vote.judge_order1, vote.judge_order2) == (None, "b")
     assert batch_summary(store, [batch_id])["judge"] == {"judged": 1, "flipped": 1, "flip_rate": 1.0}
 
 

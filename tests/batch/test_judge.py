@@ -18,7 +18,9 @@ def test_verdicts_and_combination():
     assert parse_verdict("[[C]]") == "tie" and parse_verdict("no verdict") is None
     assert combine("a", "a") == "a" and combine("b", "b") == "b" and combine("tie", "tie") == "tie"
     assert combine("a", "b") == "tie" and combine("a", None) == "tie"
-    assert flip_rate(["order1=a order2=a", "order1=a order2=b", "order1=none order2=b", "human note"]) == (2, 3)
+    # by hand: (a, a) agrees; (a, b) flips; (None, b) is one order without a verdict, a flip; (None, None)
+    # is a vote whose orders are unknown (an old row nothing could back-fill), not judged
+    assert flip_rate([("a", "a"), ("a", "b"), (None, "b"), (None, None)]) == (2, 3)
 
 
 def test_prompt_fences_answers_and_includes_the_reference():
@@ -55,6 +57,7 @@ def test_batch_judges_both_orders_and_stores_votes(store, make_set, systems, llm
     assert v.rater_kind == "judge" and v.reviewer == "judge:judge" and v.batch_id == batch_id
     assert v.system_a == "p1 + p2 + p3 → agg" and v.system_b == "base"
     assert "Order 1" in v.reasoning and "Order 2" in v.reasoning and v.comment == "order1=a order2=a"
+    assert (v.judge_order1, v.judge_order2) == ("a", "a")  # the orders themselves are columns of the vote
     summary = batch_summary(store, [batch_id])
     assert summary["judge"] == {"judged": 3, "flipped": 0, "flip_rate": 0.0}
     moa = next(s for s in summary["systems"] if s["name"] == v.system_a)
@@ -67,6 +70,7 @@ def test_position_bias_becomes_ties_and_the_flip_rate_shows_it(store, make_set, 
     asyncio.run(run_batch(store, batch_id))
     votes = store.batch_votes([batch_id])
     assert {v.winner for v in votes} == {"tie"} and {v.comment for v in votes} == {"order1=a order2=b"}
+    assert {(v.judge_order1, v.judge_order2) for v in votes} == {("a", "b")}
     assert batch_summary(store, [batch_id])["judge"]["flip_rate"] == 1.0
 
 

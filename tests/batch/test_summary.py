@@ -7,9 +7,10 @@ from moa_core.batch.summary import SystemSummary, recommend, summarize
 from moa_core.metrics.preference import too_few_to_call, wilson_interval
 
 
-def vote(i, winner, a="moa", b="single", comment=""):
+def vote(i, winner, a="moa", b="single", orders=(None, None), comment=""):
     return {"prompt_id": f"p{i}", "system_a": a, "system_b": b, "winner": winner, "rater_kind": "judge",
-            "comment": comment, "a_text": "long answer " * 5, "b_text": "short"}
+            "judge_order1": orders[0], "judge_order2": orders[1], "comment": comment,
+            "a_text": "long answer " * 5, "b_text": "short"}
 
 
 def test_win_rates_costs_latency_and_flip_rate():
@@ -17,8 +18,8 @@ def test_win_rates_costs_latency_and_flip_rate():
     answers = [{"system": "moa", "status": "done", "cost_usd": 0.04, "wall_s": w} for w in (1.0, 2.0, 3.0, 4.0)]
     answers += [{"system": "single", "status": "done", "cost_usd": 0.01, "wall_s": 0.5} for _ in range(3)]
     answers += [{"system": "single", "status": "failed", "cost_usd": None, "wall_s": None}]
-    votes = [vote(0, "a", comment="order1=a order2=a"), vote(1, "a", comment="order1=a order2=a"),
-             vote(2, "b", comment="order1=b order2=b"), vote(3, "tie", comment="order1=a order2=b")]
+    votes = [vote(0, "a", orders=("a", "a")), vote(1, "a", orders=("a", "a"), comment="order1=a order2=b"),
+             vote(2, "b", orders=("b", "b")), vote(3, "tie", orders=("a", "b"))]
     out = summarize(systems, answers, votes, style_bootstrap=20)
     moa, single = out["systems"]
     assert (moa["wins"], moa["losses"], moa["ties"]) == (2, 1, 1)
