@@ -66,13 +66,14 @@ def render_live(job: JobView, record: RunRecord | None) -> None:
     if record is None:
         st.info(f":material/hourglass_top: Starting… {_seconds_since(job.started_at):.0f} s")
         return
-    lineup = record.lineup
+    lineup = record.lineup_snapshot
     calls = list(record.calls)
     done = sum(c.status != "running" for c in calls)
-    seats = lineup.get("proposers") or []
-    st.info(f":material/timer: Running {len(seats)} proposers × {lineup.get('rounds', 1)} round(s) · "
-            f"{_seconds_since(record.started_at):.1f} s · {done} of {len(calls)} calls done · you can leave this "
-            "page: the run goes on in a worker and is shown here when you come back")
+    seats = lineup.proposers
+    rounds = f"up to {count(lineup.max_rounds, 'round')} (auto)" if lineup.adaptive else count(lineup.rounds, 'round')
+    st.info(f":material/timer: Running {count(len(seats), 'proposer')} × {rounds} · "
+            f"{_seconds_since(record.started_at):.1f} s · {done} of {count(len(calls), 'call')} done · "
+            "you can leave this page: the run goes on in a worker and is shown here when you come back")
     latest: dict[int, CallRecord] = {}
     for call in calls:
         if call.role == "proposer":
@@ -81,12 +82,11 @@ def render_live(job: JobView, record: RunRecord | None) -> None:
         row = list(range(start, min(start + PER_ROW, len(seats))))
         for column, i in zip(st.columns(len(row)), row):
             with column.container(border=True):
-                label = seats[i].get("label") or seats[i].get("model", "?")
-                _box(f"[{i + 1}] {label}", latest.get(i))
-    finals = [("aggregator", "Synthesis")] + ([("baseline", "Baseline")] if lineup.get("baseline") else [])
+                _box(f"[{i + 1}] {seats[i].display_label}", latest.get(i))
+    finals = [("aggregator", "Synthesis")] + ([("baseline", "Baseline")] if lineup.baseline else [])
     finals += [("fallback", "Fallback")] if any(c.role == "fallback" for c in calls) else []
     for column, (role, title) in zip(st.columns(len(finals)), finals):
-        seat = lineup.get(role) or {}
+        seat = lineup.seat(role)
         call = next((c for c in reversed(calls) if c.role == role), None)
         with column.container(border=True):
-            _box(f"{title} · {seat.get('label') or seat.get('model', '?')}", call)
+            _box(f"{title} · {seat.display_label if seat else '?'}", call)
