@@ -43,10 +43,17 @@ def _overview(url: str, version: tuple, start: datetime | None, end: datetime | 
     return analytics.overview(runs, calls)
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
-def _vote_summary(url: str, version: tuple) -> list[dict]:
-    """Preference per system from every stored blind vote, once per votes version."""
-    return vote_summary(resources.store().votes(with_texts=False))
+@st.cache_data(show_spinner=False, max_entries=8)
+def _vote_summary(url: str, votes_version: tuple, version: tuple, filters: tuple | None) -> list[dict]:
+    """Preference per system from the stored blind votes, once per votes version and filters: with
+    `filters` (start, end, lineups) a vote side counts when its run is in the page's selection; with None
+    every vote counts, those whose run was deleted included (`vote_summary`)."""
+    run_ids = None
+    if filters is not None:
+        run_df, call_df = load(url, version)
+        start, end, lineups = filters
+        run_ids = set(analytics.filter_runs(run_df, call_df, start, end, lineups or None)[0]["run_id"])
+    return vote_summary(resources.store().votes(with_texts=False), run_ids)
 
 
 def clear_caches() -> None:
@@ -63,11 +70,12 @@ def metric_row(n: int) -> list:
     return [row.container(width="content") for _ in range(n)]
 
 
-def selection(run_df: pd.DataFrame, version: tuple) -> analytics.Overview | None:
-    """The date and lineup filters and the headline figures; the selection's tables (None: no runs)."""
+def selection(run_df: pd.DataFrame, version: tuple) -> tuple[analytics.Overview | None, tuple | None]:
+    """The date and lineup filters and the headline figures; the selection's tables (None: no runs) and
+    its filters (start, end, lineups), None when they keep every run (the whole date range, all lineups)."""
     if run_df.empty:
         st.info(NO_RUNS, icon=":material/info:")
-        return None
+        return None, None
     first, last = run_df["started_at"].min().date(), run_df["started_at"].max().date()
     left, right = st.columns([1, 2])
     dates = left.date_input("Dates", value=(first, last))  # no key: a new run widens the default range
@@ -78,11 +86,13 @@ def selection(run_df: pd.DataFrame, version: tuple) -> analytics.Overview | None
         start = datetime.combine(dates[0], time.min, tzinfo=timezone.utc)
         end = datetime.combine(dates[-1], time.min, tzinfo=timezone.utc) + timedelta(days=1)
     view = _overview(default_url(), version, start, end, tuple(picked))
+    whole_range = start is None or (dates[0] <= first and dates[-1] >= last)
+    filters = None if whole_range and not picked else (start, end, tuple(picked))
     if not view.runs:
         st.info("No runs in this date range and lineup selection: widen the filters.", icon=":material/info:")
-        return None
+        return None, filters
     _headline(view)
-    return view
+    return view, filters
 
 
 def _headline(view: analytics.Overview) -> None:
@@ -140,9 +150,10 @@ def vote_table(votes: list[dict]) -> pd.DataFrame:
     } for r in votes])
 
 
-def quality(view: analytics.Overview) -> None:
+def quality(view: analytics.Overview, filters: tuple | None = None) -> None:
     points = view.cost_vs_rating
-    votes = _vote_summary(default_url(), resources.store().votes_version())
+    store = resources.store()
+    votes = _vote_summary(default_url(), store.votes_version(), store.data_version(), filters)
     empty = NO_RATINGS if not votes else "No star ratings yet; the blind votes below say which system was preferred."
     charts.chart_with_table(charts.cost_rating_figure(points), points, "Cost versus rating", empty=empty)
     unpriced = int(points["cost_usd"].isna().sum()) if not points.empty else 0
@@ -151,9 +162,10 @@ def quality(view: analytics.Overview) -> None:
     if votes:
         counted = votes_by_rater(votes)
         st.markdown("**Preference from blind votes**")
-        st.caption(f"{counted['people']} blind votes by people and {counted['judge']} judge verdicts (every stored "
-                   "vote; the filters above do not apply). Win rate of decisive votes with its 95% interval; see the "
-                   "Results page.")
+        scope = ("every stored vote" if filters is None else
+                 "votes on runs in the dates and lineups above; a vote whose run was deleted counts only unfiltered")
+        st.caption(f"{counted['people']} blind votes by people and {counted['judge']} judge verdicts ({scope}). "
+                   "Win rate of decisive votes with its 95% interval; see the Results page.")
         st.dataframe(vote_table(votes), hide_index=True, width="stretch")
 
 
@@ -169,10 +181,10 @@ def render(planner: Callable[[pd.DataFrame, tuple], None]) -> None:
     when it is looked at, so the page stays quick at 10,000 runs (the browser draws 2-3 charts, not 9)."""
     version = resources.store().data_version()
     run_df, _ = load(default_url(), version)
-    view = selection(run_df, version)
+    view, filters = selection(run_df, version)
     tabs = dict(zip(SECTIONS, st.tabs(SECTIONS, key="analytics-section", on_change="rerun")))
-    for name, draw in (("Latency", latency), ("Cost", cost), ("Quality for the money", quality),
-                       ("Reliability", reliability)):
+    for name, draw in (("Latency", latency), ("Cost", cost),
+                       ("Quality for the money", lambda v: quality(v, filters)), ("Reliability", reliability)):
         if tabs[name].open and view is not None:
             with tabs[name]:
                 draw(view)

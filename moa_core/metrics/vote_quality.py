@@ -7,7 +7,7 @@ The verdict is `preference.too_few_to_call`, the rule every other preference fig
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from .preference import too_few_to_call, wilson_interval
 from .ratings import _get
@@ -15,14 +15,20 @@ from .ratings import _get
 RATED_BY = {"human": "people", "judge": "judge"}
 
 
-def vote_summary(votes: Iterable[Any]) -> list[dict[str, Any]]:
+def vote_summary(votes: Iterable[Any], run_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
     """One row per (system, rated by): votes, wins, losses, ties (both-bad counts as a tie), decisive,
-    win rate with its 95% Wilson interval, and the verdict ("" when it can be called)."""
+    win rate with its 95% Wilson interval, and the verdict ("" when it can be called).
+
+    `run_ids`: the runs a page's filters selected (dates, lineups), None when no filter is set. A vote
+    side (`run_a_id`, `run_b_id`) counts only when its run is selected, so a system's row reads "its votes
+    on the selected runs"; a side whose run is gone or was never recorded counts only with no filter."""
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"wins": 0, "losses": 0, "ties": 0})
     for v in votes:
         by = RATED_BY.get(_get(v, "rater_kind") or "human", str(_get(v, "rater_kind")))
         winner = _get(v, "winner")
         for side, other in (("a", "b"), ("b", "a")):
+            if run_ids is not None and _get(v, f"run_{side}_id") not in run_ids:
+                continue
             c = counts[(_get(v, f"system_{side}"), by)]
             c["wins" if winner == side else "losses" if winner == other else "ties"] += 1
     rows = []

@@ -30,3 +30,32 @@ def test_votes_without_stars_are_shown_and_counted(data_dir):  # noqa: F811
     assert people["verdict"].startswith("only 4 decisive votes")
     judge = table[(table["system"] == "single") & (table["rated by"] == "judge")].iloc[0]
     assert (judge["votes"], judge["W/L/T"]) == (6, "6/0/0")
+
+
+def test_the_vote_table_follows_the_lineup_filter_and_keeps_a_deleted_runs_vote_only_unfiltered(data_dir):  # noqa: F811
+    from tests.metrics.sample_runs import run_b, run_c
+
+    store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
+    store.save_run(run_a())  # lineup "trio"
+    store.save_run(run_b())  # the unnamed pair
+    store.save_run(run_c())  # deleted below, after a vote on it
+    with store._write() as s:
+        for i in range(3):  # trio beat the pair three times, each side on its own run
+            s.add(Vote(prompt_id=f"p{i}", system_a="trio", system_b="pair", winner="a", reviewer="ann",
+                       rater_kind="human", run_a_id="run-a", run_b_id="run-b"))
+        s.add(Vote(prompt_id="p9", system_a="trio", system_b="pair", winner="b", reviewer="ann",
+                   rater_kind="human", run_a_id="run-c", run_b_id="run-c"))
+    store.delete_run("run-c")  # the vote stays, without its run
+    store.close()
+    at = open_section(page(), "Quality for the money")
+    table = at.dataframe[-1].value.set_index("system")
+    assert (table.loc["trio", "votes"], table.loc["trio", "W/L/T"]) == (4, "3/1/0")  # no filter: every vote
+    assert any("every stored vote" in c.value for c in at.caption)
+    lineups = at.multiselect(key="analytics-lineups")
+    pair = next(o for o in lineups.options if o != "trio")
+    lineups.set_value([pair]).run()
+    assert not at.exception, at.exception
+    table = at.dataframe[-1].value.set_index("system")
+    assert list(table.index) == [pair]  # trio's sides are on runs outside the selection (the pair shows by its name)
+    assert (table.loc[pair, "votes"], table.loc[pair, "W/L/T"]) == (3, "0/3/0")  # the deleted run's vote is out
+    assert any("votes on runs in the dates and lineups above" in c.value for c in at.caption)
