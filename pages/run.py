@@ -13,28 +13,25 @@ import time
 import streamlit as st
 
 from moa_core.documents import SUPPORTED, DocumentError, read_document
-from moa_core.engine import RunInputError, preflight
-from moa_core.jobs.runs import query_of, submit_run
-from moa_core.service import effective_lineup
 from ui import resources
-from ui.budget import FIT_CHOICES, budget_table
-from ui.lineup_form import lineup_form
-from ui.live import REFRESH_S, render_live
-from ui.run_view import render_run
-from ui.thread_view import follow_up_box
 
+# Start-up speed: the query box is drawn first. This page's heavy imports (litellm via the engine and the
+# providers, SQLAlchemy via the store, pandas via the lineup editor, plotly and scipy via the run view) are
+# made where they are needed, below the query box, and app.py's warm-up thread has usually made them already.
+# A page without a run opens no store before the box; the lineup editor fills its slot above the box after.
 run_id = st.query_params.get("run") or st.session_state.get("active_run")
-job = resources.store().job_for_run(run_id)
+job = resources.store().job_for_run(run_id) if run_id else None
 running = job is not None and job.active
 
 st.title("Run a Mixture of Agents")
-with st.expander("Lineup", expanded=not run_id):
-    lineup = lineup_form(disabled=running)
+lineup_slot = st.container()  # the lineup editor, drawn after the query box (see above)
 
 # While a run goes on, a locked copy stands in for the query box (after a reload too). The box is
 # a new widget after each run (versioned key), so it comes back holding the text that was asked.
 QUERY_HINT = "Ask anything; attach a document to ask about it"
 if running:
+    from moa_core.jobs.runs import query_of
+
     query = st.text_area("Query", value=query_of(job.payload), disabled=True, height=100, key="query_running")
 else:
     query = st.text_area("Query", value=st.session_state.get("query_text", ""), height=100,
@@ -54,13 +51,24 @@ for upload in uploads or []:
     documents.append(document)
     with st.expander(f"Extracted text of {upload.name} · {len(document.text):,} characters"):
         st.text(document.text[:20000] + ("\n…" if len(document.text) > 20000 else ""))
+
+with lineup_slot:
+    from ui.lineup_form import lineup_form  # start-up speed: pandas and model discovery come after the box
+
+    with st.expander("Lineup", expanded=not run_id):
+        lineup = lineup_form(disabled=running)
+
 on_overflow = "refuse"
-if documents and lineup is not None and budget_table(query, lineup, documents):
-    choice = st.radio("When the documents are too long", list(FIT_CHOICES), key="on_overflow",
-                      disabled=running, help="Fitting scores every paragraph (page paragraph for PDFs) against "
-                      "the query by meaning and keywords and keeps the best ones that fit the smallest context "
-                      "window, with room for the answers; the run view lists what was left out.")
-    on_overflow = FIT_CHOICES[choice]
+if documents and lineup is not None:
+    from ui.budget import FIT_CHOICES, budget_table  # start-up speed: token counting needs litellm
+
+    if budget_table(query, lineup, documents):
+        choice = st.radio("When the documents are too long", list(FIT_CHOICES), key="on_overflow",
+                          disabled=running, help="Fitting scores every paragraph (page paragraph for PDFs) "
+                          "against the query by meaning and keywords and keeps the best ones that fit the "
+                          "smallest context window, with room for the answers; the run view lists what was "
+                          "left out.")
+        on_overflow = FIT_CHOICES[choice]
 
 if st.button("Run", type="primary", disabled=running or lineup is None):
     if not query.strip():
@@ -68,6 +76,10 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
     elif unreadable:
         st.error("A document cannot be read (see above): remove it or upload a readable copy.")
     else:
+        from moa_core.engine import RunInputError, preflight  # start-up speed: the engine imports litellm
+        from moa_core.jobs.runs import submit_run
+        from moa_core.service import effective_lineup
+
         run_lineup = effective_lineup(lineup, resources.store())
         try:
             with st.spinner("Fitting the documents to the budget…" if on_overflow == "fit" else "Checking…"):
@@ -83,6 +95,8 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
             st.query_params["run"] = new_run
             st.rerun()
 
+
+from ui.live import REFRESH_S, render_live  # noqa: E402 - after the query box: start-up speed
 
 STOP_WAIT_S = 3.0  # after Stop, how long the page waits for the worker to close the run before redrawing
 
@@ -106,6 +120,9 @@ def live(run_id: str) -> None:
 if running:
     live(run_id)
 elif run_id:
+    from ui.run_view import render_run  # start-up speed: pandas, plotly and scipy draw a finished run
+    from ui.thread_view import follow_up_box
+
     record = resources.store().get_run(run_id)
     if job is not None and job.status == "failed" and job.error:
         st.error(f"The run could not start: {job.error}" if record is None else f"The run failed: {job.error}")

@@ -1,30 +1,69 @@
 """Process-wide resources (the run store) and per-session settings the pages share."""
 from __future__ import annotations
 
+import threading
+import time
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from moa_core.storage import RunStore
-from moa_core.storage.db import default_url
+if TYPE_CHECKING:
+    from moa_core.storage import RunStore
 
 BASE_URLS_KEY = "base_urls"
 
+# What the pages import on their first script run, heaviest first where it matters: litellm (~2.5 s), the
+# engine, storage (SQLAlchemy), pandas, plotly, scipy. The warm-up thread imports them in the background.
+WARM_MODULES = ("moa_core.storage", "moa_core.providers.llm", "moa_core.providers.discovery", "moa_core.engine",
+                "pandas", "ui.lineup_form", "ui.live", "ui.budget", "ui.run_view", "ui.thread_view", "plotly.express",
+                "scipy.stats")
+
 
 @st.cache_resource(show_spinner="Opening the database…")
-def _store(url: str) -> RunStore:
+def _store(url: str) -> "RunStore":
+    from moa_core.storage import RunStore  # start-up speed: SQLAlchemy is not needed to draw the query box
+
     return RunStore.open(url)
 
 
+def _warm(modules: tuple[str, ...]) -> None:
+    """Import what the pages will need, start litellm's first real call, and load the embedding session:
+    each paid once per process in the background instead of by the first visitor."""
+    import importlib
+    import logging
+
+    log = logging.getLogger(__name__)
+    started = time.perf_counter()
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - warming must never take the app down; the page will report it
+            log.warning("warm-up: importing %s failed: %s", name, exc)
+    try:
+        from moa_core.providers.warmup import warm_up_in_background
+
+        warm_up_in_background()
+        from moa_core.agreement import embeddings
+
+        embeddings.available()  # loads the ONNX session once; False (remembered) when it cannot be loaded
+    except Exception as exc:  # noqa: BLE001 - as above
+        log.warning("warm-up failed: %s", exc)
+    log.info("warm-up imports done in %.1f s", time.perf_counter() - started)
+
+
 @st.cache_resource(show_spinner=False)
-def warm_up() -> bool:
-    """Once per app process: litellm's first real call is paid at start, not by the first run."""
-    from moa_core.providers.warmup import warm_up_in_background
+def warm_up() -> threading.Thread:
+    """Once per app process, in a daemon thread: heavy imports and litellm's first call are paid while the
+    server waits, not by the first page that would need them (start-up speed; cache_resource = once)."""
+    thread = threading.Thread(target=_warm, args=(WARM_MODULES,), name="moa-warm-imports", daemon=True)
+    thread.start()
+    return thread
 
-    warm_up_in_background()
-    return True
 
-
-def store() -> RunStore:
+def store() -> "RunStore":
     """One store per database per app process; opening marks runs left `running` by a crash as interrupted."""
+    from moa_core.storage.db import default_url  # start-up speed: see _store
+
     return _store(default_url())
 
 
