@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..costs import saved_total
 from ..providers.prices import at_current_prices, format_cost
 from ..records import utcnow
 from ..storage.rows import as_utc
-from ..storage.batches import JUDGE_PREFIX
+from ..storage.batches import JUDGE_PREFIX, BatchAnswer
 from .summary import judge_failures, summarize
 from .systems import canonical_names
 
@@ -87,9 +88,9 @@ def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> di
             if system_id not in seen:
                 seen.add(system_id)
                 systems.append({"name": name, "kind": s["kind"]})
-        answers += [r | {"system": names.get((batch.id, r["system"]), (None, r["system"]))[1]}
+        answers += [replace(r, system=names.get((batch.id, r.system), (None, r.system))[1])
                     for r in priced_now(store, store.batch_runs(batch.id))]
-    finals = {a["run_id"]: a.get("final") or "" for a in answers if a.get("run_id")}
+    finals = {a.run_id: a.final or "" for a in answers if a.run_id}
     votes = [{"prompt_id": v.prompt_id, "system_a": v.system_a, "system_b": v.system_b, "winner": v.winner,
               "reviewer": v.reviewer, "rater_kind": v.rater_kind,
               "judge_order1": v.judge_order1, "judge_order2": v.judge_order2,
@@ -105,24 +106,23 @@ def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> di
     return summary
 
 
-def priced_now(store, rows: list[dict]) -> list[dict]:
-    """`batch_runs` rows whose cost (or a cache hit's saving) was unknown, costed at today's prices where
+def priced_now(store, rows: list[BatchAnswer]) -> list[BatchAnswer]:
+    """`batch_runs` answers whose cost (or a cache hit's saving) was unknown, costed at today's prices where
     there is one now (`providers.prices.at_current_prices`, the one rule): `priced_now` names those models.
-    Only such rows read their run again; the stored cost stays None."""
-    book = None
+    Only such answers read their run again; the stored cost stays None."""
+    book, out = None, []
     for row in rows:
-        if row.get("run_id") is None or row["status"] != "done" or (
-                row["cost_usd"] is not None and row.get("saved_usd", 0.0) is not None):
-            continue
-        run = store.get_run(row["run_id"])
-        if run is None:
-            continue
-        book = book or store.price_book()
-        (run,), priced = at_current_prices([run], book.price)
-        if priced:
-            row["cost_usd"], row["saved_usd"] = run.cost_usd, saved_total(run.calls)
-            row["priced_now"] = priced[run.run_id]
-    return rows
+        run = None
+        if row.run_id is not None and row.status == "done" and (row.cost_usd is None or row.saved_usd is None):
+            run = store.get_run(row.run_id)
+        if run is not None:
+            book = book or store.price_book()
+            (run,), priced = at_current_prices([run], book.price)
+            if priced:
+                row = replace(row, cost_usd=run.cost_usd, saved_usd=saved_total(run.calls),
+                              priced_now=tuple(priced[run.run_id]))
+        out.append(row)
+    return out
 
 
 def _system_names(store, batches) -> tuple[list, dict[tuple[str, str], tuple[str, str]]]:
@@ -166,11 +166,11 @@ def answers_csv(store, batch_id: str) -> str:
     writer.writerow(("eval_item_id", "query", "reference", "system", "status", "run_id", "cost_usd", "wall_s",
                      "error", "answer"))
     for r in store.batch_runs(batch_id):
-        item = items.get(r["eval_item_id"])
-        writer.writerow([safe_cell(v) for v in (r["eval_item_id"], item.query if item else "",
+        item = items.get(r.eval_item_id)
+        writer.writerow([safe_cell(v) for v in (r.eval_item_id, item.query if item else "",
                          (item.reference or "") if item else "",
-                         names.get((batch_id, r["system"]), (None, r["system"]))[1], r["status"], r["run_id"],
-                         r["cost_usd"], r["wall_s"], r["error"] or "", r["final"] or "")])
+                         names.get((batch_id, r.system), (None, r.system))[1], r.status, r.run_id,
+                         r.cost_usd, r.wall_s, r.error or "", r.final or "")])
     for r in store.judge_items(batch_id):  # the judge's items too: a pair it could not judge says why
         item = items.get(r["eval_item_id"])
         compared = r["system"].removeprefix(JUDGE_PREFIX)

@@ -319,18 +319,18 @@ class BatchRun:
     async def _judge(self, item, eval_item) -> tuple[str, str | None, str | None, float | None]:
         other = item.system[len(JUDGE_PREFIX):]
         rows = await asyncio.to_thread(self.store.batch_runs, self.batch_id)
-        answers = {r["system"]: r for r in rows if r["eval_item_id"] == item.eval_item_id and r["status"] == "done"}
+        answers = {r.system: r for r in rows if r.eval_item_id == item.eval_item_id and r.status == "done"}
         a, b = answers.get(self.primary), answers.get(other)
         if a is None or b is None:
             return "failed", None, "no answer to judge", 0.0
-        verdict = await judge_pair(self.judge, eval_item.query, a["final"] or "", b["final"] or "",
+        verdict = await judge_pair(self.judge, eval_item.query, a.final or "", b.final or "",
                                    eval_item.reference, limiter=self.limiter, cache=self.judge_cache,
                                    prices=self.prices, timeout_s=self.timeout_s, max_retries=self.max_retries)
         if verdict.error:  # a judge that failed or gave no verdict is no vote (not a tie): the item fails
             return "failed", None, verdict.error, verdict.cost_usd
         self._votes[item.id] = dict(prompt_id=f"eval-item:{eval_item.id}", system_a=self.primary, system_b=other,
                                     winner=verdict.winner, reviewer=f"judge:{self.judge.model}", rater_kind="judge",
-                                    run_a_id=a["run_id"], run_b_id=b["run_id"], batch_id=self.batch_id,
+                                    run_a_id=a.run_id, run_b_id=b.run_id, batch_id=self.batch_id,
                                     reasoning=verdict.reasoning, comment=verdict.comment,
                                     judge_order1=verdict.first, judge_order2=verdict.second)
         return "done", None, None, verdict.cost_usd

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from ..metrics.preference import (MAX_HALF_WIDTH, MIN_DECISIVE, Vote, pair_results, style_controlled_leaderboard,
                                   too_few_to_call, wilson_interval)
 from ..metrics.stats import percentile
-from ..storage.batches import JUDGE_PREFIX
+from ..storage.batches import JUDGE_PREFIX, BatchAnswer
 from .judge import flip_rate
 
 
@@ -51,8 +51,9 @@ class SystemSummary:
         return asdict(self)
 
 
-def summarize(systems: list[dict], answers: list[dict], votes: list[dict], *, style_bootstrap: int = 100) -> dict:
-    """`systems`: [{"name", "kind"}]; `answers`: batch_runs rows; `votes`: {prompt_id, system_a, system_b,
+def summarize(systems: list[dict], answers: list[BatchAnswer], votes: list[dict], *,
+              style_bootstrap: int = 100) -> dict:
+    """`systems`: [{"name", "kind"}]; `answers`: `store.batch_runs` answers; `votes`: {prompt_id, system_a, system_b,
     winner, rater_kind, judge_order1, judge_order2, a_text, b_text}. Returns {"systems": [...], "pairs": [...], "judge": {...},
     "recommended": name or None}."""
     by_name = {s["name"]: SystemSummary(s["name"], s.get("kind", "")) for s in systems}
@@ -77,52 +78,52 @@ def _known_sum(values: list) -> float | None:
     return None if any(v is None for v in values) else sum(values)
 
 
-def one_answer_per_item(answers: list[dict]) -> list[dict]:
+def one_answer_per_item(answers: list[BatchAnswer]) -> list[BatchAnswer]:
     """One answer per (system, eval item): a set's batches answer the same items again (often from the
     cache), and counting each would make 54 items of an 18-question set. Kept: an answer that asked the
     models, else a cached one, else a failure; the first such in the given order. Rows without an
     eval item are all kept."""
     rank = {}
     for i, row in enumerate(answers):
-        key = (row["system"], row.get("eval_item_id"))
+        key = (row.system, row.eval_item_id)
         if key[1] is None:
             rank[("row", i)] = (0, i)
             continue
-        score = (0 if not row.get("cached") else 1) if row["status"] == "done" else 2
+        score = (0 if not row.cached else 1) if row.status == "done" else 2
         if key not in rank or score < rank[key][0]:
             rank[key] = (score, i)
     keep = {i for _, i in rank.values()}
     return [row for i, row in enumerate(answers) if i in keep]
 
 
-def _costs_and_latency(by_name: dict[str, SystemSummary], answers: list[dict]) -> None:
+def _costs_and_latency(by_name: dict[str, SystemSummary], answers: list[BatchAnswer]) -> None:
     """Paid, saved and original cost per system, and latency over the answers that asked the models.
 
     A cached answer was bought earlier: it costs the system what it cost then (`saved_usd`), this batch
     paid nothing for it, and its 10 ms are no latency. `own_s` is the answer's own time (its critical
-    path); `wall_s - own_s` is the wait for a concurrency slot or a rate limit. Rows without these
-    keys (older callers) read as uncached answers whose wall time is their own."""
+    path); `wall_s - own_s` is the wait for a concurrency slot or a rate limit. An answer without
+    `own_s` reads as one whose wall time is its own."""
     paid: dict[str, list] = defaultdict(list)
     saved: dict[str, list] = defaultdict(list)
     own: dict[str, list[float]] = defaultdict(list)
     queue: dict[str, list[float]] = defaultdict(list)
     for row in one_answer_per_item(answers):
-        out = by_name.setdefault(row["system"], SystemSummary(row["system"]))
+        out = by_name.setdefault(row.system, SystemSummary(row.system))
         out.items += 1
-        if row["status"] == "failed":
+        if row.status == "failed":
             out.failed += 1
-        if row["status"] != "done":
+        if row.status != "done":
             continue
         out.done += 1
-        paid[out.name].append(row.get("cost_usd"))
-        saved[out.name].append(row.get("saved_usd", 0.0))
-        for model in row.get("priced_now") or ():
+        paid[out.name].append(row.cost_usd)
+        saved[out.name].append(row.saved_usd)
+        for model in row.priced_now:
             if model not in out.priced_now.split(", "):
                 out.priced_now = f"{out.priced_now}, {model}" if out.priced_now else model
-        if row.get("cached"):
+        if row.cached:
             out.cached_items += 1
             continue
-        wall, mine = row.get("wall_s"), row.get("own_s")
+        wall, mine = row.wall_s, row.own_s
         if mine is None:
             mine, wall = wall, None
         if mine is not None:

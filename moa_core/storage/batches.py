@@ -7,6 +7,7 @@ the select-and-update one serialised step (SQLAlchemy renders no FOR UPDATE ther
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable
 
@@ -24,6 +25,28 @@ _BLANK = func.trim(func.coalesce(CachedResponse.text, "")) == ""  # a cached ans
 JUDGE_PREFIX = "judge:"  # a judge work item's system: "judge:" + the compared system's name
 DONE_RUNS = ("ok", "partial", "fallback")
 STALE_CLAIM_S = 3600.0  # a claim from another host with no finish for this long is abandoned
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchAnswer:
+    """One answer of a batch (a done or failed non-judge item) as the summary, exports and judge read it;
+    typed so a misspelt field fails at once instead of reading as a missing key. Defaults are what a row
+    without that fact means: not cached, nothing saved, its wall time its own."""
+
+    system: str
+    status: str  # the item's: done or failed
+    item_id: int | None = None
+    eval_item_id: int | None = None
+    error: str | None = None
+    run_id: str | None = None  # None: the item never stored a run
+    run_status: str | None = None
+    wall_s: float | None = None
+    cost_usd: float | None = None  # None: unknown (tokens at no known price)
+    final: str | None = None
+    cached: bool = False  # a call came from the response cache
+    saved_usd: float | None = 0.0  # what the cached calls cost when bought; None when unknown
+    own_s: float | None = None  # the calls' own time (critical path, or a lone call's); None: wall is own
+    priced_now: tuple[str, ...] = ()  # models whose unknown cost is shown at today's prices (batch.report)
 
 
 class BatchStore:
@@ -244,7 +267,7 @@ class BatchStore:
                 _close_stopped_run(s, run, stopped)
         item.claimed_by = None
 
-    def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
+    def batch_runs(self, batch_id: str) -> list[BatchAnswer]:
         """Per done or failed answer item: system, eval item, its run's status, wall, cost and final text;
         `cached` (a call came from the response cache), `saved_usd` (what those calls cost when bought;
         None when unknown) and `own_s` (the calls' own time: the critical path, or a lone call's time)."""
@@ -265,13 +288,13 @@ class BatchStore:
              .where(BatchItem.batch_id == batch_id, ~BatchItem.system.startswith(JUDGE_PREFIX)))
         with self.engine.connect() as conn:
             rows = [dict(m) for m in conn.execute(q).mappings()]
+        out = []
         for row in rows:
             hits, saved, unknown = row.pop("hits"), row.pop("saved"), row.pop("unknown_saved")
             longest, path = row.pop("longest_s"), row.pop("critical_path_s")
-            row["cached"] = bool(hits)
-            row["saved_usd"] = None if unknown else float(saved or 0.0)
-            row["own_s"] = path if path is not None else longest
-        return rows
+            out.append(BatchAnswer(**row, cached=bool(hits), saved_usd=None if unknown else float(saved or 0.0),
+                                   own_s=path if path is not None else longest))
+        return out
 
     def judge_items(self, batch_id: str) -> list[dict[str, Any]]:
         """The batch's judge work items: system ("judge:" + the compared system), eval item, status, error."""

@@ -179,7 +179,7 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
 
     # what the single model costs per item, worked out from its stored calls: tokens at 1e-6 / 2e-6
     single = next(s.name for s in systems() if s.kind == "single")
-    calls = [c for r in store.batch_runs(first) if r["system"] == single for c in store.get_run(r["run_id"]).calls]
+    calls = [c for r in store.batch_runs(first) if r.system == single for c in store.get_run(r.run_id).calls]
     by_hand = sum(c.prompt_tokens * 1e-6 + c.completion_tokens * 2e-6 for c in calls) / 3
     s1 = {s["name"]: s for s in batch_summary(store, [first], style_bootstrap=0)["systems"]}
     s2 = {s["name"]: s for s in batch_summary(store, [again], style_bootstrap=0)["systems"]}

@@ -136,7 +136,7 @@ def test_batch_worker_fault(role, fault_name, store, make_set, llm, short_timeou
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done"
     items = store.batch_items(batch_id)
-    rows = {(r["eval_item_id"], r["system"]): r for r in store.batch_runs(batch_id)}
+    rows = {(r.eval_item_id, r.system): r for r in store.batch_runs(batch_id)}
     mine = [i for i in items if i.system == (built[1].name if role == "single" else built[0].name)]
     others = [i for i in items if i not in mine]
     assert {i.status for i in others} == {"done"}  # the other system is unaffected
@@ -144,7 +144,7 @@ def test_batch_worker_fault(role, fault_name, store, make_set, llm, short_timeou
     if fault.recovers or role == "proposer":  # a failed proposer: the run synthesizes from the others
         assert {i.status for i in mine} == {"done"}
         expected = "ok" if fault.recovers else "partial"
-        assert {rows[(i.eval_item_id, i.system)]["run_status"] for i in mine} == {expected}
+        assert {rows[(i.eval_item_id, i.system)].run_status for i in mine} == {expected}
     else:
         assert {i.status for i in mine} == {"failed"}
         assert all(fault.error in (i.error or "") for i in mine), [i.error for i in mine]
@@ -163,7 +163,7 @@ def test_a_429_storm_is_waited_out_honouring_retry_after(store, make_set, llm):
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done" and out.counts == {"pending": 0, "running": 0, "done": n, "failed": 0}
     assert llm.request_count("base") >= 3 * n  # 12 refused, then each item answered
-    runs = [store.get_run(r["run_id"]) for r in store.batch_runs(batch_id)]
+    runs = [store.get_run(r.run_id) for r in store.batch_runs(batch_id)]
     assert all(r.status == "ok" and r.final == "Thirty days." for r in runs)
     assert sum(c.attempts - 1 for r in runs for c in r.calls) == 2 * n  # every 429 was retried, none dropped
     assert all("RateLimit" in e for r in runs for c in r.calls for e in c.retry_errors)

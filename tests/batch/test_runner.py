@@ -30,8 +30,8 @@ def test_batch_runs_every_system_and_links_runs(store, make_set, systems, llm):
     assert out.status == "done" and out.counts == {"pending": 0, "running": 0, "done": 6, "failed": 0}
     assert len(llm.requests) == 3 * 4 + 3  # 3 items x (3 proposers + aggregator) + 3 baseline answers
     rows = store.batch_runs(batch_id)
-    assert {r["run_status"] for r in rows} == {"ok"} and all(r["final"] for r in rows)
-    run = store.get_run(rows[0]["run_id"])
+    assert {r.run_status for r in rows} == {"ok"} and all(r.final for r in rows)
+    run = store.get_run(rows[0].run_id)
     assert store.list_runs(limit=10)[0].run_id.startswith(batch_id)
     assert run is not None and run.status == "ok"
 
@@ -76,7 +76,7 @@ def test_resume_never_redoes_a_finished_item(store, make_set, systems, llm):
     for eval_item_id, system in done_before:
         asked = [r for r in later if r.model in models[system] and queries[eval_item_id] in str(r.messages)]
         assert asked == [], f"{system} on item {eval_item_id} was asked again"
-    runs = {r["run_id"] for r in store.batch_runs(batch_id)}
+    runs = {r.run_id for r in store.batch_runs(batch_id)}
     assert len(runs) == 16
 
 
@@ -90,7 +90,7 @@ def test_budget_cap_stops_cleanly_and_resumes_with_a_larger_one(store, make_set,
     counts = store.batch_counts(batch_id)
     assert counts["pending"] > 0 and counts["running"] == 0 and counts["done"] >= 1
     assert batch.cost_usd >= 0.05
-    spent_runs = sum(r["cost_usd"] for r in store.batch_runs(batch_id) if r["status"] == "done")
+    spent_runs = sum(r.cost_usd for r in store.batch_runs(batch_id) if r.status == "done")
     assert abs(spent_runs - batch.cost_usd) < 1e-9
     out = asyncio.run(run_batch(store, batch_id, resume=True, budget_usd=100.0))
     assert out.status == "done" and store.batch_counts(batch_id)["done"] == 12

@@ -5,6 +5,12 @@ import io
 from moa_core.batch.report import safe_cell, summary_csv
 from moa_core.batch.summary import SystemSummary, recommend, summarize
 from moa_core.metrics.preference import too_few_to_call, wilson_interval
+from moa_core.storage.batches import BatchAnswer
+
+
+def typed(rows):
+    """Answers written as dicts for reading, typed as `store.batch_runs` returns them (a wrong key fails)."""
+    return [BatchAnswer(**r) for r in rows]
 
 
 def vote(i, winner, a="moa", b="single", orders=(None, None), comment=""):
@@ -20,7 +26,7 @@ def test_win_rates_costs_latency_and_flip_rate():
     answers += [{"system": "single", "status": "failed", "cost_usd": None, "wall_s": None}]
     votes = [vote(0, "a", orders=("a", "a")), vote(1, "a", orders=("a", "a"), comment="order1=a order2=b"),
              vote(2, "b", orders=("b", "b")), vote(3, "tie", orders=("a", "b"))]
-    out = summarize(systems, answers, votes, style_bootstrap=20)
+    out = summarize(systems, typed(answers), votes, style_bootstrap=20)
     moa, single = out["systems"]
     assert (moa["wins"], moa["losses"], moa["ties"]) == (2, 1, 1)
     assert abs(moa["win_rate"] - 2 / 3) < 1e-12 and moa["ci_low"] < 2 / 3 < moa["ci_high"]
@@ -55,7 +61,7 @@ def test_six_three_one_is_too_few_to_call_and_not_recommended():
     answers = [{"system": n, "status": "done", "cost_usd": c, "wall_s": 1.0} for n, c in (("moa", 0.04), ("single", 0.01))
                for _ in range(10)]
     votes = [vote(i, "a") for i in range(6)] + [vote(i, "b") for i in range(6, 9)] + [vote(9, "tie")]
-    out = summarize(systems, answers, votes, style_bootstrap=0)
+    out = summarize(systems, typed(answers), votes, style_bootstrap=0)
     moa, single = out["systems"]
     assert out["recommended"] is None and not moa["recommended"] and not single["recommended"]
     assert moa["note"] == "only 9 decisive votes: the 95% interval is 35-88%, too wide to call"
@@ -96,7 +102,7 @@ def test_cached_answers_cost_what_they_cost_when_bought_and_are_out_of_latency()
         {"system": "single", "status": "failed", "cost_usd": None, "wall_s": None},
     ]
     votes = [vote(0, "a"), vote(1, "a"), vote(2, "b")]
-    moa, single = summarize(systems, answers, votes, style_bootstrap=0)["systems"]
+    moa, single = summarize(systems, typed(answers), votes, style_bootstrap=0)["systems"]
     # moa paid 0.04 + 0.04 = 0.08; the two hits saved 0.04 each = 0.08; its answers cost 0.16, 0.04 per item
     assert abs(moa["paid_usd"] - 0.08) < 1e-12 and abs(moa["saved_usd"] - 0.08) < 1e-12
     assert abs(moa["cost_usd"] - 0.16) < 1e-12 and abs(moa["cost_per_item"] - 0.04) < 1e-12
@@ -111,7 +117,7 @@ def test_cached_answers_cost_what_they_cost_when_bought_and_are_out_of_latency()
 
 def test_answers_without_cache_fields_read_as_before():
     out = summarize([{"name": "s", "kind": "single"}],
-                    [{"system": "s", "status": "done", "cost_usd": 0.02, "wall_s": 3.0}], [], style_bootstrap=0)
+                    typed([{"system": "s", "status": "done", "cost_usd": 0.02, "wall_s": 3.0}]), [], style_bootstrap=0)
     s = out["systems"][0]
     assert (s["cost_usd"], s["paid_usd"], s["saved_usd"], s["p50_s"], s["queue_p50_s"]) == (0.02, 0.02, 0.0, 3.0, None)
 
@@ -125,7 +131,7 @@ def test_a_set_counts_each_item_once_per_system():
             answers.append({"system": "moa", "eval_item_id": item, "status": "done", "cached": cached,
                             "cost_usd": 0.0 if cached else 0.03, "saved_usd": 0.03 if cached else 0.0,
                             "wall_s": 0.02 if cached else 2.0 * item, "own_s": 0.01 if cached else 1.5 * item})
-    moa = summarize([{"name": "moa", "kind": "moa"}], answers, [], style_bootstrap=0)["systems"][0]
+    moa = summarize([{"name": "moa", "kind": "moa"}], typed(answers), [], style_bootstrap=0)["systems"][0]
     assert (moa["items"], moa["done"], moa["cached_items"]) == (2, 2, 0)
     assert abs(moa["cost_per_item"] - 0.03) < 1e-12 and abs(moa["paid_usd"] - 0.06) < 1e-12
     assert moa["p50_s"] == 2.25  # own times 1.5 and 3.0 of the answers that asked the models

@@ -17,9 +17,9 @@ def _by_hand(store, batch_id: str, system_kind_of, kind: str) -> float:
     """The known part, worked out from the stored calls' tokens at the prices set in the test."""
     total = 0.0
     for row in store.batch_runs(batch_id):
-        if system_kind_of[row["system"]] != kind:
+        if system_kind_of[row.system] != kind:
             continue
-        for call in store.get_run(row["run_id"]).calls:
+        for call in store.get_run(row.run_id).calls:
             total += call.prompt_tokens * 1e-6 + call.completion_tokens * 2e-6
     return total
 
@@ -116,7 +116,7 @@ def test_a_price_saved_after_the_batch_reaches_its_table_at_current_prices(store
         assert after[system.name]["paid_usd"] == pytest.approx(2 * by_hand)
     assert after[built[1].name]["priced_now"] == "base"
     assert set(after[built[0].name]["priced_now"].split(", ")) == {"p1", "p2", "p3", "agg"}
-    assert all(store.get_run(r["run_id"]).cost_usd is None for r in store.batch_runs(batch_id))  # stored: unknown
+    assert all(store.get_run(r.run_id).cost_usd is None for r in store.batch_runs(batch_id))  # stored: unknown
     table = _table(summary["systems"])
     assert table["cost/item"].str.endswith("(at current prices)").all()
     assert "at current prices (unknown when the batch ran): agg, base, p1, p2, p3" in summary_table(

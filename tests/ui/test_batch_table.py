@@ -1,6 +1,7 @@
 """The batch table's verdict and style columns follow the one "too few to call" rule and never show a
 zero-width interval (issue 23)."""
 from moa_core.batch.summary import summarize
+from moa_core.storage.batches import BatchAnswer
 from ui.batch_results import _table
 
 
@@ -11,7 +12,7 @@ def vote(i, winner, a_text="long answer " * 5, b_text="short"):
 
 def test_six_three_one_reads_too_few_to_call_and_carries_no_star():
     systems = [{"name": "moa", "kind": "moa"}, {"name": "single", "kind": "single"}]
-    answers = [{"system": n, "status": "done", "cost_usd": 0.01, "wall_s": 1.0} for n in ("moa", "single")]
+    answers = [BatchAnswer(system=n, status="done", cost_usd=0.01, wall_s=1.0) for n in ("moa", "single")]
     votes = [vote(i, "a") for i in range(6)] + [vote(i, "b") for i in range(6, 9)] + [vote(9, "tie")]
     table = _table(summarize(systems, answers, votes, style_bootstrap=10)["systems"])
     assert list(table["system"]) == ["moa", "single"]  # no ★
