@@ -70,14 +70,19 @@ def test_sigkill_mid_run_keeps_finished_calls_and_ratings(tmp_path):
                 run_id = _eventually(proposals_stored)
                 assert run_id, "the proposals of the second run were never stored"
                 bs.expect(page.get_by_text("word word word").first).to_be_visible(timeout=15_000)  # aggregator streams
+                # the machine goes down: the worker running the job and the app both die (the app alone
+                # dying leaves the run going on in the worker: tests/ui/test_browser_run_restart.py)
+                os.kill(app.worker.pid, signal.SIGKILL)
+                app.worker.wait(timeout=10)
+                app.worker = None
                 os.kill(app.proc.pid, signal.SIGKILL)
                 app.proc.wait(timeout=10)
                 app.proc = None
-                assert store.get_run(run_id).status == "running"  # nobody closed it: the process died
+                assert store.get_run(run_id).status == "running"  # nobody closed it: the processes died
             finally:
                 store.close()
 
-            app.start()  # the restarted app opens the store, which closes runs whose process is gone
+            app.start()  # the restarted app and worker open the store, which closes runs whose process is gone
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             bs.open_page(page, f"{app.url}/history?run={run_id}")
             bs.expect(page.get_by_role("heading", name=re.compile(f"Run {run_id}"))).to_be_visible()
