@@ -191,9 +191,9 @@ def test_eight_sessions_and_reviewers_on_one_sqlite_file(tmp_path):
             tag = uuid.uuid4().hex[:6]
             queries = [f"Load {tag} session {i}: what is the notice period?" for i in range(SESSIONS)]
             pages = []
-            for _ in range(SESSIONS):
+            for i in range(SESSIONS):
                 page = _new_page(browser)
-                page.goto(app_a.url)
+                page.goto(f"{app_a.url}/?reviewer=session-{i}")  # stars are stored only with a reviewer name
                 pages.append(page)
             _say("pages opened")
             for page in pages:
