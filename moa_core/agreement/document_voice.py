@@ -28,6 +28,7 @@ from typing import Sequence
 
 from moa_core.evidence.amendments import Amendment, Unit, find_amendments, find_supersessions, units
 
+from .binding import misbound
 from .align import LEXICAL, Thresholds, claim_similarity, coverage
 from .claims import Claim, content_tokens, known_entities, make_claims
 from .lexicon import NEGATION_CUES, ROLES, STOPWORDS, canon
@@ -433,7 +434,7 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
     conflicts = slot_conflicts(claim.slots, d.claim.slots)
     all_found, differs = _anchored(pieces, d.pieces)
     if (not conflicts and cover >= SUPPORT_COVER and all_found and _slots_stated(claim, d.claim)
-            and _predicate_stated(claim, d)):
+            and _predicate_stated(claim, d) and not misbound(claim.text, d.text, d.entities)):
         return _Judged("supports", s + cover, d)
     if cover >= CONTRADICT_COVER and conflicts:
         kinds = [k for k in conflicts if k not in _SAME or k in differs]

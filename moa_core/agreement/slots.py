@@ -124,28 +124,35 @@ class Slots:
     subject: str = ""                      # the role a sentence opens with ("the Licensee may audit ...")
 
 
-def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[Slots, str]:
-    """Extract the slots of one claim; also return the text with slot spans blanked."""
+def extract_slots(text: str, known_entities: frozenset = frozenset(),
+                  spans: list | None = None) -> tuple[Slots, str]:
+    """Extract the slots of one claim; also return the text with slot spans blanked. `spans`, when
+    given, receives (kind, value, start, end) of every measured value and place (`binding` reads it)."""
     work = NEGATION_IDIOMS.sub(" ", text)
     amounts, percents, durations, dates, numbers = set(), set(), set(), set(), set()
 
-    def blank(m):
+    def blank(m, kind: str = "", value=None):
         nonlocal work
         work = work[:m.start()] + " " * (m.end() - m.start()) + work[m.end():]
+        if spans is not None and kind:
+            spans.append((kind, value, m.start(), m.end()))
 
     for m in list(_AMOUNT.finditer(work)):
         n, sc = (m["n1"], m["s1"]) if m["n1"] else (m["n2"], m["s2"])
         cur = CURRENCY[(m["pre"] or m["post"]).lower()]
-        amounts.add((cur, round(_to_number(n) * SCALE.get((sc or "").lower(), 1), 2)))
-        blank(m)
+        value = (cur, round(_to_number(n) * SCALE.get((sc or "").lower(), 1), 2))
+        amounts.add(value)
+        blank(m, "amount", value)
     for m in list(_PERCENT.finditer(work)):
         basis = m[2].lower().startswith("b")
-        percents.add(round(_to_number(m[1]) / (100 if basis else 1), 4))
-        blank(m)
+        value = round(_to_number(m[1]) / (100 if basis else 1), 4)
+        percents.add(value)
+        blank(m, "percentage", value)
     for m in list(_EVERY.finditer(work)):  # "every two years", "once in any twelve-month period": a rate
         n = float(m["paren"]) if m["paren"] else _to_number(m["n"])
-        durations.add(("per", round(n * UNITS[_unit(m["unit"])], 6)))
-        blank(m)
+        value = ("per", round(n * UNITS[_unit(m["unit"])], 6))
+        durations.add(value)
+        blank(m, "duration", value)
     for m in list(_DURATION.finditer(work)):
         if m["unit1"]:
             unit, n, kind = m["unit1"].lower(), 1.0, ""
@@ -157,15 +164,18 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
         if unit not in UNITS and unit.endswith("s"):
             unit = unit[:-1]
         kind = "business" if kind in ("business", "working", "banking") else ""
-        durations.add((kind, round(n * UNITS[unit], 6)))
-        blank(m)
+        value = (kind, round(n * UNITS[unit], 6))
+        durations.add(value)
+        blank(m, "duration", value)
     for m in list(_RATE.finditer(work)):
         unit = m["unit"].lower() if m["unit"] else FREQUENCIES[m["freq"].lower()]
-        durations.add(("per", round(UNITS[unit], 6)))  # in days: "quarterly" = "every quarter" = per 91 days
-        blank(m)
+        value = ("per", round(UNITS[unit], 6))  # in days: "quarterly" = "every quarter" = per 91 days
+        durations.add(value)
+        blank(m, "duration", value)
     for m in list(_BIGO.finditer(work)):
-        numbers.add("O(" + re.sub(r"\s+", "", m[1].lower()).replace("**", "^") + ")")
-        blank(m)
+        value = "O(" + re.sub(r"\s+", "", m[1].lower()).replace("**", "^") + ")"
+        numbers.add(value)
+        blank(m, "number", value)
     for pat in _DATE_PATTERNS:
         for m in list(pat.finditer(work)):
             g = m.groupdict()
@@ -189,19 +199,22 @@ def extract_slots(text: str, known_entities: frozenset = frozenset()) -> tuple[S
                 h = int(g["h"]) % 12 + (12 if g["ampm"].lower().startswith("p") else 0)
                 t = h * 60 + int(g["min"] or 0)
             dates.add((y, mon, d, q, wd, t))
-            blank(m)
+            blank(m, "date", (y, mon, d, q, wd, t))
     for m in list(_BARE_NUM.finditer(work)):
         tok = m["n"] or m["w"]
         scale = (m["sa"] or m["sw"] or m["ws"] or "").lower()
         if tok.lower() == "one" and not scale:
             continue  # "one of", "no one": too often not a count
-        numbers.add(round(_to_number(tok) * SCALE.get(scale, 1), 6))
-        blank(m)
+        value = round(_to_number(tok) * SCALE.get(scale, 1), 6)
+        numbers.add(value)
+        blank(m, "number", value)
 
     places = set()
     for start, end, key in find_places(work):
         places.add(key)
         work = work[:start] + " " * (end - start) + work[end:]
+        if spans is not None:
+            spans.append(("place", key, start, end))
     words = word_tokens(work)
     parties = {ROLES[w] for w in words if w in ROLES}
     parties |= _entities(work, known_entities)
