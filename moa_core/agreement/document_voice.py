@@ -29,9 +29,11 @@ from typing import Sequence
 from moa_core.evidence.amendments import Amendment, Unit, find_amendments, find_supersessions, units
 
 from .binding import misbound
+from .qualifiers import bound_reversed, quantifier_differs
 from .align import LEXICAL, Thresholds, claim_similarity, coverage
 from .claims import Claim, content_tokens, known_entities, make_claims
 from .lexicon import NEGATION_CUES, ROLES, STOPWORDS, canon
+from .slots import NOT_ENTITIES as _NOT_NAMES
 from .sentences import split_claims
 from .result import AgreementResult, ClauseRef, DocumentLink, DocumentSide
 from .slots import (_CLAUSE_BREAK, _same_amount, _same_date, _same_duration, _same_party, _same_value,
@@ -364,7 +366,7 @@ def predicate_words(claim: Claim) -> tuple[frozenset, frozenset]:
     at its first verb. The predicate and its objects are the fact itself: "reported to the insurer" is
     not "reported to the police", "is paid out" is not "is carried over", however many other words the
     two sentences share. With no verb found every word is the predicate (nothing is excused)."""
-    words = (_real(claim) | _roles(claim.text)) - _LIGHT_VERBS - _JOINERS
+    words = (_real(claim) | _roles(claim.text)) - _LIGHT_VERBS - _JOINERS - _BOUND_WORDS
     head = subject_part(claim.text)
     if not head:
         return frozenset(), words
@@ -379,6 +381,8 @@ _LIGHT_VERBS = frozenset(canon(w)[0] for w in "require need give get take make h
 # Words that join or quantify what the figures and the other words state ("plus public holidays", "from
 # another supplier"): they are not the fact.
 _JOINERS = frozenset(canon(w)[0] for w in "plus another other".split())
+# Bound words: `qualifiers.bound_reversed` compares the bound itself ("at least" = "not less than").
+_BOUND_WORDS = frozenset(canon(w)[0] for w in "least most minimum maximum exceed cap capped up".split())
 # A derived form the stemmer leaves apart: "closure" / "closed", "remotely" / "remote".
 _DERIVED = ("e", "ur", "ure", "ion", "al", "ly")
 
@@ -402,7 +406,27 @@ def _predicate_stated(claim: Claim, d: DocSentence) -> bool:
     Frankfurt"), the subject carries the fact and every subject word must be there."""
     subject, predicate = predicate_words(claim)
     stated = _real(d.claim) | d.words | d.claim.slots.parties
-    return all(_stated_word(w, stated) for w in (predicate or subject))
+    if not all(_stated_word(w, stated) for w in (predicate or subject)):
+        return False
+    if _PASSIVE.search(claim.text) and not all(_stated_word(w, stated) for w in subject):
+        return False  # "Indoor temperatures were measured": the subject is what the fact is about
+    return not _other_name_acts(claim.text, d.text, stated)
+
+
+# A passive clause ("were measured", "is stored", "must be delivered"): its subject receives the action.
+_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:not\s+)?(?:\w+ly\s+)?\w+(?:ed|en|wn|ld|nt|ght)\b", re.I)
+
+
+def _other_name_acts(claim_text: str, doc_text: str, stated: frozenset) -> bool:
+    """The claim's subject is a name ("Deloitte will not be invited") and the sentence's subject is
+    another name ("KPMG will not be invited"): the same predicate about someone else."""
+    def names(text: str) -> set:
+        head = subject_part(text)
+        return {w.lower() for w in re.findall(r"\b[A-Z][\w&-]+", head)
+                if w.lower() not in STOPWORDS and w.lower() not in ROLES and w not in _NOT_NAMES}
+    mine, theirs = names(claim_text), names(doc_text)
+    return bool(mine and theirs and not mine & theirs
+                and not any(_stated_word(canon(w)[0], stated) for w in mine))
 
 
 def _figure_of_another_period(claim: Claim, d: DocSentence) -> bool:
@@ -415,6 +439,13 @@ def _figure_of_another_period(claim: Claim, d: DocSentence) -> bool:
     if not any(mine for mine, _, _ in pairs):
         return False  # the date is the value ("closes on 30 June 2027")
     return all(any(same(x, y) for y in theirs) for mine, theirs, same in pairs for x in mine)
+
+
+def _qualified_alike(claim_text: str, d: DocSentence) -> bool:
+    """The sentence states the claim's values where the claim puts them, under the same bounds and
+    quantifiers: "not exceed" is not "not less than", "all of" is not "half of"."""
+    return not (misbound(claim_text, d.text, d.entities) or bound_reversed(claim_text, d.text)
+                or quantifier_differs(claim_text, d.text))
 
 
 @dataclass
@@ -434,7 +465,7 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
     conflicts = slot_conflicts(claim.slots, d.claim.slots)
     all_found, differs = _anchored(pieces, d.pieces)
     if (not conflicts and cover >= SUPPORT_COVER and all_found and _slots_stated(claim, d.claim)
-            and _predicate_stated(claim, d) and not misbound(claim.text, d.text, d.entities)):
+            and _predicate_stated(claim, d) and _qualified_alike(claim.text, d)):
         return _Judged("supports", s + cover, d)
     if cover >= CONTRADICT_COVER and conflicts:
         kinds = [k for k in conflicts if k not in _SAME or k in differs]
@@ -443,6 +474,10 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
                 kinds = [k for k in kinds if k not in ("party", "place")]
         if "negation" in kinds and len(conflicts) > 1:
             kinds = []  # denied and a different figure: "does not expect it before 2025" vs "expects it in 2026"
+        if "negation" in kinds and not (_predicate_stated(claim, d) and _slots_stated(claim, d.claim)):
+            # the opposite fact needs the same fact: the claim's predicate and every value in the sentence
+            # ("did not approve the acquisition" says nothing against "discussed the acquisition")
+            kinds.remove("negation")
         if kinds and _other_subject(claim, d, conflicts):
             kinds = []
         if kinds == ["date"] and _figure_of_another_period(claim, d):

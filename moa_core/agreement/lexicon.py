@@ -48,8 +48,19 @@ give provide supply
 say state
 effective valid
 leave holiday vacation
-keep retain
+keep retain withhold
 notify tell inform
+death fatality
+answer respond reply response
+extra additional further
+employee staff
+customer client
+assign transfer assignment
+breach violation violate
+enough sufficient adequate
+help assist assistance
+main primary principal
+show demonstrate
 minimum least
 contribute account
 stderr standard_error
@@ -69,7 +80,7 @@ include | exclude
 allow permit | prohibit forbid ban
 require mandatory | optional
 accept | reject
-approve | deny block
+approve consent | deny block
 strengthen improve | weaken worsen deteriorate
 surplus | deficit
 win | lose

@@ -19,6 +19,10 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPH = re.compile(r"(\*\*|__|~~|\*|`)(?=\S)(.+?)(?<=\S)\1")
 _ABBREV = ("e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.", "no.", "inc.", "ltd.",
            "co.", "corp.", "st.", "approx.", "fig.", "sec.", "art.", "para.", "cf.", "u.s.", "jr.")
+_COMPANY = ("inc.", "ltd.", "co.", "corp.", "plc.", "llc.", "llp.")
+# Words that open a sentence, not a name: after "Ltd." they start the next one.
+_STARTER = re.compile(r"(?:The|A|An|This|That|These|Those|It|Its|We|They|He|She|Our|Their|In|On|At|If|"
+                      r"After|Before|During|However|Following)\b")
 # A sentence ends at . ! ? followed by space and something that can start a sentence.
 _SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 
@@ -44,7 +48,9 @@ def _sentences(paragraph: str) -> list[str]:
     for m in _SENT_END.finditer(paragraph):
         before = paragraph[start:m.start()].lower()
         last = before.rsplit(None, 1)[-1] if before.strip() else ""
-        if last.lstrip("(\"'") in _ABBREV or re.fullmatch(r"[a-z]\.", last):
+        if last.lstrip("(\"'") in _COMPANY and _STARTER.match(paragraph, m.end()):
+            pass  # "... of Linden Packaging Ltd. The Board did not ...": a company's name ends the sentence
+        elif last.lstrip("(\"'") in _ABBREV or re.fullmatch(r"[a-z]\.", last):
             continue  # "e.g. X" or an initial: not a sentence end
         parts.append(paragraph[start:m.start()].strip())
         start = m.end()

@@ -1,0 +1,55 @@
+"""Bounds, quantifiers and the other precision rules of the document voice, on sentences written for
+this test (not taken from any labelled set)."""
+from moa_core.agreement.document_voice import build_record, verdict
+from moa_core.agreement.qualifiers import bound_reversed, bounds, quantifier_differs
+from moa_core.agreement.sentences import split_claims
+from moa_core.documents.passages import SourceDocument
+
+
+def _verdict(claim: str, text: str):
+    link = verdict(claim, build_record([SourceDocument.from_text("doc.txt", text)]))
+    return link.status if link else None
+
+
+def test_bounds_read_the_direction_of_a_value():
+    assert bounds("Net debt must not exceed 3.5 times EBITDA.")[0][0] == "max"
+    assert bounds("Cover of not less than £5 million is kept.") == [("min", "amount", ("GBP", 5000000.0))]
+    assert bounds("Claims are paid within 30 days.")[0][:2] == ("max", "duration")
+    assert bounds("under this Agreement the fee is 5%") == []  # "under" governs no value here
+
+
+def test_the_opposite_bound_is_no_support():
+    doc = "The Tenant shall keep a deposit of not less than £6,000."
+    assert bound_reversed("The deposit must not exceed £6,000.", doc)
+    assert not bound_reversed("The deposit is at least £6,000.", doc)
+    assert _verdict("The deposit must not exceed £6,000.", doc) != "supported"
+    assert _verdict("The Tenant must keep a deposit of at least £6,000.", doc) == "supported"
+
+
+def test_a_different_quantifier_is_no_support():
+    doc = "Half of the bonus pool is paid in March and the rest in September."
+    assert quantifier_differs("All of the bonus pool is paid in March.", doc)
+    assert not quantifier_differs("Half of the bonus pool is paid in March.", doc)
+    assert _verdict("All of the bonus pool is paid in March.", doc) != "supported"
+
+
+def test_a_company_name_ending_a_sentence_ends_it():
+    assert split_claims("We met Northgate Ltd. The board then voted.") == ["We met Northgate Ltd.", "The board then voted."]
+    assert split_claims("Paid to Smith & Co. Ltd. Holdings on time.") == ["Paid to Smith & Co. Ltd. Holdings on time."]
+
+
+def test_a_denial_of_another_predicate_is_no_contradiction():
+    doc = "The committee reviewed the proposed merger with Orbis."
+    assert _verdict("The committee did not approve the proposed merger with Orbis.", doc) != "contradicts"
+    assert _verdict("The committee did not review the proposed merger with Orbis.", doc) == "contradicts"
+
+
+def test_the_same_predicate_about_another_name_is_no_support():
+    doc = "Grant Thornton will not be asked to quote."
+    assert _verdict("Mazars will not be asked to quote.", doc) != "supported"
+    assert _verdict("Grant Thornton will not be asked to quote.", doc) == "supported"
+
+
+def test_a_passive_claim_needs_its_subject_stated():
+    doc = "The survey measured outdoor noise levels in three districts."
+    assert _verdict("Indoor noise levels were measured in the survey.", doc) != "supported"
