@@ -44,16 +44,28 @@ class PostgresServer:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.root)
 
     def start(self) -> None:
-        data, sockets, log = self.root / "data", self.root / "sockets", self.root / "server.log"
-        done = self.run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+        done = self.run("initdb", "-D", str(self.root / "data"), "-U", "postgres", "-A", "trust", "--no-sync",
+                        "-E", "UTF8")
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {(done.stderr or done.stdout).strip()[-500:]}")
+        self.start_postmaster()
+
+    def start_postmaster(self) -> None:
+        """Start the server on the initialised data directory (again, after `stop_postmaster`)."""
+        data, sockets, log = self.root / "data", self.root / "sockets", self.root / "server.log"
         options = (f"-p {self.port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off")
         done = self.run("pg_ctl", "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "30", "start")
         if done.returncode != 0:
             tail = log.read_text()[-800:] if log.exists() else done.stderr
             raise RuntimeError(f"pg_ctl start failed: {tail.strip()}")
+
+    def stop_postmaster(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data (a database restart is `stop_postmaster` then `start_postmaster`):
+        `fast` ends every session as `systemctl restart postgresql` does, `immediate` is a crash."""
+        done = self.run("pg_ctl", "-D", str(self.root / "data"), "-m", mode, "-w", "-t", "30", "stop")
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {(done.stderr or done.stdout).strip()[-500:]}")
 
     def stop(self) -> None:
         self.run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")

@@ -12,6 +12,10 @@ draws nothing, which is the point: the app's pages no longer share a GIL with th
   a run that had started a call is closed as `interrupted` with its finished calls, one that had not goes back
   to the queue for another worker. A second `stop()` skips the grace.
 - **Idle polling**: a cheap read every `poll_s`, a claim (a write) only when something is queued.
+- **Database down** (a restart, a network cut): claims and heartbeats fail and are tried again at their next
+  turn; the worker says so in one line when the first fails and one when the database answers again, not a
+  line per poll. Running jobs go on (their writes are retried by the store's writer) and keep their lease
+  unless the outage outlasts it (`lease_s`).
 """
 from __future__ import annotations
 
@@ -66,6 +70,7 @@ class JobRunner:
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._stops = 0
+        self._down_since: float | None = None  # monotonic time of the first failed database call of an outage
 
     # ---- control, from any thread ---------------------------------------------------------------
 
@@ -130,11 +135,31 @@ class JobRunner:
     async def _claim(self) -> JobView | None:
         try:
             if not await asyncio.to_thread(self.store.has_queued_jobs, RUN_KINDS):
+                self._database_ok()
                 return None
-            return await asyncio.to_thread(self.store.claim_job, self.owner, self.lease_s, RUN_KINDS)
-        except Exception as exc:  # the database is down or busy: say so, try again at the next poll
-            log.warning("could not claim a job: %s: %s", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            job = await asyncio.to_thread(self.store.claim_job, self.owner, self.lease_s, RUN_KINDS)
+        except Exception as exc:  # the database is down or busy: say so once, try again at the next poll
+            self._database_failed("could not claim a job", exc)
             return None
+        self._database_ok()
+        return job
+
+    def _database_failed(self, what: str, exc: Exception) -> None:
+        """The first failure of an outage is said (stderr and the log); the rest only go to debug logging."""
+        first = (str(exc).splitlines() or [""])[0]
+        if self._down_since is not None:
+            log.debug("%s: %s: %s", what, type(exc).__name__, first)
+            return
+        self._down_since = time.monotonic()
+        line = (f"database unreachable ({what}: {type(exc).__name__}: {first}); running jobs go on, "
+                f"retrying every {min(self.poll_s, self.heartbeat_s):g} s")
+        log.warning("%s", line)
+        self.say(line)
+
+    def _database_ok(self) -> None:
+        if self._down_since is not None:
+            self.say(f"database reachable again after {time.monotonic() - self._down_since:.1f} s")
+            self._down_since = None
 
     def _start(self, job: JobView) -> None:
         running = self._running[job.id] = _Running(job)
@@ -205,7 +230,7 @@ class JobRunner:
                 try:
                     settled = await asyncio.to_thread(self.store.take_over_expired)
                 except Exception as exc:
-                    log.warning("could not settle lapsed jobs: %s", type(exc).__name__)
+                    self._database_failed("could not settle lapsed jobs", exc)
                     settled = {}
                 for job_id, outcome in settled.items():
                     self.say(f"job {job_id} of a stopped worker: {outcome}")
@@ -220,8 +245,9 @@ class JobRunner:
         try:
             held = await asyncio.to_thread(self.store.heartbeat_jobs, self.owner, held_ids, self.lease_s)
         except Exception as exc:  # the lease is not renewed this time; it lasts `lease_s`
-            log.warning("heartbeat failed: %s", type(exc).__name__)
+            self._database_failed("heartbeat failed", exc)
             return
+        self._database_ok()
         for job_id in held_ids:
             r = self._running.get(job_id)
             if r is None or r.finishing or r.task is None:
