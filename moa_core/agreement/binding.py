@@ -19,7 +19,7 @@ from .slots import _CLAUSE_BREAK, _same_amount, _same_date, _same_duration, _sam
 
 WINDOW = 4  # content words read on each side of a value
 
-_SAME = {"amount": _same_amount, "percentage": _same_value, "duration": _same_duration,
+SAME_VALUE = {"amount": _same_amount, "percentage": _same_value, "duration": _same_duration,
          "number": _same_value, "date": _same_date, "rate": _same_duration, "place": lambda x, y: x == y, "name": _same_party}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
@@ -80,7 +80,7 @@ def misbound(claim_text: str, doc_text: str, entities: frozenset = frozenset()) 
     theirs = located_values(doc_text, entities)
     out, rivalled = set(), []
     for c in mine:
-        same = _SAME[c.kind]
+        same = SAME_VALUE[c.kind]
         rivals = [d for d in theirs if d.kind == c.kind]
         if len(rivals) < 2:
             continue

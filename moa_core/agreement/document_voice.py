@@ -429,6 +429,20 @@ def _other_name_acts(claim_text: str, doc_text: str, stated: frozenset) -> bool:
                 and not any(_stated_word(canon(w)[0], stated) for w in mine))
 
 
+# A denial of doing something without a thing: a requirement of that thing, not a denial of the claim.
+_NOT_WITHOUT = re.compile(r"\b(?:not|never|no)\b[^,;:.]{0,40}?\bwithout\b", re.I)
+
+
+def _subjects_differ(claim: Claim, d: DocSentence) -> bool:
+    """The party who acts differs: the roles or names the two sentences open with."""
+    a, b = claim.slots.subject, d.claim.slots.subject
+    if a and b:
+        return a != b
+    mine = extract_slots(subject_part(claim.text))[0].parties
+    theirs = extract_slots(subject_part(d.text))[0].parties
+    return bool(mine and theirs and not any(_same_party(x, y) for x in mine for y in theirs))
+
+
 def _figure_of_another_period(claim: Claim, d: DocSentence) -> bool:
     """The claim's figures are all in the sentence, only the date differs: "38% in 2021" against "rose to
     38% in 2023" puts the figure in another period, which the sentence says nothing about."""
@@ -472,8 +486,13 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
         if "party" in kinds or "place" in kinds:
             if cover < 0.8:
                 kinds = [k for k in kinds if k not in ("party", "place")]
+        if "party" in kinds and not _subjects_differ(claim, d):
+            kinds.remove("party")  # "notify the insurer" / "notify the Lender": another recipient, not a denial
         if "negation" in kinds and len(conflicts) > 1:
             kinds = []  # denied and a different figure: "does not expect it before 2025" vs "expects it in 2026"
+        if "negation" in kinds and _NOT_WITHOUT.search(claim.text) is None and _NOT_WITHOUT.search(d.text) \
+                and not re.search(r"\bwithout\b", claim.text, re.I):
+            kinds.remove("negation")  # "not permitted without a permit" is "needs a permit", not its denial
         if "negation" in kinds and not (_predicate_stated(claim, d) and _slots_stated(claim, d.claim)):
             # the opposite fact needs the same fact: the claim's predicate and every value in the sentence
             # ("did not approve the acquisition" says nothing against "discussed the acquisition")

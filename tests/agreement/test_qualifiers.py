@@ -53,3 +53,17 @@ def test_the_same_predicate_about_another_name_is_no_support():
 def test_a_passive_claim_needs_its_subject_stated():
     doc = "The survey measured outdoor noise levels in three districts."
     assert _verdict("Indoor noise levels were measured in the survey.", doc) != "supported"
+
+
+def test_another_recipient_is_no_contradiction():
+    doc = "The Supplier shall notify the Customer of any security incident within 24 hours."
+    assert _verdict("The Supplier must notify the regulator of any security incident within 24 hours.", doc) \
+        != "contradicts"
+    assert _verdict("The Customer must notify the Supplier of any security incident within 24 hours.", doc) \
+        == "contradicts"
+
+
+def test_not_without_is_a_requirement_not_a_denial():
+    doc = "Visitors are not admitted without a pass signed by security."
+    assert _verdict("Visitors need a pass signed by security.", doc) != "contradicts"
+    assert _verdict("Visitors are admitted without a pass signed by security.", doc) == "contradicts"
