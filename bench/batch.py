@@ -135,7 +135,7 @@ def main() -> int:
         proc.wait()
         time.sleep(1.0)  # let in-flight requests of the killed process be counted before the mark
         done = {(i.eval_item_id, i.system) for i in store.batch_items(batch_id) if i.status == "done"}
-        queries = {i.id: i.query for i in store.eval_set_items(store.get_batch(batch_id).eval_set_id)}
+        queries = {i.id: i.query for i in store.catalog.eval_set_items(store.get_batch(batch_id).eval_set_id)}
         mark = len(server.requests)
         resumed = finish(moa(["batch", "--resume", batch_id, "--json"], env))
         later = server.requests[mark:]

@@ -42,7 +42,7 @@ def main() -> int:
             server.set(m, latency_s=args.latency)
         store = RunStore.open_default()
         for m in models:
-            store.set_price(m, 1e-6, 2e-6)
+            store.catalog.set_price(m, 1e-6, 2e-6)
 
         def spec(name: str) -> ModelSpec:
             return ModelSpec(model=name, api_base=server.base_url, max_tokens=64)
@@ -50,7 +50,7 @@ def main() -> int:
         lineup = Lineup(name="trio", proposers=[spec(p) for p in ("p1", "p2", "p3")], aggregator=spec("agg"),
                         timeout_s=10)
         systems = [moa_system(lineup), single_system(spec("base"))]
-        set_id = store.create_eval_set("bench", [{"query": f"question {i}?"} for i in range(args.items)])
+        set_id = store.catalog.save_eval_set("bench", [{"query": f"question {i}?"} for i in range(args.items)])
         figures = []
         for label in ("first run", "re-run from the cache"):
             sent = len(server.requests)
@@ -62,7 +62,7 @@ def main() -> int:
             calls = analytics.call_table(runs)
             measured = lineup_tokens(calls, ["p1", "p2", "p3"], "agg")
             fig = planner.with_prices(planner.measured_figures(calls), list(models),
-                                      lambda m: store.price_book().price(m))
+                                      lambda m: store.catalog.price_book().price(m))
             moa = planner.plan_moa(["p1", "p2", "p3"], "agg", 1, 10_000, measured.proposer_prompt,
                                    measured.proposer_answer, fig,
                                    role_prompt_tokens={"aggregator": measured.aggregator_input(

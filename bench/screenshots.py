@@ -205,14 +205,14 @@ def seed(data_dir: Path, llm: LLMServer) -> None:
     """Settings, prices, a saved lineup and four earlier runs (one partial) with ratings."""
     store = bs.open_store(data_dir)
     try:
-        store.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])
+        store.catalog.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])
         for model, (inp, out) in PRICES.items():
-            store.set_price(model, inp / 1e6, out / 1e6)
+            store.catalog.set_price(model, inp / 1e6, out / 1e6)
         full = contract_lineup(llm)
-        store.save_lineup("contract-review", full.to_toml())
+        store.catalog.save_lineup("contract-review", full.to_toml())
         pair = lineup(llm, [(SMALL_1, "Llama 3.1 8B · careful", 0.2), (SMALL_2, "Qwen 2.5 7B", 0.7)],
                       baseline=False, name="two-small")
-        store.save_lineup("two-small", pair.to_toml())
+        store.catalog.save_lineup("two-small", pair.to_toml())
         document = Document(DOCUMENT_NAME, DOCUMENT)
         ratings = {  # query -> [(label or "run", stars, comment)]
             INDEMNITY_Q: [("Qwen 2.5 32B · aggregator", 4, "Adds the liability-cap point; good."),
@@ -240,7 +240,7 @@ def seed(data_dir: Path, llm: LLMServer) -> None:
 
 async def _run(store, query: str, plan_lineup: Lineup, document: Document):
     record = None
-    async for event in stream_run(query, plan_lineup, document=document, prices=store.price_book()):
+    async for event in stream_run(query, plan_lineup, document=document, prices=store.catalog.price_book()):
         store.observe(event)
         if isinstance(event, RunFinished):
             record = event.run

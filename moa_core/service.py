@@ -24,7 +24,7 @@ StopStatus = Union[tuple[str, str], Callable[[], tuple[str, str]]]
 def effective_lineup(lineup: Lineup, store) -> Lineup:
     """The aggregator template edited in Settings applies when the lineup has none of its own."""
     if store is not None and not lineup.aggregator_prompt:
-        template = store.get_setting(AGGREGATOR_PROMPT_SETTING, None)
+        template = store.catalog.get_setting(AGGREGATOR_PROMPT_SETTING, None)
         if template:
             lineup.aggregator_prompt = template
     return lineup
@@ -48,7 +48,7 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
     lineup = effective_lineup(lineup, store)
     started: RunRecord | None = None
     finished: RunRecord | None = None
-    prices = store.price_book() if store is not None else None
+    prices = store.catalog.price_book() if store is not None else None
     try:
         async for event in stream_run(query, lineup, document=document, documents=documents,
                                       on_overflow=on_overflow, prices=prices, run_id=run_id, thread=thread,

@@ -50,7 +50,7 @@ def stored_tab(name: str) -> None:
 
 def demo_tab(name: str) -> None:
     """A MoA lineup and one model run now on the same query, judged blind when both are done."""
-    lineups = [saved.name for saved in resources.store().list_lineups()]
+    lineups = [saved.name for saved in resources.store().catalog.list_lineups()]
     job = src.demo_job()
     running = job is not None and job.running
     query = st.text_area("Query", key="demo-query", height=90, disabled=running,

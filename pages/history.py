@@ -29,7 +29,7 @@ ALL_RUNS, INTERACTIVE = "all runs", "interactive only"
 
 def _batch_choices(store) -> dict[str, str | None]:
     """Label -> batch filter: every run, runs of no batch (""), or one batch's runs (newest batches first)."""
-    sets = {s.id: s.name for s in store.list_eval_sets()}
+    sets = {s.id: s.name for s in store.catalog.list_eval_sets()}
     choices: dict[str, str | None] = {ALL_RUNS: None, INTERACTIVE: ""}
     for b in store.list_batches(limit=50):
         choices[f"batch {b.id} · {sets.get(b.eval_set_id, 'deleted set')} · {b.status}"] = b.id
@@ -67,7 +67,7 @@ if not runs:
         st.info("No run matches these filters. Clear a filter to see more runs.")
     st.stop()
 
-table, priced_note = history_table(runs, store.price_book().price)
+table, priced_note = history_table(runs, store.catalog.price_book().price)
 st.caption(f"{count(len(runs), 'run')}, newest first; click a column to sort, a row to open the run.")
 if priced_note:
     st.caption(priced_note)

@@ -16,7 +16,7 @@ lineups_tab, prompt_tab, prices_tab, providers_tab = st.tabs(
     ["Saved lineups", "Aggregator prompt", "Model prices", "Providers and servers"])
 
 with lineups_tab:
-    saved = store.list_lineups()
+    saved = store.catalog.list_lineups()
     names = ["New lineup (from the Run page's editor)"] + [s.name for s in saved]
     choice = st.selectbox("Lineup", names, key="settings_lineup")
     if choice == names[0]:
@@ -24,7 +24,7 @@ with lineups_tab:
         text = Lineup.from_dict(current).to_toml() if current else default_lineup().to_toml()
         name = st.text_input("Name", placeholder="e.g. contracts-3x-gpt")
     else:
-        text, name = store.get_lineup(choice).toml, choice
+        text, name = store.catalog.get_lineup(choice).toml, choice
     edited = st.text_area("TOML", text, height=360, key=f"toml-{choice}",
                           help="Top-level rounds, [[proposers]], [aggregator], optional [baseline] and [fallback]")
     save, delete = st.columns([1, 5])
@@ -33,17 +33,17 @@ with lineups_tab:
             Lineup.from_toml(edited)
             if not name.strip():
                 raise LineupError("give the lineup a name")
-            store.save_lineup(name.strip(), edited)
+            store.catalog.save_lineup(name.strip(), edited)
             st.toast(f"Saved lineup {name.strip()}")
             st.rerun()
         except LineupError as exc:
             st.error(f"Not saved: {exc}")
     if choice != names[0] and delete.button("Delete", key="delete_lineup"):
-        store.delete_lineup(choice)
+        store.catalog.delete_lineup(choice)
         st.rerun()
 
 with prompt_tab:
-    current = store.get_setting(AGGREGATOR_PROMPT_SETTING, None) or REFERENCE_AGGREGATOR_PROMPT
+    current = store.catalog.get_setting(AGGREGATOR_PROMPT_SETTING, None) or REFERENCE_AGGREGATOR_PROMPT
     st.caption(f"Sent as the aggregator's system message; `{PROPOSALS_PLACEHOLDER}` is replaced by the proposals, "
                "numbered and labelled as on screen ([1] label …). Without the placeholder they are appended.")
     if current == REFERENCE_AGGREGATOR_PROMPT:
@@ -54,10 +54,10 @@ with prompt_tab:
         if not template.strip():
             st.error("The prompt is empty.")
         else:
-            store.set_setting(AGGREGATOR_PROMPT_SETTING, template)
+            store.catalog.set_setting(AGGREGATOR_PROMPT_SETTING, template)
             st.toast("Aggregator prompt saved")
     if reset.button("Reset to the reference prompt"):
-        store.set_setting(AGGREGATOR_PROMPT_SETTING, None)
+        store.catalog.set_setting(AGGREGATOR_PROMPT_SETTING, None)
         st.session_state.pop("aggregator_prompt_text", None)
         st.rerun()
 

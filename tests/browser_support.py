@@ -57,7 +57,7 @@ def open_store(data_dir: str | Path):
 def save_lineup(data_dir: str | Path, name: str, lineup) -> None:
     store = open_store(data_dir)
     try:
-        store.save_lineup(name, lineup.to_toml())
+        store.catalog.save_lineup(name, lineup.to_toml())
     finally:
         store.close()
 

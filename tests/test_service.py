@@ -27,7 +27,7 @@ async def test_a_run_is_recorded_and_observed(llm, lineup_for, store):
 
 
 async def test_the_saved_aggregator_prompt_applies_unless_the_lineup_has_its_own(llm, lineup_for, store):
-    store.set_setting(AGGREGATOR_PROMPT_SETTING, "Merge these:\n{proposals}")
+    store.catalog.set_setting(AGGREGATOR_PROMPT_SETTING, "Merge these:\n{proposals}")
     record = await run_and_record("q?", lineup_for(["a"]), store=store)
     assert record.calls_for("aggregator")[0].messages[0]["content"].startswith("Merge these:")
     own = lineup_for(["a"], aggregator_prompt="Mine:\n{proposals}")

@@ -30,7 +30,7 @@ def load(url: str, version: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     when a run was made are computed at today's prices (`at_current_prices`), and said so in the headline."""
     store = resources.store()
     runs, ratings = store.analytics_runs()
-    runs, priced = at_current_prices(runs, store.price_book().price)
+    runs, priced = at_current_prices(runs, store.catalog.price_book().price)
     return analytics.run_table(runs, ratings, priced), analytics.call_table(runs)
 
 
@@ -110,7 +110,7 @@ def _headline(view: analytics.Overview) -> None:
         st.caption(f"{cached_runs} run(s) took answers from the response cache: their cost counts as saved, "
                    "not spent, and they are left out of every latency, first-token and tokens/s figure.")
     if view.priced_now_runs:
-        note = price_note(view.priced_now_models, resources.store().price_book().price)
+        note = price_note(view.priced_now_models, resources.store().catalog.price_book().price)
         st.caption(f"{view.priced_now_runs} run(s) costed at current prices (set after they ran): {note}.")
     if unknown_runs:
         st.caption(f"Cost unknown for {unknown_runs} run(s): no price for "

@@ -34,7 +34,7 @@ def batches(store) -> None:
                 icon=":material/info:")
         _cache_controls(store)
         return
-    sets = {s.id: s.name for s in store.list_eval_sets()}
+    sets = {s.id: s.name for s in store.catalog.list_eval_sets()}
     table = []
     for b in rows:
         counts = store.batch_counts(b.id)
@@ -110,7 +110,7 @@ def _summary(store, batch_id: str) -> None:
     priced = list(dict.fromkeys(m for s in systems for m in (s.get("priced_now") or "").split(", ") if m))
     if priced:
         st.caption(f"Costs at current prices (unknown when the batch ran): "
-                   f"{plain(price_note(priced, store.price_book().price))}.")
+                   f"{plain(price_note(priced, store.catalog.price_book().price))}.")
     judge = summary["judge"]
     if judge["judged"]:
         st.caption(f"Judge: {judge['judged']} pairs judged in both orders; the verdict flipped with the order on "

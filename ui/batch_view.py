@@ -26,7 +26,7 @@ NONE = "— none —"
 
 
 def eval_sets(store) -> None:
-    sets = store.list_eval_sets()
+    sets = store.catalog.list_eval_sets()
     with st.expander("Import an eval set", expanded=not sets):
         st.caption("CSV or JSONL, one row per query: `query`, optional `document` (its text, or the name of a "
                    "file uploaded below), `reference` (the answer a judge scores against), `tags` and a unique "
@@ -50,18 +50,18 @@ def eval_sets(store) -> None:
         st.info("No eval sets yet: import one above, or the demo set to try the whole flow offline.",
                 icon=":material/info:")
         return
-    sizes = store.eval_set_sizes()
+    sizes = store.catalog.eval_set_sizes()
     st.dataframe(pd.DataFrame([{"id": s.id, "name": s.name, "items": sizes.get(s.id, 0),
                                 "created": s.created_at} for s in sets]), hide_index=True, width="stretch")
     by_name = {s.name: s for s in sets}
     picked = by_name[st.selectbox("View a set", list(by_name), key="evalset_view")]
-    items = store.eval_set_items(picked.id)
+    items = store.catalog.eval_set_items(picked.id)
     st.dataframe(pd.DataFrame([{"#": i.position + 1, "query": i.query, "reference": i.reference or "",
                                 "tags": ", ".join(i.tags or []), "document": "yes" if i.document_id else ""}
                                for i in items]), hide_index=True, width="stretch")
     sure = st.checkbox(f"Yes, delete {picked.name} (its batches' answers stay in History)", key="evalset_sure")
     if st.button("Delete set", disabled=not sure, key="evalset_delete"):
-        store.delete_eval_set(picked.id)
+        store.catalog.delete_eval_set(picked.id)
         st.toast(f"Deleted {picked.name}")
         st.rerun()
 
@@ -77,25 +77,25 @@ def _import(store, parse, name: str) -> None:
     set_id = save_parsed(store, parsed, name)
     st.session_state["evalset_warnings"] = parsed.warnings  # shown after the rerun below
     st.toast(f"Imported {len(parsed.items)} items")
-    st.session_state["batch_set"] = store.get_eval_set(set_id).name
+    st.session_state["batch_set"] = store.catalog.get_eval_set(set_id).name
     st.rerun()
 
 
 def _lineup(store, choice: str) -> Lineup:
     if choice == DEFAULT_LINEUP:
         return default_lineup()
-    return Lineup.from_toml(store.get_lineup(choice).toml)
+    return Lineup.from_toml(store.catalog.get_lineup(choice).toml)
 
 
 def new_batch(store) -> None:
-    sets = {s.name: s for s in store.list_eval_sets()}
+    sets = {s.name: s for s in store.catalog.list_eval_sets()}
     if not sets:
         st.info("Import an eval set first (the **Eval sets** tab).", icon=":material/info:")
         return
     names = list(sets)
     default = names.index(st.session_state["batch_set"]) if st.session_state.get("batch_set") in sets else 0
     eval_set = sets[st.selectbox("Eval set", names, index=default, key="batch_set_pick")]
-    lineups = [DEFAULT_LINEUP] + [s.name for s in store.list_lineups()]
+    lineups = [DEFAULT_LINEUP] + [s.name for s in store.catalog.list_lineups()]
     choice = st.selectbox("Lineup under test", lineups, key="batch_lineup",
                           help="Saved lineups come from Settings; its [baseline], if any, becomes a comparison")
     models = resources.model_options()
@@ -141,7 +141,7 @@ def new_batch(store) -> None:
                  | ({"api_key_env": key_envs["judge"]} if key_envs["judge"] else {})) if judge != NONE else None
     items = _projection_items(store, eval_set.id)
     answered = store.answered_before(s.config_key for s in systems) if use_cache else set()
-    p = project(items, systems, store.price_book(),
+    p = project(items, systems, store.catalog.price_book(),
                 judge_spec(judge, api_key_env=key_envs["judge"]) if judge_cfg else None, pairs=len(systems) - 1,
                 answered=answered)
     st.metric("Projected cost", "unknown" if p.estimate_usd is None else f"~{format_cost(p.estimate_usd)}",
@@ -171,8 +171,8 @@ def _spec(model: str, key_env: str | None = None) -> ModelSpec:
 
 def _projection_items(store, eval_set_id: int) -> list[dict]:
     out = []
-    for item in store.eval_set_items(eval_set_id):
-        doc = store.get_document(item.document_id) if item.document_id else None
+    for item in store.catalog.eval_set_items(eval_set_id):
+        doc = store.catalog.get_document(item.document_id) if item.document_id else None
         out.append({"query": item.query, "document_name": doc.name if doc else None,
                     "document_text": doc.text if doc else None})
     return out

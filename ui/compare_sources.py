@@ -64,7 +64,7 @@ def kind_picker() -> list[str]:
 
 def demo_lineup(lineup_name: str, single_model: str) -> Lineup:
     """The saved lineup with `single_model` as its baseline: one run gives both answers side by side."""
-    saved = resources.store().get_lineup(lineup_name)
+    saved = resources.store().catalog.get_lineup(lineup_name)
     if saved is None:
         raise LineupError(f"no saved lineup {lineup_name!r}")
     lineup = Lineup.from_toml(saved.toml)

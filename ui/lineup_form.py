@@ -36,7 +36,7 @@ def _pick_saved() -> None:
     if name == DEFAULT_CHOICE:
         _load(default_lineup().to_dict())
         return
-    saved = resources.store().get_lineup(name)
+    saved = resources.store().catalog.get_lineup(name)
     if saved is not None:
         try:
             _load(Lineup.from_toml(saved.toml).to_dict() | {"name": name})
@@ -62,7 +62,7 @@ def lineup_form(disabled: bool) -> Lineup | None:
     if "lineup_data" not in st.session_state:
         _load(default_lineup().to_dict())
     data = st.session_state["lineup_data"]
-    saved = [DEFAULT_CHOICE] + [entry.name for entry in resources.store().list_lineups()]
+    saved = [DEFAULT_CHOICE] + [entry.name for entry in resources.store().catalog.list_lineups()]
     st.selectbox("Start from a lineup", saved, key="lineup_choice", on_change=_pick_saved, disabled=disabled)
     _suggest_real_providers(disabled)
     if error := st.session_state.pop("lineup_error", None):

@@ -68,7 +68,7 @@ def draw(run_df: pd.DataFrame, version: tuple) -> None:
     store = resources.store()
     basis = _basis(default_url(), version)
     st.markdown(INTRO)
-    proposers, aggregator, rounds, single_default, overrides = _lineup_choice(store.list_lineups(), basis)
+    proposers, aggregator, rounds, single_default, overrides = _lineup_choice(store.catalog.list_lineups(), basis)
     options = list(dict.fromkeys([m for m in [single_default, aggregator] if m] + basis.seen))
     measured = lineup_tokens(load(default_url(), version)[1], proposers, aggregator)  # None: no runs of it
     a, b, c, d = st.columns(4)
@@ -88,10 +88,10 @@ def draw(run_df: pd.DataFrame, version: tuple) -> None:
         st.info("Pick proposers, an aggregator and a single model to compare (save lineups on the Settings page, "
                 "or type any litellm model string).", icon=":material/info:")
         return
-    book = PriceBook(store.prices())
+    book = PriceBook(store.catalog.prices())
     figures = planner.with_prices(basis.figures, [*proposers, aggregator, single],
                                   lambda m: book.price(m, overrides.get(m, (None, None))))
-    template = template_tokens(aggregator, len(proposers), store.get_setting(AGGREGATOR_PROMPT_SETTING))
+    template = template_tokens(aggregator, len(proposers), store.catalog.get_setting(AGGREGATOR_PROMPT_SETTING))
     moa = planner.plan_moa(proposers, aggregator, rounds, int(volume), prompt_tokens, answer_tokens,
                            figures, name="MoA", template_tokens=template, **_measured_roles(
                                measured, prompt_tokens, answer_tokens, len(proposers)))

@@ -69,7 +69,7 @@ def store() -> "RunStore":
 
 def base_urls() -> list[dict]:
     """User-added servers: [{"url": ..., "kind": "openai"|"ollama"}]."""
-    return store().get_setting(BASE_URLS_KEY, []) or []
+    return store().catalog.get_setting(BASE_URLS_KEY, []) or []
 
 
 @st.cache_data(ttl=60, show_spinner="Looking for models…")

@@ -38,7 +38,7 @@ def offline_notice_if_local(run: RunRecord) -> None:
 def render_run(run: RunRecord, *, key: str = "run") -> None:
     """The whole run view; `key` keeps widget keys apart when two runs are on one page. A cost unknown when
     the run was made is shown at today's prices where there is one now, and labelled so."""
-    (run,), priced = at_current_prices([run], resources.store().price_book().price)
+    (run,), priced = at_current_prices([run], resources.store().catalog.price_book().price)
     render_thread(run, key)
     BANNERS.get(run.status, st.info)(f"**{run.status}** — {plain(run.note or run.error or '')}")
     offline_notice_if_local(run)
@@ -52,7 +52,7 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
                    help="Slowest proposer of each round plus the synthesis: the best a parallel run can do")
     now = priced.get(run.run_id)
     cols[2].metric("Cost" + (" (at current prices)" if now else ""), format_cost(run.cost_usd),
-                   help=(f"Unknown when it ran; at current prices: {price_note(now, resources.store().price_book().price)}"
+                   help=(f"Unknown when it ran; at current prices: {price_note(now, resources.store().catalog.price_book().price)}"
                          if now else "unknown = a model without a known price was used"))
     st.caption(f"{count(len(run.calls), 'call')} · tokens {run.prompt_tokens:,} in → {run.completion_tokens:,} out")
     st.caption(f"Query: {plain(run.query)}")

@@ -20,7 +20,7 @@ def prices(store: RunStore) -> None:
                "“unknown”, never 0.")
     if (saved_count := st.session_state.pop("prices_saved", None)) is not None:
         st.success(f"Prices saved for {count(saved_count, 'model')}; new runs use them.")
-    overrides = store.prices()
+    overrides = store.catalog.prices()
     unknown = [m for m in store.models_used() if m not in overrides and PriceBook().price(m) is None]
     rows = [{"model": m, "input": i * 1e6, "output": o * 1e6} for m, (i, o) in overrides.items()]
     rows += [{"model": m, "input": None, "output": None} for m in unknown]
@@ -45,14 +45,14 @@ def prices(store: RunStore) -> None:
             st.error(f"Not saved: {exc}")
         else:
             for model in set(overrides) - set(prices):
-                store.delete_price(model)
+                store.catalog.delete_price(model)
             for model, (inp, out) in prices.items():
-                store.set_price(model, inp, out)
+                store.catalog.set_price(model, inp, out)
             st.session_state["prices_saved"] = len(prices)
             st.rerun()
     probe = st.text_input("Look up a model's price", placeholder="e.g. gpt-4o-mini")
     if probe.strip():
-        price = PriceBook(store.prices()).price(probe.strip())
+        price = PriceBook(store.catalog.prices()).price(probe.strip())
         if price is None:
             st.write(f"`{probe}`: unknown price (add it above to see costs)")
         else:
@@ -81,7 +81,7 @@ def providers(store: RunStore) -> None:
             else:
                 st.success(f"{count(len(found.models), 'model')}: {', '.join(found.models[:30])}")
         if remove_col.button("Remove", key=f"remove-{i}"):
-            store.set_setting(resources.BASE_URLS_KEY, [u for j, u in enumerate(urls) if j != i])
+            store.catalog.set_setting(resources.BASE_URLS_KEY, [u for j, u in enumerate(urls) if j != i])
             st.cache_data.clear()
             st.rerun()
     with st.form("add_server", clear_on_submit=True):
@@ -93,6 +93,6 @@ def providers(store: RunStore) -> None:
             except ValueError as exc:
                 st.error(f"Not added: {exc}")
             else:
-                store.set_setting(resources.BASE_URLS_KEY, urls + [entry])
+                store.catalog.set_setting(resources.BASE_URLS_KEY, urls + [entry])
                 st.cache_data.clear()
                 st.rerun()

@@ -44,7 +44,7 @@ class EvalFileError(EvalSetError):
 
 @dataclass
 class ParsedSet:
-    """Valid items ready for `store.create_eval_set`, and the digest naming this exact content."""
+    """Valid items ready for `store.catalog.save_eval_set`, and the digest naming this exact content."""
 
     items: list[dict[str, Any]] = field(default_factory=list)
     digest: str = ""
@@ -117,14 +117,14 @@ def import_eval_file(store, path: str | Path, name: str | None = None) -> int:
 
 def save_parsed(store, parsed: ParsedSet, name: str) -> int:
     description = f"sha256:{parsed.digest}"
-    found = store.find_eval_set(description)
+    found = store.catalog.find_eval_set(description)
     if found is not None:
         return found.id
-    taken = {s.name for s in store.list_eval_sets()}
+    taken = {s.name for s in store.catalog.list_eval_sets()}
     unique, n = name, 2
     while unique in taken:
         unique, n = f"{name} ({n})", n + 1
-    return store.create_eval_set(unique, parsed.items, description)
+    return store.catalog.save_eval_set(unique, parsed.items, description)
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -116,7 +116,7 @@ def priced_now(store, rows: list[BatchAnswer]) -> list[BatchAnswer]:
         if row.run_id is not None and row.status == "done" and (row.cost_usd is None or row.saved_usd is None):
             run = store.get_run(row.run_id)
         if run is not None:
-            book = book or store.price_book()
+            book = book or store.catalog.price_book()
             (run,), priced = at_current_prices([run], book.price)
             if priced:
                 row = replace(row, cost_usd=run.cost_usd, saved_usd=saved_total(run.calls),
@@ -159,7 +159,7 @@ def answers_csv(store, batch_id: str) -> str:
     items = {}
     batch = store.get_batch(batch_id)
     if batch and batch.eval_set_id:
-        items = {i.id: i for i in store.eval_set_items(batch.eval_set_id)}
+        items = {i.id: i for i in store.catalog.eval_set_items(batch.eval_set_id)}
     names = _system_names(store, [batch])[1] if batch else {}
     out = io.StringIO()
     writer = csv.writer(out)

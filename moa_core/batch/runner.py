@@ -67,7 +67,7 @@ def create_batch(store, eval_set_id: int, systems: list[System], *, judge: dict 
     names = [s.name for s in systems]
     if len(set(names)) != len(names):
         raise ValueError(f"two systems share a name: {', '.join(n for n in names if names.count(n) > 1)}")
-    items = store.eval_set_items(eval_set_id)
+    items = store.catalog.eval_set_items(eval_set_id)
     if not items:
         raise ValueError("the eval set has no items")
     primary = systems[0]
@@ -113,9 +113,9 @@ class BatchRun:
         self.cache = ResponseCache(self.store) if config.get("cache", True) and not no_cache else None
         # a judge's reply without a verdict is no answer: never kept, never reused (a resume asks again)
         self.judge_cache = ResponseCache(self.store, accept=has_verdict) if self.cache else None
-        self.prices = self.store.price_book()
+        self.prices = self.store.catalog.price_book()
         self._checked = (0.0, False)  # (when, must stop) of the last look at the batch row
-        self.items = {i.id: i for i in store.eval_set_items(batch.eval_set_id)} if batch.eval_set_id else {}
+        self.items = {i.id: i for i in store.catalog.eval_set_items(batch.eval_set_id)} if batch.eval_set_id else {}
         self.documents: dict[int, Document] = {}
         self.worker = worker_name()
         self.on_progress = on_progress
@@ -285,7 +285,7 @@ class BatchRun:
         if document_id is None:
             return None
         if document_id not in self.documents:
-            row = self.store.get_document(document_id)
+            row = self.store.catalog.get_document(document_id)
             self.documents[document_id] = Document(row.name, row.text) if row else None
         return self.documents[document_id]
 

@@ -41,7 +41,7 @@ async def answer_alone(spec: ModelSpec, query: str, *, store=None, document: Doc
                        document_text=document.text if document else None)
     if run_id:
         record.run_id = run_id
-    prices = prices or (store.price_book() if store is not None else PriceBook())
+    prices = prices or (store.catalog.price_book() if store is not None else PriceBook())
 
     def emit(event: Event) -> None:
         if store is not None and isinstance(event, (CallFinished, CallFailed)):

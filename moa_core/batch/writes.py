@@ -18,27 +18,38 @@ from ..records import CallFailed, CallFinished, RunFinished, RunStarted
 RECORDED = (RunStarted, CallFinished, CallFailed, RunFinished)  # the events the store writes
 
 
+class ReadOnceCatalog:
+    """The store's catalog for one batch: prices and settings read once (they do not change mid-batch,
+    and every run asks for the aggregator prompt); every other verb passes through."""
+
+    def __init__(self, catalog):
+        self._catalog = catalog
+        self._prices = catalog.price_book()
+        self._settings: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+    def price_book(self):
+        return self._prices
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        if key not in self._settings:
+            self._settings[key] = self._catalog.get_setting(key, None)
+        value = self._settings[key]
+        return default if value is None else value
+
+
 class LoopSafeStore:
     """Wraps a RunStore: reads and other verbs pass through; `observe` and `write` are queued."""
 
     def __init__(self, store):
         self._store = store
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="moa-batch-writer")
-        self._prices = store.price_book()
-        self._settings: dict[str, Any] = {}
+        self.catalog = ReadOnceCatalog(store.catalog)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
-
-    def price_book(self):
-        return self._prices  # read once per batch: the overrides do not change mid-batch
-
-    def get_setting(self, key: str, default: Any = None) -> Any:
-        """Read once per batch (the aggregator prompt is asked for by every run)."""
-        if key not in self._settings:
-            self._settings[key] = self._store.get_setting(key, None)
-        value = self._settings[key]
-        return default if value is None else value
 
     def observe(self, event) -> None:
         if isinstance(event, RECORDED):  # token deltas and retries are not stored: no thread hop for them

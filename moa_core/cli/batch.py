@@ -223,7 +223,7 @@ def _preamble(store, items, systems, args, judge) -> None:
 
     spec = judge_spec(judge["model"], judge.get("api_base"), api_key_env=judge.get("api_key_env")) if judge else None
     answered = set() if args.no_cache else store.answered_before(s.config_key for s in systems)
-    p = project(items, systems, store.price_book(), spec, pairs=len(systems) - 1, answered=answered)
+    p = project(items, systems, store.catalog.price_book(), spec, pairs=len(systems) - 1, answered=answered)
     print(f"projected cost: {p.describe()}, {p.calls} calls", file=sys.stderr)
     if args.budget is not None and p.estimate_usd is not None and p.estimate_usd > args.budget:
         print(f"note: the projection exceeds --budget {format_cost(args.budget)}: the batch will stop there "

@@ -35,7 +35,7 @@ def _open_store():
 
 def _saved_names(store) -> str:
     """'saved lineups: a, b' or 'no saved lineups', for the one-line error."""
-    names = [row.name for row in store.list_lineups()]
+    names = [row.name for row in store.catalog.list_lineups()]
     return f"saved lineups: {', '.join(names)}" if names else "no lineups are saved yet (the Lineup page saves them)"
 
 
@@ -54,7 +54,7 @@ def resolve_lineup(ref: str, store=None) -> Lineup:
     own = store is None
     store = _open_store() if own else store
     try:
-        row = store.get_lineup(ref.strip())
+        row = store.catalog.get_lineup(ref.strip())
         if row is None:
             raise UserError(f"no lineup file or saved lineup named {ref!r}; {_saved_names(store)}")
         try:
@@ -71,7 +71,7 @@ def resolve_lineup(ref: str, store=None) -> Lineup:
 def handle_list(args: argparse.Namespace) -> int:
     store = _open_store()
     try:
-        rows = [(row, _parse(row)) for row in store.list_lineups()]
+        rows = [(row, _parse(row)) for row in store.catalog.list_lineups()]
     finally:
         store.close()
     if args.json:
@@ -116,7 +116,7 @@ def format_table(rows) -> str:
 def handle_export(args: argparse.Namespace) -> int:
     store = _open_store()
     try:
-        row = store.get_lineup(args.name.strip())
+        row = store.catalog.get_lineup(args.name.strip())
         if row is None:
             raise UserError(f"no saved lineup named {args.name!r}; {_saved_names(store)}")
         text = row.toml if row.toml.endswith("\n") else row.toml + "\n"

@@ -74,7 +74,7 @@ def format_cost(cost: float | None) -> str:
 
 def at_current_prices(runs, price_of) -> tuple[list, dict[str, list[str]]]:
     """Runs whose calls had no known price, costed from today's prices (`price_of(model)` -> Price or None,
-    e.g. `PriceBook(store.prices()).price`): a price set after a run reaches it when it is read. A call
+    e.g. `PriceBook(store.catalog.prices()).price`): a price set after a run reaches it when it is read. A call
     whose cost is None and that used tokens gets tokens x price (a cache hit: its `saved_usd`); the stored
     record is never changed (copies are returned) and the caller labels such figures "at current prices".
     Returns (runs, {run_id: [models priced now]}); runs with nothing to price come back as they were.

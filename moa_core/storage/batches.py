@@ -1,4 +1,4 @@
-"""The store's verbs for eval sets, batches (claimed item by item, by several workers at once),
+"""The store's verbs for batches (claimed item by item, by several workers at once),
 judge votes and the response cache. A mixin of `RunStore`: same engine, same short transactions.
 
 Claiming is the one place concurrency matters: on PostgreSQL `SELECT ... FOR UPDATE SKIP LOCKED`
@@ -17,7 +17,7 @@ from ..records import utcnow
 from .busy import retry_when_locked
 from .liveness import owner_gone
 from .rows import as_utc
-from .schema import Batch, BatchItem, CachedResponse, Call, Document, EvalItem, EvalSet, Run, Vote
+from .schema import Batch, BatchItem, CachedResponse, Call, Document, EvalItem, Run, Vote
 from .upsert import upsert
 
 _BLANK = func.trim(func.coalesce(CachedResponse.text, "")) == ""  # a cached answer that is no answer
@@ -50,38 +50,7 @@ class BatchAnswer:
 
 
 class BatchStore:
-    """Eval sets, batches and their items, judge votes, cached responses; needs `_read()`/`_write()`."""
-
-    # ---- eval sets -----------------------------------------------------------------------------
-
-    def create_eval_set(self, name: str, items: list[dict[str, Any]], description: str = "") -> int:
-        """The batch importer's name for `Catalog.save_eval_set` (one rule for creating a set)."""
-        return self.save_eval_set(name, items, description)
-
-    def get_eval_set(self, eval_set_id: int) -> EvalSet | None:
-        with self._read() as s:
-            return s.get(EvalSet, eval_set_id)
-
-    def find_eval_set(self, description: str) -> EvalSet | None:
-        """The set imported with exactly this description (it carries the file's digest)."""
-        with self._read() as s:
-            return s.execute(select(EvalSet).where(EvalSet.description == description)
-                             .order_by(EvalSet.id)).scalars().first()
-
-    def eval_set_items(self, eval_set_id: int) -> list[EvalItem]:
-        with self._read() as s:
-            return list(s.execute(select(EvalItem).where(EvalItem.eval_set_id == eval_set_id)
-                                  .order_by(EvalItem.position)).scalars())
-
-    def eval_set_sizes(self) -> dict[int, int]:
-        with self._read() as s:
-            rows = s.execute(select(EvalItem.eval_set_id, func.count()).group_by(EvalItem.eval_set_id)).all()
-        return {set_id: n for set_id, n in rows}
-
-    def delete_eval_set(self, eval_set_id: int) -> bool:
-        """Delete the set and its items; runs keep their answers (their eval item becomes unknown)."""
-        with self._write() as s:
-            return s.execute(delete(EvalSet).where(EvalSet.id == eval_set_id)).rowcount > 0
+    """Batches and their items, judge votes, cached responses; needs `_read()`/`_write()`."""
 
     # ---- batches -------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
-"""The store's small tables: documents, saved lineups, eval sets, settings and price overrides.
+"""The store's catalog: documents, saved lineups, eval sets, settings and price overrides.
 
-A mixin of `RunStore` (same engine, same short transactions), kept apart because none of it
-is about recording runs.
+A repository of `RunStore` (`store.catalog`: the same database, short transactions), kept apart
+because none of it is about recording runs.
 """
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from ..lineup import Lineup
 from ..records import utcnow
+from .database import Repository
 from .schema import Document, EvalItem, EvalSet, PriceOverride, SavedLineup, Setting
 from .rows import document_type
 
@@ -22,8 +23,8 @@ if TYPE_CHECKING:  # prices imports litellm (seconds): only price_book() needs i
     from ..providers.prices import PriceBook
 
 
-class Catalog:
-    """Verbs over documents, lineups, eval sets, settings and prices; needs `_read()` and `_write()`."""
+class Catalog(Repository):
+    """Verbs over documents, lineups, eval sets, settings and prices."""
 
     # ---- documents ---------------------------------------------------------------------------
 
@@ -119,6 +120,31 @@ class Catalog:
         with self._read() as s:
             return list(s.execute(select(EvalItem).join(EvalSet, EvalSet.id == EvalItem.eval_set_id)
                                   .where(EvalSet.name == name).order_by(EvalItem.position)).scalars())
+
+    def get_eval_set(self, eval_set_id: int) -> EvalSet | None:
+        with self._read() as s:
+            return s.get(EvalSet, eval_set_id)
+
+    def find_eval_set(self, description: str) -> EvalSet | None:
+        """The set imported with exactly this description (it carries the file's digest)."""
+        with self._read() as s:
+            return s.execute(select(EvalSet).where(EvalSet.description == description)
+                             .order_by(EvalSet.id)).scalars().first()
+
+    def eval_set_items(self, eval_set_id: int) -> list[EvalItem]:
+        with self._read() as s:
+            return list(s.execute(select(EvalItem).where(EvalItem.eval_set_id == eval_set_id)
+                                  .order_by(EvalItem.position)).scalars())
+
+    def eval_set_sizes(self) -> dict[int, int]:
+        with self._read() as s:
+            rows = s.execute(select(EvalItem.eval_set_id, func.count()).group_by(EvalItem.eval_set_id)).all()
+        return {set_id: n for set_id, n in rows}
+
+    def delete_eval_set(self, eval_set_id: int) -> bool:
+        """Delete the set and its items; runs keep their answers (their eval item becomes unknown)."""
+        with self._write() as s:
+            return s.execute(delete(EvalSet).where(EvalSet.id == eval_set_id)).rowcount > 0
 
     # ---- settings ------------------------------------------------------------------------------
 

@@ -3,15 +3,14 @@
 Every write is its own short transaction, made as the run goes: the run row at start, each
 call the moment it ends, the totals at the end. A process killed mid-run leaves a `running`
 row with its finished calls; the next `open` marks it `interrupted` and keeps those calls.
-Lineups, settings, prices and documents live in `catalog.py`, ratings and blind pairs in
-`ratings.py` (mixins of the same store).
+The other concepts are repositories wired here as attributes, sharing one `Database`:
+`store.catalog` (lineups, eval sets, settings, prices, documents).
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Iterator
 
@@ -30,6 +29,7 @@ from .writer import Writer
 from .analytics_reads import AnalyticsReads
 from .batches import BatchStore
 from .catalog import Catalog
+from .database import Database
 from .jobs import JobStore
 from .queues import Queues
 from .run_documents import link_documents, load_documents
@@ -52,12 +52,13 @@ def _locked(exc: Exception) -> bool:
     return "locked" in text or "busy" in text
 
 
-class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads, JobStore):
+class RunStore(Ratings, Votes, Queues, BatchStore, AnalyticsReads, JobStore):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
         self.engine = engine
-        self._writer = db.writer(engine)
+        self.database = Database(engine)
+        self.catalog = Catalog(self.database)
         self._owner = owner_token()
         self._active: dict[str, RunRecord] = {}  # runs this process is recording now
         self._lock = threading.Lock()
@@ -133,13 +134,11 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads, JobS
         """The database URL without its password."""
         return self.engine.url.render_as_string(hide_password=True)
 
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
-            yield session
+    def _write(self):
+        return self.database.write()
 
     def _read(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+        return self.database.read()
 
     # ---- recording a run as it goes ----------------------------------------------------------
 
@@ -257,7 +256,7 @@ class RunStore(Catalog, Ratings, Votes, Queues, BatchStore, AnalyticsReads, JobS
                 for key, value in columns.items():
                     setattr(row, key, value)
             row.owner = owner
-            link_documents(s, row, snapshot["documents"], self._document)
+            link_documents(s, row, snapshot["documents"], Catalog._document)
             s.flush()  # the run row before its calls (their foreign key)
             upsert(s, Call, [call.model_dump() for call in snapshot["calls"]])
 

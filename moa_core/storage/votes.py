@@ -309,7 +309,7 @@ class Votes:
     def lineup_owners(self) -> dict[str, str]:
         """Saved lineup name -> the id of its current configuration: that system keeps the bare name."""
         owners = {}
-        for saved in self.list_lineups() if hasattr(self, "list_lineups") else ():
+        for saved in self.catalog.list_lineups():
             try:
                 owners[saved.name] = moa_identity(Lineup.from_toml(saved.toml)).id
             except LineupError:

@@ -16,7 +16,7 @@ def store(tmp_path):
 @pytest.fixture
 def make_set(store):
     def make(n: int = 4, name: str = "set", reference: str | None = "ref") -> int:
-        return store.create_eval_set(name, [{"query": f"question {i}?", "reference": reference} for i in range(n)])
+        return store.catalog.save_eval_set(name, [{"query": f"question {i}?", "reference": reference} for i in range(n)])
     return make
 
 

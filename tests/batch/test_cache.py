@@ -23,7 +23,7 @@ def test_key_is_the_exact_request():
 
 
 def test_hit_miss_and_the_cached_call_record(store, lineup_for, llm):
-    store.set_price("p1", 0.001, 0.002)
+    store.catalog.set_price("p1", 0.001, 0.002)
     lineup = lineup_for(["p1"], "agg")
     cache = ResponseCache(store)
     first = asyncio.run(run_and_record("What is MoA?", lineup, store=store, cache=cache))
@@ -166,7 +166,7 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
     from moa_core.metrics import analytics, planner
 
     for model in ("p1", "p2", "p3", "agg", "base"):
-        store.set_price(model, 1e-6, 2e-6)
+        store.catalog.set_price(model, 1e-6, 2e-6)
     set_id = make_set(3)
     first = create_batch(store, set_id, systems(), concurrency=2)
     asyncio.run(run_batch(store, first))
@@ -228,20 +228,20 @@ def test_the_projection_leaves_out_answers_the_cache_already_holds(store, make_s
     from moa_core.batch.estimate import project
 
     for model in ("p1", "p2", "p3", "agg", "base"):
-        store.set_price(model, 1e-6, 2e-6)
+        store.catalog.set_price(model, 1e-6, 2e-6)
     set_id = make_set(2)
     first = create_batch(store, set_id, systems(), concurrency=2)
     asyncio.run(run_batch(store, first))
     items = [{"query": "question 0?"}, {"query": "question 1?"}, {"query": "a new question?"}]
-    fresh = project(items, systems(), store.price_book())
+    fresh = project(items, systems(), store.catalog.price_book())
     assert fresh.calls == 15 and fresh.cached_calls == 0  # 3 items x (3 proposers + aggregator + single)
     answered = store.answered_before([s.config_key for s in systems()])
-    again = project(items, systems(), store.price_book(), answered=answered)
+    again = project(items, systems(), store.catalog.price_book(), answered=answered)
     assert again.calls == 15 and again.cached_calls == 10  # two items x 5 calls already answered
-    assert again.estimate_usd == pytest.approx(project(items[2:], systems(), store.price_book()).estimate_usd)
+    assert again.estimate_usd == pytest.approx(project(items[2:], systems(), store.catalog.price_book()).estimate_usd)
     assert "10 of 15 calls were answered before" in again.describe()
     other = systems(proposers=("p1", "p2"))  # another configuration: nothing of it was answered
-    assert project(items, other, store.price_book(), answered=store.answered_before(
+    assert project(items, other, store.catalog.price_book(), answered=store.answered_before(
         [s.config_key for s in other])).cached_calls == 2  # only the single model (same configuration), 2 items
     store.cache_clear()  # an emptied cache answers nothing
     assert store.answered_before([s.config_key for s in systems()]) == set()

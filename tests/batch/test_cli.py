@@ -171,9 +171,9 @@ def test_lineup_and_compare_take_a_saved_lineups_name(set_file, lineup_file, llm
     seat = lambda m: ModelSpec(model=m, api_base=llm.base_url)  # noqa: E731
     store = open_store()
     try:
-        store.save_lineup("saved duo", Lineup(proposers=[seat("p1"), seat("p2")], aggregator=seat("agg"),
+        store.catalog.save_lineup("saved duo", Lineup(proposers=[seat("p1"), seat("p2")], aggregator=seat("agg"),
                                               timeout_s=5).to_toml())
-        store.save_lineup("saved solo", Lineup(proposers=[seat("p3")], aggregator=seat("agg")).to_toml())
+        store.catalog.save_lineup("saved solo", Lineup(proposers=[seat("p3")], aggregator=seat("agg")).to_toml())
     finally:
         store.close()
     code = main(["batch", str(set_file), "--lineup", "saved duo", "--compare", "saved solo", "--json"])

@@ -91,7 +91,7 @@ def test_sigkill_of_a_batch_worker_then_resume_redoes_nothing(store, make_set, s
 
     for model in ("p1", "p2", "p3", "agg", "base"):
         llm.set(model, reply=answer(model))
-    set_id = store.create_eval_set("crash", [{"query": f"question {i}?"} for i in range(N)])
+    set_id = store.catalog.save_eval_set("crash", [{"query": f"question {i}?"} for i in range(N)])
     batch_id = create_batch(store, set_id, systems(), concurrency=2, cache=False)
     url = str(store.engine.url)
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}

@@ -70,15 +70,15 @@ def test_a_broken_file_imports_nothing_and_a_good_one_imports_once(store, tmp_pa
     bad.write_bytes(jsonl({"query": "fine"}, {"query": ""}))
     with pytest.raises(EvalSetError):
         import_eval_file(store, bad)
-    assert store.list_eval_sets() == []
+    assert store.catalog.list_eval_sets() == []
     good = tmp_path / "good.jsonl"
     good.write_bytes(jsonl({"query": "one", "document": "inline text"}, {"query": "two", "reference": "2"}))
     set_id = import_eval_file(store, good)
     assert import_eval_file(store, good) == set_id  # the same content again is the same set
-    items = store.eval_set_items(set_id)
+    items = store.catalog.eval_set_items(set_id)
     assert [i.query for i in items] == ["one", "two"] and items[1].reference == "2"
-    assert store.get_document(items[0].document_id).text == "inline text"
-    assert store.delete_eval_set(set_id) and store.list_eval_sets() == []
+    assert store.catalog.get_document(items[0].document_id).text == "inline text"
+    assert store.catalog.delete_eval_set(set_id) and store.catalog.list_eval_sets() == []
 
 
 def test_demo_set_is_valid():

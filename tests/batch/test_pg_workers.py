@@ -22,7 +22,7 @@ def test_two_processes_no_duplicates_no_losses(postgres_url, systems, llm):
     for model in ("p1", "p2", "p3", "agg", "base"):
         llm.set(model, latency_s=0.1)
     store = RunStore.open(postgres_url)
-    set_id = store.create_eval_set("pg", [{"query": f"pg question {i}?"} for i in range(N)])
+    set_id = store.catalog.save_eval_set("pg", [{"query": f"pg question {i}?"} for i in range(N)])
     batch_id = create_batch(store, set_id, systems(), concurrency=4, cache=False)
     env = {**os.environ, "DATABASE_URL": postgres_url, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "moa_core.cli", "batch-worker", batch_id, "--json"]

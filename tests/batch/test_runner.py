@@ -68,7 +68,7 @@ def test_resume_never_redoes_a_finished_item(store, make_set, systems, llm):
     done_before = {(i.eval_item_id, i.system) for i in store.batch_items(batch_id) if i.status == "done"}
     assert len(done_before) >= 5
     assert store.batch_counts(batch_id)["running"] == 0  # claims were given back
-    queries = {i.id: i.query for i in store.eval_set_items(store.get_batch(batch_id).eval_set_id)}
+    queries = {i.id: i.query for i in store.catalog.eval_set_items(store.get_batch(batch_id).eval_set_id)}
     seen_before = len(llm.requests)
     out = asyncio.run(run_batch(store, batch_id, resume=True))
     assert out.status == "done" and out.counts["done"] == 16
@@ -82,7 +82,7 @@ def test_resume_never_redoes_a_finished_item(store, make_set, systems, llm):
 
 def test_budget_cap_stops_cleanly_and_resumes_with_a_larger_one(store, make_set, systems, llm):
     for m in MODELS:
-        store.set_price(m, 0.001, 0.001)  # every call costs a few cents here
+        store.catalog.set_price(m, 0.001, 0.001)  # every call costs a few cents here
     batch_id = create_batch(store, make_set(6), systems(), concurrency=1, budget_usd=0.05, cache=False)
     out = asyncio.run(run_batch(store, batch_id))
     batch = store.get_batch(batch_id)

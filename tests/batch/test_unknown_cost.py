@@ -37,7 +37,7 @@ def test_a_batch_without_prices_is_unknown_not_zero(store, make_set, systems):
 
 def test_a_partly_priced_batch_says_the_known_part_and_how_many_are_unknown(store, make_set, systems):
     for model in ("p1", "p2", "p3", "agg"):  # the single model "base" has no price
-        store.set_price(model, 1e-6, 2e-6)
+        store.catalog.set_price(model, 1e-6, 2e-6)
     set_id = make_set(3)
     built = systems()
     batch_id = create_batch(store, set_id, built, concurrency=2)
@@ -71,7 +71,7 @@ def test_a_resumed_claim_whose_run_finished_counts_its_unknown_cost(store, make_
 
 def test_the_projection_of_unpriced_models_is_unknown_not_zero(store, make_set, systems):
     set_id = make_set(2)
-    items = [{"query": i.query} for i in store.eval_set_items(set_id)]
+    items = [{"query": i.query} for i in store.catalog.eval_set_items(set_id)]
     p = project(items, systems(), PriceBook())
     assert p.estimate_usd is None and p.upper_usd is None
     assert "$0" not in p.describe() and p.describe().startswith("unknown: no price for p1, p2, p3, agg, base")
@@ -106,7 +106,7 @@ def test_a_price_saved_after_the_batch_reaches_its_table_at_current_prices(store
     before = {s["name"]: s for s in batch_summary(store, [batch_id], style_bootstrap=0)["systems"]}
     assert all(s["cost_per_item"] is None for s in before.values())
     for model in ("p1", "p2", "p3", "agg", "base"):
-        store.set_price(model, 1e-6, 2e-6)
+        store.catalog.set_price(model, 1e-6, 2e-6)
     kinds = {s.name: s.kind for s in built}
     summary = batch_summary(store, [batch_id], style_bootstrap=0)
     after = {s["name"]: s for s in summary["systems"]}
@@ -131,7 +131,7 @@ def test_the_batch_table_shows_cost_per_item_paid_saved_and_queue_wait_apart(sto
     from ui.batch_results import _table
 
     for model in ("p1", "p2", "p3", "agg", "base"):
-        store.set_price(model, 1e-6, 2e-6)
+        store.catalog.set_price(model, 1e-6, 2e-6)
     set_id = make_set(2)
     built = systems()
     first = create_batch(store, set_id, built, concurrency=2)

@@ -18,7 +18,7 @@ def store():
 def _saved(store, name: str, base_url: str, proposers=("a", "b")) -> Lineup:
     lineup = Lineup(proposers=[ModelSpec(model=m, api_base=base_url) for m in proposers],
                     aggregator=ModelSpec(model="agg", api_base=base_url), timeout_s=5)
-    store.save_lineup(name, lineup.to_toml())
+    store.catalog.save_lineup(name, lineup.to_toml())
     return lineup
 
 

@@ -34,7 +34,7 @@ def test_out_cannot_be_the_database_or_its_companions(stored, argv, suffix, caps
         from moa_core.lineup import Lineup, ModelSpec
 
         store = RunStore.open_default()
-        store.save_lineup("x", Lineup(proposers=[ModelSpec(model="a")], aggregator=ModelSpec(model="a")).to_toml())
+        store.catalog.save_lineup("x", Lineup(proposers=[ModelSpec(model="a")], aggregator=ModelSpec(model="a")).to_toml())
         store.close()
     assert main(argv) == 2
     err = capsys.readouterr().err

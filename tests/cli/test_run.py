@@ -95,11 +95,11 @@ def test_the_aggregator_prompt_saved_in_settings_applies_to_cli_runs(llm, capsys
     from moa_core.storage import RunStore
 
     store = RunStore.open_default()
-    store.set_setting(AGGREGATOR_PROMPT_SETTING, "Merge these carefully:\n{proposals}")
+    store.catalog.set_setting(AGGREGATOR_PROMPT_SETTING, "Merge these carefully:\n{proposals}")
     try:
         assert main(["run", "--proposer", "p1", "--aggregator", "agg", "--api-base", llm.base_url, "--json", "q"]) == 0
     finally:
-        store.set_setting(AGGREGATOR_PROMPT_SETTING, None)
+        store.catalog.set_setting(AGGREGATOR_PROMPT_SETTING, None)
     aggregator = next(r for r in llm.requests if r.model == "agg")
     assert aggregator.messages[0]["content"].startswith("Merge these carefully:\n[1] p1\n")
 

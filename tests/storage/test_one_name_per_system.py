@@ -43,7 +43,7 @@ def world(store, llm):
     edited = Lineup.from_dict(lineup.to_dict() | {"name": "pm-3fakes (edited)"})  # edited, config unchanged
     run_edited = asyncio.run(run_and_record(QUERY, edited, store=store))
     alone = asyncio.run(answer_alone(spec("base"), QUERY, store=store))  # a single-model run
-    set_id = store.create_eval_set("set", [{"query": QUERY, "reference": "30 days"}])
+    set_id = store.catalog.save_eval_set("set", [{"query": QUERY, "reference": "30 days"}])
     batch_id = create_batch(store, set_id, [moa_system(lineup), single_system(spec("base"))],
                             judge={"model": "judge", "api_base": llm.base_url})
     assert asyncio.run(run_batch(store, batch_id)).status == "done"

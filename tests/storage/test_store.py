@@ -173,46 +173,46 @@ def test_ratings_and_delete_cascade(store):
 
 
 def test_documents_lineups_settings_prices(store):
-    d1 = store.save_document("a.pdf", "pdf", "same text", 1234)
-    d2 = store.save_document("copy.pdf", "pdf", "same text", 1234)
-    assert d1.id == d2.id and d1.sha256 == d2.sha256 and store.get_document(d1.id).text == "same text"
-    assert store.save_document("b.txt", "txt", "other", 5).id != d1.id
+    d1 = store.catalog.save_document("a.pdf", "pdf", "same text", 1234)
+    d2 = store.catalog.save_document("copy.pdf", "pdf", "same text", 1234)
+    assert d1.id == d2.id and d1.sha256 == d2.sha256 and store.catalog.get_document(d1.id).text == "same text"
+    assert store.catalog.save_document("b.txt", "txt", "other", 5).id != d1.id
 
     toml = '[[proposers]]\nmodel = "m1"\n[aggregator]\nmodel = "m2"\n'
-    store.save_lineup("pair", toml)
-    store.save_lineup("pair", toml.replace("m2", "m3"))
-    store.save_lineup("another", toml)
-    assert [x.name for x in store.list_lineups()] == ["another", "pair"]
-    assert "m3" in store.get_lineup("pair").toml and store.get_lineup("none") is None
+    store.catalog.save_lineup("pair", toml)
+    store.catalog.save_lineup("pair", toml.replace("m2", "m3"))
+    store.catalog.save_lineup("another", toml)
+    assert [x.name for x in store.catalog.list_lineups()] == ["another", "pair"]
+    assert "m3" in store.catalog.get_lineup("pair").toml and store.catalog.get_lineup("none") is None
     with pytest.raises(ValueError, match="aggregator"):
-        store.save_lineup("bad", '[[proposers]]\nmodel = "m1"\n')
-    assert store.delete_lineup("pair") and not store.delete_lineup("pair")
+        store.catalog.save_lineup("bad", '[[proposers]]\nmodel = "m1"\n')
+    assert store.catalog.delete_lineup("pair") and not store.catalog.delete_lineup("pair")
 
-    assert store.get_setting("aggregator_prompt", "default") == "default"
-    store.set_setting("aggregator_prompt", "Synthesize {proposals}")
-    store.set_setting("base_urls", {"ollama": "http://localhost:11434"})
-    assert store.get_setting("aggregator_prompt") == "Synthesize {proposals}"
-    assert store.get_setting("base_urls") == {"ollama": "http://localhost:11434"}
+    assert store.catalog.get_setting("aggregator_prompt", "default") == "default"
+    store.catalog.set_setting("aggregator_prompt", "Synthesize {proposals}")
+    store.catalog.set_setting("base_urls", {"ollama": "http://localhost:11434"})
+    assert store.catalog.get_setting("aggregator_prompt") == "Synthesize {proposals}"
+    assert store.catalog.get_setting("base_urls") == {"ollama": "http://localhost:11434"}
 
-    store.set_price("my/model", 1e-6, 2e-6)
-    store.set_price("my/model", 3e-6, 4e-6)
-    book = store.price_book()
+    store.catalog.set_price("my/model", 1e-6, 2e-6)
+    store.catalog.set_price("my/model", 3e-6, 4e-6)
+    book = store.catalog.price_book()
     assert book.cost("my/model", 1000, 1000) == pytest.approx(0.007)
     with pytest.raises(ValueError):
-        store.set_price("x", -1, 0)
-    assert store.delete_price("my/model") and store.prices() == {}
+        store.catalog.set_price("x", -1, 0)
+    assert store.catalog.delete_price("my/model") and store.catalog.prices() == {}
 
 
 def test_eval_sets_and_batch_links(store):
-    set_id = store.save_eval_set("smoke", [{"query": "2+2?", "reference": "4", "tags": ["math"]},
+    set_id = store.catalog.save_eval_set("smoke", [{"query": "2+2?", "reference": "4", "tags": ["math"]},
                                            {"query": "capital of France?"}], description="quick")
-    assert [e.name for e in store.list_eval_sets()] == ["smoke"] and set_id
-    items = store.eval_items("smoke")
+    assert [e.name for e in store.catalog.list_eval_sets()] == ["smoke"] and set_id
+    items = store.catalog.eval_items("smoke")
     assert [(i.query, i.reference, i.tags) for i in items] == [("2+2?", "4", ["math"]), ("capital of France?", None, [])]
     with pytest.raises(ValueError, match="already exists"):
-        store.save_eval_set("smoke", [{"query": "x"}])
+        store.catalog.save_eval_set("smoke", [{"query": "x"}])
     with pytest.raises(ValueError, match="no query"):
-        store.save_eval_set("empty", [{"query": " "}])
+        store.catalog.save_eval_set("empty", [{"query": " "}])
     r = record(calls=[call()])
     store.save_run(r)
     store.link_run(r.run_id, batch_id="b1", eval_item_id=items[0].id)

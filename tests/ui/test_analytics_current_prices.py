@@ -24,7 +24,7 @@ def test_a_price_saved_after_the_run_reaches_the_analytics_headline(tmp_path, mo
     at.run()
     assert not at.exception, at.exception
     assert _metric(at, "Total cost") == "$0.0155 + unknown"  # run_a 0.0075 + run_c 0.008; run_b: beta has no price
-    store.set_price("anthropic/beta", 1e-6, 2e-6)  # saved after the run: the page's data version changes
+    store.catalog.set_price("anthropic/beta", 1e-6, 2e-6)  # saved after the run: the page's data version changes
     store.close()
     at.run()
     assert not at.exception, at.exception

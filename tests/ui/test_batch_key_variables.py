@@ -22,11 +22,11 @@ def data_dir(tmp_path, monkeypatch, llm):
         llm.set(model)  # listed by the server's /v1/models, so the pickers offer them
     llm.set("judge", text="Both are fine. [[C]]")
     store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
-    store.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])
+    store.catalog.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])
     spec = lambda m: ModelSpec(model=m, api_base=llm.base_url)  # noqa: E731
-    store.save_lineup("loop", Lineup(proposers=[spec("p1")], aggregator=spec("agg"), name="loop",
+    store.catalog.save_lineup("loop", Lineup(proposers=[spec("p1")], aggregator=spec("agg"), name="loop",
                                      timeout_s=5).to_toml())
-    store.create_eval_set("two", [{"query": f"Q{i}?", "reference": "R"} for i in range(2)])
+    store.catalog.save_eval_set("two", [{"query": f"Q{i}?", "reference": "R"} for i in range(2)])
     store.close()
     return tmp_path
 

@@ -38,8 +38,8 @@ def test_empty_page_says_what_to_do_and_imports_the_demo_set(data_dir):
     at.run()
     assert not at.exception
     store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
-    [demo] = store.list_eval_sets()
-    assert demo.name == "demo" and len(store.eval_set_items(demo.id)) == 20
+    [demo] = store.catalog.list_eval_sets()
+    assert demo.name == "demo" and len(store.catalog.eval_set_items(demo.id)) == 20
 
 
 def test_start_a_batch_and_read_its_summary(data_dir, llm):
@@ -48,8 +48,8 @@ def test_start_a_batch_and_read_its_summary(data_dir, llm):
     spec = lambda m: ModelSpec(model=m, api_base=llm.base_url)  # noqa: E731
     lineup = Lineup(proposers=[spec("p1"), spec("p2")], aggregator=spec("agg"), baseline=spec("base"),
                     name="loop", timeout_s=5)
-    store.save_lineup("loop", lineup.to_toml())
-    store.create_eval_set("three", [{"query": f"Q{i}?", "reference": "R"} for i in range(3)])
+    store.catalog.save_lineup("loop", lineup.to_toml())
+    store.catalog.save_eval_set("three", [{"query": f"Q{i}?", "reference": "R"} for i in range(3)])
     store.close()
     at = page()
     at.selectbox(key="batch_lineup").select("loop").run()
@@ -78,7 +78,7 @@ def test_a_stopped_batch_offers_resume(data_dir, llm):
     from moa_core.batch.runner import create_batch
     from moa_core.batch.systems import single_system
 
-    set_id = store.create_eval_set("two", [{"query": "A?"}, {"query": "B?"}])
+    set_id = store.catalog.save_eval_set("two", [{"query": "A?"}, {"query": "B?"}])
     batch_id = create_batch(store, set_id, [single_system(ModelSpec(model="base", api_base=llm.base_url))])
     store.set_batch_status(batch_id, "budget reached")
     store.close()

@@ -36,9 +36,9 @@ def test_the_batches_tab_opens_the_batch_just_started(data_dir, llm):
     spec = lambda m: ModelSpec(model=m, api_base=llm.base_url)  # noqa: E731
     lineup = Lineup(proposers=[spec("p1"), spec("p2")], aggregator=spec("agg"), baseline=spec("base"),
                     name="loop", timeout_s=5)
-    store.save_lineup("loop", lineup.to_toml())
-    store.create_eval_set("first set", [{"query": f"Q{i}?"} for i in range(2)])
-    store.create_eval_set("second set", [{"query": f"R{i}?"} for i in range(3)])
+    store.catalog.save_lineup("loop", lineup.to_toml())
+    store.catalog.save_eval_set("first set", [{"query": f"Q{i}?"} for i in range(2)])
+    store.catalog.save_eval_set("second set", [{"query": f"R{i}?"} for i in range(3)])
     store.close()
     at = AppTest.from_file("../../app.py", default_timeout=60)
     at.run()
@@ -63,7 +63,7 @@ def test_a_judge_without_a_verdict_is_explained_on_the_page(data_dir, llm):
 
     llm.set("judge", text="Both are <b>fine</b>; I cannot decide.")
     store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
-    set_id = store.create_eval_set("two", [{"query": "A?"}, {"query": "B?"}])
+    set_id = store.catalog.save_eval_set("two", [{"query": "A?"}, {"query": "B?"}])
     systems = [single_system(ModelSpec(model=m, api_base=llm.base_url)) for m in ("one", "two")]
     batch_id = create_batch(store, set_id, systems, judge={"model": "judge", "api_base": llm.base_url})
     asyncio.run(run_batch(store, batch_id))

@@ -108,8 +108,8 @@ def test_prices_typed_per_million_tokens_become_the_runs_cost(browser, app, stor
         except AssertionError:
             continue
     bs.expect(page.get_by_text(re.compile(r"Prices saved for 2 models"))).to_be_visible()
-    assert set(store.prices()) == {"alpha", "agg"}
-    assert store.prices()["alpha"] == pytest.approx((1e-6, 2e-6))
+    assert set(store.catalog.prices()) == {"alpha", "agg"}
+    assert store.catalog.prices()["alpha"] == pytest.approx((1e-6, 2e-6))
 
     bs.go_to(page, "Run")
     bs.run_query(page, "Notice after pricing?")

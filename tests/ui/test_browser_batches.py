@@ -25,11 +25,11 @@ def data_dir(tmp_path_factory, llm):
     spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
     store = bs.open_store(path)
     try:
-        store.save_lineup("duo", Lineup(proposers=[spec("p1"), spec("p2")], aggregator=spec("agg"),
+        store.catalog.save_lineup("duo", Lineup(proposers=[spec("p1"), spec("p2")], aggregator=spec("agg"),
                                         baseline=spec("base"), timeout_s=30, max_retries=0).to_toml())
-        store.create_eval_set("first set", [{"query": f"First {i}?"} for i in range(2)])
-        store.create_eval_set("second set", [{"query": f"Second {i}?"} for i in range(3)])
-        store.create_eval_set("slow set", [{"query": f"Slow {i}?"} for i in range(12)])
+        store.catalog.save_eval_set("first set", [{"query": f"First {i}?"} for i in range(2)])
+        store.catalog.save_eval_set("second set", [{"query": f"Second {i}?"} for i in range(3)])
+        store.catalog.save_eval_set("slow set", [{"query": f"Slow {i}?"} for i in range(12)])
     finally:
         store.close()
     return path

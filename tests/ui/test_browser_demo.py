@@ -29,9 +29,9 @@ def data_dir(tmp_path_factory, llm):
     spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
     store = bs.open_store(path)
     try:
-        store.save_lineup("duo", Lineup(proposers=[spec("alpha")], aggregator=spec("agg"), timeout_s=10,
+        store.catalog.save_lineup("duo", Lineup(proposers=[spec("alpha")], aggregator=spec("agg"), timeout_s=10,
                                         max_retries=0).to_toml())
-        store.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])  # "single" is offered
+        store.catalog.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])  # "single" is offered
         store.save_run(moa_run(query="What is the STORED question?", synthesis="STORED synthesis",
                                baseline="STORED baseline"))  # a stored pair waiting
     finally:

@@ -101,7 +101,7 @@ def data_dir(tmp_path_factory, llm):
                                                 max_retries=0))
     store = bs.open_store(path)
     try:  # the user's server in Settings: its models are offered in the grid's model column
-        store.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])
+        store.catalog.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])
     finally:
         store.close()
     return path

@@ -131,7 +131,7 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
         bs.save_lineup(data, "loop", Lineup(proposers=[spec("p1"), spec("p2")], aggregator=spec("agg"),
                                             baseline=spec("base"), timeout_s=150, max_retries=0))
         store = bs.open_store(data)
-        store.create_eval_set("crash", [{"query": f"question {i}?"} for i in range(4)])
+        store.catalog.save_eval_set("crash", [{"query": f"question {i}?"} for i in range(4)])
         browser = bs.launch_chromium(playwright)
         app = bs.StreamlitApp(data).start()
         try:

@@ -13,7 +13,7 @@ def test_history_shows_all_interactive_only_or_one_batch(tmp_path, monkeypatch):
     monkeypatch.setenv("MOA_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
-    set_id = store.create_eval_set("set", [{"query": "Q?"}])
+    set_id = store.catalog.save_eval_set("set", [{"query": "Q?"}])
     for batch in ("batch-one", "batch-two"):
         store.create_batch(batch, set_id, {"systems": []}, [])
     runs = {"typed 1": None, "typed 2": None, "one a": "batch-one", "one b": "batch-one", "two a": "batch-two"}

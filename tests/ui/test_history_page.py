@@ -52,7 +52,7 @@ def test_a_price_saved_after_the_run_reaches_its_history_row_marked(app, tmp_pat
                    ended_s=1.0, text="x", prompt_tokens=5, completion_tokens=5, cost_usd=None)])
     store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
     store.save_run(unpriced)
-    store.set_price("local-x", 1e-3, 2e-3)  # saved after the run: 10 x 1e-3 + 3 x 2e-3 = $0.016; agg failed, 0
+    store.catalog.set_price("local-x", 1e-3, 2e-3)  # saved after the run: 10 x 1e-3 + 3 x 2e-3 = $0.016; agg failed, 0
     store.close()
     app.run()
     app.switch_page("pages/history.py")

@@ -41,7 +41,7 @@ def test_the_settings_page_refuses_a_server_it_already_has(tmp_path, monkeypatch
     add("http://127.0.0.1:9/v1")
     store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
     try:
-        assert store.get_setting(BASE_URLS_KEY) == [{"url": "http://127.0.0.1:9/v1", "kind": "openai"}]
+        assert store.catalog.get_setting(BASE_URLS_KEY) == [{"url": "http://127.0.0.1:9/v1", "kind": "openai"}]
     finally:
         store.close()
     assert any("already in the list" in e.value for e in at.error)
@@ -52,7 +52,7 @@ def test_checking_a_server_with_one_model_says_1_model(llm, tmp_path, monkeypatc
     monkeypatch.delenv("DATABASE_URL", raising=False)
     llm.set("only-one", text="hi")
     store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
-    store.set_setting(BASE_URLS_KEY, [{"url": llm.base_url, "kind": "openai"}])
+    store.catalog.set_setting(BASE_URLS_KEY, [{"url": llm.base_url, "kind": "openai"}])
     store.close()
     at = AppTest.from_file("../../app.py", default_timeout=60)
     at.switch_page("pages/settings.py")
