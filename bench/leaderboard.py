@@ -19,8 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from moa_core.metrics.preference import (Vote, leaderboard, pair_results,  # noqa: E402
-                                         style_controlled_leaderboard)
+from moa_core.metrics.leaderboard import leaderboard  # noqa: E402
+from moa_core.metrics.preference import Vote, pair_results  # noqa: E402
+from moa_core.metrics.style_control import style_controlled_leaderboard  # noqa: E402
 
 
 def make_votes(n_votes: int, n_systems: int, seed: int = 0) -> list[Vote]:

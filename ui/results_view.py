@@ -16,9 +16,12 @@ import streamlit as st
 
 from moa_core.counts import count
 from moa_core.metrics.agreement_stats import cohen_kappa, krippendorff_alpha, labels_by_item
-from moa_core.metrics.preference import (group_warning, interval_notes, leaderboard, pair_results, reviewer_counts,
-                                         style_controlled_leaderboard, synthesis_gains)
+from moa_core.metrics.leaderboard import leaderboard
+from moa_core.metrics.preference import pair_results, reviewer_counts
+from moa_core.metrics.rating_intervals import group_warning, interval_notes
 from moa_core.metrics.review_stats import interval_sentence, judge_human_agreement
+from moa_core.metrics.style_control import style_controlled_leaderboard
+from moa_core.metrics.synthesis_gain import synthesis_gains
 from moa_core.review.export import votes_csv, votes_json
 from moa_core.storage.db import default_url
 from moa_core.storage.votes import VoteRow

@@ -10,9 +10,9 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
-from ..metrics.preference import (MAX_HALF_WIDTH, MIN_DECISIVE, Vote, pair_results, style_controlled_leaderboard,
-                                  too_few_to_call, wilson_interval)
+from ..metrics.preference import MAX_HALF_WIDTH, MIN_DECISIVE, Vote, pair_results, too_few_to_call, wilson_interval
 from ..metrics.stats import percentile
+from ..metrics.style_control import style_controlled_leaderboard
 from ..storage.batches import JUDGE_PREFIX, BatchAnswer
 from .judge import flip_rate
 

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from ..identity import display_names, legacy_identity
 from . import UserError
 
-if TYPE_CHECKING:  # start-up speed: metrics.preference imports numpy and scipy (a second); loaded when used
-    from ..metrics.preference import PairResult, SystemRating, Vote
+if TYPE_CHECKING:  # start-up speed: the metrics import numpy and scipy (a second); loaded when used
+    from ..metrics.preference import PairResult, Vote
+    from ..metrics.rating_intervals import SystemRating
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -86,7 +87,8 @@ def _votes_from_database(include_judges: bool = False) -> list[Vote]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from ..metrics.preference import leaderboard, pair_results  # start-up speed: numpy and scipy
+    from ..metrics.leaderboard import leaderboard  # start-up speed: numpy and scipy
+    from ..metrics.preference import pair_results  # start-up speed
 
     votes = one_name_per_system(load_votes(args.votes)) if args.votes else _votes_from_database(args.judges)
     if args.bootstrap < 0:
@@ -103,7 +105,7 @@ def handle(args: argparse.Namespace) -> int:
 
 def warnings(systems: list[SystemRating]) -> list[str]:
     """What a reader must know before comparing ranks: groups never compared, systems without an interval."""
-    from ..metrics.preference import group_warning, interval_notes  # start-up speed
+    from ..metrics.rating_intervals import group_warning, interval_notes  # start-up speed
 
     return [w for w in (group_warning(systems), interval_notes(systems)) if w]
 

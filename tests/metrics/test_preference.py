@@ -10,10 +10,12 @@ from scipy.stats import norm
 
 from moa_core import cli
 from moa_core.metrics.agreement_stats import cohen_kappa, krippendorff_alpha, labels_by_item
-from moa_core.metrics.preference import (ELO_SCALE, Vote, comparison_groups, fit_bradley_terry, group_warning,
-                                         interval_notes, interval_ranks, leaderboard, pair_results,
-                                         reviewer_counts, sign_test, style_controlled_leaderboard, style_features,
-                                         synthesis_gain, synthesis_gains, too_few_to_call, wilson_interval)
+from moa_core.metrics.leaderboard import fit_bradley_terry, leaderboard
+from moa_core.metrics.preference import Vote, pair_results, reviewer_counts, sign_test, too_few_to_call, wilson_interval
+from moa_core.metrics.rating_intervals import (ELO_SCALE, comparison_groups, group_warning, interval_notes,
+                                               interval_ranks)
+from moa_core.metrics.style_control import style_controlled_leaderboard, style_features
+from moa_core.metrics.synthesis_gain import synthesis_gain, synthesis_gains
 
 
 def votes_of(*specs: tuple[str, str, str, int], prompt: str = "p") -> list[Vote]:

@@ -10,7 +10,7 @@ from moa_core.batch.runner import create_batch, run_batch
 from moa_core.batch.single import answer_alone
 from moa_core.batch.systems import moa_system, single_system
 from moa_core.lineup import Lineup, ModelSpec
-from moa_core.metrics.preference import leaderboard
+from moa_core.metrics.leaderboard import leaderboard
 from moa_core.review.pairs import pairs_between_runs, pairs_for_run, prompt_id_for
 from moa_core.service import run_and_record
 from moa_core.storage import RunStore
