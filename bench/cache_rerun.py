@@ -57,7 +57,7 @@ def main() -> int:
             batch_id = create_batch(store, set_id, systems, concurrency=4)
             asyncio.run(run_batch(store, batch_id))
             summary = batch_summary(store, [batch_id], style_bootstrap=0)
-            runs, ratings = store.analytics_runs()
+            runs, ratings = store.analytics.analytics_runs()
             view = analytics.overview(analytics.run_table(runs, ratings), analytics.call_table(runs))
             calls = analytics.call_table(runs)
             measured = lineup_tokens(calls, ["p1", "p2", "p3"], "agg")

@@ -81,7 +81,7 @@ def unwatched_runs(app: bs.StreamlitApp, lineup: Lineup, runs: int) -> list[dict
         for i in range(runs):
             run_id = submit_run(store, f"unwatched question {i}", lineup)
             deadline = time.monotonic() + 300
-            while store.get_job(run_id).active and time.monotonic() < deadline:
+            while store.jobs.get_job(run_id).active and time.monotonic() < deadline:
                 time.sleep(0.2)
             out.append(durations(store.get_run(run_id)))
         return out

@@ -229,10 +229,10 @@ def seed(data_dir: Path, llm: LLMServer) -> None:
             record = asyncio.run(_run(store, query, plan_lineup, document))
             for label, stars, comment in ratings.get(query, []):
                 if label == "run":
-                    store.add_rating("run", run_id=record.run_id, stars=stars, comment=comment)
+                    store.ratings.add_rating("run", run_id=record.run_id, stars=stars, comment=comment)
                 else:
                     call = next(c for c in record.calls if c.label == label)
-                    store.add_rating("call", call_id=call.call_id, stars=stars, comment=comment)
+                    store.ratings.add_rating("call", call_id=call.call_id, stars=stars, comment=comment)
             time.sleep(1.1)  # distinct start times (History shows seconds)
     finally:
         store.close()

@@ -114,11 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     fill(store, args.runs, args.calls)
     fill_s = time.perf_counter() - t
     per_run = live_writes(store, 100, args.calls)
-    n_calls = len(store.call_rows())
+    n_calls = len(store.analytics.call_rows())
 
     list_ms = median_ms(lambda: store.list_runs(limit=50), args.repeat * 3)
     filtered_ms = median_ms(lambda: store.list_runs(limit=50, model=MODELS[0], status="ok"), args.repeat)
-    stats_ms = median_ms(store.model_stats, args.repeat)
+    stats_ms = median_ms(store.analytics.model_stats, args.repeat)
     size = Path(store.engine.url.database).stat().st_size / 1e6 if url.startswith("sqlite") else None
 
     print(f"database: {store.url}" + (f" ({size:.0f} MB)" if size else ""))

@@ -38,11 +38,11 @@ def _batch_choices(store) -> dict[str, str | None]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _models_used(url: str, version: tuple) -> list[str]:
-    return resources.store().models_used()
+    return resources.store().analytics.models_used()
 
 
 store = resources.store()
-version = store.data_version()
+version = store.analytics.data_version()
 st.title("History")
 
 left, middle, right, batch_col, last = st.columns([2, 1, 2, 2, 1])

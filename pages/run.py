@@ -20,7 +20,7 @@ from ui import resources
 # made where they are needed, below the query box, and app.py's warm-up thread has usually made them already.
 # A page without a run opens no store before the box; the lineup editor fills its slot above the box after.
 run_id = st.query_params.get("run") or st.session_state.get("active_run")
-job = resources.store().job_for_run(run_id) if run_id else None
+job = resources.store().jobs.job_for_run(run_id) if run_id else None
 running = job is not None and job.active
 
 st.title("Run a Mixture of Agents")
@@ -104,14 +104,14 @@ STOP_WAIT_S = 3.0  # after Stop, how long the page waits for the worker to close
 @st.fragment(run_every=REFRESH_S)
 def live(run_id: str) -> None:
     store = resources.store()
-    job = store.job_for_run(run_id)
+    job = store.jobs.job_for_run(run_id)
     if job is None or not job.active:
         st.rerun()  # finished: the whole page redraws with the stored run
     if st.button("Stop", icon=":material/stop_circle:", help="Stop the run: finished calls are kept and "
                  "the run is stored as cancelled"):
-        store.request_cancel(job.id)
+        store.jobs.request_cancel(job.id)
         deadline = time.monotonic() + STOP_WAIT_S
-        while time.monotonic() < deadline and (store.get_job(job.id) or job).active:
+        while time.monotonic() < deadline and (store.jobs.get_job(job.id) or job).active:
             time.sleep(0.2)
         st.rerun()
     render_live(job, store.get_run(run_id, documents=False))

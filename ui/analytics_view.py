@@ -29,7 +29,7 @@ def load(url: str, version: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     A resource, not data: shared read-only, so a view does not unpickle 50,000 call rows. Costs unknown
     when a run was made are computed at today's prices (`at_current_prices`), and said so in the headline."""
     store = resources.store()
-    runs, ratings = store.analytics_runs()
+    runs, ratings = store.analytics.analytics_runs()
     runs, priced = at_current_prices(runs, store.catalog.price_book().price)
     return analytics.run_table(runs, ratings, priced), analytics.call_table(runs)
 
@@ -153,7 +153,7 @@ def vote_table(votes: list[dict]) -> pd.DataFrame:
 def quality(view: analytics.Overview, filters: tuple | None = None) -> None:
     points = view.cost_vs_rating
     store = resources.store()
-    votes = _vote_summary(default_url(), store.votes_version(), store.data_version(), filters)
+    votes = _vote_summary(default_url(), store.votes_version(), store.analytics.data_version(), filters)
     empty = NO_RATINGS if not votes else "No star ratings yet; the blind votes below say which system was preferred."
     charts.chart_with_table(charts.cost_rating_figure(points), points, "Cost versus rating", empty=empty)
     unpriced = int(points["cost_usd"].isna().sum()) if not points.empty else 0
@@ -179,7 +179,7 @@ def reliability(view: analytics.Overview) -> None:
 def render(planner: Callable[[pd.DataFrame, tuple], None]) -> None:
     """The page below its title; `planner(run table, data version)` draws the Planner tab. Only the open tab is drawn: each section's charts are built and sent
     when it is looked at, so the page stays quick at 10,000 runs (the browser draws 2-3 charts, not 9)."""
-    version = resources.store().data_version()
+    version = resources.store().analytics.data_version()
     run_df, _ = load(default_url(), version)
     view, filters = selection(run_df, version)
     tabs = dict(zip(SECTIONS, st.tabs(SECTIONS, key="analytics-section", on_change="rerun")))

@@ -25,7 +25,7 @@ def recent_pairs(kinds: list[str]) -> list[Pair]:
         record = store.get_run(summary.run_id)
         if record is not None:
             records.append(record)
-            ratings[record.run_id] = store.ratings_for(record.run_id)
+            ratings[record.run_id] = store.ratings.ratings_for(record.run_id)
     pairs = [p for r in records for p in pairs_for_run(r, ratings[r.run_id]) if p.kind in kinds]
     if "runs" in kinds:
         pairs += pairs_between_runs(records)

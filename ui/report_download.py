@@ -19,7 +19,7 @@ def report_download(run: RunRecord, *, key: str) -> None:
 
     def data() -> bytes:
         store = resources.store()
-        return render(build_report(run, store.ratings_for(run.run_id), earlier=earlier_turns(store, run)), fmt)
+        return render(build_report(run, store.ratings.ratings_for(run.run_id), earlier=earlier_turns(store, run)), fmt)
 
     right.download_button(f"Download review report ({LABELS[fmt]})", data=data, mime=MIME[fmt],
                           file_name=f"review-{run.run_id[:8]}.{fmt}", key=f"{key}-report-download",

@@ -42,7 +42,7 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     render_thread(run, key)
     BANNERS.get(run.status, st.info)(f"**{run.status}** — {plain(run.note or run.error or '')}")
     offline_notice_if_local(run)
-    ratings = resources.store().ratings_for(run.run_id)
+    ratings = resources.store().ratings.ratings_for(run.run_id)
     if summary := pm_summary(run, ratings, resources.store().votes_for_run(run.run_id)):  # stars and blind votes
         st.markdown(f":material/compare_arrows: {plain(summary)}")
     cp = run.critical_path_s
@@ -166,7 +166,7 @@ def _save_rating(call: CallRecord, stars_key: str, comment_key: str) -> None:
         return
     st.session_state.pop(REFUSED, None)
     try:
-        resources.store().add_rating("call", call_id=call.call_id, stars=None if value is None else value + 1,
+        resources.store().ratings.add_rating("call", call_id=call.call_id, stars=None if value is None else value + 1,
                                      comment=comment.strip(), rater=rater)
     except StorageError as exc:  # the database stayed locked through every retry: say so, never a traceback
         st.error(f"Rating for {call.label} not saved: {exc}")
@@ -179,7 +179,7 @@ def _latest_ratings(run_id: str, rater: str) -> dict[str, tuple[int | None, str]
     latest: dict[str, tuple[int | None, str]] = {}
     if not rater:
         return latest
-    for rating in resources.store().ratings_for(run_id, rater=rater):
+    for rating in resources.store().ratings.ratings_for(run_id, rater=rater):
         if rating.call_id:
             latest[rating.call_id] = (rating.stars, rating.comment or "")
     return latest

@@ -21,7 +21,7 @@ def prices(store: RunStore) -> None:
     if (saved_count := st.session_state.pop("prices_saved", None)) is not None:
         st.success(f"Prices saved for {count(saved_count, 'model')}; new runs use them.")
     overrides = store.catalog.prices()
-    unknown = [m for m in store.models_used() if m not in overrides and PriceBook().price(m) is None]
+    unknown = [m for m in store.analytics.models_used() if m not in overrides and PriceBook().price(m) is None]
     rows = [{"model": m, "input": i * 1e6, "output": o * 1e6} for m, (i, o) in overrides.items()]
     rows += [{"model": m, "input": None, "output": None} for m in unknown]
     frame = pd.DataFrame(rows, columns=["model", "input", "output"]).astype(

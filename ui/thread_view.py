@@ -32,7 +32,7 @@ def render_thread(run: RunRecord, key: str) -> None:
                     st.markdown(f"**{plain(call.display_name)}** (round {call.round})")
                     st.markdown(model_markdown(call.text or f"({call.status})"))
         store = resources.store()
-        lines = [json.dumps(run_dict(r, store.ratings_for(r.run_id)), ensure_ascii=False) for r in thread.runs]
+        lines = [json.dumps(run_dict(r, store.ratings.ratings_for(r.run_id)), ensure_ascii=False) for r in thread.runs]
         st.download_button("Export this conversation (JSONL)", data="\n".join(lines) + "\n",
                            file_name=f"moa-conversation-{thread.thread_id}.jsonl", mime="application/json",
                            key=f"{key}-thread-export", on_click="ignore", icon=":material/download:")

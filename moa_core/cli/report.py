@@ -25,7 +25,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         store = RunStore.open_default()
         run = store.get_run(args.run_id) or _by_prefix(store, args.run_id)
-        ratings = store.ratings_for(run.run_id)
+        ratings = store.ratings.ratings_for(run.run_id)
         earlier = earlier_turns(store, run)
     except StorageError as exc:
         raise UserError(str(exc)) from None

@@ -134,10 +134,10 @@ class JobRunner:
 
     async def _claim(self) -> JobView | None:
         try:
-            if not await asyncio.to_thread(self.store.has_queued_jobs, RUN_KINDS):
+            if not await asyncio.to_thread(self.store.jobs.has_queued_jobs, RUN_KINDS):
                 self._database_ok()
                 return None
-            job = await asyncio.to_thread(self.store.claim_job, self.owner, self.lease_s, RUN_KINDS)
+            job = await asyncio.to_thread(self.store.jobs.claim_job, self.owner, self.lease_s, RUN_KINDS)
         except Exception as exc:  # the database is down or busy: say so once, try again at the next poll
             self._database_failed("could not claim a job", exc)
             return None
@@ -200,7 +200,7 @@ class JobRunner:
                     status = "cancelled"
                 elif r.calls == 0:
                     r.finishing = True
-                    await asyncio.to_thread(self.store.release_job, r.job.id, self.owner)
+                    await asyncio.to_thread(self.store.jobs.release_job, r.job.id, self.owner)
                     self.finished[r.job.id] = "queued"
                     self.say(f"{r.job.kind} {r.job.id} handed back (no call started)")
                     return
@@ -212,7 +212,7 @@ class JobRunner:
                 log_traceback(exc, f"{r.job.kind} job {r.job.id} failed")
                 status, error = "failed", f"{type(exc).__name__}: {exc}"
             r.finishing = True
-            if await asyncio.to_thread(self.store.finish_job, r.job.id, self.owner, status, error):
+            if await asyncio.to_thread(self.store.jobs.finish_job, r.job.id, self.owner, status, error):
                 self.finished[r.job.id] = status
                 self.say(f"{r.job.kind} {r.job.id} {status}" + (f": {error}" if error else ""))
         except Exception as exc:  # closing the job failed (database gone): its lease lapses, another worker settles it
@@ -228,7 +228,7 @@ class JobRunner:
             if time.monotonic() - last_sweep >= self.sweep_s:
                 last_sweep = time.monotonic()
                 try:
-                    settled = await asyncio.to_thread(self.store.take_over_expired)
+                    settled = await asyncio.to_thread(self.store.jobs.take_over_expired)
                 except Exception as exc:
                     self._database_failed("could not settle lapsed jobs", exc)
                     settled = {}
@@ -243,7 +243,7 @@ class JobRunner:
         if not held_ids:
             return
         try:
-            held = await asyncio.to_thread(self.store.heartbeat_jobs, self.owner, held_ids, self.lease_s)
+            held = await asyncio.to_thread(self.store.jobs.heartbeat_jobs, self.owner, held_ids, self.lease_s)
         except Exception as exc:  # the lease is not renewed this time; it lasts `lease_s`
             self._database_failed("heartbeat failed", exc)
             return

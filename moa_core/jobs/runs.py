@@ -23,7 +23,7 @@ def submit_run(store, query: str, lineup: Lineup, documents: Sequence[Document] 
     run_id = new_id()
     payload = {"query": query, "lineup": lineup.to_dict(), "documents": [asdict(d) for d in documents],
                "on_overflow": on_overflow, "parent_run_id": parent_run_id}
-    store.submit_job(run_id, "follow-up" if parent_run_id else "run", payload, run_id=run_id)
+    store.jobs.submit_job(run_id, "follow-up" if parent_run_id else "run", payload, run_id=run_id)
     return run_id
 
 

@@ -1,6 +1,6 @@
 """Review reports of a stored run: one content model (`model.build_report`), three renderers.
 
-    report = build_report(run, store.ratings_for(run.run_id))
+    report = build_report(run, store.ratings.ratings_for(run.run_id))
     data = render(report, "html")     # bytes, self-contained
 """
 from __future__ import annotations

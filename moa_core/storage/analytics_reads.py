@@ -1,6 +1,6 @@
 """The store's reads for figures across many runs: only the columns the figures need.
 
-A mixin of `RunStore`. Prompts, answers and documents are never read here: at 10,000 runs they
+A repository of `RunStore` (`store.analytics`). Prompts, answers and documents are never read here: at 10,000 runs they
 are most of the bytes, and no chart shows them.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from ..metrics.model_stats import ModelStats, model_stats
 from ..records import CallRecord, RunRecord
+from .database import Repository
 from .rows import as_utc
 from .schema import Call, PriceOverride, Rating, Run
 
@@ -20,8 +21,8 @@ _CALL_COLUMNS = ("call_id", "role", "round", "index", "model", "label", "status"
                  "cached", "saved_usd")  # a cache hit is no measurement: the figures must know it
 
 
-class AnalyticsReads:
-    """Verbs for analytics; needs `engine`."""
+class AnalyticsReads(Repository):
+    """Verbs for analytics: plain-column reads over every run."""
 
     def analytics_runs(self) -> tuple[list[RunRecord], list[dict[str, Any]]]:
         """Every run, oldest first, as records without prompt or answer text, and every star rating.

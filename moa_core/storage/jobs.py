@@ -1,4 +1,6 @@
-"""The job queue's verbs: submit, claim under a lease, heartbeat, finish, cancel, take over. A mixin of `RunStore`.
+"""The job queue's verbs: submit, claim under a lease, heartbeat, finish, cancel, take over.
+
+A repository of `RunStore` (`store.jobs`).
 
 The app submits work here and `moa worker` processes (on this machine or any other that reaches the
 database) claim it, so a run belongs to no web process. The rules, the same on both databases (the
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import delete, func, select, update
 
 from ..records import utcnow
 from .busy import retry_when_locked
+from .database import Database, Repository
 from .liveness import owner_gone
 from .rows import as_utc
 from .schema import Call, Job, Run
@@ -66,8 +69,12 @@ def _view(row: Job) -> JobView:
                    started_at=as_utc(row.started_at), finished_at=as_utc(row.finished_at))
 
 
-class JobStore:
-    """The queue's verbs; needs `_read()`/`_write()` and the run verbs of `RunStore`."""
+class Jobs(Repository):
+    """The queue's verbs. A job taken over closes its run through `close_run` (`RunStore.close_interrupted`)."""
+
+    def __init__(self, database: Database, close_run: Callable[..., bool]):
+        super().__init__(database)
+        self._close_run = close_run
 
     @retry_when_locked
     def submit_job(self, job_id: str, kind: str, payload: dict[str, Any], run_id: str | None = None) -> str:
@@ -92,7 +99,8 @@ class JobStore:
                             .limit(1)).scalars().first()
             return _view(row) if row is not None else None
 
-    def jobs(self, status: Iterable[str] | None = None, limit: int = 100) -> list[JobView]:
+    def list_jobs(self, status: Iterable[str] | None = None, limit: int = 100) -> list[JobView]:
+        """Newest first; only those of the given statuses when asked."""
         q = select(Job).order_by(Job.created_at.desc(), Job.id).limit(limit)
         if status is not None:
             q = q.where(Job.status.in_(tuple(status)))
@@ -218,7 +226,7 @@ class JobStore:
 
     def close_interrupted_run(self, run_id: str | None, status: str) -> bool:
         """The run of a job taken over, closed with its finished calls (cancelled when Stop was pressed)."""
-        if not run_id or not self.close_interrupted(run_id, note="its worker stopped"):
+        if not run_id or not self._close_run(run_id, note="its worker stopped"):
             return False
         if status == "cancelled":
             with self._write() as s:

@@ -1,21 +1,22 @@
 """The store's judgements: star ratings of answers and blind pairs (A/B) with their votes.
 
-A mixin of `RunStore` (same engine, same short transactions). What a rating counts for is
+A repository of `RunStore` (`store.ratings`: the same database, short transactions). What a rating counts for is
 decided in `metrics.ratings`, not here: this module only keeps what people said.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from ..redact import redact
 from .busy import retry_when_locked
-from .schema import PREFERENCES, RATING_TARGETS, Call, Comparison, Rating, Run, Vote
+from .database import Repository
+from .schema import PREFERENCES, RATING_TARGETS, Call, Comparison, Rating, Run
 
 
-class Ratings:
-    """Verbs over ratings and blind pairs; needs `_read()` and `_write()`."""
+class Ratings(Repository):
+    """Verbs over star ratings and blind pairs (comparisons)."""
 
     @retry_when_locked
     def add_rating(self, target: str, *, run_id: str | None = None, call_id: str | None = None,
@@ -74,12 +75,3 @@ class Ratings:
     def reveal_comparison(self, comparison_id: int) -> None:
         with self._write() as s:
             s.execute(update(Comparison).where(Comparison.id == comparison_id).values(revealed=True))
-
-    def votes_for_run(self, run_id: str) -> list[dict[str, Any]]:
-        """The blind votes with a side in this run, oldest first, as the PM line reads them (winner,
-        rater kind, both sides' run and call ids): a run page reads its own votes, not the whole table."""
-        cols = (Vote.id, Vote.winner, Vote.rater_kind, Vote.reviewer, Vote.run_a_id, Vote.run_b_id,
-                Vote.call_a_id, Vote.call_b_id)
-        query = select(*cols).where(or_(Vote.run_a_id == run_id, Vote.run_b_id == run_id)).order_by(Vote.id)
-        with self.engine.connect() as conn:
-            return [dict(row) for row in conn.execute(query).mappings()]

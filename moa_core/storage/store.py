@@ -4,7 +4,8 @@ Every write is its own short transaction, made as the run goes: the run row at s
 call the moment it ends, the totals at the end. A process killed mid-run leaves a `running`
 row with its finished calls; the next `open` marks it `interrupted` and keeps those calls.
 The other concepts are repositories wired here as attributes, sharing one `Database`:
-`store.catalog` (lineups, eval sets, settings, prices, documents).
+`store.catalog` (lineups, eval sets, settings, prices, documents), `store.ratings` (stars, blind
+pairs), `store.analytics` (column reads for figures), `store.jobs` (the job queue).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from .analytics_reads import AnalyticsReads
 from .batches import BatchStore
 from .catalog import Catalog
 from .database import Database
-from .jobs import JobStore
+from .jobs import Jobs
 from .queues import Queues
 from .run_documents import link_documents, load_documents
 from .ratings import Ratings
@@ -52,13 +53,16 @@ def _locked(exc: Exception) -> bool:
     return "locked" in text or "busy" in text
 
 
-class RunStore(Ratings, Votes, Queues, BatchStore, AnalyticsReads, JobStore):
+class RunStore(Votes, Queues, BatchStore):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
         self.engine = engine
         self.database = Database(engine)
         self.catalog = Catalog(self.database)
+        self.ratings = Ratings(self.database)
+        self.analytics = AnalyticsReads(self.database)
+        self.jobs = Jobs(self.database, close_run=self.close_interrupted)
         self._owner = owner_token()
         self._active: dict[str, RunRecord] = {}  # runs this process is recording now
         self._lock = threading.Lock()

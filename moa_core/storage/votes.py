@@ -316,6 +316,15 @@ class Votes:
                 continue  # a lineup that no longer parses names nothing
         return owners
 
+    def votes_for_run(self, run_id: str) -> list[dict[str, Any]]:
+        """The blind votes with a side in this run, oldest first, as the PM line reads them (winner,
+        rater kind, both sides' run and call ids): a run page reads its own votes, not the whole table."""
+        cols = (Vote.id, Vote.winner, Vote.rater_kind, Vote.reviewer, Vote.run_a_id, Vote.run_b_id,
+                Vote.call_a_id, Vote.call_b_id)
+        query = select(*cols).where(or_(Vote.run_a_id == run_id, Vote.run_b_id == run_id)).order_by(Vote.id)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
     def rubric_scores(self, vote_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
         """Rubric scores as rows {vote_id, system, criterion, score}."""
         q = select(RubricScore.vote_id, RubricScore.system, RubricScore.criterion, RubricScore.score)

@@ -170,7 +170,7 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
     set_id = make_set(3)
     first = create_batch(store, set_id, systems(), concurrency=2)
     asyncio.run(run_batch(store, first))
-    runs, _ = store.analytics_runs()
+    runs, _ = store.analytics.analytics_runs()
     before = analytics.overview(analytics.run_table(runs), analytics.call_table(runs))
     figures = planner.measured_figures(analytics.call_table(runs))
     again = create_batch(store, set_id, systems(), concurrency=2)
@@ -193,7 +193,7 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
         assert whole[name]["items"] == 3  # not 6: one answer per item of the set
         assert whole[name]["cost_per_item"] == pytest.approx(s1[name]["cost_per_item"])
         assert whole[name]["p50_s"] == s1[name]["p50_s"]
-    runs, _ = store.analytics_runs()
+    runs, _ = store.analytics.analytics_runs()
     after = analytics.overview(analytics.run_table(runs), analytics.call_table(runs))
     assert after.known_cost_usd == pytest.approx(before.known_cost_usd)
     assert after.saved_usd == pytest.approx(before.known_cost_usd) and before.saved_usd == 0

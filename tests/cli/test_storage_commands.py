@@ -63,8 +63,8 @@ def test_export_jsonl_and_csv(cli_store, tmp_path, capsys):
     empty = record("no calls yet", status="interrupted", started_at=utcnow() + timedelta(seconds=1))
     cli_store.save_run(r)
     cli_store.save_run(empty)
-    cli_store.add_rating("run", run_id=r.run_id, stars=5, rater="ann")
-    cli_store.add_rating("call", call_id=r.calls[1].call_id, stars=3, rater="bob")
+    cli_store.ratings.add_rating("run", run_id=r.run_id, stars=5, rater="ann")
+    cli_store.ratings.add_rating("call", call_id=r.calls[1].call_id, stars=3, rater="bob")
 
     assert main(["export", "--format", "jsonl"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -40,11 +40,11 @@ def test_a_queued_run_is_run_by_the_worker_and_recorded_under_its_id(store, llm,
     llm.set("b", text="Beta says ten.")
     llm.set("agg", text="Ten.")
     run_id = submit_run(store, "How many?", lineup_for(["a", "b"]))
-    job = store.job_for_run(run_id)
+    job = store.jobs.job_for_run(run_id)
     assert job.status == "queued" and job.kind == "run" and job.payload["query"] == "How many?"
     runner = serve_until_idle(store)
     assert runner.finished == {run_id: "done"}
-    job, run = store.get_job(run_id), store.get_run(run_id)
+    job, run = store.jobs.get_job(run_id), store.get_run(run_id)
     assert job.status == "done" and job.payload == {} and job.attempts == 1
     assert run.status == "ok" and run.final == "Ten." and [c.status for c in run.calls] == ["ok"] * 3
 
@@ -59,8 +59,8 @@ def test_stop_is_obeyed_within_a_second_and_keeps_the_finished_calls(store, llm,
         assert eventually(lambda: (r := store.get_run(run_id)) is not None and len(r.calls) == 2
                           and r.calls[1].text, timeout_s=30), "the slow call never streamed into the store"
         pressed = time.monotonic()
-        assert store.request_cancel(run_id) == "running"
-        assert eventually(lambda: store.get_job(run_id).status == "cancelled", timeout_s=5)
+        assert store.jobs.request_cancel(run_id) == "running"
+        assert eventually(lambda: store.jobs.get_job(run_id).status == "cancelled", timeout_s=5)
         took = time.monotonic() - pressed
     finally:
         runner.stop()
@@ -75,7 +75,7 @@ def test_stop_is_obeyed_within_a_second_and_keeps_the_finished_calls(store, llm,
 def test_a_run_that_cannot_start_fails_its_job_with_the_reason(store, llm, lineup_for):
     run_id = submit_run(store, "   ", lineup_for(["a"]))
     serve_until_idle(store)
-    job = store.get_job(run_id)
+    job = store.jobs.get_job(run_id)
     assert job.status == "failed" and "query" in job.error.lower() and store.get_run(run_id) is None
 
 
@@ -84,7 +84,7 @@ def test_a_follow_up_job_continues_the_conversation(store, llm, lineup_for):
     first = submit_run(store, "Notice period?", lineup_for(["a"]))
     serve_until_idle(store)
     second = submit_run(store, "And for landlords?", lineup_for(["a"]), parent_run_id=first)
-    assert store.get_job(second).kind == "follow-up"
+    assert store.jobs.get_job(second).kind == "follow-up"
     serve_until_idle(store)
     run = store.get_run(second)
     assert run.status == "ok" and run.parent_run_id == first and run.thread_id == first
@@ -118,10 +118,10 @@ def test_sigterm_closes_a_started_run_as_interrupted_and_leaves_queued_jobs_queu
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    job, run = store.get_job(run_id), store.get_run(run_id)
+    job, run = store.jobs.get_job(run_id), store.get_run(run_id)
     assert job.status == "interrupted" and run.status == "interrupted", err
     assert [(c.model, c.status) for c in run.calls] == [("fast", "ok"), ("slow", "cancelled")]
-    later_job = store.get_job(later)
+    later_job = store.jobs.get_job(later)
     assert later_job.status == "queued" or later_job.status == "done", err  # claimed before the signal, or not
     assert "stopped after" in err
 
@@ -137,8 +137,8 @@ def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_its_finished_ca
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=30)
-    assert store.get_job(run_id).status == "running"  # nobody has looked yet
-    settled = store.take_over_expired()  # what any other worker does every few seconds: the owner pid is dead
+    assert store.jobs.get_job(run_id).status == "running"  # nobody has looked yet
+    settled = store.jobs.take_over_expired()  # what any other worker does every few seconds: the owner pid is dead
     assert settled == {run_id: "interrupted"}
     run = store.get_run(run_id)
     assert run.status == "interrupted" and "1 finished call(s) kept" in run.note
@@ -148,16 +148,16 @@ def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_its_finished_ca
 def test_a_worker_killed_before_any_call_hands_the_run_to_the_next_worker(store, llm, lineup_for):
     run_id = submit_run(store, "Again", lineup_for(["a"]))
     dead = "elsewhere:1:1"
-    assert store.claim_job(dead, lease_s=0.01).id == run_id  # a worker on another host claimed it and vanished
+    assert store.jobs.claim_job(dead, lease_s=0.01).id == run_id  # a worker on another host claimed it and vanished
     time.sleep(0.05)
     runner = JobRunner(store, heartbeat_s=0.1, poll_s=0.05, sweep_s=0.1)
     thread = runner.start_thread()
     try:
-        assert eventually(lambda: store.get_job(run_id).status == "done", timeout_s=30)
+        assert eventually(lambda: store.jobs.get_job(run_id).status == "done", timeout_s=30)
     finally:
         runner.stop()
         thread.join(30)
-    assert store.get_job(run_id).attempts == 2 and store.get_run(run_id).status == "ok"
+    assert store.jobs.get_job(run_id).attempts == 2 and store.get_run(run_id).status == "ok"
 
 
 @pytest.mark.postgres
@@ -173,7 +173,7 @@ def test_two_workers_on_postgresql_run_every_job_once(postgres_url, llm, lineup_
         asyncio.run(both())
         closed = [job_id for r in runners for job_id in r.finished]
         assert sorted(closed) == sorted(ids)  # each job closed by exactly one of them
-        assert all(stores[0].get_run(i).status == "ok" and stores[0].get_job(i).attempts == 1 for i in ids)
+        assert all(stores[0].get_run(i).status == "ok" and stores[0].jobs.get_job(i).attempts == 1 for i in ids)
         assert llm.request_count("agg") == 6
     finally:
         for s in stores:
@@ -192,7 +192,7 @@ def test_a_bug_in_a_job_fails_it_with_one_line_and_logs_the_traceback(store, llm
     monkeypatch.delenv("MOA_DEBUG", raising=False)
     run_id = submit_run(store, "How many?", lineup_for(["a"]))
     serve_until_idle(store)
-    job = store.get_job(run_id)
+    job = store.jobs.get_job(run_id)
     assert job.status == "failed" and job.error.startswith("RuntimeError: provider echoed key")
     assert "\n" not in job.error
     log = (private_data_dir / "moa.log").read_text()

@@ -97,8 +97,8 @@ def test_the_store_reads_which_calls_were_hits_for_the_figures(tmp_path):
     try:
         store.save_run(run_a())
         store.save_run(replay(run_a()))
-        runs, _ = store.analytics_runs()
-        stats = {m.model: m for m in store.model_stats()}
+        runs, _ = store.analytics.analytics_runs()
+        stats = {m.model: m for m in store.analytics.model_stats()}
     finally:
         store.close()
     table = analytics.run_table(runs).set_index("run_id")

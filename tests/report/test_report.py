@@ -32,7 +32,7 @@ def stored(tmp_path, monkeypatch):
                  _call("proposer", "beta", 'The tenant must give 30 days\' notice. Clause 1 says "30 days is enough".', 1),
                  _call("aggregator", "agg", run.final, 2)]
     store.save_run(run)
-    store.add_rating("call", call_id=run.calls[2].call_id, run_id=run.run_id, stars=2, comment="picked the wrong side",
+    store.ratings.add_rating("call", call_id=run.calls[2].call_id, run_id=run.run_id, stars=2, comment="picked the wrong side",
                      rater="ana")
     yield store, run
     store.close()

@@ -40,14 +40,14 @@ def test_a_rating_and_a_vote_wait_out_a_lock_longer_than_the_busy_timeout(seeded
     import time
 
     time.sleep(0.3)  # the other process has the lock now
-    store.add_rating("call", call_id=run.calls[0].call_id, stars=4, rater="ann")
+    store.ratings.add_rating("call", call_id=run.calls[0].call_id, stars=4, rater="ann")
     pair = next(p for p in pairs_for_run(run) if p.kind == "baseline")
     holder.join()
     holder = _hold_write_lock(path, after_s=0.0, hold_s=1.5)
     time.sleep(0.3)
     _vote(store, pair)
     holder.join()
-    assert [(r.call_id, r.stars) for r in store.ratings_for(run.run_id)] == [(run.calls[0].call_id, 4)]
+    assert [(r.call_id, r.stars) for r in store.ratings.ratings_for(run.run_id)] == [(run.calls[0].call_id, 4)]
     assert [v.reviewer for v in store.votes()] == ["ann"]
 
 
@@ -59,9 +59,9 @@ def test_a_lock_that_never_goes_is_one_line_and_nothing_is_stored(seeded, monkey
 
     time.sleep(0.3)
     with pytest.raises(busy.DatabaseBusy) as info:
-        store.add_rating("call", call_id=run.calls[0].call_id, stars=4, rater="ann")
+        store.ratings.add_rating("call", call_id=run.calls[0].call_id, stars=4, rater="ann")
     message = str(info.value)
     assert "\n" not in message and "busy" in message and "not stored" in message
     assert isinstance(info.value, db.StorageError)
     holder.join()
-    assert store.ratings_for(run.run_id) == []
+    assert store.ratings.ratings_for(run.run_id) == []

@@ -28,6 +28,6 @@ def test_three_blind_votes_for_the_single_model_reach_the_pm_line(private_data_d
     assert [v["winner"] for v in votes] == ["b", "a", "b", "a"]  # this run's, the judge's too; not the other run's
     assert {"winner", "rater_kind", "run_a_id", "run_b_id", "call_a_id", "call_b_id"} <= set(votes[0])
     loaded = store.get_run(run.run_id)
-    assert pm_summary(loaded, store.ratings_for(run.run_id), votes).endswith(
+    assert pm_summary(loaded, store.ratings.ratings_for(run.run_id), votes).endswith(
         "; 3 blind votes: the single model 3, MoA 0 (too few to call)")
     store.close()

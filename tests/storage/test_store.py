@@ -146,10 +146,10 @@ def test_list_runs_totals_filters_and_order(store):
 def test_ratings_and_delete_cascade(store):
     r = record(calls=[call("m1"), call("m2", index=1)])
     store.save_run(r)
-    store.add_rating("run", run_id=r.run_id, stars=4, rater="ann", scores={"accuracy": 5})
-    store.add_rating("run", run_id=r.run_id, stars=2, preference=None, comment="meh")
-    rid = store.add_rating("call", call_id=r.calls[0].call_id, stars=1)
-    ratings = store.ratings_for(r.run_id)
+    store.ratings.add_rating("run", run_id=r.run_id, stars=4, rater="ann", scores={"accuracy": 5})
+    store.ratings.add_rating("run", run_id=r.run_id, stars=2, preference=None, comment="meh")
+    rid = store.ratings.add_rating("call", call_id=r.calls[0].call_id, stars=1)
+    ratings = store.ratings.ratings_for(r.run_id)
     assert [x.target for x in ratings] == ["run", "run", "call"]
     assert ratings[2].id == rid and ratings[2].run_id == r.run_id and ratings[0].scores == {"accuracy": 5}
     summary = store.list_runs()[0]
@@ -159,17 +159,17 @@ def test_ratings_and_delete_cascade(store):
                 dict(target="call", call_id="missing"), dict(target="film"),
                 dict(target="run", run_id=r.run_id, preference="maybe")):
         with pytest.raises(ValueError):
-            store.add_rating(**bad)
-    pair = store.add_comparison(query=r.query, run_a_id=r.run_id, call_b_id=r.calls[1].call_id, label_a="moa",
+            store.ratings.add_rating(**bad)
+    pair = store.ratings.add_comparison(query=r.query, run_a_id=r.run_id, call_b_id=r.calls[1].call_id, label_a="moa",
                                 label_b="baseline:m2", moa_side="a")
-    store.add_rating("comparison", comparison_id=pair, preference="a", rater="bob")
-    assert not store.get_comparison(pair).revealed
-    store.reveal_comparison(pair)
-    assert store.get_comparison(pair).revealed
+    store.ratings.add_rating("comparison", comparison_id=pair, preference="a", rater="bob")
+    assert not store.ratings.get_comparison(pair).revealed
+    store.ratings.reveal_comparison(pair)
+    assert store.ratings.get_comparison(pair).revealed
     assert store.delete_run(r.run_id) and not store.delete_run(r.run_id)
-    assert store.get_run(r.run_id) is None and store.ratings_for(r.run_id) == []
-    assert store.get_comparison(pair) is None  # the pair went with its run
-    assert store.call_rows() == []
+    assert store.get_run(r.run_id) is None and store.ratings.ratings_for(r.run_id) == []
+    assert store.ratings.get_comparison(pair) is None  # the pair went with its run
+    assert store.analytics.call_rows() == []
 
 
 def test_documents_lineups_settings_prices(store):
@@ -216,7 +216,7 @@ def test_eval_sets_and_batch_links(store):
     r = record(calls=[call()])
     store.save_run(r)
     store.link_run(r.run_id, batch_id="b1", eval_item_id=items[0].id)
-    assert {row["batch_id"] for row in store.call_rows()} == {"b1"}
+    assert {row["batch_id"] for row in store.analytics.call_rows()} == {"b1"}
 
 
 # ---- interrupted runs ---------------------------------------------------------------------------
@@ -326,15 +326,15 @@ def test_model_stats(store):
     store.save_run(record(calls=[call("m1", end=1.0), call("m1", end=3.0, index=1),
                                  call("m1", status="failed", end=9.0, cost=None, index=2),
                                  call("m2", cost=None, end=2.0, index=3)]))
-    stats = {s.model: s for s in store.model_stats()}
+    stats = {s.model: s for s in store.analytics.model_stats()}
     m1 = stats["m1"]
     assert (m1.calls, m1.ok, m1.failed) == (3, 2, 1)
     assert m1.p50_latency_s == pytest.approx(2.0) and m1.p95_latency_s == pytest.approx(2.9)
     assert m1.avg_ttft_s == pytest.approx(0.1)
     assert m1.cost_usd is None and m1.unknown_cost_calls == 1  # the failed call used tokens, price unknown
     assert stats["m2"].cost_usd is None
-    assert store.model_stats(since=utcnow() + timedelta(hours=1)) == []
-    rows = store.call_rows()
+    assert store.analytics.model_stats(since=utcnow() + timedelta(hours=1)) == []
+    rows = store.analytics.call_rows()
     assert {r["model"] for r in rows} == {"m1", "m2"} and rows[0]["run_started_at"].tzinfo is not None
 
 

@@ -32,8 +32,8 @@ def _clean(text: str) -> bool:
 def test_a_rating_comment_is_stored_redacted(store):
     run = moa_run()
     store.save_run(run)
-    store.add_rating("run", run_id=run.run_id, rater="ana", stars=2, comment=COMMENT)
-    [rating] = store.ratings_for(run.run_id)
+    store.ratings.add_rating("run", run_id=run.run_id, rater="ana", stars=2, comment=COMMENT)
+    [rating] = store.ratings.ratings_for(run.run_id)
     assert _clean(rating.comment) and rating.comment == f"wrong clause; try with {MASK} or {MASK} next time"
 
 
@@ -53,7 +53,7 @@ def test_no_report_format_prints_a_typed_key(store, tmp_path, capsys, fmt):
     run = moa_run()
     store.save_run(run)
     final = next(c for c in run.calls if c.role == "aggregator")
-    store.add_rating("call", call_id=final.call_id, run_id=run.run_id, rater="ana", stars=2, comment=COMMENT)
+    store.ratings.add_rating("call", call_id=final.call_id, run_id=run.run_id, rater="ana", stars=2, comment=COMMENT)
     with store._write() as s:  # stored verbatim, as versions before this one did
         s.add(Rating(target="run", run_id=run.run_id, rater="bob", stars=4, comment=f"old note {VAR_VALUE}"))
     out = tmp_path / f"report.{fmt}"

@@ -25,9 +25,9 @@ def seeded(data_dir):
     a, b, c = run_a(), run_b(), run_c()
     for record in (a, b, c):
         store.save_run(record)
-    store.add_rating("call", call_id=a.calls_for("aggregator")[0].call_id, stars=4)
-    store.add_rating("call", call_id=a.calls_for("baseline")[0].call_id, stars=3)
-    store.add_rating("run", run_id=c.run_id, stars=2)
+    store.ratings.add_rating("call", call_id=a.calls_for("aggregator")[0].call_id, stars=4)
+    store.ratings.add_rating("call", call_id=a.calls_for("baseline")[0].call_id, stars=3)
+    store.ratings.add_rating("run", run_id=c.run_id, stars=2)
     store.close()
     return data_dir
 

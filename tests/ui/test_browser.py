@@ -146,7 +146,7 @@ def test_rating_a_proposal_is_stored_at_once(page, store):
     beta = bs.card(bs.answers(page), "[2] beta")
     beta.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()  # no name yet
     bs.expect(bs.card(bs.answers(page), "[2] beta").get_by_test_id("stAlert")).to_contain_text("Type your name first")
-    assert store.ratings_for(run_id) == []
+    assert store.ratings.ratings_for(run_id) == []
     name = page.get_by_test_id("stSidebar").get_by_label("Your name (stored with your ratings and votes)")
     name.fill("Ann")
     name.press("Enter")
@@ -155,13 +155,13 @@ def test_rating_a_proposal_is_stored_at_once(page, store):
     beta = bs.card(bs.answers(page), "[2] beta")
     beta.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()
     bs.expect(page.get_by_test_id("stToast").filter(has_text="Rating saved for beta").first).to_be_visible()
-    stars = bs.eventually(lambda: [(r.rater, r.stars) for r in store.ratings_for(run_id)])
+    stars = bs.eventually(lambda: [(r.rater, r.stars) for r in store.ratings.ratings_for(run_id)])
     assert stars == [("Ann", 4)]
 
     comment = bs.card(bs.answers(page), "[2] beta").get_by_placeholder("Comment (saved with the stars)")
     comment.fill("Cites clause 7; the renewal case matters.")
     comment.press("Enter")
-    latest = bs.eventually(lambda: [r for r in store.ratings_for(run_id) if r.comment])
+    latest = bs.eventually(lambda: [r for r in store.ratings.ratings_for(run_id) if r.comment])
     assert latest, "the comment was not stored"
     assert latest[-1].stars == 4 and latest[-1].comment == "Cites clause 7; the renewal case matters."
     call = next(c for c in store.get_run(run_id).calls if c.label == "beta")

@@ -62,7 +62,7 @@ def test_killing_and_restarting_streamlit_mid_run_leaves_the_run_going_and_shown
         bs.wait_for_run_view(page, query, timeout_ms=90_000)
         bs.expect(bs.card(bs.answers(page), "Synthesis · steady-agg")).to_contain_text("Both proposals agree.")
 
-        run, job = store.get_run(run_id), store.get_job(run_id)
+        run, job = store.get_run(run_id), store.jobs.get_job(run_id)
         assert run.status == "ok" and [c.status for c in run.calls] == ["ok", "ok", "ok"]
         assert job.status == "done" and job.attempts == 1  # one worker ran it from start to end
         assert app.worker.pid == worker_pid and app.worker.poll() is None
@@ -94,7 +94,7 @@ def test_stop_on_the_page_is_obeyed_by_the_worker_and_keeps_what_streamed(browse
             bs.expect(main.get_by_test_id("stAlert").filter(has_text="cancelled")).to_be_visible()
             store = bs.open_store(tmp_path)
             run_id = re.search(r"[?&]run=([\w-]+)", page.url)[1]
-            run, job = store.get_run(run_id), store.get_job(run_id)
+            run, job = store.get_run(run_id), store.jobs.get_job(run_id)
             store.close()
             assert run.status == "cancelled" and job.status == "cancelled"
             assert {c.status for c in run.calls} == {"cancelled"} and all(c.text for c in run.calls)

@@ -96,7 +96,7 @@ def test_sigkill_mid_run_keeps_finished_calls_and_ratings(tmp_path):
                 assert run.status == "interrupted" and "2 finished call(s) kept" in run.note
                 assert [c.text for c in run.calls if c.role == "proposer"] == ["Thirty days.", "Ninety days."]
                 rated_id = _run_id(store, rated)
-                assert [r.stars for r in store.ratings_for(rated_id)] == [4]
+                assert [r.stars for r in store.ratings.ratings_for(rated_id)] == [4]
                 assert store.get_run(rated_id).status == "ok"
             finally:
                 store.close()
@@ -156,7 +156,7 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
             p1 = bs.card(bs.answers(rater), "[1] p1")
             p1.get_by_test_id("stFeedback").get_by_role("radio", name="4 out of 5 stars").click()
             bs.expect(rater.get_by_test_id("stToast").filter(has_text="Rating saved for p1").first).to_be_visible()
-            assert _eventually(lambda: store.ratings_for(rated_run))
+            assert _eventually(lambda: store.ratings.ratings_for(rated_run))
 
             os.kill(app.proc.pid, signal.SIGKILL)
             app.proc.wait(timeout=10)
@@ -185,7 +185,7 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
             assert all(store.get_run(i.run_id).status == "ok" for i in items)
             rated = store.get_run(rated_run)
             assert len(rated.calls) == 3 and all(c.ok for c in rated.calls)
-            assert [r.stars for r in store.ratings_for(rated_run)] == [4]
+            assert [r.stars for r in store.ratings.ratings_for(rated_run)] == [4]
             log = (data / "streamlit.log").read_text(errors="replace")
             assert "Traceback" not in log and "locked" not in log.lower()
         finally:

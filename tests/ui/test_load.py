@@ -69,7 +69,7 @@ class Barrier:
 
 def _rated(store, query: str) -> bool:
     runs = store.list_runs(search=query)
-    return bool(runs) and bool(store.ratings_for(runs[0].run_id))
+    return bool(runs) and bool(store.ratings.ratings_for(runs[0].run_id))
 
 
 def _new_page(browser):
@@ -249,11 +249,11 @@ def test_eight_sessions_and_reviewers_on_one_sqlite_file(tmp_path):
             # every star rating once, with the stars clicked
             for i, record in enumerate(records):
                 p1 = next(c for c in record.calls if c.model == "p1")
-                assert [(r.call_id, r.stars) for r in store.ratings_for(record.run_id)] == [(p1.call_id, 1 + i % 5)]
+                assert [(r.call_id, r.stars) for r in store.ratings.ratings_for(record.run_id)] == [(p1.call_id, 1 + i % 5)]
             assert len(rated) == 2 * SEEDED
             for run_id, label, stars in rated:
                 call = next(c for c in store.get_run(run_id).calls if c.label == label)
-                assert [r.stars for r in store.ratings_for(run_id) if r.call_id == call.call_id] == [stars]
+                assert [r.stars for r in store.ratings.ratings_for(run_id) if r.call_id == call.call_id] == [stars]
             # every vote once, as clicked (stored oriented to the systems; the screen side is recovered)
             stored = store.votes(reviewers=["Vera"], rater_kind="human")
             assert len(votes) >= SEEDED and len(stored) == len(votes)

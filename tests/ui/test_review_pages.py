@@ -188,4 +188,4 @@ def test_a_rating_while_another_process_keeps_the_database_locked_says_so(store,
     holder.join()
     assert not at.exception
     assert any(f"Rating for {first.label} not saved: the database is busy" in e.value for e in at.error)
-    assert store.ratings_for(run.run_id) == []
+    assert store.ratings.ratings_for(run.run_id) == []

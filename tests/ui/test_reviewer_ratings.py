@@ -52,12 +52,12 @@ def test_a_star_without_a_name_is_refused_and_nothing_is_stored(seeded):
     assert _name_box(at, run.run_id).value == "" and _name_box(at, run.run_id).label == reviewer.LABEL
     _stars(at, run.run_id, synthesis).set_value(3).run()
     assert not at.exception
-    assert store.ratings_for(run.run_id) == []
+    assert store.ratings.ratings_for(run.run_id) == []
     assert _stars(at, run.run_id, synthesis).value is None  # the star is taken back
     assert any("Type your name" in w.value and "not stored" in w.value for w in at.warning)
     _name_box(at, run.run_id).input("Ann").run()  # named now: the same click is stored
     _stars(at, run.run_id, synthesis).set_value(3).run()
-    [rating] = store.ratings_for(run.run_id)
+    [rating] = store.ratings.ratings_for(run.run_id)
     assert rating.rater == "Ann" and rating.stars == 4
     assert not any("Type your name" in w.value for w in at.warning)
 
@@ -67,7 +67,7 @@ def test_the_name_survives_a_reload_and_each_reviewer_sees_only_their_stars(seed
     at = _history(run.run_id, "ann")
     assert _name_box(at, run.run_id).value == "ann"
     _stars(at, run.run_id, synthesis).set_value(3).run()  # four stars
-    assert [(r.rater, r.stars) for r in store.ratings_for(run.run_id)] == [("ann", 4)]
+    assert [(r.rater, r.stars) for r in store.ratings.ratings_for(run.run_id)] == [("ann", 4)]
     assert at.query_params["reviewer"] == ["ann"] or at.query_params["reviewer"] == "ann"
 
     # a second visitor (another session, another name) does not see ann's stars in their own widget
@@ -78,12 +78,12 @@ def test_the_name_survives_a_reload_and_each_reviewer_sees_only_their_stars(seed
     assert _stars(_history(run.run_id), run.run_id, synthesis).value is None
     # a reload of ann's address shows her own latest stars, not bob's later ones
     assert _stars(_history(run.run_id, "ann"), run.run_id, synthesis).value == 3
-    assert sorted((r.rater, r.stars) for r in store.ratings_for(run.run_id)) == [("ann", 4), ("bob", 2)]
+    assert sorted((r.rater, r.stars) for r in store.ratings.ratings_for(run.run_id)) == [("ann", 4), ("bob", 2)]
 
 
 def test_the_reviewer_can_be_switched_without_a_reload(seeded):
     store, run, synthesis = seeded
-    store.add_rating("call", call_id=synthesis, stars=5, rater="bob")
+    store.ratings.add_rating("call", call_id=synthesis, stars=5, rater="bob")
     at = _history(run.run_id, "ann")
     _stars(at, run.run_id, synthesis).set_value(2).run()  # ann: three stars
     _name_box(at, run.run_id).input("bob").run()
@@ -94,6 +94,6 @@ def test_the_reviewer_can_be_switched_without_a_reload(seeded):
     _name_box(at, run.run_id).input("ann").run()
     assert _stars(at, run.run_id, synthesis).value == 2
     latest = {}
-    for r in store.ratings_for(run.run_id):
+    for r in store.ratings.ratings_for(run.run_id):
         latest[r.rater] = r.stars
     assert latest == {"bob": 1, "ann": 3}
