@@ -26,6 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from moa_core.documents.defined_terms import defined_parties, name_parties
 from moa_core.evidence.amendments import Amendment, Unit, find_amendments, find_supersessions, units
 
 from .binding import misbound
@@ -119,6 +120,7 @@ class DocumentRecord:
     index: dict = field(default_factory=dict)  # content word -> sentence numbers (the candidate filter)
     missing: dict = field(default_factory=dict)  # claim text -> the clause it cites that no document has
     key: str = ""                                # sha256 of the documents (`fingerprint`)
+    parties: dict = field(default_factory=dict)  # a defined party's names -> its term ("marlow optics" -> "Tenant")
 
     def candidates(self, words: frozenset, limit: int = CANDIDATES) -> list[int]:
         """The sentences a claim is compared with: those sharing a content word with it, the `limit`
@@ -212,7 +214,8 @@ def _build_record(documents: Sequence, prevails) -> DocumentRecord:
     for a in amendments:
         for text in _sentences(a.new_text):
             sentences.append(DocSentence(text, a.passage, a.order, a.clause, replaces=a, entities=entities))
-    record = DocumentRecord(ordered, sentences, amendments, entities)
+    record = DocumentRecord(ordered, sentences, amendments, entities,
+                            parties=defined_parties(p.text for d in ordered for p in d.passages))
     for i, s in enumerate(sentences):
         for t in s.words:
             record.index.setdefault(t, []).append(i)
@@ -403,14 +406,22 @@ def _roles(text: str) -> frozenset:
 def _predicate_stated(claim: Claim, d: DocSentence) -> bool:
     """Every content word of the claim's predicate is in the sentence (the same word, an inflection or a
     lexicon synonym: `canon` folds them); when the predicate has none ("The primary data centre is in
-    Frankfurt"), the subject carries the fact and every subject word must be there."""
+    Frankfurt"), the subject carries the fact and its head words must be there."""
     subject, predicate = predicate_words(claim)
     stated = _real(d.claim) | d.words | d.claim.slots.parties
-    if not all(_stated_word(w, stated) for w in (predicate or subject)):
+    if not all(_stated_word(w, stated) for w in (predicate or _head_words(claim, subject))):
         return False
     if _PASSIVE.search(claim.text) and not all(_stated_word(w, stated) for w in subject):
         return False  # "Indoor temperatures were measured": the subject is what the fact is about
     return not _other_name_acts(claim.text, d.text, stated)
+
+
+def _head_words(claim: Claim, subject: frozenset) -> frozenset:
+    """The subject's words before its first preposition: "The margin | on the loan is 2.40%" states
+    the margin; the loan is where it applies, which the sentence may leave to its context."""
+    head = re.split(r"\b(?:of|on|for|in|under|at|to|from|with|by)\b", subject_part(claim.text), maxsplit=1, flags=re.I)[0]
+    words = frozenset(canon(w)[0] for w in word_tokens(head)) | _roles(head)
+    return (subject & words) or subject
 
 
 # A passive clause ("were measured", "is stored", "must be delivered"): its subject receives the action.
@@ -514,7 +525,8 @@ def verdict(claim: Claim | str, record: DocumentRecord, sim=claim_similarity,
     `entities`: names known from the answers, added to the documents' own."""
     text = claim if isinstance(claim, str) else claim.text
     entities = record.entities | entities
-    cleaned = make_claims(_clean(text), -3, entities)
+    # "Marlow Optics pays" is judged as "the Tenant pays" when the parties clause defines it so
+    cleaned = make_claims(_clean(name_parties(text, record.parties)), -3, entities)
     if not cleaned or not record.sentences:
         return None
     c = cleaned[0]

@@ -244,7 +244,7 @@ CURRENCY = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": 
 UNITS = {"ms": 1 / 86_400_000, "millisecond": 1 / 86_400_000, "s": 1 / 86400, "sec": 1 / 86400,
           "second": 1 / 86400, "min": 1 / 1440, "minute": 1 / 1440, "h": 1 / 24, "hr": 1 / 24,
           "hour": 1 / 24, "day": 1, "week": 7, "fortnight": 14, "month": 30, "quarter": 91,
-          "year": 365, "yr": 365, "decade": 3650}
+          "year": 365, "yr": 365, "annum": 365, "decade": 3650}
 FREQUENCIES = {"hourly": "hour", "daily": "day", "weekly": "week", "biweekly": "fortnight",
          "fortnightly": "fortnight", "monthly": "month", "quarterly": "quarter",
          "annually": "year", "annual": "year", "yearly": "year"}

@@ -32,7 +32,7 @@ _DURATION = re.compile(
     re.I)
 _EVERY = re.compile(rf"\b(?:every|each|once\s+(?:in\s+)?(?:every|each|any|a))\s+(?P<n>{_NUM}|{_WORDNUM})"
                     rf"(?:\s*\((?P<paren>\d+)\))?[\s-]?(?P<unit>{_UNIT_RE})(?:\s+period)?(?![\w])", re.I)
-_RATE = re.compile(r"\b(?:per|a|an|each|every)\s(?P<unit>second|minute|hour|day|week|month|year|quarter)\b"
+_RATE = re.compile(r"\b(?:per|a|an|each|every)\s(?P<unit>second|minute|hour|day|week|month|year|quarter|annum)\b"
                    rf"|\b(?P<freq>{'|'.join(FREQUENCIES)})\b", re.I)
 _MONTH_RE = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _DATE_PATTERNS = [
