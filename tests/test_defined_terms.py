@@ -31,3 +31,11 @@ def test_a_claim_naming_the_company_is_judged_against_the_role():
     assert link is not None and link.status == "supported"
     link = verdict("Orchard Lane pays a royalty of 8% of net receipts.", record)
     assert link is None or link.status != "supported"
+
+
+def test_a_defined_term_need_not_be_named_where_it_is_implied():
+    text = ('Corvid Systems plc ("Corvid" or the "Group") reports its results.\n'
+            'Revenue increased by 4.4% to £310.2 million.')
+    record = build_record([SourceDocument.from_text("results.txt", text)])
+    link = verdict("Corvid's revenue rose 4.4% to £310.2m.", record)
+    assert link is not None and link.status == "supported"

@@ -18,6 +18,7 @@ from .lexicon import NEGATION_CUES, ROLES, STOPWORDS, canon
 from .slots import _CLAUSE_BREAK, _same_amount, _same_date, _same_duration, _same_party, _same_value, extract_slots
 
 WINDOW = 4  # content words read on each side of a value
+MIN_AFFINITY = 0.5  # shared context a differing value needs to be the claim's value stated otherwise
 
 SAME_VALUE = {"amount": _same_amount, "percentage": _same_value, "duration": _same_duration,
          "number": _same_value, "date": _same_date, "rate": _same_duration, "place": lambda x, y: x == y, "name": _same_party}
@@ -93,4 +94,28 @@ def misbound(claim_text: str, doc_text: str, entities: frozenset = frozenset()) 
             out.add(c.kind)
     if len({kind for kind, _ in rivalled}) >= 2 and set.intersection(*(c for _, c in rivalled)):
         return set()
+    return out
+
+
+def differing_kinds(claim_text: str, doc_text: str, kinds, entities: frozenset = frozenset()) -> set[str]:
+    """Of the value kinds two sentences differ on, those where the sentence's differing value stands
+    where the claim's does: the sentence's value the claim's value is bound to (most words shared, at
+    least `MIN_AFFINITY`, unless it is the sentence's only value of the kind) is another value. "99.95% monthly availability" is not contradicted by a
+    "service credit of 10%" in a sentence about availability."""
+    mine = located_values(claim_text, entities)
+    theirs = located_values(doc_text, entities)
+    out = set()
+    for kind in kinds:
+        if kind not in SAME_VALUE:
+            out.add(kind)  # not a located value (negation, party roles): the caller's checks decide
+            continue
+        located = ("duration", "rate") if kind == "duration" else (kind,)  # the slots keep rates as durations
+        for c in (x for x in mine if x.kind in located):
+            rivals = [d for d in theirs if d.kind == c.kind]
+            if not rivals:
+                continue
+            best = max(rivals, key=lambda d: _affinity(c, d))
+            alone = len(rivals) == 1  # one value of the kind: nothing else it could stand for
+            if (alone or _affinity(c, best) >= MIN_AFFINITY) and not SAME_VALUE[c.kind](c.value, best.value):
+                out.add(kind)
     return out

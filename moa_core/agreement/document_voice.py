@@ -29,7 +29,7 @@ from typing import Sequence
 from moa_core.documents.defined_terms import defined_parties, name_parties
 from moa_core.evidence.amendments import Amendment, Unit, find_amendments, find_supersessions, units
 
-from .binding import misbound
+from .binding import differing_kinds, misbound
 from .qualifiers import bound_reversed, quantifier_differs
 from .align import LEXICAL, Thresholds, claim_similarity, coverage
 from .claims import Claim, content_tokens, known_entities, make_claims
@@ -306,12 +306,14 @@ def _anchored(claim_pieces: tuple, doc_pieces: tuple) -> tuple[bool, set]:
     return all_found, differs
 
 
-def _slots_stated(claim: Claim, doc: Claim) -> bool:
-    """Every value of the claim is one the document sentence states (places and names too; a role
-    only when the sentence names any role: a policy's "leave may be carried over" is about employees)."""
+def _slots_stated(claim: Claim, doc: Claim, terms: frozenset = frozenset()) -> bool:
+    """Every value of the claim is one the document sentence states (places and names too; a role, or a
+    party's defined term ("the Group"), only when the sentence names any: a policy's "leave may be
+    carried over" is about employees, a results statement's "Revenue increased" about the Group)."""
     a, b = claim.slots, doc.slots
-    doc_roles = b.parties & _ROLE_NAMES
-    parties = frozenset(p for p in a.parties if p not in _ROLE_NAMES or doc_roles)
+    roles = _ROLE_NAMES | terms
+    doc_roles = b.parties & roles
+    parties = frozenset(p for p in a.parties if p not in roles or doc_roles)
     checks = ((a.amounts, b.amounts, _same_amount), (a.percents, b.percents, _same_value),
               (a.durations, b.durations, _same_duration), (a.dates, b.dates, _same_date),
               (a.numbers, b.numbers, _same_value), (parties, b.parties, _same_party),
@@ -413,7 +415,7 @@ def _predicate_stated(claim: Claim, d: DocSentence) -> bool:
         return False
     if _PASSIVE.search(claim.text) and not all(_stated_word(w, stated) for w in subject):
         return False  # "Indoor temperatures were measured": the subject is what the fact is about
-    return not _other_name_acts(claim.text, d.text, stated)
+    return not _other_name_acts(claim.text, d, stated)
 
 
 def _head_words(claim: Claim, subject: frozenset) -> frozenset:
@@ -428,20 +430,38 @@ def _head_words(claim: Claim, subject: frozenset) -> frozenset:
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:not\s+)?(?:\w+ly\s+)?\w+(?:ed|en|wn|ld|nt|ght)\b", re.I)
 
 
-def _other_name_acts(claim_text: str, doc_text: str, stated: frozenset) -> bool:
+def _other_name_acts(claim_text: str, d: DocSentence, stated: frozenset) -> bool:
     """The claim's subject is a name ("Deloitte will not be invited") and the sentence's subject is
-    another name ("KPMG will not be invited"): the same predicate about someone else."""
-    def names(text: str) -> set:
+    another name ("KPMG will not be invited"): the same predicate about someone else. In the document
+    a word opening the sentence is a name only when the documents use it as one ("Revenue increased"
+    is no name); the claim's opening word may be a name the documents never mention."""
+    def names(text: str, known: frozenset | None) -> set:
         head = subject_part(text)
-        return {w.lower() for w in re.findall(r"\b[A-Z][\w&-]+", head)
-                if w.lower() not in STOPWORDS and w.lower() not in ROLES and w not in _NOT_NAMES}
-    mine, theirs = names(claim_text), names(doc_text)
+        out = set()
+        for m in re.finditer(r"\b[A-Z][\w&-]+", head):
+            w = re.sub(r"'s$", "", m[0]).lower()
+            if w in STOPWORDS or w in ROLES or m[0] in _NOT_NAMES:
+                continue
+            at_start = not head[:m.start()].strip()
+            if known is not None and at_start and w not in known and not (m[0].isupper() and len(m[0]) > 1):
+                continue
+            out.add(w)
+        return out
+    known = frozenset(w for e in d.entities for w in e.split())
+    mine, theirs = names(claim_text, None), names(d.text, known)
     return bool(mine and theirs and not mine & theirs
                 and not any(_stated_word(canon(w)[0], stated) for w in mine))
 
 
 # A denial of doing something without a thing: a requirement of that thing, not a denial of the claim.
 _NOT_WITHOUT = re.compile(r"\b(?:not|never|no)\b[^,;:.]{0,40}?\bwithout\b", re.I)
+
+
+def _figures_written(claim: Claim, text: str) -> bool:
+    """Every bare number of the claim is a figure written in the sentence, whatever its unit."""
+    written = {float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+    numbers = [n for n in claim.slots.numbers if isinstance(n, float)]
+    return bool(numbers) and all(any(abs(n - w) < 1e-9 for w in written) for n in numbers)
 
 
 def _subjects_differ(claim: Claim, d: DocSentence) -> bool:
@@ -481,15 +501,16 @@ class _Judged:
     kinds: list = field(default_factory=list)
 
 
-def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Thresholds) -> _Judged | None:
-    """One claim against one document sentence."""
+def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Thresholds,
+           terms: frozenset = frozenset()) -> _Judged | None:
+    """One claim against one document sentence. `terms`: the record's defined party terms."""
     cover = _cover(_real(claim), _real(d.claim))
     relevant = s >= thresholds.align or cover >= 0.8 or coverage(d.claim, claim) >= 0.8
     if not relevant:
         return None
     conflicts = slot_conflicts(claim.slots, d.claim.slots)
     all_found, differs = _anchored(pieces, d.pieces)
-    if (not conflicts and cover >= SUPPORT_COVER and all_found and _slots_stated(claim, d.claim)
+    if (not conflicts and cover >= SUPPORT_COVER and all_found and _slots_stated(claim, d.claim, terms)
             and _predicate_stated(claim, d) and _qualified_alike(claim.text, d)):
         return _Judged("supports", s + cover, d)
     if cover >= CONTRADICT_COVER and conflicts:
@@ -510,6 +531,14 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
             kinds.remove("negation")
         if kinds and _other_subject(claim, d, conflicts):
             kinds = []
+        value_kinds = [k for k in kinds if k in _VALUE_KINDS | {"date", "place"}]
+        if value_kinds:
+            # the differing value must stand where the claim's does, and a bare number the sentence
+            # writes in another form ("37.5" of "37.5 hours", "1.6x" of "1.6 times") is no conflict
+            keep = differing_kinds(claim.text, d.text, value_kinds, d.entities)
+            if "number" in keep and _figures_written(claim, d.text):
+                keep.discard("number")
+            kinds = [k for k in kinds if k not in value_kinds or k in keep]
         if kinds == ["date"] and _figure_of_another_period(claim, d):
             kinds = []
         if kinds:
@@ -538,7 +567,8 @@ def verdict(claim: Claim | str, record: DocumentRecord, sim=claim_similarity,
     prepare = getattr(sim, "prepare", None)
     if prepare is not None:  # embed the claim and its candidates in one batch
         prepare([c.text] + [d.claim.text for d in candidates])
-    judged = [j for d in candidates if (j := _judge(c, pieces, d, sim(c, d.claim), thresholds))]
+    terms = frozenset(t.lower() for t in record.parties.values())
+    judged = [j for d in candidates if (j := _judge(c, pieces, d, sim(c, d.claim), thresholds, terms))]
     link = _decide(judged)
     missing = _missing_reference(text, record)
     if link and missing:

@@ -51,10 +51,12 @@ _DATE_PATTERNS = [
     re.compile(r"\b(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b", re.I),
 ]
 _BIGO = re.compile(r"\bO\(\s*([^)]{1,20})\)")
-# A bare figure with its scale word: "1.2 million" = "1.2m" = "1,200,000", "3k" = "3,000", "2.5bn".
+# A bare figure with its scale word: "1.2 million" = "1.2m" = "1,200,000", "3k" = "3,000", "2.5bn"; a
+# multiple keeps its figure ("1.6x" = "1.6 times"), and "1.6x" is never read as 1.
 _SCALE_WORD = r"(?:(?P<{0}>k|bn|mn|m|b)\b|\s?(?P<{1}>thousand|million|billion|trillion)\b)?"
-_BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])(?P<n>{_NUM}){_SCALE_WORD.format('sa', 'sw')}(?![\w%])|"
+_BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])(?P<n>{_NUM}){_SCALE_WORD.format('sa', 'sw')}(?:x\b)?(?![\w%]|\.\d)|"
                        rf"\b(?P<w>{_WORDNUM})(?:\s(?P<ws>thousand|million|billion|trillion)\b)?\b", re.I)
+_VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+\.\d+(?:\.\d+)*)(?![\w.]*\d)", re.I)
 # Capitalised runs ("Rio de Janeiro", "U.S.", "New York City") looked up in the gazetteer, longest name first:
 # one pass over the words instead of a pattern of thousands of names.
 _CAPITAL_RUN = re.compile(r"(?<![\w.])[A-Z][\w.'\u00c0-\u017f-]*(?:\s(?:(?:of|de|del|da|do|la|le|las|los|am|upon|on)\s)?"
@@ -200,6 +202,10 @@ def extract_slots(text: str, known_entities: frozenset = frozenset(),
                 t = h * 60 + int(g["min"] or 0)
             dates.add((y, mon, d, q, wd, t))
             blank(m, "date", (y, mon, d, q, wd, t))
+    for m in list(_VERSION.finditer(work)):  # "2.5.1": one version, not the figure 2.5
+        value = "v" + m[1]
+        numbers.add(value)
+        blank(m, "number", value)
     for m in list(_BARE_NUM.finditer(work)):
         tok = m["n"] or m["w"]
         scale = (m["sa"] or m["sw"] or m["ws"] or "").lower()

@@ -45,3 +45,19 @@ def test_a_verdict_does_not_support_a_value_of_another_clause():
     right = verdict("Revenue in France was 4.1 million euros.", record)
     assert wrong is None or wrong.status != "supported"
     assert right is not None and right.status == "supported"
+
+
+def test_a_differing_value_must_stand_where_the_claims_does():
+    from moa_core.agreement.binding import differing_kinds
+    doc = "If uptime falls below the target, the client gets a credit of 5% per 1% shortfall, up to 40% of the fee."
+    assert differing_kinds("The supplier targets 99.5% uptime.", doc, ["percentage"]) == set()
+    doc2 = "The supplier targets 99.9% uptime each month."
+    assert differing_kinds("The supplier targets 99.5% uptime.", doc2, ["percentage"]) == {"percentage"}
+
+
+def test_multiples_and_versions_keep_their_figures():
+    from moa_core.agreement.slots import extract_slots, slot_conflicts
+    assert extract_slots("Leverage was 2.4x EBITDA.")[0].numbers == {2.4}
+    assert extract_slots("Leverage was 2.4 times EBITDA.")[0].numbers == {2.4}
+    a, b = extract_slots("Upgrade to 3.10.2 now.")[0], extract_slots("Upgrade to 3.10.4 now.")[0]
+    assert slot_conflicts(a, b) == ["number"]
