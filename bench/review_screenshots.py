@@ -33,7 +33,7 @@ def seed(data_dir: Path) -> None:
         for p in pairs_for_run(run):
             for who in ("ana", "ben", "cy"):
                 winner = "a" if (i * 7 + len(who) + len(p.kind)) % 5 < 3 else ("b" if i % 3 else "tie")
-                store.add_vote(prompt_id=p.prompt_id, system_a=p.system_a, system_b=p.system_b, winner=winner,
+                store.votes.add_vote(prompt_id=p.prompt_id, system_a=p.system_a, system_b=p.system_b, winner=winner,
                                reviewer=who, run_a_id=p.run_a_id, run_b_id=p.run_b_id, call_a_id=p.call_a_id,
                                call_b_id=p.call_b_id, shown_pair=p.key)
     # the newest run: the one the Compare page shows first

@@ -15,7 +15,7 @@ if not rows:
     st.info("No votes yet: vote on the Compare or Review page.")
     st.stop()
 flt = rv.filters(rows)
-data = rv.figures(default_url(), resources.store().votes_version(), flt)
+data = rv.figures(default_url(), resources.store().votes.votes_version(), flt)
 rv.head_to_head(data["pairs"])
 rv.leaderboard_section(data)
 rv.quality_section(data)

@@ -10,9 +10,9 @@ from ui import queue_view, resources, reviewer
 
 st.title("Review queues")
 name = reviewer.ask(st.container(), key="reviewer_review")
-with st.expander("New queue", expanded=not resources.store().list_queues()):
+with st.expander("New queue", expanded=not resources.store().queues.list_queues()):
     queue_view.new_queue_form()
-queues = resources.store().list_queues()
+queues = resources.store().queues.list_queues()
 if not queues:
     st.info("No queue yet: make one above from the stored runs.")
     st.stop()

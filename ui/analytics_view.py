@@ -53,7 +53,7 @@ def _vote_summary(url: str, votes_version: tuple, version: tuple, filters: tuple
         run_df, call_df = load(url, version)
         start, end, lineups = filters
         run_ids = set(analytics.filter_runs(run_df, call_df, start, end, lineups or None)[0]["run_id"])
-    return vote_summary(resources.store().votes(with_texts=False), run_ids)
+    return vote_summary(resources.store().votes.list_votes(with_texts=False), run_ids)
 
 
 def clear_caches() -> None:
@@ -153,7 +153,7 @@ def vote_table(votes: list[dict]) -> pd.DataFrame:
 def quality(view: analytics.Overview, filters: tuple | None = None) -> None:
     points = view.cost_vs_rating
     store = resources.store()
-    votes = _vote_summary(default_url(), store.votes_version(), store.analytics.data_version(), filters)
+    votes = _vote_summary(default_url(), store.votes.votes_version(), store.analytics.data_version(), filters)
     empty = NO_RATINGS if not votes else "No star ratings yet; the blind votes below say which system was preferred."
     charts.chart_with_table(charts.cost_rating_figure(points), points, "Cost versus rating", empty=empty)
     unpriced = int(points["cost_usd"].isna().sum()) if not points.empty else 0

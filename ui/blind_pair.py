@@ -26,7 +26,7 @@ SAID = {"a": "A is better", "b": "B is better", "tie": "a tie", "both_bad": "bot
 def own_vote(reviewer: str, pair: Pair) -> VoteRow | None:
     """This reviewer's vote on this pair (to reveal after a reload), else None."""
     run_ids = [r for r in {pair.run_a_id, pair.run_b_id} if r]
-    for row in resources.store().votes(reviewers=[reviewer], rater_kind="human", with_texts=False):
+    for row in resources.store().votes.list_votes(reviewers=[reviewer], rater_kind="human", with_texts=False):
         if row.key == pair.key and (row.run_a_id in run_ids or row.run_b_id in run_ids):
             return row
     return None
@@ -50,7 +50,7 @@ def _cast(pair: Pair, reviewer: str, screen_choice: str, key: str, queue_id: int
         rubric[name] = {c: int(v) for c, v in scores.items() if v is not None}
     shown = st.session_state.get(f"{key}-shown")  # what the last script run drew under this key
     try:
-        resources.store().add_vote(
+        resources.store().votes.add_vote(
             prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner=winner,
             reviewer=reviewer, shown_swapped=swapped, run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
             call_a_id=pair.call_a_id, call_b_id=pair.call_b_id, queue_id=queue_id, batch_id=batch_id,

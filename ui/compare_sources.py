@@ -39,7 +39,7 @@ def next_pair(reviewer: str, kinds: list[str]) -> Pair | None:
     for p in pairs:
         if p.key == current:
             return p
-    done = resources.store().voted_keys(reviewer) | set(st.session_state.get(SKIPPED, []))
+    done = resources.store().votes.voted_keys(reviewer) | set(st.session_state.get(SKIPPED, []))
     chosen = next((p for p in pairs if p.key not in done), None)
     st.session_state[CURRENT] = chosen.key if chosen else None
     return chosen

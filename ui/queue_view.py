@@ -40,18 +40,18 @@ def new_queue_form() -> None:
                 source["until"] = (datetime.combine(until, time.max, timezone.utc)).isoformat()
             try:
                 with st.spinner("Building the queue…"):
-                    qid = resources.store().create_queue(name, source, reviewers_per_item=int(per_item),
+                    qid = resources.store().queues.create_queue(name, source, reviewers_per_item=int(per_item),
                                                          order=order)
             except ValueError as exc:
                 st.error(str(exc))
             else:
                 st.session_state["review-queue"] = qid
-                st.success(f"Queue made with {count(len(resources.store().queue_items(qid)), 'item')}.")
+                st.success(f"Queue made with {count(len(resources.store().queues.queue_items(qid)), 'item')}.")
 
 
 def progress(queue_id: int, reviewer: str) -> None:
     """"12 of 40 done", overall and for this reviewer, and a table of votes per reviewer."""
-    p = resources.store().queue_progress(queue_id)
+    p = resources.store().queues.queue_progress(queue_id)
     st.progress(p.done / p.total if p.total else 0.0, text=f"Overall: {p.summary()}")
     mine = p.per_reviewer.get(reviewer, 0)
     st.caption(f"You ({plain(reviewer)}): {mine} of {p.total} reviewed")
@@ -73,14 +73,14 @@ def work(queue_id: int, reviewer: str) -> None:
     """The current item of this reviewer, blind until voted; then Next (N). Skip (S) moves on."""
     store = resources.store()
     current = st.session_state.get(f"queue-current-{queue_id}")
-    item = next((i for i in store.queue_items(queue_id) if i.id == current), None) if current else None
+    item = next((i for i in store.queues.queue_items(queue_id) if i.id == current), None) if current else None
     if item is None:
-        item = store.next_item(queue_id, reviewer, skip=st.session_state.get(f"queue-skipped-{queue_id}", []))
+        item = store.queues.next_item(queue_id, reviewer, skip=st.session_state.get(f"queue-skipped-{queue_id}", []))
     if item is None:
         st.success("Nothing left for you in this queue.")
         return
     st.session_state[f"queue-current-{queue_id}"] = item.id
-    pair = store.item_pair(item)
+    pair = store.queues.item_pair(item)
     if pair is None:
         st.warning("This item's run was deleted.")
         st.button("Skip", key="skip-item", on_click=_leave, args=(queue_id, item.id, True))

@@ -55,11 +55,11 @@ class Filter:
 @st.cache_resource(max_entries=4, show_spinner="Reading votes…")
 def _all_votes(url: str, version: tuple[int, int]) -> list[VoteRow]:
     """Every vote with texts, once per votes version (shared, never mutated: no copy per rerun)."""
-    return resources.store().votes()
+    return resources.store().votes.list_votes()
 
 
 def all_votes() -> list[VoteRow]:
-    return _all_votes(default_url(), resources.store().votes_version())
+    return _all_votes(default_url(), resources.store().votes.votes_version())
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing ratings and intervals…")

@@ -43,7 +43,7 @@ def render_run(run: RunRecord, *, key: str = "run") -> None:
     BANNERS.get(run.status, st.info)(f"**{run.status}** — {plain(run.note or run.error or '')}")
     offline_notice_if_local(run)
     ratings = resources.store().ratings.ratings_for(run.run_id)
-    if summary := pm_summary(run, ratings, resources.store().votes_for_run(run.run_id)):  # stars and blind votes
+    if summary := pm_summary(run, ratings, resources.store().votes.votes_for_run(run.run_id)):  # stars and blind votes
         st.markdown(f":material/compare_arrows: {plain(summary)}")
     cp = run.critical_path_s
     cols = st.columns(3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 def judge_queue_items(store, batch_id: str) -> list[dict]:
     items = []
-    for vote in store.batch_votes([batch_id]):
+    for vote in store.votes.batch_votes([batch_id]):
         if vote.rater_kind != "judge":
             continue
         flipped = vote.judge_order1 != vote.judge_order2  # one order without a verdict is a flip too
@@ -30,7 +30,7 @@ def seed_review_queue(store, batch_id: str, name: str | None = None, reviewers_p
     items = judge_queue_items(store, batch_id)
     if not items:
         raise ValueError(f"batch {batch_id} has no judge verdicts to review (run it with a judge)")
-    return store.create_queue_of_items(name or f"judge check: batch {batch_id}",
+    return store.queues.create_queue_of_items(name or f"judge check: batch {batch_id}",
                                        {"batch_id": batch_id, "from": "judge"}, items,
                                        reviewers_per_item=reviewers_per_item, order="disagreement")
 

@@ -127,7 +127,7 @@ def priced_now(store, rows: list[BatchAnswer]) -> list[BatchAnswer]:
 
 def _system_names(store, batches) -> tuple[list, dict[tuple[str, str], tuple[str, str]]]:
     """The batches' votes, and (batch id, stored system name) -> (system id, the name its votes carry)."""
-    vote_rows = store.votes(batch_ids=[b.id for b in batches], with_texts=False)
+    vote_rows = store.votes.list_votes(batch_ids=[b.id for b in batches], with_texts=False)
     known = {i: n for v in vote_rows for i, n in ((v.system_a_id, v.system_a), (v.system_b_id, v.system_b))}
     return vote_rows, canonical_names([((b.id, s["name"]), s) for b in batches
                                        for s in b.config.get("systems", [])], known)

@@ -78,7 +78,7 @@ def _votes_from_database(include_judges: bool = False) -> list[Vote]:
     except StorageError as exc:
         raise UserError(str(exc)) from None
     try:
-        rows = store.votes(rater_kind=None if include_judges else "human")
+        rows = store.votes.list_votes(rater_kind=None if include_judges else "human")
     finally:
         store.close()
     if not rows:

@@ -17,7 +17,7 @@ from ..records import utcnow
 from .busy import retry_when_locked
 from .liveness import owner_gone
 from .rows import as_utc
-from .schema import Batch, BatchItem, CachedResponse, Call, Document, EvalItem, Run, Vote
+from .schema import Batch, BatchItem, CachedResponse, Call, Document, EvalItem, Run
 from .upsert import upsert
 
 _BLANK = func.trim(func.coalesce(CachedResponse.text, "")) == ""  # a cached answer that is no answer
@@ -200,7 +200,7 @@ class BatchStore:
             if batch_id is None:
                 return False
             if vote is not None:
-                self._insert_vote(s, **vote)
+                self.votes._insert_vote(s, **vote)
             if stored:
                 s.execute(update(Run).where(Run.id == run_id).values(batch_id=batch_id, eval_item_id=eval_item_id)
                           .execution_options(synchronize_session=False))
@@ -271,13 +271,6 @@ class BatchStore:
              .where(BatchItem.batch_id == batch_id, BatchItem.system.startswith(JUDGE_PREFIX)).order_by(BatchItem.id))
         with self.engine.connect() as conn:
             return [dict(m) for m in conn.execute(q).mappings()]
-
-    # ---- votes ---------------------------------------------------------------------------------
-
-    def batch_votes(self, batch_ids: Iterable[str]) -> list[Vote]:
-        ids = list(batch_ids)
-        with self._read() as s:
-            return list(s.execute(select(Vote).where(Vote.batch_id.in_(ids)).order_by(Vote.id)).scalars())
 
     # ---- response cache ------------------------------------------------------------------------
 

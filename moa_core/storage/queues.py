@@ -1,22 +1,24 @@
 """Review queues: a fixed list of blind pairs built from a filter over runs (or from a batch), each
 done once N reviewers have voted on it, with progress overall and per reviewer.
 
-A mixin of `RunStore`. Items are frozen when the queue is made, so progress ("12 of 40 done") means
+A repository of `RunStore` (`store.queues`). Items are frozen when the queue is made, so progress ("12 of 40 done") means
 the same thing to everyone; a vote on the same pair elsewhere (the Compare page) counts too.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..records import RunRecord
 from ..review.pairs import KINDS, Pair, lineup_key, pair_key, pairs_between_runs, pairs_for_run
+from .database import Database, Repository
 from .rows import as_utc
 from .schema import QueueItem, Rating, ReviewQueue, Run
+from .votes import Votes
 
 ORDERS = ("newest", "disagreement")
 MAX_RUNS = 500  # a queue is built from at most this many runs (newest first)
@@ -45,8 +47,12 @@ def _matches(run: RunRecord, source: dict[str, Any]) -> bool:
     return not model or any(c.model == model for c in run.calls)
 
 
-class Queues:
-    """Verbs over review queues; needs `_read()`, `_write()`, `get_run` and the `Votes` mixin."""
+class Queues(Repository):
+    """Verbs over review queues: the votes say who reviewed an item, `get_run` (`RunStore.get_run`) reads its runs."""
+
+    def __init__(self, database: Database, votes: Votes, get_run: Callable[[str], RunRecord | None]):
+        super().__init__(database)
+        self.votes, self.get_run = votes, get_run
 
     def create_queue(self, name: str, source: dict[str, Any] | None = None, *, reviewers_per_item: int = 1,
                      order: str = "newest") -> int:
@@ -160,7 +166,7 @@ class Queues:
                                   .order_by(QueueItem.position, QueueItem.id)).scalars())
 
     def _item_reviewers(self, items: list[QueueItem]) -> dict[str, set[str]]:
-        return self.reviewers_by_key({i.run_a_id for i in items} | {i.run_b_id for i in items}) if items else {}
+        return self.votes.reviewers_by_key({i.run_a_id for i in items} | {i.run_b_id for i in items}) if items else {}
 
     def next_item(self, queue_id: int, reviewer: str, skip: Iterable[int] = ()) -> QueueItem | None:
         """The first item this reviewer has not voted on or skipped that still needs votes, or None."""

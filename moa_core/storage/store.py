@@ -5,7 +5,8 @@ call the moment it ends, the totals at the end. A process killed mid-run leaves 
 row with its finished calls; the next `open` marks it `interrupted` and keeps those calls.
 The other concepts are repositories wired here as attributes, sharing one `Database`:
 `store.catalog` (lineups, eval sets, settings, prices, documents), `store.ratings` (stars, blind
-pairs), `store.analytics` (column reads for figures), `store.jobs` (the job queue).
+pairs), `store.votes` (blind A/B votes), `store.queues` (review queues), `store.analytics` (column
+reads for figures), `store.jobs` (the job queue).
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def _locked(exc: Exception) -> bool:
     return "locked" in text or "busy" in text
 
 
-class RunStore(Votes, Queues, BatchStore):
+class RunStore(BatchStore):
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
@@ -61,6 +62,8 @@ class RunStore(Votes, Queues, BatchStore):
         self.database = Database(engine)
         self.catalog = Catalog(self.database)
         self.ratings = Ratings(self.database)
+        self.votes = Votes(self.database, self.catalog)
+        self.queues = Queues(self.database, self.votes, self.get_run)
         self.analytics = AnalyticsReads(self.database)
         self.jobs = Jobs(self.database, close_run=self.close_interrupted)
         self._owner = owner_token()

@@ -6,14 +6,14 @@ Systems are resolved when read, not trusted as stored: each side's run and call 
 under the one current system), and every side gets that system's single display name. A side
 whose run was deleted keeps its stored name, joined to the current system of that name if one.
 
-A mixin of `RunStore`. A human reviewer votes on a pair of answers once: the pair's key is the
-same whichever side was stored first (`review.pair_key`), so a swapped copy is locked too.
+A repository of `RunStore` (`store.votes`). A human reviewer votes on a pair of answers once: the
+pair's key is the same whichever side was stored first (`review.pair_key`), so a swapped copy is locked too.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
@@ -23,8 +23,12 @@ from ..lineup import Lineup, LineupError
 from ..redact import redact
 from ..review.pairs import pair_key
 from .busy import retry_when_locked
+from .database import Database, Repository
 from .rows import as_utc
 from .schema import PREFERENCES as WINNERS, Call, RubricScore, Run, Vote
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
 
 RUBRIC = ("accuracy", "completeness", "clarity")
 RATER_KINDS = ("human", "judge")
@@ -152,8 +156,12 @@ def _chunks(ids: list[str], size: int = 500):
         yield ids[start:start + size]
 
 
-class Votes:
-    """Verbs over votes; needs `_read()`, `_write()` and `engine`."""
+class Votes(Repository):
+    """Verbs over votes; the catalog names the systems of saved lineups (`lineup_owners`)."""
+
+    def __init__(self, database: Database, catalog: "Catalog"):
+        super().__init__(database)
+        self.catalog = catalog
 
     @retry_when_locked
     def add_vote(self, *, prompt_id: str, system_a: str, system_b: str, winner: str, reviewer: str = "",
@@ -252,7 +260,7 @@ class Votes:
         return out
 
     def vote_for(self, vote_id: int) -> VoteRow | None:
-        rows = self.votes(ids=[vote_id])
+        rows = self.list_votes(ids=[vote_id])
         return rows[0] if rows else None
 
     def votes_version(self) -> tuple[int, int]:
@@ -261,7 +269,7 @@ class Votes:
             top, count = conn.execute(select(func.max(Vote.id), func.count(Vote.id))).one()
         return int(top or 0), int(count or 0)
 
-    def votes(self, *, since: datetime | None = None, until: datetime | None = None,
+    def list_votes(self, *, since: datetime | None = None, until: datetime | None = None,
               reviewers: Iterable[str] | None = None, rater_kind: str | None = None,
               ids: Iterable[int] | None = None, batch_ids: Iterable[str] | None = None,
               with_texts: bool = True) -> list[VoteRow]:
@@ -324,6 +332,12 @@ class Votes:
         query = select(*cols).where(or_(Vote.run_a_id == run_id, Vote.run_b_id == run_id)).order_by(Vote.id)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    def batch_votes(self, batch_ids: Iterable[str]) -> list[Vote]:
+        """The stored vote rows of these batches (their judges' votes), oldest first."""
+        ids = list(batch_ids)
+        with self._read() as s:
+            return list(s.execute(select(Vote).where(Vote.batch_id.in_(ids)).order_by(Vote.id)).scalars())
 
     def rubric_scores(self, vote_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
         """Rubric scores as rows {vote_id, system, criterion, score}."""

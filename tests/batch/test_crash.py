@@ -174,7 +174,7 @@ def test_a_kill_between_the_judges_answer_and_its_items_close_never_counts_a_vot
 
     out = asyncio.run(run_batch(store, batch_id, resume=True))
     assert out.status == "done" and out.counts == {"pending": 0, "running": 0, "done": 3, "failed": 0}
-    votes = store.batch_votes([batch_id])
+    votes = store.votes.batch_votes([batch_id])
     assert len(votes) == 1, [(v.id, v.system_a, v.system_b, v.winner) for v in votes]  # one pair, one vote
     assert votes[0].winner == "tie" and votes[0].comment == "order1=a order2=b"
     assert (votes[0].judge_order1, votes[0].judge_order2) == ("a", "b")

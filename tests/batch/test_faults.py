@@ -58,7 +58,7 @@ def test_judge_fault(fault_name, store, make_set, systems, llm, short_timeouts):
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done"
     [item] = [i for i in store.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
-    votes = store.batch_votes([batch_id])
+    votes = store.votes.batch_votes([batch_id])
     if fault.recovers:
         assert item.status == "done" and item.error is None
         [vote] = votes
@@ -85,7 +85,7 @@ def test_a_judge_without_a_verdict_in_either_order_fails_the_item_and_one_missin
                             cache=False)
     asyncio.run(run_batch(store, batch_id))
     [item] = [i for i in store.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
-    assert item.status == "failed" and store.batch_votes([batch_id]) == []
+    assert item.status == "failed" and store.votes.batch_votes([batch_id]) == []
     assert item.error == ("the judge judge gave no verdict ([[A]], [[B]] or [[C]]) in either order; it said: "
                           "'Both answers are fine, I cannot decide.'")
 
@@ -93,7 +93,7 @@ def test_a_judge_without_a_verdict_in_either_order_fails_the_item_and_one_missin
     llm.set("judge", reply=lambda messages: next(answers))
     out = asyncio.run(run_batch(store, batch_id, resume=True))
     assert out.counts["failed"] == 0
-    [vote] = store.batch_votes([batch_id])
+    [vote] = store.votes.batch_votes([batch_id])
     assert vote.winner == "tie" and vote.comment == "order1=none order2=b"
     assert (vote.judge_order1, vote.judge_order2) == (None, "b")
     assert batch_summary(store, [batch_id])["judge"] == {"judged": 1, "flipped": 1, "flip_rate": 1.0}
@@ -105,12 +105,12 @@ def test_a_failed_judge_is_retried_on_resume_and_then_votes_once(store, make_set
     batch_id = create_batch(store, make_set(2), systems(), judge={"model": "judge", "api_base": llm.base_url},
                             concurrency=2, cache=False, **short_timeouts)
     out = asyncio.run(run_batch(store, batch_id))
-    assert out.counts["failed"] == 2 and store.batch_votes([batch_id]) == []
+    assert out.counts["failed"] == 2 and store.votes.batch_votes([batch_id]) == []
     llm.set("judge", Behaviour(text="[[A]]"))
     answered = {m: llm.request_count(m) for m in ("p1", "p2", "p3", "agg", "base")}
     out = asyncio.run(run_batch(store, batch_id, resume=True))
     assert out.counts == {"pending": 0, "running": 0, "done": 6, "failed": 0}
-    assert len(store.batch_votes([batch_id])) == 2  # one vote per pair
+    assert len(store.votes.batch_votes([batch_id])) == 2  # one vote per pair
     assert {m: llm.request_count(m) for m in answered} == answered  # the answers were not asked again
 
 

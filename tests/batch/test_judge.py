@@ -51,7 +51,7 @@ def test_batch_judges_both_orders_and_stores_votes(store, make_set, systems, llm
     assert llm.request_count("judge") == 6  # both orders for every pair
     prompts = [r.messages[-1]["content"] for r in llm.requests if r.model == "judge"]
     assert all("<reference_answer>\nref\n</reference_answer>" in p for p in prompts)
-    votes = store.batch_votes([batch_id])
+    votes = store.votes.batch_votes([batch_id])
     assert len(votes) == 3 and {v.winner for v in votes} == {"a"}
     v = votes[0]
     assert v.rater_kind == "judge" and v.reviewer == "judge:judge" and v.batch_id == batch_id
@@ -68,7 +68,7 @@ def test_position_bias_becomes_ties_and_the_flip_rate_shows_it(store, make_set, 
     llm.set("judge", reply=_judge_that_prefers(None))
     batch_id = create_batch(store, make_set(2), systems(), judge={"model": "judge", "api_base": llm.base_url})
     asyncio.run(run_batch(store, batch_id))
-    votes = store.batch_votes([batch_id])
+    votes = store.votes.batch_votes([batch_id])
     assert {v.winner for v in votes} == {"tie"} and {v.comment for v in votes} == {"order1=a order2=b"}
     assert {(v.judge_order1, v.judge_order2) for v in votes} == {("a", "b")}
     assert batch_summary(store, [batch_id])["judge"]["flip_rate"] == 1.0
@@ -102,12 +102,12 @@ def test_judge_verdicts_seed_a_review_queue_hardest_first(store, make_set, syste
     from moa_core.batch.queue import seed_review_queue
 
     queue_id = seed_review_queue(store, batch_id)
-    queued = store.queue_items(queue_id)
+    queued = store.queues.queue_items(queue_id)
     assert [(q.prompt_id, q.run_a_id, q.run_b_id) for q in queued] == [
         (i["prompt_id"], i["run_a_id"], i["run_b_id"]) for i in items]
-    first = store.next_item(queue_id, "ana")
-    pair = store.item_pair(first)
+    first = store.queues.next_item(queue_id, "ana")
+    pair = store.queues.item_pair(first)
     assert pair.text_a and pair.text_b and pair.query.startswith("question")
-    assert store.queue_progress(queue_id).summary() == "0 of 2 done (0 of 2 reviews)"
+    assert store.queues.queue_progress(queue_id).summary() == "0 of 2 done (0 of 2 reviews)"
     with pytest.raises(ValueError, match="exists already"):  # one click too many makes no second queue
         seed_review_queue(store, batch_id)

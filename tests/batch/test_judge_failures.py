@@ -64,7 +64,7 @@ def test_a_judges_non_answer_is_never_cached(store, make_set, systems, llm):
     llm.set("judge", text="A is better. [[A]]")  # the judge is fixed (or was only unlucky): ask it again
     out = asyncio.run(run_batch(store, batch_id, resume=True))
     assert llm.request_count("judge") == asked + 4  # not answered from the cache
-    assert out.counts["failed"] == 0 and len(store.batch_votes([batch_id])) == 2
+    assert out.counts["failed"] == 0 and len(store.votes.batch_votes([batch_id])) == 2
     assert store.get_batch(batch_id).error is None
     assert progress(store, batch_id)["judge_failed"] == 0
 

@@ -58,7 +58,7 @@ def test_a_hanging_judge_takes_the_batch_timeout_and_retries(store, make_set, ll
     [item] = [i for i in store.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
     assert item.status == "failed" and item.error.startswith("the judge judge failed (order 1): ")
     assert llm.request_count("judge") == 1  # no retry: the lineup said max_retries = 0
-    assert store.batch_votes([batch_id]) == []
+    assert store.votes.batch_votes([batch_id]) == []
     assert wall < 15, wall
 
 

@@ -14,10 +14,10 @@ def test_leaderboard_from_the_database(private_data_dir, capsys):
         store.save_run(run)
         pair = next(p for p in pairs_for_run(run) if p.kind == "baseline")
         for reviewer, winner in (("ann", "a"), ("bob", "a" if i < 4 else "b")):
-            store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b,
+            store.votes.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b,
                            winner=winner, reviewer=reviewer, run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
                            call_a_id=pair.call_a_id, call_b_id=pair.call_b_id, shown_pair=pair.key)
-        store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner="b",
+        store.votes.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner="b",
                        reviewer="judge-model", rater_kind="judge", run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
                        call_a_id=pair.call_a_id, call_b_id=pair.call_b_id)
     store.close()

@@ -29,7 +29,7 @@ def seeded(tmp_path, short_busy):
 
 
 def _vote(store, pair, reviewer="ann"):
-    return store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner="a",
+    return store.votes.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner="a",
                           reviewer=reviewer, run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
                           call_a_id=pair.call_a_id, call_b_id=pair.call_b_id, shown_pair=pair.key)
 
@@ -48,7 +48,7 @@ def test_a_rating_and_a_vote_wait_out_a_lock_longer_than_the_busy_timeout(seeded
     _vote(store, pair)
     holder.join()
     assert [(r.call_id, r.stars) for r in store.ratings.ratings_for(run.run_id)] == [(run.calls[0].call_id, 4)]
-    assert [v.reviewer for v in store.votes()] == ["ann"]
+    assert [v.reviewer for v in store.votes.list_votes()] == ["ann"]
 
 
 def test_a_lock_that_never_goes_is_one_line_and_nothing_is_stored(seeded, monkeypatch):

@@ -12,11 +12,11 @@ PAIR = dict(prompt_id="p1", system_a="moa", system_b="single")
 
 
 def test_a_judge_vote_keeps_each_orders_verdict(store):
-    flipped = store.add_vote(**PAIR, winner="tie", rater_kind="judge", reviewer="judge:m",
+    flipped = store.votes.add_vote(**PAIR, winner="tie", rater_kind="judge", reviewer="judge:m",
                              judge_order1="a", judge_order2=None, comment="order1=a order2=none")
-    agreed = store.add_vote(**PAIR, winner="b", rater_kind="judge", reviewer="judge:m",
+    agreed = store.votes.add_vote(**PAIR, winner="b", rater_kind="judge", reviewer="judge:m",
                             judge_order1="b", judge_order2="b")
-    rows = {v.id: v for v in store.votes(with_texts=False)}
+    rows = {v.id: v for v in store.votes.list_votes(with_texts=False)}
     assert (rows[flipped].judge_order1, rows[flipped].judge_order2) == ("a", None)
     assert (rows[agreed].judge_order1, rows[agreed].judge_order2) == ("b", "b")
     assert rows[agreed].comment == ""  # the orders live in their columns, not in the comment
@@ -24,8 +24,8 @@ def test_a_judge_vote_keeps_each_orders_verdict(store):
 
 def test_an_order_that_is_no_verdict_is_refused(store):
     with pytest.raises(ValueError, match="order"):
-        store.add_vote(**PAIR, winner="a", rater_kind="judge", reviewer="judge:m", judge_order1="[[A]]")
-    assert store.votes(with_texts=False) == []
+        store.votes.add_vote(**PAIR, winner="a", rater_kind="judge", reviewer="judge:m", judge_order1="[[A]]")
+    assert store.votes.list_votes(with_texts=False) == []
 
 
 def _vote_sql(conn, comment, rater_kind="judge", winner="tie"):

@@ -51,7 +51,7 @@ def world(store, llm):
 
 
 def _vote(store, pair, winner="a", reviewer="judge:x"):
-    return store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner=winner,
+    return store.votes.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner=winner,
                           reviewer=reviewer, rater_kind="judge", run_a_id=pair.run_a_id, run_b_id=pair.run_b_id,
                           call_a_id=pair.call_a_id, call_b_id=pair.call_b_id)
 
@@ -63,13 +63,13 @@ def test_the_same_lineup_from_run_page_batch_and_compare_is_one_leaderboard_row(
     between = pairs_between_runs(runs)  # Compare: two runs of the same query
     assert len(between) == 1, [(p.system_a, p.system_b) for p in between]
     _vote(store, between[0], winner="a" if between[0].system_a == "pm-3fakes" else "b")
-    board = leaderboard([v.preference() for v in store.votes()], n_bootstrap=0)
+    board = leaderboard([v.preference() for v in store.votes.list_votes()], n_bootstrap=0)
     assert sorted((s.name, s.votes) for s in board) == [("base", 3), ("pm-3fakes", 3)]  # judge + 2 Compare votes
     assert not any(name.startswith(("MoA:", "moa:", "single:")) for s in board for name in [s.name])
 
 
 def test_a_baseline_a_batch_single_and_a_single_model_run_are_one_system(store, world):
-    rows = store.votes()
+    rows = store.votes.list_votes()
     judge_vote = next(v for v in rows if v.batch_id == world["batch_id"])
     baseline_pair = next(p for p in pairs_for_run(store.get_run(world["run_page"].run_id)) if p.kind == "baseline")
     batch_single = next(r for r in store.batch_runs(world["batch_id"]) if r.system == "base")
@@ -93,7 +93,7 @@ def test_old_style_vote_rows_still_count_under_the_current_system(store, world):
         # and one whose runs were deleted since (the database set its run and call ids to NULL)
         s.add(Vote(prompt_id="q:gone", system_a="MoA: pm-3fakes", system_b="single: base", winner="b",
                    reviewer="old", rater_kind="human"))
-    rows = store.votes(rater_kind="human")
+    rows = store.votes.list_votes(rater_kind="human")
     assert {(v.system_a, v.system_b) for v in rows} == {("pm-3fakes", "base")}
     assert len({v.system_a_id for v in rows}) == 1 and rows[0].system_a_id == pair.system_a_id
     board = {s.name: s.votes for s in leaderboard([v.preference() for v in rows], n_bootstrap=0)}
@@ -107,6 +107,6 @@ def test_two_configurations_under_one_name_are_two_rows(store, world, llm):
     (pair,) = [p for p in pairs_for_run(store.get_run(other.run_id)) if p.kind == "baseline"]
     _vote(store, pair)
     _vote(store, next(p for p in pairs_for_run(store.get_run(world["run_page"].run_id)) if p.kind == "baseline"))
-    names = {s.name for s in leaderboard([v.preference() for v in store.votes()], n_bootstrap=0)}
+    names = {s.name for s in leaderboard([v.preference() for v in store.votes.list_votes()], n_bootstrap=0)}
     assert len(names) == 3 and "base" in names
     assert all(n.startswith("pm-3fakes · ") for n in names - {"base"})

@@ -24,7 +24,7 @@ def test_three_blind_votes_for_the_single_model_reach_the_pm_line(private_data_d
     _vote(store, run, "a", synth, base, kind="judge", reviewer="judge")
     o_synth, o_base = other.calls_for("aggregator")[0].call_id, other.calls_for("baseline")[0].call_id
     _vote(store, other, "a", o_synth, o_base)
-    votes = store.votes_for_run(run.run_id)
+    votes = store.votes.votes_for_run(run.run_id)
     assert [v["winner"] for v in votes] == ["b", "a", "b", "a"]  # this run's, the judge's too; not the other run's
     assert {"winner", "rater_kind", "run_a_id", "run_b_id", "call_a_id", "call_b_id"} <= set(votes[0])
     loaded = store.get_run(run.run_id)

@@ -41,11 +41,11 @@ def test_a_vote_comment_is_stored_redacted(store):
     run = moa_run()
     store.save_run(run)
     pair = pairs_for_run(run)[0]
-    vid = store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner="a",
+    vid = store.votes.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b, winner="a",
                          reviewer="ana", run_a_id=pair.run_a_id, run_b_id=pair.run_b_id, call_a_id=pair.call_a_id,
                          call_b_id=pair.call_b_id, shown_pair=pair.key, comment=f"  {COMMENT} ")
-    assert store.vote_for(vid).comment == f"wrong clause; try with {MASK} or {MASK} next time"
-    assert all(_clean(v.comment) for v in store.votes())
+    assert store.votes.vote_for(vid).comment == f"wrong clause; try with {MASK} or {MASK} next time"
+    assert all(_clean(v.comment) for v in store.votes.list_votes())
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "docx"])

@@ -20,17 +20,17 @@ def test_a_vote_for_another_pair_than_the_one_shown_is_refused(store):
     shown = pairs_for_run(shown_run)[0]
     hidden = pairs_for_run(hidden_run)[0]
     with pytest.raises(WrongPair, match="not the pair on screen"):
-        store.add_vote(**_args(hidden), shown_pair=shown.key)
+        store.votes.add_vote(**_args(hidden), shown_pair=shown.key)
     with pytest.raises(WrongPair, match="which pair was on screen"):
-        store.add_vote(**_args(hidden))
-    assert store.votes() == []
-    vote_id = store.add_vote(**_args(shown), shown_pair=shown.key)
-    assert [v.id for v in store.votes()] == [vote_id] and store.vote_for(vote_id).run_a_id == shown_run.run_id
+        store.votes.add_vote(**_args(hidden))
+    assert store.votes.list_votes() == []
+    vote_id = store.votes.add_vote(**_args(shown), shown_pair=shown.key)
+    assert [v.id for v in store.votes.list_votes()] == [vote_id] and store.votes.vote_for(vote_id).run_a_id == shown_run.run_id
 
 
 def test_a_judge_vote_needs_no_screen(store):
     run = moa_run()
     store.save_run(run)
     pair = pairs_for_run(run)[0]
-    store.add_vote(**(_args(pair) | {"reviewer": "judge:x", "rater_kind": "judge"}))
-    assert len(store.votes(rater_kind="judge")) == 1
+    store.votes.add_vote(**(_args(pair) | {"reviewer": "judge:x", "rater_kind": "judge"}))
+    assert len(store.votes.list_votes(rater_kind="judge")) == 1

@@ -77,7 +77,7 @@ def test_demo_vote_with_the_keyboard_lands_on_the_pair_on_screen(app, browser, d
 
     store = bs.open_store(data_dir)
     try:
-        (vote,) = store.votes()
+        (vote,) = store.votes.list_votes()
         demo = next(r for r in store.list_runs(limit=10) if r.query == "What is the DEMO question?")
     finally:
         store.close()

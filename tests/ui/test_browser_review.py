@@ -62,7 +62,7 @@ def test_vote_with_the_keyboard_names_only_afterwards_and_counted(app, page, dat
 
     store = bs.open_store(data_dir)
     try:
-        (vote,) = store.votes()
+        (vote,) = store.votes.list_votes()
     finally:
         store.close()
     assert vote.reviewer == "Ana" and vote.winner == ("b" if vote.shown_swapped else "a")

@@ -68,5 +68,5 @@ def test_the_vote_is_stored_on_the_demo_pair_on_screen(store, llm):
     assert len(votes) == 4
     next(b for b in votes if b.label == "Both bad").click().run()
     assert not at.exception, at.exception
-    (vote,) = store.votes()
+    (vote,) = store.votes.list_votes()
     assert vote.winner == "both_bad" and {vote.run_a_id, vote.run_b_id} == {demo}

@@ -255,7 +255,7 @@ def test_eight_sessions_and_reviewers_on_one_sqlite_file(tmp_path):
                 call = next(c for c in store.get_run(run_id).calls if c.label == label)
                 assert [r.stars for r in store.ratings.ratings_for(run_id) if r.call_id == call.call_id] == [stars]
             # every vote once, as clicked (stored oriented to the systems; the screen side is recovered)
-            stored = store.votes(reviewers=["Vera"], rater_kind="human")
+            stored = store.votes.list_votes(reviewers=["Vera"], rater_kind="human")
             assert len(votes) >= SEEDED and len(stored) == len(votes)
             assert len({v.key for v in stored}) == len(stored)
             flip = {"a": "b", "b": "a", "tie": "tie"}

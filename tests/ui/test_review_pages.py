@@ -58,14 +58,14 @@ def test_compare_votes_blind_then_reveals_and_locks(store):
     assert not at.exception
     text = _texts(at)
     assert "contracts-lineup" in text and "base-model" in text  # revealed
-    (vote,) = store.votes()
+    (vote,) = store.votes.list_votes()
     pair = next(p for p in pairs_for_run(run) if p.kind == "baseline") if vote.system_b == "base-model" else None
     left_is_a = not vote.shown_swapped
     assert vote.winner == ("a" if left_is_a else "b") and vote.reviewer == "ann"
     left_system = vote.system_a if left_is_a else vote.system_b
-    assert store.rubric_scores([vote.id]) == [{"vote_id": vote.id, "system": left_system, "criterion": "accuracy",
+    assert store.votes.rubric_scores([vote.id]) == [{"vote_id": vote.id, "system": left_system, "criterion": "accuracy",
                                                "score": 4}]
-    assert pair is not None and store.has_voted("ann", pair.key)
+    assert pair is not None and store.votes.has_voted("ann", pair.key)
     assert not any(b.label == "A is better" for b in at.button)  # no second vote on this pair
     next(b for b in at.button if b.label == "Next pair").click().run()
     assert not at.exception
@@ -87,7 +87,7 @@ def test_review_queue_page_builds_a_queue_and_shows_progress(store):
     assert any("0 of 4 done" in (p.proto.text or "") for p in at.get("progress"))
     next(b for b in at.button if b.label == "Tie").click().run()
     assert not at.exception
-    assert store.votes()[0].queue_id is not None
+    assert store.votes.list_votes()[0].queue_id is not None
     next(b for b in at.button if b.label == "Next item").click().run()
     assert any("1 of 4 done" in (p.proto.text or "") for p in at.get("progress"))
 
@@ -98,7 +98,7 @@ def test_results_page_shows_win_rates_leaderboard_and_agreement(store):
         store.save_run(run)
         for pair in pairs_for_run(run):
             for who in ("ann", "bob"):
-                store.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b,
+                store.votes.add_vote(prompt_id=pair.prompt_id, system_a=pair.system_a, system_b=pair.system_b,
                                winner="a" if (i + (who == "bob")) % 3 else "b", reviewer=who,
                                run_a_id=pair.run_a_id, run_b_id=pair.run_b_id, call_a_id=pair.call_a_id,
                                call_b_id=pair.call_b_id, shown_pair=pair.key)
@@ -135,7 +135,7 @@ def test_voting_on_a_pair_deleted_meanwhile_says_so_and_moves_on(store):
     next(b for b in at.button if b.label == "A is better").click().run()
     assert not at.exception
     assert any("were deleted since it was shown" in w.value for w in at.warning)
-    assert store.votes() == []
+    assert store.votes.list_votes() == []
     at.run()
     assert not at.exception and "Still here?" in _texts(at)  # the next pair, from a run that exists
 
@@ -164,10 +164,10 @@ def test_a_vote_while_another_process_keeps_the_database_locked_says_so(store, b
     holder.join()
     assert not at.exception
     assert any("The vote was not stored: the database is busy" in w.value for w in at.warning)
-    assert store.votes() == []
+    assert store.votes.list_votes() == []
     assert any(b.label == "A is better" for b in at.button)  # still blind: vote again once it is free
     next(b for b in at.button if b.label == "A is better").click().run()
-    assert not at.exception and len(store.votes()) == 1
+    assert not at.exception and len(store.votes.list_votes()) == 1
 
 
 def test_a_rating_while_another_process_keeps_the_database_locked_says_so(store, busy_db, tmp_path):
