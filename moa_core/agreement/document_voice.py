@@ -464,6 +464,48 @@ def _figures_written(claim: Claim, text: str) -> bool:
     return bool(numbers) and all(any(abs(n - w) < 1e-9 for w in written) for n in numbers)
 
 
+def _only_roles_differ(claim: Claim, d: DocSentence) -> bool:
+    """The parties the two sentences differ on are all roles (insurer, Lender), no names."""
+    a, b = claim.slots.parties, d.claim.slots.parties
+    return all(p in _ROLE_NAMES for p in a ^ b)
+
+
+def _subject_head(text: str) -> str:
+    """The noun phrase a sentence's subject names: its last comma-separated part, without a leading
+    adverbial ("For 2026 the Board" -> "the Board", "With effect from the Date, the Rent" -> "the Rent"),
+    cut at its first preposition ("The margin on the loan" -> "The margin")."""
+    part = re.split(r"[,;:]", subject_part(text))[-1].strip()
+    lead = re.match(r"(?:for|in|on|at|from|with|after|before|during|by|since|until|as|under|between|among|"
+                    r"within|following|over|through|across)\b.*?\b"
+                    r"(?=(?:the|a|an|this|its|our|their|each|all|every)\b)", part, re.I)
+    if lead:
+        part = part[lead.end():]
+    return re.split(r"\b(?:of|on|for|in|under|at|to|from|with|by)\b", part, maxsplit=1, flags=re.I)[0]
+
+
+def _same_subject(claim: Claim, d: DocSentence) -> bool:
+    """The noun the sentence's subject names is one the claim states: "The rent deposit" is not the
+    subject of "The rent is £86,500", "Suspected security incidents" are the claim's "Suspected
+    incidents". Roles and names in the subject are the agent or the speaker ("The Supplier shall make
+    the platform available", "The Chief Financial Officer reported that ..."), not the subject of the fact."""
+    head = _subject_head(d.text)
+    nouns = [canon(m[0].lower())[0] for m in re.finditer(r"[A-Za-z][\w'-]*", head)
+             if not m[0][0].isupper() and m[0].lower() not in STOPWORDS and m[0].lower() not in ROLES]
+    if not nouns:
+        return True
+    stated = _real(claim) | _roles(claim.text) | claim.slots.parties
+    return _stated_word(nouns[-1], stated)
+
+
+def _qualifiers_stated(claim: Claim, d: DocSentence) -> bool:
+    """The places and names that narrow the claim are in the sentence: "Revenue in North America" is a
+    part, and the group's figure says nothing against it."""
+    a, b = claim.slots, d.claim.slots
+    names = [p for p in a.parties if p not in _ROLE_NAMES]
+    return (all(p in b.places for p in a.places)
+            and all(any(_same_party(p, q) for q in b.parties) or p in d.text.lower() for p in names))
+
+
 def _subjects_differ(claim: Claim, d: DocSentence) -> bool:
     """The party who acts differs: the roles or names the two sentences open with."""
     a, b = claim.slots.subject, d.claim.slots.subject
@@ -518,7 +560,7 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
         if "party" in kinds or "place" in kinds:
             if cover < 0.8:
                 kinds = [k for k in kinds if k not in ("party", "place")]
-        if "party" in kinds and not _subjects_differ(claim, d):
+        if "party" in kinds and _only_roles_differ(claim, d) and not _subjects_differ(claim, d):
             kinds.remove("party")  # "notify the insurer" / "notify the Lender": another recipient, not a denial
         if "negation" in kinds and len(conflicts) > 1:
             kinds = []  # denied and a different figure: "does not expect it before 2025" vs "expects it in 2026"
@@ -539,6 +581,10 @@ def _judge(claim: Claim, pieces: tuple, d: DocSentence, s: float, thresholds: Th
             if "number" in keep and _figures_written(claim, d.text):
                 keep.discard("number")
             kinds = [k for k in kinds if k not in value_kinds or k in keep]
+            if any(k in _VALUE_KINDS for k in kinds) and not (_same_subject(claim, d) and _qualifiers_stated(claim, d)):
+                # "The rent deposit ... is reduced to £19,750" is not about "the rent"; "Revenue in North
+                # America grew by 12%" is not denied by the group's revenue growth
+                kinds = [k for k in kinds if k not in _VALUE_KINDS]
         if kinds == ["date"] and _figure_of_another_period(claim, d):
             kinds = []
         if kinds:

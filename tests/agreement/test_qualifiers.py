@@ -67,3 +67,17 @@ def test_not_without_is_a_requirement_not_a_denial():
     doc = "Visitors are not admitted without a pass signed by security."
     assert _verdict("Visitors need a pass signed by security.", doc) != "contradicts"
     assert _verdict("Visitors are admitted without a pass signed by security.", doc) == "contradicts"
+
+
+def test_a_figure_of_another_subject_or_a_part_is_no_contradiction():
+    doc = "The security deposit is reduced to £4,000."
+    assert _verdict("The rent is £52,000 a year.", doc) != "contradicts"
+    assert _verdict("The security deposit is reduced to £5,000.", doc) == "contradicts"
+    results = "Sales increased by 5.1% to £88.0 million."
+    assert _verdict("Sales in Canada increased by 9%.", results) != "contradicts"
+    assert _verdict("Sales increased by 9% to £88.0 million.", results) == "contradicts"
+
+
+def test_an_agent_or_a_speaker_is_not_the_subject_of_the_fact():
+    doc = "The Operator shall keep the portal available 99.5% of the time in each month."
+    assert _verdict("The portal must be available 99.9% of the time in each month.", doc) == "contradicts"
