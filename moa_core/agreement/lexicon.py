@@ -26,7 +26,7 @@ terminate end cancel termination cancellation
 begin start commence commencement
 finish complete completion
 buy purchase acquire
-pay payable payment cover
+pay payable payment cover due
 cost fee charge price
 revenue sales turnover income
 profit earnings
@@ -61,6 +61,8 @@ enough sufficient adequate
 help assist assistance
 main primary principal
 show demonstrate
+invoice bill
+close shut closure
 minimum least
 contribute account
 stderr standard_error
@@ -78,7 +80,7 @@ before | after
 gain profit | loss
 include | exclude
 allow permit | prohibit forbid ban
-require mandatory | optional
+require mandatory compulsory obligatory | optional
 accept | reject
 approve consent | deny block
 strengthen improve | weaken worsen deteriorate
