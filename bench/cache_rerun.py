@@ -30,7 +30,7 @@ def main() -> int:
     from moa_core.batch.systems import moa_system, single_system
     from moa_core.cli.batch import summary_table
     from moa_core.lineup import Lineup, ModelSpec
-    from moa_core.metrics import analytics, planner
+    from moa_core.metrics import analytics, planner, run_tables
     from moa_core.metrics.planner_inputs import lineup_tokens
     from moa_core.providers.prices import format_cost
     from moa_core.storage import RunStore
@@ -58,8 +58,8 @@ def main() -> int:
             asyncio.run(run_batch(store, batch_id))
             summary = batch_summary(store, [batch_id], style_bootstrap=0)
             runs, ratings = store.analytics.analytics_runs()
-            view = analytics.overview(analytics.run_table(runs, ratings), analytics.call_table(runs))
-            calls = analytics.call_table(runs)
+            view = analytics.overview(run_tables.run_table(runs, ratings), run_tables.call_table(runs))
+            calls = run_tables.call_table(runs)
             measured = lineup_tokens(calls, ["p1", "p2", "p3"], "agg")
             fig = planner.with_prices(planner.measured_figures(calls), list(models),
                                       lambda m: store.catalog.price_book().price(m))

@@ -9,7 +9,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from moa_core.metrics import analytics
+from moa_core.metrics import analytics, run_tables
 from moa_core.metrics.analytics_summary import partly_known_cost, votes_by_rater
 from moa_core.metrics.vote_quality import vote_summary
 from moa_core.providers.prices import at_current_prices, price_note
@@ -31,7 +31,7 @@ def load(url: str, version: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     store = resources.store()
     runs, ratings = store.analytics.analytics_runs()
     runs, priced = at_current_prices(runs, store.catalog.price_book().price)
-    return analytics.run_table(runs, ratings, priced), analytics.call_table(runs)
+    return run_tables.run_table(runs, ratings, priced), run_tables.call_table(runs)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -39,7 +39,7 @@ def _overview(url: str, version: tuple, start: datetime | None, end: datetime | 
     """Every figure's table for one selection, computed once per data version and filters: looking again
     (or at another tab) costs a cache lookup, not a pass over 10,000 runs."""
     run_df, call_df = load(url, version)
-    runs, calls = analytics.filter_runs(run_df, call_df, start, end, lineups or None)
+    runs, calls = run_tables.filter_runs(run_df, call_df, start, end, lineups or None)
     return analytics.overview(runs, calls)
 
 
@@ -52,7 +52,7 @@ def _vote_summary(url: str, votes_version: tuple, version: tuple, filters: tuple
     if filters is not None:
         run_df, call_df = load(url, version)
         start, end, lineups = filters
-        run_ids = set(analytics.filter_runs(run_df, call_df, start, end, lineups or None)[0]["run_id"])
+        run_ids = set(run_tables.filter_runs(run_df, call_df, start, end, lineups or None)[0]["run_id"])
     return vote_summary(resources.store().votes.list_votes(with_texts=False), run_ids)
 
 

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 import streamlit as st
 
 from moa_core.csv_safe import safe_cell
-from moa_core.metrics import analytics
+from moa_core.metrics import run_breakdown
 from moa_core.providers.prices import format_cost
 from moa_core.records import RunRecord
 
@@ -96,7 +96,7 @@ def timeline_figure(df: pd.DataFrame, critical_path_s: float | None = None) -> g
     failed (x) or were cancelled (/); diamonds mark the first token."""
     shown = df[df["start_s"].notna()]
     fig = go.Figure()
-    for role in analytics.ROLE_ORDER:
+    for role in run_breakdown.ROLE_ORDER:
         part = shown[shown["role"] == role]
         if part.empty:
             continue
@@ -144,7 +144,7 @@ def _unknown_marks(fig: go.Figure, df: pd.DataFrame, x: str, cost: str = "cost_u
 def cost_figure(breakdown: pd.DataFrame) -> go.Figure:
     """Cost per model, stacked by role; a model without a known price is marked "unknown"."""
     fig = go.Figure()
-    for role in analytics.ROLE_ORDER:
+    for role in run_breakdown.ROLE_ORDER:
         part = breakdown[breakdown["role"] == role]
         if not part.empty:
             fig.add_bar(x=part["model"], y=part["cost_usd"].fillna(0), name=role, marker_color=ROLE_COLORS[role],
@@ -158,7 +158,7 @@ def cost_figure(breakdown: pd.DataFrame) -> go.Figure:
 def tokens_figure(breakdown: pd.DataFrame) -> go.Figure:
     """Prompt (solid) and answer (dotted) tokens per model, stacked by role."""
     fig = go.Figure()
-    for role in analytics.ROLE_ORDER:
+    for role in run_breakdown.ROLE_ORDER:
         part = breakdown[breakdown["role"] == role]
         for kind, shape, word in (("prompt_tokens", "", "prompt"), ("completion_tokens", ".", "answer")):
             if not part.empty:
@@ -173,21 +173,21 @@ def run_charts(record: RunRecord, *, key: str | None = None) -> None:
     if not record.calls:
         st.info("This run has no calls to chart: it stopped before any model was called.")
         return
-    tl = analytics.timeline(record)
+    tl = run_breakdown.timeline(record)
     chart_with_table(timeline_figure(tl, record.critical_path_s), tl.drop(columns=["call_id"]), "Timeline",
                      key=f"{key}-timeline")
     st.caption("Outlined bars are on the critical path (the slowest proposer of each round, then the synthesis); "
                "hatched bars failed (×) or were cancelled (/); ◆ first token. Hover a bar for retries and errors.")
-    breakdown = analytics.cost_breakdown(record)
+    breakdown = run_breakdown.cost_breakdown(record)
     left, right = st.columns(2)
     with left:
         chart_with_table(cost_figure(breakdown), breakdown, "Cost by model and role", key=f"{key}-cost")
     with right:
         chart_with_table(tokens_figure(breakdown), breakdown, "Tokens by model and role", key=f"{key}-tokens")
-    unknown = analytics.unknown_cost_models(record.calls)
+    unknown = run_breakdown.unknown_cost_models(record.calls)
     if unknown:
         st.caption(f"Cost unknown for {', '.join(unknown)}: no price known. Set one on the Settings page.")
-    comparison = analytics.baseline_comparison(record)
+    comparison = run_breakdown.baseline_comparison(record)
     if comparison is None:
         st.caption("No baseline in this run: add a baseline single model to the lineup to see what MoA "
                    "costs and how much longer it takes than one model.")
@@ -299,7 +299,7 @@ def plan_figures(moa_table: pd.DataFrame, single_table: pd.DataFrame, moa_name: 
     """Monthly cost stacked by role, and expected latency stacked by stage, MoA beside the single model."""
     both = pd.concat([moa_table.assign(plan=moa_name), single_table.assign(plan=single_name)], ignore_index=True)
     cost = go.Figure()
-    for role in analytics.ROLE_ORDER:
+    for role in run_breakdown.ROLE_ORDER:
         part = both[both["role"] == role]
         if not part.empty:
             sums = part.groupby("plan", sort=False)["monthly_cost_usd"].sum(min_count=1)

@@ -20,3 +20,8 @@ def percentile(values: list[float], q: float) -> float | None:
     pos = (len(ordered) - 1) * q / 100
     lo, hi = math.floor(pos), math.ceil(pos)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """a / b, None when either is unknown or b is not positive: a multiple of nothing is no figure."""
+    return None if a is None or b is None or b <= 0 else a / b

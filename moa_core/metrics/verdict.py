@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from ..providers.prices import format_cost
 from ..records import RunRecord
-from .analytics import baseline_comparison
+from .run_breakdown import baseline_comparison
 from .preference import SIGNIFICANCE, sign_test, too_few_to_call
 from .ratings import FINAL, _get, final_call_id, latest_stars, mean_stars
 

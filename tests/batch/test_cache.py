@@ -163,7 +163,7 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
     """The issue's check: run a batch, run it again (every answer from the cache), and the batch table, the set's
     table, Analytics and the planner say the same as before, except what was paid and saved."""
     from moa_core.batch.report import batch_summary, set_summary
-    from moa_core.metrics import analytics, planner
+    from moa_core.metrics import analytics, planner, run_tables
 
     for model in ("p1", "p2", "p3", "agg", "base"):
         store.catalog.set_price(model, 1e-6, 2e-6)
@@ -171,8 +171,8 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
     first = create_batch(store, set_id, systems(), concurrency=2)
     asyncio.run(run_batch(store, first))
     runs, _ = store.analytics.analytics_runs()
-    before = analytics.overview(analytics.run_table(runs), analytics.call_table(runs))
-    figures = planner.measured_figures(analytics.call_table(runs))
+    before = analytics.overview(run_tables.run_table(runs), run_tables.call_table(runs))
+    figures = planner.measured_figures(run_tables.call_table(runs))
     again = create_batch(store, set_id, systems(), concurrency=2)
     out = asyncio.run(run_batch(store, again))
     assert out.cache_hits == 15 and out.status == "done"  # 3 items x (3 proposers + aggregator + single)
@@ -194,12 +194,12 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
         assert whole[name]["cost_per_item"] == pytest.approx(s1[name]["cost_per_item"])
         assert whole[name]["p50_s"] == s1[name]["p50_s"]
     runs, _ = store.analytics.analytics_runs()
-    after = analytics.overview(analytics.run_table(runs), analytics.call_table(runs))
+    after = analytics.overview(run_tables.run_table(runs), run_tables.call_table(runs))
     assert after.known_cost_usd == pytest.approx(before.known_cost_usd)
     assert after.saved_usd == pytest.approx(before.known_cost_usd) and before.saved_usd == 0
     assert after.median_answer_s == before.median_answer_s
     assert after.latency_by_model.equals(before.latency_by_model)
-    assert planner.measured_figures(analytics.call_table(runs)) == figures
+    assert planner.measured_figures(run_tables.call_table(runs)) == figures
 
 
 def test_a_judge_reply_cached_without_a_verdict_is_replaced_by_one_with_a_verdict(store, llm):

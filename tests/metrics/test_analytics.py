@@ -4,7 +4,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from moa_core.metrics import analytics
+from moa_core.metrics import analytics, run_breakdown, run_tables
 from moa_core.costs import critical_path_calls
 from moa_core.records import RunRecord
 from tests.metrics.sample_runs import DAY1, PAIR, TRIO, call, run_a, run_b, run_c
@@ -19,19 +19,19 @@ from tests.metrics.sample_runs import DAY1, PAIR, TRIO, call, run_a, run_b, run_
     ("ollama_chat/llama3", "http://localhost:11434", "server"),
 ])
 def test_provider_grouping(model, api_base, provider):
-    assert analytics.provider_of(model, api_base) == provider
+    assert run_tables.provider_of(model, api_base) == provider
 
 
 def test_lineup_key_is_the_name_or_a_signature_of_the_models():
-    assert analytics.lineup_key(TRIO) == "trio"
-    assert analytics.lineup_key(PAIR) == "openai/alpha + anthropic/beta → openai/agg"
-    assert analytics.lineup_key(PAIR | {"rounds": 2}).endswith("(2 rounds)")
+    assert run_tables.lineup_key(TRIO) == "trio"
+    assert run_tables.lineup_key(PAIR) == "openai/alpha + anthropic/beta → openai/agg"
+    assert run_tables.lineup_key(PAIR | {"rounds": 2}).endswith("(2 rounds)")
 
 
 # ---- one run ----------------------------------------------------------------------------------
 
 def test_timeline_marks_the_critical_path_and_retries():
-    tl = analytics.timeline(run_a()).set_index("call")
+    tl = run_breakdown.timeline(run_a()).set_index("call")
     assert list(tl.index) == ["R1 [1] alpha", "R1 [2] beta", "R1 [3] gamma", "aggregator: agg", "baseline: solo"]
     assert set(tl.index[tl["critical_path"]]) == {"R1 [2] beta", "aggregator: agg"}  # slowest proposer + synthesis
     assert tl.loc["aggregator: agg", "first_token_s"] == pytest.approx(3.4)
@@ -51,30 +51,30 @@ def test_critical_path_per_round_with_two_rounds():
 
 
 def test_cost_breakdown_keeps_unknown_cost_unknown():
-    bd = analytics.cost_breakdown(run_b()).set_index("model")
+    bd = run_breakdown.cost_breakdown(run_b()).set_index("model")
     assert bd.loc["openai/alpha", "cost_usd"] == pytest.approx(0.001)
     assert bd.loc["anthropic/beta", "cost_usd"] is None or pd.isna(bd.loc["anthropic/beta", "cost_usd"])
     assert bd.loc["openai/agg", "prompt_tokens"] == 500
-    assert analytics.unknown_cost_models(run_b().calls) == ["anthropic/beta"]
+    assert run_breakdown.unknown_cost_models(run_b().calls) == ["anthropic/beta"]
     # a failed call that used no tokens costs nothing rather than making the run unknown
-    assert analytics.cost_breakdown(run_a()).set_index("model").loc["groq/gamma", "cost_usd"] == 0
+    assert run_breakdown.cost_breakdown(run_a()).set_index("model").loc["groq/gamma", "cost_usd"] == 0
 
 
 def test_baseline_comparison_multiples_and_sentence():
-    cmp = analytics.baseline_comparison(run_a())
+    cmp = run_breakdown.baseline_comparison(run_a())
     assert cmp.moa_cost_usd == pytest.approx(0.006)  # 0.001 + 0.002 + 0 + 0.003
     assert cmp.cost_multiple == pytest.approx(4.0)  # 0.006 / 0.0015
     assert cmp.moa_latency_s == 5.0 and cmp.baseline_latency_s == 1.5
     assert cmp.latency_multiple == pytest.approx(5.0 / 1.5)
     assert cmp.sentence == ("The MoA answer cost $0.006, 4.0× the baseline solo ($0.0015); "
                             "it took 5.0 s, 3.3× the baseline's 1.5 s.")
-    assert analytics.baseline_comparison(run_b()) is None
+    assert run_breakdown.baseline_comparison(run_b()) is None
 
 
 def test_baseline_comparison_with_unknown_price_names_the_model():
     run = run_a()
     run.calls[1].cost_usd = None
-    cmp = analytics.baseline_comparison(run)
+    cmp = run_breakdown.baseline_comparison(run)
     assert cmp.cost_multiple is None and cmp.moa_cost_usd is None
     assert "unknown: no price for anthropic/beta" in cmp.sentence
     assert cmp.latency_multiple == pytest.approx(5.0 / 1.5)
@@ -83,10 +83,10 @@ def test_baseline_comparison_with_unknown_price_names_the_model():
 def test_baseline_that_failed_or_was_free():
     run = run_a()
     run.calls[4].status = "failed"
-    assert "did not answer" in analytics.baseline_comparison(run).sentence
+    assert "did not answer" in run_breakdown.baseline_comparison(run).sentence
     run = run_a()
     run.calls[4].cost_usd = 0.0
-    cmp = analytics.baseline_comparison(run)
+    cmp = run_breakdown.baseline_comparison(run)
     assert cmp.cost_multiple is None and "cost $0, so there is no multiple" in cmp.sentence
 
 
@@ -140,7 +140,7 @@ def test_cost_multiples_against_baseline_and_single_model_runs(tables):
     # a run with one answering call is a single-model run; MoA lineups compare with its median
     solo = RunRecord(query="q", lineup={}, run_id="run-s", status="ok", started_at=DAY1,
                      calls=[call("proposer", "mistral/solo", 0.0, 1.0, cost=0.002)])
-    runs2 = analytics.run_table([run_a(), run_c(), solo])
+    runs2 = run_tables.run_table([run_a(), run_c(), solo])
     mult2 = analytics.cost_multiples(runs2)
     single = mult2[mult2["compared_with"] == "single-model runs"].set_index("lineup").loc["trio"]
     assert single["cost_multiple"] == pytest.approx(3.0)  # median MoA 0.006 / 0.002
@@ -155,7 +155,7 @@ def test_cost_vs_rating_points(tables):
     assert moa_a["cost_usd"] == pytest.approx(0.006) and moa_a["stars"] == 5
     base = points[points["answer"] != "MoA"].iloc[0]
     assert base["cost_usd"] == pytest.approx(0.0015) and base["stars"] == 3
-    assert analytics.cost_vs_rating(analytics.run_table([run_b()])).empty
+    assert analytics.cost_vs_rating(run_tables.run_table([run_b()])).empty
 
 
 def test_failure_and_retry_rates_per_provider(tables):
@@ -174,14 +174,14 @@ def test_failure_and_retry_rates_per_provider(tables):
 
 def test_filter_by_date_and_lineup(tables):
     runs, calls = tables
-    kept, kept_calls = analytics.filter_runs(runs, calls, start=DAY1 + timedelta(days=1))
+    kept, kept_calls = run_tables.filter_runs(runs, calls, start=DAY1 + timedelta(days=1))
     assert list(kept["run_id"]) == ["run-c"] and set(kept_calls["run_id"]) == {"run-c"}
-    kept, _ = analytics.filter_runs(runs, calls, end=DAY1 + timedelta(days=1), lineups=["trio"])
+    kept, _ = run_tables.filter_runs(runs, calls, end=DAY1 + timedelta(days=1), lineups=["trio"])
     assert list(kept["run_id"]) == ["run-a"]
 
 
 def test_empty_inputs_give_empty_tables():
-    runs, calls = analytics.run_table([]), analytics.call_table([])
+    runs, calls = run_tables.run_table([]), run_tables.call_table([])
     assert runs.empty and calls.empty
     assert analytics.latency_by_lineup(runs).empty and analytics.latency_by_model(calls).empty
     assert analytics.cost_multiples(runs).empty and analytics.cost_vs_rating(runs).empty

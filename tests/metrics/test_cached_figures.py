@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from moa_core.metrics import analytics, planner
+from moa_core.metrics import analytics, planner, run_tables
 from moa_core.costs import original_cost, original_total, saved_total
 from moa_core.records import new_id
 from tests.metrics.sample_runs import ratings_for, run_a, run_b, run_c
@@ -24,7 +24,7 @@ def replay(run):
 
 def _tables(runs):
     a, c = runs[0], runs[2]
-    return analytics.run_table(runs, ratings_for(a, c)), analytics.call_table(runs)
+    return run_tables.run_table(runs, ratings_for(a, c)), run_tables.call_table(runs)
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_the_store_reads_which_calls_were_hits_for_the_figures(tmp_path):
         stats = {m.model: m for m in store.analytics.model_stats()}
     finally:
         store.close()
-    table = analytics.run_table(runs).set_index("run_id")
+    table = run_tables.run_table(runs).set_index("run_id")
     assert table.loc["run-a", "answer_s"] == 5.0 and table.loc["run-a", "saved_usd"] == 0
     assert table.loc["run-a-again", "saved_usd"] == pytest.approx(0.0075)
     assert table.loc["run-a-again", "answer_s"] != table.loc["run-a-again", "answer_s"]  # NaN

@@ -1,4 +1,4 @@
-"""The planner's starting point, from plain rows shaped like analytics.call_table / run_table, worked out by hand."""
+"""The planner's starting point, from plain rows shaped like run_tables.call_table / run_table, worked out by hand."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from moa_core.metrics.analytics import CALL_COLUMNS, RUN_COLUMNS
+from moa_core.metrics.run_tables import CALL_COLUMNS, RUN_COLUMNS
 from moa_core.metrics.planner_inputs import (DEFAULT_ANSWER_TOKENS, DEFAULT_PROMPT_TOKENS, LatestLineup,
                                              latest_lineup, measured_cost_multiple, median_tokens, planner_basis,
                                              template_tokens)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from moa_core.metrics import analytics, planner
+from moa_core.metrics import planner, run_tables
 from moa_core.metrics.planner_inputs import lineup_tokens, measured_cost_multiple
 from moa_core.providers.prices import Price
 from moa_core.records import CallRecord, RunRecord
@@ -35,7 +35,7 @@ def sample_runs() -> list[RunRecord]:
 
 
 def test_the_chosen_lineups_runs_give_per_role_medians():
-    calls = analytics.call_table(sample_runs())
+    calls = run_tables.call_table(sample_runs())
     measured = lineup_tokens(calls, ["p1", "p2", "p3"], "agg")
     assert measured.runs == 3 and measured.aggregator_prompt == 190 and measured.aggregator_answer == 60
     assert measured.proposer_prompt == 40 and measured.proposer_answer == 50
@@ -46,7 +46,7 @@ def test_the_chosen_lineups_runs_give_per_role_medians():
 
 def test_a_plan_from_measured_roles_reads_190_and_matches_the_measured_multiple():
     runs = sample_runs()
-    calls = analytics.call_table(runs)
+    calls = run_tables.call_table(runs)
     measured = lineup_tokens(calls, ["p1", "p2", "p3"], "agg")
     figures = planner.with_prices({}, list(PRICES), lambda m: Price(*PRICES[m], "override"))
     moa = planner.plan_moa(["p1", "p2", "p3"], "agg", 1, 1000, measured.proposer_prompt, measured.proposer_answer,
@@ -57,7 +57,7 @@ def test_a_plan_from_measured_roles_reads_190_and_matches_the_measured_multiple(
     assert agg.prompt_tokens == 190 and agg.completion_tokens == 60  # not 40 + 3 x 50 + 120 from the template
     single = planner.plan_single("base", 1000, measured.proposer_prompt, measured.proposer_answer, figures)
     planned = moa.monthly_cost / single.monthly_cost
-    multiple, n = measured_cost_multiple(analytics.run_table(runs))
+    multiple, n = measured_cost_multiple(run_tables.run_table(runs))
     # by hand for the middle run: proposers 40x1e-6+50x2e-6 + 40x2e-6+50x4e-6 + 40x1e-6+50x1e-6 = 0.00051,
     # aggregator 190x3e-6 + 60x6e-6 = 0.00093, baseline 40x1e-6 + 50x2e-6 = 0.00014: (0.00051+0.00093)/0.00014
     assert multiple == pytest.approx((0.00051 + 0.00093) / 0.00014, rel=0.02) and n == 3

@@ -49,11 +49,11 @@ def test_the_note_names_the_price_used_and_its_source():
 
 
 def test_analytics_counts_runs_costed_at_current_prices():
-    from moa_core.metrics import analytics
+    from moa_core.metrics import analytics, run_tables
     from tests.metrics.sample_runs import run_c
 
     runs, priced = at_current_prices([run_a(), run_b(), run_c()], _price_of)
-    view = analytics.overview(analytics.run_table(runs, (), priced), analytics.call_table(runs))
+    view = analytics.overview(run_tables.run_table(runs, (), priced), run_tables.call_table(runs))
     # run_a 0.001 + 0.002 + 0.003 + 0.0015; run_b 0.001 + 0.0005 (beta now) + 0.003; run_c 0.001 + 0.002 + 0.003 + 0.002
     assert view.known_cost_usd == pytest.approx(0.0075 + 0.0045 + 0.008) and view.unknown_cost_runs == 0
     assert view.priced_now_runs == 1 and view.priced_now_models == ["anthropic/beta"]
