@@ -111,7 +111,7 @@ NEGATION_CUES = frozenset(
 NEGATION_IDIOMS = re.compile(
     r"\b(?:no|not) (?:later|earlier|more|less|fewer|sooner|longer than|greater) than\b|"
     r"\bnot only\b|\bwhether or not\b|\bno matter\b|\bwithout limitation\b|\bnot to exceed\b|"
-    r"\bif not\b|\bno later\b|\bnot exceed\b", re.I)  # "shall not exceed $500,000" is a cap, not a denial
+    r"\bif not\b|\bno later\b|\bnot exceed\b|\b(?:at|for|with) no (?:extra |additional )?(?:charge|cost)\b", re.I)  # "shall not exceed $500,000" is a cap, not a denial
 
 # Roles in contracts, reports and code reviews; synonyms fold to one name.
 ROLES = {

@@ -24,6 +24,7 @@ _QUANTIFIERS = {"all": "all", "entire": "all", "whole": "all", "full": "all", "f
                 "half": "half", "most": "most", "majority": "most",
                 "some": "some", "part": "some", "partly": "some", "partially": "some", "portion": "some",
                 "minority": "some"}
+_PART_OF = re.compile(r"\b(\d[\d,]*)\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?(\d[\d,]*)\b", re.I)
 _QUANTIFIER = re.compile(r"\b(" + "|".join(_QUANTIFIERS) + r")\b", re.I)
 
 
@@ -51,8 +52,12 @@ def bound_reversed(claim_text: str, doc_text: str) -> bool:
 
 
 def quantifiers(text: str) -> frozenset:
-    """The quantifier classes a sentence uses: all, half, most, some."""
-    return frozenset(_QUANTIFIERS[m[1].lower()] for m in _QUANTIFIER.finditer(text))
+    """The quantifier classes a sentence uses: all, half, most, some ("9 of the 25" is some of them)."""
+    found = {_QUANTIFIERS[m[1].lower()] for m in _QUANTIFIER.finditer(text)}
+    for m in _PART_OF.finditer(text):
+        part, whole = float(m[1].replace(",", "")), float(m[2].replace(",", ""))
+        found.add("all" if part == whole else "some" if part < whole else "")
+    return frozenset(found - {""})
 
 
 def quantifier_differs(claim_text: str, doc_text: str) -> bool:

@@ -25,7 +25,7 @@ _QUOTED = re.compile(r"[\"\u201c](?P<q>[^\"\u201d]+)[\"\u201d]")
 _REPLACE = re.compile(
     rf"\b{_REF}\b(?P<between>[^.:;\"\u201c]*?)\s+(?:is|are|shall\s+be|will\s+be)\s+(?:hereby\s+)?"
     r"(?:deleted\s+and\s+replaced|replaced|amended\s+and\s+restated|amended\s+to\s+read|restated|"
-    r"amended\s+so\s+that|varied\s+so\s+that|amended\s+as\s+follows)\b(?:\s+(?:by|with|in\s+its\s+entirety))*"
+    r"amended\s+so\s+that|varied\s+so\s+that|amended\s+as\s+follows|varied\s+as\s+follows|varied(?=\s*:))\b(?:\s+(?:by|with|in\s+its\s+entirety))*"
     r"(?:\s+the\s+following)?\s*:?\s*",
     re.IGNORECASE)
 _SHALL_READ = re.compile(rf"\b{_REF}\b[^.:;\"\u201c]*?\s+(?:shall|will)\s+(?:now\s+)?read\b\s*(?:as\s+follows)?\s*:?\s*",
@@ -38,6 +38,14 @@ _SUBSTITUTE = re.compile(
     rf"|\b{_REF2}\b[^.\"\u201c]*?\bdelet(?:e|ing)\s+(?:the\s+words?\s+)?[\"\u201c](?P<old2>[^\"\u201d]+)[\"\u201d]\s+"
     r"and\s+(?:insert|substitut)(?:e|ing)\s+[\"\u201c](?P<new2>[^\"\u201d]+)[\"\u201d]",
     re.IGNORECASE)
+# The new text stated in the sentence itself: "With effect from ..., the Rent shall be £79,000, and clause 2.1
+# of the Lease shall be read accordingly"; "The rent deposit in clause 5.1 of the Lease is reduced to £19,750".
+_ACCORDINGLY = re.compile(rf",?\s*(?:and\s+)?{_REF}\b(?:\s+of\s+the\s+[A-Za-z]+)?\s+(?:shall|will|is\s+to)\s+be\s+"
+                          r"(?:read|construed)\s+accordingly", re.IGNORECASE)
+_CHANGED = re.compile(rf"\bin\s+{_REF}\b(?:\s+of\s+the\s+[A-Za-z]+)?\s+(?:is|are|shall\s+be|will\s+be)\s+(?:hereby\s+)?"
+                      r"(?:reduced|increased|extended|shortened|changed|amended)\s+(?:from\s+[^.;]*?\s+)?to\b",
+                      re.IGNORECASE)
+_HEADING = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*[.)]?\s+)?(?:[A-Z][\w -]{0,40}\.\s+)?")
 _DELETE = re.compile(rf"\b{_REF}\b[^.\"\u201c]*?\s+(?:is|are|shall\s+be)\s+(?:hereby\s+)?deleted\b(?!\s+and)",
                      re.IGNORECASE)
 
@@ -117,6 +125,10 @@ def _instructions(text: str, following: str) -> list[tuple[str, str, object]]:
     m = _DELETE.search(text)
     if m:
         return [(m["num"], "delete", "")]
+    m = _ACCORDINGLY.search(text) or _CHANGED.search(text)
+    if m:  # the sentence states the clause's new value itself
+        stated = text.replace(m[0], "") if m.re is _ACCORDINGLY else text
+        return [(m["num"], "replace", _HEADING.sub("", stated.strip(), count=1).strip())]
     return []
 
 

@@ -81,3 +81,14 @@ def test_a_figure_of_another_subject_or_a_part_is_no_contradiction():
 def test_an_agent_or_a_speaker_is_not_the_subject_of_the_fact():
     doc = "The Operator shall keep the portal available 99.5% of the time in each month."
     assert _verdict("The portal must be available 99.9% of the time in each month.", doc) == "contradicts"
+
+
+def test_a_part_of_a_count_is_not_all_of_it():
+    doc = "Only 4 of the 30 sites had a tested backup."
+    assert quantifier_differs("All 30 sites had a tested backup.", doc)
+    assert _verdict("All 30 sites had a tested backup.", doc) != "supported"
+
+
+def test_at_no_charge_denies_nothing():
+    doc = "Replacement batteries will be fitted free of charge by the service team from May 2026."
+    assert _verdict("The service team will fit replacement batteries at no charge from May 2026.", doc) != "contradicts"
