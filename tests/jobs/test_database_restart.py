@@ -1,14 +1,17 @@
-"""The database restarts while a `moa worker` is running a job (issue 26's failure modes, docs/deploy.md).
+"""The database restarts, or is locked, while a `moa worker` is running a job (issue 26's failure modes,
+docs/deploy.md).
 
 PostgreSQL is stopped (`pg_ctl stop -m fast`, what `systemctl restart postgresql` does: every session is
-ended) while a proposer streams, kept down a few seconds, and started again. The run in flight must end ok,
-or interrupted with its finished calls kept, never stuck `running`; the worker must stay up and run the next
-job, saying what happened in a line or two, not a traceback per poll.
+ended) while a proposer streams, kept down 3 s (or 15 s, while the run finishes), and started again. The run
+in flight must end ok, or interrupted with its finished calls kept, never stuck `running`; the worker must stay
+up and run the next job, saying what happened in a line or two, not a traceback per poll. On SQLite the
+like of it is another process holding the write lock for seconds (a big import, a backup): the same must hold.
 """
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,10 +24,13 @@ from moa_core.jobs.runs import submit_run
 from moa_core.storage import RunStore
 from tests.browser_support import eventually
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = pytest.mark.slow  # a worker subprocess and real runs (~20 s each)
 
 ROOT = Path(__file__).resolve().parents[2]
-DOWN_S = 3.0  # how long the database stays down: longer than a heartbeat, shorter than the 30 s lease
+# (seconds the database stays down, the slow proposer's latency): a restart in the middle of a call (longer than
+# a heartbeat, shorter than the 30 s lease), and an outage the rest of the run happens in, longer than the
+# store writer's retries (3.7 s): the call ends, the aggregator runs and the run finishes with the database down
+OUTAGES = {"mid-call": (3.0, 12.0), "run-ends-while-down": (15.0, 3.0)}
 
 
 class Worker:
@@ -56,23 +62,33 @@ class Worker:
         return code
 
 
-def test_a_database_restart_mid_run_leaves_the_worker_serving_and_the_run_settled(postgres_server, postgres_url,
-                                                                                 llm, lineup_for, tmp_path):
+def streaming(store, run_id) -> bool:
+    """Both proposers' calls are stored and the slow one has streamed some text."""
+    run = store.get_run(run_id)
+    return run is not None and len(run.calls) == 2 and bool(run.calls[1].text)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("outage", OUTAGES)
+def test_a_database_restart_mid_run_leaves_the_worker_serving_and_the_run_settled(outage, postgres_server,
+                                                                                 postgres_url, llm, lineup_for,
+                                                                                 tmp_path):
+    down_s, slow_s = OUTAGES[outage]
     llm.set("fast", text="Quick answer.")
-    llm.set("slow", text=" ".join(f"w{i}" for i in range(300)), ttft_s=0.2, latency_s=12)
+    llm.set("slow", text=" ".join(f"w{i}" for i in range(300)), ttft_s=0.2, latency_s=slow_s)
     store = RunStore.open(postgres_url)
     worker = Worker(postgres_url, tmp_path / "data")
     try:
         first = submit_run(store, "Through a restart", lineup_for(["fast", "slow"], timeout_s=60))
-        streaming = lambda: (r := store.get_run(first)) is not None and len(r.calls) == 2 and r.calls[1].text  # noqa: E731
-        assert eventually(streaming, timeout_s=60), "\n".join(["the slow call never streamed:", *worker.lines])
+        assert eventually(lambda: streaming(store, first), timeout_s=60), \
+            "\n".join(["the slow call never streamed:", *worker.lines])
         postgres_server.stop_postmaster("fast")
-        time.sleep(DOWN_S)
+        time.sleep(down_s)
         postgres_server.start_postmaster()
 
-        assert eventually(lambda: not store.get_job(first).active, timeout_s=90), \
-            f"the run stayed {store.get_job(first).status} after the restart:\n" + "\n".join(worker.lines)
-        job, run = store.get_job(first), store.get_run(first)
+        assert eventually(lambda: not store.jobs.get_job(first).active, timeout_s=90), \
+            f"the run stayed {store.jobs.get_job(first).status} after the restart:\n" + "\n".join(worker.lines)
+        job, run = store.jobs.get_job(first), store.get_run(first)
         assert worker.proc.poll() is None, "the worker died:\n" + "\n".join(worker.lines)
         calls = [f"{c.model} {c.status} {c.error or ''}" for c in run.calls]
         assert (job.status, run.status) in {("done", "ok"), ("interrupted", "interrupted")}, \
@@ -82,8 +98,8 @@ def test_a_database_restart_mid_run_leaves_the_worker_serving_and_the_run_settle
             assert run.calls[1].text.split() == [f"w{i}" for i in range(300)] and run.final
 
         second = submit_run(store, "After the restart", lineup_for(["fast"]))
-        assert eventually(lambda: not store.get_job(second).active, timeout_s=60), "\n".join(worker.lines)
-        assert store.get_job(second).status == "done" and store.get_run(second).status == "ok"
+        assert eventually(lambda: not store.jobs.get_job(second).active, timeout_s=60), "\n".join(worker.lines)
+        assert store.jobs.get_job(second).status == "done" and store.get_run(second).status == "ok"
     finally:
         code = worker.stop()
         store.close()
@@ -95,3 +111,37 @@ def test_a_database_restart_mid_run_leaves_the_worker_serving_and_the_run_settle
     assert len([line for line in worker.lines if "database reachable again after" in line]) == 1, said
     log = (tmp_path / "data" / "moa-cli.log").read_text()
     assert len([line for line in log.splitlines() if "moa_core.jobs.runner" in line]) == 1, log
+
+
+def test_another_process_holding_sqlites_write_lock_mid_run_delays_the_run_without_losing_it(llm, lineup_for,
+                                                                                            private_data_dir):
+    llm.set("fast", text="Quick answer.")
+    llm.set("slow", text=" ".join(f"w{i}" for i in range(300)), ttft_s=0.2, latency_s=6)
+    database = private_data_dir / "moa.db"
+    url = f"sqlite:///{database}"
+    store = RunStore.open(url)
+    worker = Worker(url, private_data_dir)
+    try:
+        first = submit_run(store, "Through a lock", lineup_for(["fast", "slow"], timeout_s=60))
+        assert eventually(lambda: streaming(store, first), timeout_s=60), \
+            "\n".join(["the slow call never streamed:", *worker.lines])
+        other = sqlite3.connect(database, timeout=30, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # longer than the busy timeout (5 s): the worker's writes must retry
+        time.sleep(8)
+        other.execute("COMMIT")
+        other.close()
+        assert eventually(lambda: not store.jobs.get_job(first).active, timeout_s=90), "\n".join(worker.lines)
+        run = store.get_run(first)
+        assert worker.proc.poll() is None, "the worker died:\n" + "\n".join(worker.lines)
+        assert store.jobs.get_job(first).status == "done" and run.status == "ok", "\n".join(worker.lines)
+        assert run.calls[1].text.split() == [f"w{i}" for i in range(300)] and run.final
+        second = submit_run(store, "After the lock", lineup_for(["fast"]))
+        assert eventually(lambda: not store.jobs.get_job(second).active, timeout_s=60), "\n".join(worker.lines)
+        assert store.jobs.get_job(second).status == "done"
+    finally:
+        code = worker.stop()
+        store.close()
+    said = "\n".join(worker.lines)
+    print(said)
+    assert code == 0 and "Traceback" not in said, said
+    assert len([line for line in worker.lines if "database unreachable" in line]) <= 1, said
