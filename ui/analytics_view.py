@@ -11,7 +11,7 @@ import streamlit as st
 
 from moa_core.metrics import analytics, run_tables
 from moa_core.metrics.analytics_summary import partly_known_cost, votes_by_rater
-from moa_core.metrics.vote_quality import vote_summary
+from moa_core.metrics.vote_quality import SystemVotes, vote_summary
 from moa_core.providers.prices import at_current_prices, price_note
 from moa_core.storage.db import default_url
 from ui import charts, resources
@@ -44,7 +44,7 @@ def _overview(url: str, version: tuple, start: datetime | None, end: datetime | 
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _vote_summary(url: str, votes_version: tuple, version: tuple, filters: tuple | None) -> list[dict]:
+def _vote_summary(url: str, votes_version: tuple, version: tuple, filters: tuple | None) -> list[SystemVotes]:
     """Preference per system from the stored blind votes, once per votes version and filters: with
     `filters` (start, end, lineups) a vote side counts when its run is in the page's selection; with None
     every vote counts, those whose run was deleted included (`vote_summary`)."""
@@ -139,14 +139,14 @@ def cost(view: analytics.Overview) -> None:
               "it answers the same query beside MoA, and each such run gives a cost and latency multiple.")
 
 
-def vote_table(votes: list[dict]) -> pd.DataFrame:
+def vote_table(votes: list[SystemVotes]) -> pd.DataFrame:
     """The preference rows as shown: W/L/T, win rate and interval in percent, the verdict in words."""
     return pd.DataFrame([{
-        "system": r["system"], "rated by": r["rated_by"], "votes": r["votes"],
-        "W/L/T": f"{r['wins']}/{r['losses']}/{r['ties']}",
-        "win rate": "—" if r["win_rate"] is None else f"{100 * r['win_rate']:.0f}%",
-        "95% interval": "—" if r["ci_low"] is None else f"{100 * r['ci_low']:.0f}-{100 * r['ci_high']:.0f}%",
-        "verdict": r["verdict"] or "enough votes to call",
+        "system": r.system, "rated by": r.rated_by, "votes": r.votes,
+        "W/L/T": f"{r.wins}/{r.losses}/{r.ties}",
+        "win rate": "—" if r.win_rate is None else f"{100 * r.win_rate:.0f}%",
+        "95% interval": "—" if r.ci_low is None else f"{100 * r.ci_low:.0f}-{100 * r.ci_high:.0f}%",
+        "verdict": r.verdict or "enough votes to call",
     } for r in votes])
 
 

@@ -18,6 +18,6 @@ def test_votes_are_counted_once_though_listed_under_both_systems():
              + [{"system_a": "moa", "system_b": "other", "winner": "a", "rater_kind": "judge"}] * 5)
     summary = vote_summary(votes)
     # 4 human votes (one a tie) and 5 judge verdicts; moa appears in all 9, single in 4, other in 5
-    assert sum(r["votes"] for r in summary) == 18
+    assert sum(r.votes for r in summary) == 18
     assert votes_by_rater(summary) == {"people": 4, "judge": 5}
     assert votes_by_rater([]) == {"people": 0, "judge": 0}
