@@ -53,7 +53,7 @@ def _median(values: pd.Series) -> float | None:
 
 
 def measured_figures(calls: pd.DataFrame) -> dict[str, ModelFigures]:
-    """Per model, from `analytics.call_table` rows: median latency, first token and tokens/s of ok calls,
+    """Per model, from `run_tables.call_table` rows: median latency, first token and tokens/s of ok calls,
     and a price per token recovered from what the calls cost (source "measured"). Cache hits are left
     out: they asked no model (their 10 ms and $0 would make every model look fast and free)."""
     figures = {}

@@ -1,6 +1,6 @@
 """What the planner starts from, read off stored runs: the newest lineup, typical token counts, measured
-figures and the cost multiple measured against a baseline. Pure: tables from `analytics.call_table` /
-`analytics.run_table` in, plain values out (the Analytics page only draws them)."""
+figures and the cost multiple measured against a baseline. Pure: tables from `run_tables.call_table` /
+`run_tables.run_table` in, plain values out (the Analytics page only draws them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -45,7 +45,7 @@ class Pair:
 
 
 def lineup_key(lineup: LineupSnapshot | dict[str, Any] | None) -> str:
-    """The display name of a run's system, as `metrics.analytics.lineup_key` gives it."""
+    """The display name of a run's system, as `metrics.run_tables.lineup_key` gives it."""
     return identify(LineupSnapshot.from_dict(lineup)).name
 
 
