@@ -749,8 +749,6 @@ def add_document_voice(result: AgreementResult, claims: list[list[Claim]], final
     if not record.sentences:
         return
     seen: dict[str, DocumentLink | None] = {}
-    if getattr(sim, "restore", None):
-        sim.restore(record.key)  # the embeddings an earlier analysis of these documents stored
 
     def judge(text: str) -> DocumentLink | None:
         """One verdict per distinct text (a claim, its group's version and the synthesis often repeat)."""
@@ -768,5 +766,4 @@ def add_document_voice(result: AgreementResult, claims: list[list[Claim]], final
         sentence.document = judge(claim.text)
     for group in result.claims:
         group.document = document_side([v.text for v in group.versions], record, sim, thresholds, judge)
-    if getattr(sim, "keep", None):
-        sim.keep(record.key, [s.text for s in record.sentences if s._claim])
+

@@ -8,7 +8,6 @@ the slot checks (`slots`) stay in charge of facts.
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -173,13 +172,6 @@ def _stored(texts: list[str]):
 
     with _seen_lock:
         known = {t: _SEEN[t] for t in texts if t in _SEEN}
-        if _STORED and len(known) < len(texts):
-            for t in texts:
-                if t not in known:
-                    k = _text_key(t)
-                    v = next((stored[k] for stored in _STORED.values() if k in stored), None)
-                    if v is not None:
-                        known[t] = _SEEN[t] = v
     todo = [t for t in texts if t not in known]
     if todo:
         fresh = embed(todo)
@@ -189,80 +181,6 @@ def _stored(texts: list[str]):
             while len(_SEEN) > _SEEN_KEPT:
                 _SEEN.popitem(last=False)
     return np.array([known[t] for t in texts], dtype=np.float32).reshape(len(texts), 384)
-
-
-# ---------------------------------------------------------------- stored per document
-# A document's sentence embeddings are kept on disk, keyed by the sha256 of the document text
-# (`document_voice.fingerprint`), so a report or a new app process of the same document embeds
-# nothing again. Only speed depends on it: a missing, unreadable or unwritable store is ignored.
-_STORE_TAG = "all-MiniLM-L6-v2-int8"
-
-
-def store_dir() -> Path:
-    """`MOA_CACHE_DIR`, else the data folder's `cache/` when `MOA_DATA_DIR` names one, else
-    `$XDG_CACHE_HOME/moa` (~/.cache/moa); then `embeddings/`."""
-    if os.environ.get("MOA_CACHE_DIR"):
-        base = Path(os.environ["MOA_CACHE_DIR"])
-    elif os.environ.get("MOA_DATA_DIR"):
-        base = Path(os.environ["MOA_DATA_DIR"]).expanduser() / "cache"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "moa"
-    return base / "embeddings"
-
-
-def _store_path(key: str) -> Path:
-    return store_dir() / f"{_STORE_TAG}-{key}.npz"
-
-
-def _text_key(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def restore(key: str) -> int:
-    """Load the stored embeddings of one document set into this process's cache; how many were found."""
-    import numpy as np
-
-    with _seen_lock:
-        if key in _STORED:
-            return len(_STORED[key])
-    try:
-        with np.load(_store_path(key), allow_pickle=False) as data:
-            keys, vectors = data["keys"], data["vectors"]
-    except (OSError, ValueError, KeyError):
-        return 0
-    wanted = {str(k): v for k, v in zip(keys, vectors)}
-    with _seen_lock:
-        _STORED.setdefault(key, {}).update(wanted)
-    return len(wanted)
-
-
-def keep(key: str, texts: Sequence[str]) -> None:
-    """Store the embeddings of those `texts` this process has computed, with what was stored before."""
-    import numpy as np
-
-    with _seen_lock:
-        have = dict(_STORED.get(key, {}))
-        before = len(have)
-        for t in texts:
-            if t in _SEEN:
-                have.setdefault(_text_key(t), _SEEN[t])
-        _STORED[key] = have
-    if len(have) == before:
-        return
-    path = _store_path(key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, keys=np.array(list(have), dtype="U32"),
-                 vectors=np.array(list(have.values()), dtype=np.float32).reshape(len(have), 384))
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
-_STORED: dict[str, dict[str, object]] = {}   # document-set key -> {text sha256: vector} read from disk
 
 
 def semantic_scores(query: str, texts: Sequence[str]) -> list[float] | None:

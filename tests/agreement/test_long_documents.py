@@ -1,5 +1,5 @@
 """Long documents stay quick (issue 24): the documents are indexed once per text, a claim is compared only
-with its best keyword candidates, and sentence embeddings are stored per document and reused."""
+with its best keyword candidates, and the documents' sentences are never embedded."""
 from __future__ import annotations
 
 import sys
@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from moa_core.agreement import analyze, embeddings
-from moa_core.agreement import document_voice as dv
 from moa_core.agreement.document_voice import CANDIDATES, build_record, verdict
 from moa_core.evidence import SourceDocument, passages_from_paragraphs
 
@@ -66,25 +65,19 @@ def test_a_long_runs_analysis_reads_only_candidates_and_keeps_the_verdicts():
 
 
 @pytest.mark.skipif(not embeddings.available(), reason="embedding model not installed")
-def test_sentence_embeddings_are_stored_per_document_and_reused(tmp_path, monkeypatch):
-    monkeypatch.setenv("MOA_CACHE_DIR", str(tmp_path))
+def test_the_semantic_method_judges_documents_as_the_offline_one_and_embeds_none_of_them(monkeypatch):
+    """Document verdicts are lexical in both methods (precision first: docs/agreement.md, fifth pass), so
+    a long document's sentences are never embedded."""
     paragraphs = ["9.1 Either party may terminate this Agreement by giving ninety (90) days' written notice.",
                   "9.2 The Customer shall pay the Supplier a monthly fee of $12,000."]
     docs = [SourceDocument("a.txt", passages_from_paragraphs("a.txt", paragraphs))]
     proposals = ["Either party may terminate on 90 days notice.", "The monthly fee is $12,000."]
-    before = analyze(proposals, "", method="semantic", documents=docs)
-    [stored] = list((tmp_path / "embeddings").glob("*.npz"))
-    assert dv.fingerprint(docs) in stored.name
-    # a new process: nothing in memory; the documents' sentences must come from the store, not the model
-    monkeypatch.setattr(embeddings, "_SEEN", type(embeddings._SEEN)())
-    monkeypatch.setattr(embeddings, "_STORED", {})
-    monkeypatch.setattr(dv, "_RECORDS", type(dv._RECORDS)())
     embedded = []
     real = embeddings.embed
     monkeypatch.setattr(embeddings, "embed", lambda texts, **kw: embedded.extend(texts) or real(texts, **kw))
-    after = analyze(proposals, "", method="semantic", documents=docs)
-    assert not set(embedded) & {"Either party may terminate this Agreement by giving ninety (90) days' written notice.",
-                                "The Customer shall pay the Supplier a monthly fee of $12,000."}
-    assert [[c.document.summary if c.document else None for c in per] for per in after.proposal_claims] == \
-        [[c.document.summary if c.document else None for c in per] for per in before.proposal_claims]
-    assert after.proposal_claims[0][0].document.status == "supported"
+    semantic = analyze(proposals, "", method="semantic", documents=docs)
+    offline = analyze(proposals, "", method="offline", documents=docs)
+    assert not set(embedded) & {p.split(" ", 1)[1] for p in paragraphs}
+    assert [[c.document.summary if c.document else None for c in per] for per in semantic.proposal_claims] == \
+        [[c.document.summary if c.document else None for c in per] for per in offline.proposal_claims]
+    assert semantic.proposal_claims[0][0].document.status == "supported"
