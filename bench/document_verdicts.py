@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from moa_core.agreement.document_voice import build_record, verdict  # noqa: E402
+from moa_core.agreement.document_record import build_record  # noqa: E402
+from moa_core.agreement.document_voice import verdict  # noqa: E402
 from moa_core.documents.passages import SourceDocument, passages_from_paragraphs  # noqa: E402
 
 DEV = Path(__file__).resolve().parent.parent / "tests" / "data" / "document_verdicts_dev.json"

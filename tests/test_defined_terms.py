@@ -1,5 +1,6 @@
 """Defined parties read from a parties clause, and claims that name the company judged as the role."""
-from moa_core.agreement.document_voice import build_record, verdict
+from moa_core.agreement.document_record import build_record
+from moa_core.agreement.document_voice import verdict
 from moa_core.documents.defined_terms import defined_parties, name_parties
 from moa_core.documents.passages import SourceDocument
 

@@ -1,7 +1,8 @@
 """Value binding: a sentence with several values of one kind supports a claim only where the claim puts
 its value (sentences written for this test, not taken from any labelled set)."""
 from moa_core.agreement.binding import located_values, misbound
-from moa_core.agreement.document_voice import build_record, verdict
+from moa_core.agreement.document_record import build_record
+from moa_core.agreement.document_voice import verdict
 from moa_core.documents.passages import SourceDocument
 
 

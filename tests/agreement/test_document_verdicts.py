@@ -10,7 +10,8 @@ import pytest
 
 from moa_core.agreement import analyze, to_json
 from moa_core.agreement.claims import make_claims
-from moa_core.agreement.document_voice import build_record, document_side, verdict
+from moa_core.agreement.document_record import build_record
+from moa_core.agreement.document_voice import document_side, verdict
 from moa_core.agreement.slots import extract_slots, slot_conflicts
 from moa_core.cli import main
 from moa_core.evidence import SourceDocument, passages_from_paragraphs
@@ -315,7 +316,7 @@ def test_seen_sets_keep_supports_precision_and_recall():
 
 
 def test_predicate_words_are_split_from_the_subject():
-    from moa_core.agreement.document_voice import predicate_words
+    from moa_core.agreement.verdict_checks import predicate_words
     from moa_core.agreement.lexicon import canon
     subject, predicate = predicate_words(make_claims("Lost keys must be reported to the landlord within two days.", 0)[0])
     assert {canon("lost")[0], canon("keys")[0]} <= subject and {canon("reported")[0], "landlord"} <= predicate

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from moa_core.agreement import analyze, embeddings
-from moa_core.agreement.document_voice import CANDIDATES, build_record, verdict
+from moa_core.agreement.document_record import CANDIDATES, build_record
+from moa_core.agreement.document_voice import verdict
 from moa_core.evidence import SourceDocument, passages_from_paragraphs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -44,7 +45,7 @@ def test_the_candidate_filter_ranks_rare_shared_words_first():
     paragraphs = [f"The Supplier shall deliver the Goods to the Customer in batch {i}." for i in range(200)]
     paragraphs.insert(120, "The Supplier shall insure the escrow materials against fire.")
     record = build_record([SourceDocument("c.txt", passages_from_paragraphs("c.txt", paragraphs))])
-    from moa_core.agreement.document_voice import index_words
+    from moa_core.agreement.document_record import index_words
     picked = record.candidates(index_words("The Supplier insures the escrow materials."), limit=5)
     assert len(picked) == 5
     assert "The Supplier shall insure the escrow materials against fire." in [record.sentences[i].text for i in picked]

@@ -1,6 +1,7 @@
 """Bounds, quantifiers and the other precision rules of the document voice, on sentences written for
 this test (not taken from any labelled set)."""
-from moa_core.agreement.document_voice import build_record, verdict
+from moa_core.agreement.document_record import build_record
+from moa_core.agreement.document_voice import verdict
 from moa_core.agreement.qualifiers import bound_reversed, bounds, quantifier_differs
 from moa_core.agreement.sentences import split_claims
 from moa_core.documents.passages import SourceDocument

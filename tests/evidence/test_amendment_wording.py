@@ -1,5 +1,6 @@
 """Variation wording that states the new value in the sentence itself (written for this test)."""
-from moa_core.agreement.document_voice import build_record, verdict
+from moa_core.agreement.document_record import build_record
+from moa_core.agreement.document_voice import verdict
 from moa_core.documents.passages import SourceDocument, passages_from_paragraphs
 from moa_core.evidence.amendments import _instructions
 
