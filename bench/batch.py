@@ -128,14 +128,14 @@ def main() -> int:
             if line.startswith("batch "):
                 batch_id = line.split()[1].rstrip(":")
         store = RunStore.open(f"sqlite:///{folder_data / 'moa.db'}")
-        total = store.get_batch(batch_id).items
-        while store.batch_counts(batch_id)["done"] < total // 2:
+        total = store.batches.get_batch(batch_id).items
+        while store.batches.batch_counts(batch_id)["done"] < total // 2:
             time.sleep(0.2)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         time.sleep(1.0)  # let in-flight requests of the killed process be counted before the mark
-        done = {(i.eval_item_id, i.system) for i in store.batch_items(batch_id) if i.status == "done"}
-        queries = {i.id: i.query for i in store.catalog.eval_set_items(store.get_batch(batch_id).eval_set_id)}
+        done = {(i.eval_item_id, i.system) for i in store.batches.batch_items(batch_id) if i.status == "done"}
+        queries = {i.id: i.query for i in store.catalog.eval_set_items(store.batches.get_batch(batch_id).eval_set_id)}
         mark = len(server.requests)
         resumed = finish(moa(["batch", "--resume", batch_id, "--json"], env))
         later = server.requests[mark:]

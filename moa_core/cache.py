@@ -48,8 +48,8 @@ def system_key(lineup: dict[str, Any] | None) -> str:
 class ResponseCache:
     """Reads and writes `CachedResponse` rows through the store, off the event loop."""
 
-    def __init__(self, store, accept=None):
-        self.store = store
+    def __init__(self, rows, accept=None):
+        self.rows = rows  # the store's cache repository (`RunStore.cache`)
         self.accept = accept  # text -> bool: what counts as an answer here (a judge's needs a verdict)
         self.hits = 0
         self.misses = 0
@@ -68,7 +68,7 @@ class ResponseCache:
         """Fill `record` from the cache and return True, or return False (a miss: make the call)."""
         key = self.key_for(record, target, spec, system)
         try:
-            row = await asyncio.to_thread(self.store.cache_lookup, key)
+            row = await asyncio.to_thread(self.rows.lookup, key)
         except Exception as exc:  # an unreadable cache is a miss: never fail a call over the cache
             if not self._warned:
                 self._warned = True
@@ -92,7 +92,7 @@ class ResponseCache:
         counts, self._hit_keys = self._hit_keys, {}
         if counts:
             try:
-                self.store.cache_count_hits(counts)
+                self.rows.count_hits(counts)
             except Exception:  # a statistic only
                 pass
 
@@ -106,7 +106,7 @@ class ResponseCache:
         replace = key in self._rejected
         self._rejected.discard(key)
         try:
-            await asyncio.to_thread(self.store.cache_save, key, record.model, record.text, record.prompt_tokens,
+            await asyncio.to_thread(self.rows.save, key, record.model, record.text, record.prompt_tokens,
                                     record.completion_tokens, record.cost_usd, replace=replace)
         except Exception:  # the answer is already in hand: never fail a call over the cache
             pass

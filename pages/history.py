@@ -31,7 +31,7 @@ def _batch_choices(store) -> dict[str, str | None]:
     """Label -> batch filter: every run, runs of no batch (""), or one batch's runs (newest batches first)."""
     sets = {s.id: s.name for s in store.catalog.list_eval_sets()}
     choices: dict[str, str | None] = {ALL_RUNS: None, INTERACTIVE: ""}
-    for b in store.list_batches(limit=50):
+    for b in store.batches.list_batches(limit=50):
         choices[f"batch {b.id} · {sets.get(b.eval_set_id, 'deleted set')} · {b.status}"] = b.id
     return choices
 

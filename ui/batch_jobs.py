@@ -27,4 +27,4 @@ def cancel_batch(store, batch_id: str) -> None:
         job.cancel()
         job.wait(10)
     else:
-        store.set_batch_status(batch_id, CANCELLING, only_if=("running",))
+        store.batches.set_batch_status(batch_id, CANCELLING, only_if=("running",))

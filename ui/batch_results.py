@@ -28,7 +28,7 @@ def open_next(batch_id: str) -> None:
 
 
 def batches(store) -> None:
-    rows = store.list_batches(limit=200)
+    rows = store.batches.list_batches(limit=200)
     if not rows:
         st.info("No batches yet: start one in the **New batch** tab, or `moa batch SET_FILE --lineup FILE.toml`.",
                 icon=":material/info:")
@@ -37,7 +37,7 @@ def batches(store) -> None:
     sets = {s.id: s.name for s in store.catalog.list_eval_sets()}
     table = []
     for b in rows:
-        counts = store.batch_counts(b.id)
+        counts = store.batches.batch_counts(b.id)
         table.append({"batch": b.id, "eval set": sets.get(b.eval_set_id, "(deleted)"), "status": b.status,
                       "done": f"{counts['done']}/{sum(counts.values())}", "failed": counts["failed"],
                       "cost": cost_text(b.cost_usd, b.unknown_cost_items), "started": b.created_at})
@@ -50,7 +50,7 @@ def batches(store) -> None:
         st.session_state[PICK] = ids[0]
     batch_id = st.selectbox("Open batch", ids, key=PICK)
     st.session_state["batch_open"] = batch_id
-    if store.get_batch(batch_id).status in ("running", "cancelling"):
+    if store.batches.get_batch(batch_id).status in ("running", "cancelling"):
         _live(store, batch_id)
     else:
         _progress(store, batch_id)
@@ -60,7 +60,7 @@ def batches(store) -> None:
 
 @st.fragment(run_every=REFRESH_S)
 def _live(store, batch_id: str) -> None:
-    if store.get_batch(batch_id).status not in ("running", "cancelling"):
+    if store.batches.get_batch(batch_id).status not in ("running", "cancelling"):
         st.rerun()
     _progress(store, batch_id)
 
@@ -117,7 +117,7 @@ def _summary(store, batch_id: str) -> None:
                    f"{judge['flipped']} ({judge['flip_rate']:.0%}), counted as ties. Win rates count decisive "
                    "verdicts; the style-controlled rating holds answer length and markdown equal.")
         _judge_queue(store, batch_id, judge["judged"])
-    batch = store.get_batch(batch_id)
+    batch = store.batches.get_batch(batch_id)
     if batch.eval_set_id is not None:
         overall = set_summary(store, batch.eval_set_id)
         fig = cost_win_figure(overall["systems"], overall["recommended"])
@@ -224,9 +224,9 @@ def cost_win_figure(systems: list[dict], recommended: str | None) -> go.Figure |
 
 def _cache_controls(store) -> None:
     with st.expander("Response cache"):
-        stats = store.cache_stats()
+        stats = store.cache.stats()
         st.caption(f"{stats['entries']} cached answers, {stats['hits']} hits, saved {format_cost(stats['saved_usd'])}. "
                    "Errors are never cached; a batch can bypass the cache (uncheck *Use cached answers*).")
         if st.button("Clear the cache", key="cache_clear"):
-            st.toast(f"Cleared {store.cache_clear()} cached answers")
+            st.toast(f"Cleared {store.cache.clear()} cached answers")
             st.rerun()

@@ -140,7 +140,7 @@ def new_batch(store) -> None:
     judge_cfg = ({"model": judge, "api_base": resources.api_base_for(judge)}
                  | ({"api_key_env": key_envs["judge"]} if key_envs["judge"] else {})) if judge != NONE else None
     items = _projection_items(store, eval_set.id)
-    answered = store.answered_before(s.config_key for s in systems) if use_cache else set()
+    answered = store.cache.answered_before(s.config_key for s in systems) if use_cache else set()
     p = project(items, systems, store.catalog.price_book(),
                 judge_spec(judge, api_key_env=key_envs["judge"]) if judge_cfg else None, pairs=len(systems) - 1,
                 answered=answered)

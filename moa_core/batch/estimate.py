@@ -100,7 +100,7 @@ def project(items: list[dict], systems: list[System], prices: PriceBook, judge: 
             pairs: int = 0, answered: set[tuple[str, str, str | None]] | None = None) -> Projection:
     """`items` are {"query", "document_name", "document_text"}; `pairs` comparisons judged per item.
     `answered`: (config key, query, document sha256) of answers an earlier batch bought with the cache on
-    (`store.answered_before`): a re-run gets them from the cache, so they are not counted as spent.
+    (`store.cache.answered_before`): a re-run gets them from the cache, so they are not counted as spent.
     Judge calls are always counted (an upper bound: a judge re-asked about cached answers hits the cache too)."""
     out = Projection()
     answered = {(config_key, item_key(query, sha)) for config_key, query, sha in answered or ()}

@@ -27,10 +27,10 @@ def progress(store, batch_id: str) -> dict[str, Any]:
 
     `cost_usd` is None as soon as one finished item had no known price; `known_cost_usd` and
     `unknown_cost_items` say what is known and how much is not (`cost_text` puts them in words)."""
-    batch = store.get_batch(batch_id)
+    batch = store.batches.get_batch(batch_id)
     if batch is None:
         raise ValueError(f"no batch {batch_id}")
-    counts = store.batch_counts(batch_id)
+    counts = store.batches.batch_counts(batch_id)
     total = sum(counts.values())
     finished = counts["done"] + counts["failed"]
     config = batch.config or {}
@@ -64,7 +64,7 @@ def cost_text(known_usd: float | None, unknown_items: int) -> str:
 
 def judge_progress(store, batch_id: str) -> dict[str, Any]:
     """The judge's share of the work: its items, how many failed and why (shown beside "N failed")."""
-    failures = judge_failures(store.judge_items(batch_id))
+    failures = judge_failures(store.batches.judge_items(batch_id))
     return {"judge_items": failures["items"], "judge_failed": failures["failed"],
             "judge_reasons": failures["reasons"]}
 
@@ -79,7 +79,7 @@ def _parse(value: str | None) -> datetime | None:
 def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> dict:
     """The summary over one batch, or over every batch of a set (systems merged by `identity` id and
     named as the leaderboard names them, old batches' names included)."""
-    batches = [b for b in (store.get_batch(i) for i in batch_ids) if b is not None]
+    batches = [b for b in (store.batches.get_batch(i) for i in batch_ids) if b is not None]
     vote_rows, names = _system_names(store, batches)
     systems, answers, seen = [], [], set()
     for batch in batches:
@@ -89,7 +89,7 @@ def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> di
                 seen.add(system_id)
                 systems.append({"name": name, "kind": s["kind"]})
         answers += [replace(r, system=names.get((batch.id, r.system), (None, r.system))[1])
-                    for r in priced_now(store, store.batch_runs(batch.id))]
+                    for r in priced_now(store, store.batches.batch_runs(batch.id))]
     finals = {a.run_id: a.final or "" for a in answers if a.run_id}
     votes = [{"prompt_id": v.prompt_id, "system_a": v.system_a, "system_b": v.system_b, "winner": v.winner,
               "reviewer": v.reviewer, "rater_kind": v.rater_kind,
@@ -98,7 +98,7 @@ def batch_summary(store, batch_ids: list[str], style_bootstrap: int = 100) -> di
     summary = summarize(systems, answers, votes, style_bootstrap=style_bootstrap)
     failures = judge_failures([r | {"pair": tuple(names.get((b.id, n), (None, n))[1] for n in (
         b.config.get("primary"), r["system"].removeprefix(JUDGE_PREFIX)))} for b in batches
-        for r in store.judge_items(b.id)])
+        for r in store.batches.judge_items(b.id)])
     for s in summary["systems"]:  # a system whose pairs the judge could not judge says why, beside W/L/T
         failed = failures["by_system"].get(s["name"])
         s["judge_failed"], s["judge_error"] = (failed["failed"], failed["error"]) if failed else (0, None)
@@ -135,7 +135,7 @@ def _system_names(store, batches) -> tuple[list, dict[tuple[str, str], tuple[str
 
 def set_summary(store, eval_set_id: int) -> dict:
     """Every system the set has seen, across all its batches (the cost against win-rate chart)."""
-    return batch_summary(store, [b.id for b in store.list_batches(limit=1000, eval_set_id=eval_set_id)])
+    return batch_summary(store, [b.id for b in store.batches.list_batches(limit=1000, eval_set_id=eval_set_id)])
 
 
 SUMMARY_COLUMNS = ("name", "kind", "items", "done", "failed", "win_rate", "ci_low", "ci_high", "wins", "losses",
@@ -157,7 +157,7 @@ def answers_csv(store, batch_id: str) -> str:
     """One row per answer: eval item, query, system, status, cost, wall, the answer text; then one per judge
     item ("judge:" + the compared system), its error saying why a pair got no verdict."""
     items = {}
-    batch = store.get_batch(batch_id)
+    batch = store.batches.get_batch(batch_id)
     if batch and batch.eval_set_id:
         items = {i.id: i for i in store.catalog.eval_set_items(batch.eval_set_id)}
     names = _system_names(store, [batch])[1] if batch else {}
@@ -165,13 +165,13 @@ def answers_csv(store, batch_id: str) -> str:
     writer = csv.writer(out)
     writer.writerow(("eval_item_id", "query", "reference", "system", "status", "run_id", "cost_usd", "wall_s",
                      "error", "answer"))
-    for r in store.batch_runs(batch_id):
+    for r in store.batches.batch_runs(batch_id):
         item = items.get(r.eval_item_id)
         writer.writerow([safe_cell(v) for v in (r.eval_item_id, item.query if item else "",
                          (item.reference or "") if item else "",
                          names.get((batch_id, r.system), (None, r.system))[1], r.status, r.run_id,
                          r.cost_usd, r.wall_s, r.error or "", r.final or "")])
-    for r in store.judge_items(batch_id):  # the judge's items too: a pair it could not judge says why
+    for r in store.batches.judge_items(batch_id):  # the judge's items too: a pair it could not judge says why
         item = items.get(r["eval_item_id"])
         compared = r["system"].removeprefix(JUDGE_PREFIX)
         writer.writerow([safe_cell(v) for v in (r["eval_item_id"], item.query if item else "",

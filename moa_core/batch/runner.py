@@ -80,7 +80,7 @@ def create_batch(store, eval_set_id: int, systems: list[System], *, judge: dict 
               "rate_limits": rate_limits or {}, "session_started_at": utcnow().isoformat(), "session_done": 0}
     config["timeout_s"], config["max_retries"] = call_limits(config | {"timeout_s": timeout_s,
                                                                        "max_retries": max_retries})
-    store.create_batch(batch_id, eval_set_id, config, work)
+    store.batches.create_batch(batch_id, eval_set_id, config, work)
     return batch_id
 
 
@@ -97,7 +97,7 @@ class BatchRun:
                  cancel_requested: Callable[[], bool] = lambda: False, rate_share: int = 1):
         from ..cache import ResponseCache
 
-        batch = store.get_batch(batch_id)
+        batch = store.batches.get_batch(batch_id)
         if batch is None:
             raise ValueError(f"no batch {batch_id}")
         self.store, self.batch_id, self.batch = LoopSafeStore(store), batch_id, batch
@@ -110,9 +110,9 @@ class BatchRun:
         self.budget = config.get("budget_usd")
         self.limiter = BatchLimiter(concurrency or config.get("concurrency") or 8,
                                     share_of(config.get("rate_limits"), rate_share))
-        self.cache = ResponseCache(self.store) if config.get("cache", True) and not no_cache else None
+        self.cache = ResponseCache(self.store.cache) if config.get("cache", True) and not no_cache else None
         # a judge's reply without a verdict is no answer: never kept, never reused (a resume asks again)
-        self.judge_cache = ResponseCache(self.store, accept=has_verdict) if self.cache else None
+        self.judge_cache = ResponseCache(self.store.cache, accept=has_verdict) if self.cache else None
         self.prices = self.store.catalog.price_book()
         self._checked = (0.0, False)  # (when, must stop) of the last look at the batch row
         self.items = {i.id: i for i in store.catalog.eval_set_items(batch.eval_set_id)} if batch.eval_set_id else {}
@@ -156,7 +156,7 @@ class BatchRun:
             self._claims.shutdown(wait=True)  # a claim in flight lands first: the release then gives it back
             self.store.close()  # every queued write done before the claims are given back
             self._release()
-            self.store.set_batch_status(self.batch_id, "cancelled" if self.cancel_requested() else "interrupted",
+            self.store.batches.set_batch_status(self.batch_id, "cancelled" if self.cancel_requested() else "interrupted",
                                         only_if=("running", CANCELLING))
             raise
         finally:
@@ -167,8 +167,8 @@ class BatchRun:
                 if cache:
                     cache.flush_hits()
         status = self._close()
-        batch = self.store.get_batch(self.batch_id)
-        return BatchOutcome(self.batch_id, status, self.store.batch_counts(self.batch_id), loop.time() - started,
+        batch = self.store.batches.get_batch(self.batch_id)
+        return BatchOutcome(self.batch_id, status, self.store.batches.batch_counts(self.batch_id), loop.time() - started,
                             batch.cost_usd or 0.0, sum(c.hits for c in (self.cache, self.judge_cache) if c),
                             self.limiter.max_in_flight)
 
@@ -210,10 +210,10 @@ class BatchRun:
     def _finish(self, item, status: str, run_id: str | None, error: str | None, cost: float | None,
                 vote: dict | None) -> bool:
         try:
-            return self.store.finish_item(item.id, self.worker, status, run_id=run_id, error=error, cost_usd=cost,
+            return self.store.batches.finish_item(item.id, self.worker, status, run_id=run_id, error=error, cost_usd=cost,
                                           eval_item_id=item.eval_item_id, vote=vote)
         except StalePair as exc:  # an answer's run was deleted while the judge read it: no vote, the item fails
-            return self.store.finish_item(item.id, self.worker, "failed", error=str(exc), cost_usd=cost,
+            return self.store.batches.finish_item(item.id, self.worker, "failed", error=str(exc), cost_usd=cost,
                                           eval_item_id=item.eval_item_id)
 
     async def _next_item(self):
@@ -225,7 +225,7 @@ class BatchRun:
                     return self._claimed.popleft()
                 self._progress.clear()
                 claimed = await asyncio.get_running_loop().run_in_executor(
-                    self._claims, self.store.claim_items, self.batch_id, self.worker,
+                    self._claims, self.store.batches.claim_items, self.batch_id, self.worker,
                     max(1, self._lanes // CLAIM_SHARE), self.primary)
                 if claimed:
                     self.held.update(i.id for i in claimed)
@@ -244,7 +244,7 @@ class BatchRun:
         return self._checked[1] or self.cancel_requested()
 
     def _must_stop(self) -> bool:
-        batch = self.store.get_batch(self.batch_id)
+        batch = self.store.batches.get_batch(self.batch_id)
         if batch is None or batch.status == CANCELLING or self.cancel_requested():
             self.stop_reason = "cancelled"
         elif self.budget is not None and (batch.cost_usd or 0.0) >= self.budget:
@@ -255,7 +255,7 @@ class BatchRun:
         """After a cancel or a crash of a lane: every claim of this worker goes back (lanes never leave
         claims behind when they end normally, so a clean finish has nothing to release)."""
         if self.held or self._cancelled:
-            self.store.release_claims(self.batch_id, self.worker, self._stopped()[0])
+            self.store.batches.release_claims(self.batch_id, self.worker, self._stopped()[0])
             self.held.clear()
 
     def _stopped(self) -> tuple[str, str]:
@@ -266,7 +266,7 @@ class BatchRun:
 
     def _close(self) -> str:
         """The batch's status once this worker is out of work (others may still be running items)."""
-        counts = self.store.batch_counts(self.batch_id)
+        counts = self.store.batches.batch_counts(self.batch_id)
         if self.stop_reason in ("cancelled", "budget reached", "failed"):
             status = self.stop_reason
         elif counts["pending"] == 0 and counts["running"] == 0:
@@ -275,9 +275,9 @@ class BatchRun:
             return "running"
         error = self.error
         if status == "done" and error is None:  # done, but a judge that judged nothing must say so
-            error = judge_failed_note(judge_failures(self.store.judge_items(self.batch_id)))
-        self.store.set_batch_status(self.batch_id, status, error, only_if=("running", CANCELLING))
-        return self.store.get_batch(self.batch_id).status
+            error = judge_failed_note(judge_failures(self.store.batches.judge_items(self.batch_id)))
+        self.store.batches.set_batch_status(self.batch_id, status, error, only_if=("running", CANCELLING))
+        return self.store.batches.get_batch(self.batch_id).status
 
     # ---- one item ------------------------------------------------------------------------------
 
@@ -318,7 +318,7 @@ class BatchRun:
 
     async def _judge(self, item, eval_item) -> tuple[str, str | None, str | None, float | None]:
         other = item.system[len(JUDGE_PREFIX):]
-        rows = await asyncio.to_thread(self.store.batch_runs, self.batch_id)
+        rows = await asyncio.to_thread(self.store.batches.batch_runs, self.batch_id)
         answers = {r.system: r for r in rows if r.eval_item_id == item.eval_item_id and r.status == "done"}
         a, b = answers.get(self.primary), answers.get(other)
         if a is None or b is None:
@@ -342,15 +342,15 @@ async def run_batch(store, batch_id: str, *, resume: bool = False, budget_usd: f
     dead workers (keeping any answer that finished) and retry failed items; `budget_usd` replaces
     the batch's budget (a batch stopped at its budget goes on with a larger one)."""
     if budget_usd is not None:
-        batch = store.get_batch(batch_id)
-        store.set_batch_status(batch_id, batch.status, batch.error, budget_usd=budget_usd)
+        batch = store.batches.get_batch(batch_id)
+        store.batches.set_batch_status(batch_id, batch.status, batch.error, budget_usd=budget_usd)
     if resume:
-        batch = store.get_batch(batch_id)
+        batch = store.batches.get_batch(batch_id)
         if batch is None:
             raise ValueError(f"no batch {batch_id}")
-        changed = store.recover_batch(batch_id)
+        changed = store.batches.recover_batch(batch_id)
         if batch.status != "running" or changed:
-            counts = store.batch_counts(batch_id)
-            store.set_batch_status(batch_id, "running", None, session_started_at=utcnow().isoformat(),
+            counts = store.batches.batch_counts(batch_id)
+            store.batches.set_batch_status(batch_id, "running", None, session_started_at=utcnow().isoformat(),
                                    session_done=counts["done"])
     return await BatchRun(store, batch_id, **kwargs).run()

@@ -53,8 +53,8 @@ class SystemSummary:
 
 def summarize(systems: list[dict], answers: list[BatchAnswer], votes: list[dict], *,
               style_bootstrap: int = 100) -> dict:
-    """`systems`: [{"name", "kind"}]; `answers`: `store.batch_runs` answers; `votes`: {prompt_id, system_a, system_b,
-    winner, rater_kind, judge_order1, judge_order2, a_text, b_text}. Returns {"systems": [...], "pairs": [...], "judge": {...},
+    """`systems`: [{"name", "kind"}]; `answers`: `store.batches.batch_runs` answers; `votes`: {prompt_id, system_a,
+    system_b, winner, rater_kind, judge_order1, judge_order2, a_text, b_text}. Returns {"systems": [...], "pairs": [...], "judge": {...},
     "recommended": name or None}."""
     by_name = {s["name"]: SystemSummary(s["name"], s.get("kind", "")) for s in systems}
     _costs_and_latency(by_name, answers)

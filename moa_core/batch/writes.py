@@ -40,6 +40,20 @@ class ReadOnceCatalog:
         return default if value is None else value
 
 
+class QueuedCache:
+    """The store's cache for one batch: `save` is queued like every other write (no second thread
+    competing for SQLite's lock); reads pass through."""
+
+    def __init__(self, cache, writer: ThreadPoolExecutor):
+        self._cache, self._writer = cache, writer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cache, name)
+
+    def save(self, *args, **kwargs) -> None:
+        self._writer.submit(self._cache.save, *args, **kwargs)
+
+
 class LoopSafeStore:
     """Wraps a RunStore: reads and other verbs pass through; `observe` and `write` are queued."""
 
@@ -47,6 +61,7 @@ class LoopSafeStore:
         self._store = store
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="moa-batch-writer")
         self.catalog = ReadOnceCatalog(store.catalog)
+        self.cache = QueuedCache(store.cache, self._writer)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -55,9 +70,6 @@ class LoopSafeStore:
         if isinstance(event, RECORDED):  # token deltas and retries are not stored: no thread hop for them
             self._writer.submit(self._store.observe, event)
 
-    def cache_save(self, *args, **kwargs) -> None:
-        """Queued like every other write: no second thread competing for SQLite's lock."""
-        self._writer.submit(self._store.cache_save, *args, **kwargs)
 
     async def write(self, fn: Callable, *args, **kwargs) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args, **kwargs))

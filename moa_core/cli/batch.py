@@ -177,7 +177,7 @@ def handle_batch(args: argparse.Namespace) -> int:
         if args.timeout is not None or args.retries is not None:
             raise UserError("--timeout and --retries are set when a batch is created; --resume keeps the batch's own")
         store = open_store()
-        if store.get_batch(args.resume) is None:
+        if store.batches.get_batch(args.resume) is None:
             raise UserError(f"no batch {args.resume} in {store.url} (see `moa batches`)")
         print(f"batch {args.resume}: resuming", file=sys.stderr, flush=True)
         return _work(store, args.resume, args, resume=True)
@@ -222,7 +222,7 @@ def _preamble(store, items, systems, args, judge) -> None:
     from ..providers.prices import format_cost
 
     spec = judge_spec(judge["model"], judge.get("api_base"), api_key_env=judge.get("api_key_env")) if judge else None
-    answered = set() if args.no_cache else store.answered_before(s.config_key for s in systems)
+    answered = set() if args.no_cache else store.cache.answered_before(s.config_key for s in systems)
     p = project(items, systems, store.catalog.price_book(), spec, pairs=len(systems) - 1, answered=answered)
     print(f"projected cost: {p.describe()}, {p.calls} calls", file=sys.stderr)
     if args.budget is not None and p.estimate_usd is not None and p.estimate_usd > args.budget:
@@ -240,7 +240,7 @@ def _preamble(store, items, systems, args, judge) -> None:
 def handle_worker(args: argparse.Namespace) -> int:
     _check_numbers(args)
     store = open_store()
-    if store.get_batch(args.batch_id) is None:
+    if store.batches.get_batch(args.batch_id) is None:
         raise UserError(f"no batch {args.batch_id} in {store.url}")
     print(f"batch {args.batch_id}: joining as a worker", file=sys.stderr, flush=True)
     return _work(store, args.batch_id, args, resume=True)
@@ -273,7 +273,7 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
 
     show = _Progress(store)
     workers = getattr(args, "workers", 1) or 1
-    concurrency = args.concurrency or store.get_batch(batch_id).config.get("concurrency") or 8
+    concurrency = args.concurrency or store.batches.get_batch(batch_id).config.get("concurrency") or 8
     if workers > concurrency:
         raise UserError(f"--workers {workers} is more than --concurrency {concurrency}: each worker needs a call")
     started = time.monotonic()
@@ -296,12 +296,12 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
         for proc in helpers:  # the helpers stop when no work is left (or the batch was cancelled or stopped)
             proc.wait()
     if helpers:
-        outcome.counts = store.batch_counts(batch_id)
+        outcome.counts = store.batches.batch_counts(batch_id)
         outcome.wall_s = time.monotonic() - started
     if show.tty:
         sys.stderr.write("\n")
     show(batch_id, final=True)
-    batch = store.get_batch(batch_id)
+    batch = store.batches.get_batch(batch_id)
     if batch.error:
         print(f"batch {batch_id}: {batch.error}", file=sys.stderr)
     if batch.status == "budget reached":
@@ -324,7 +324,7 @@ def _work(store, batch_id: str, args: argparse.Namespace, resume: bool = False) 
 
 def interrupted_line(store, batch_id: str) -> str:
     """What Ctrl-C leaves: done, failed (retried by a resume), left, and the command that resumes it."""
-    counts = store.batch_counts(batch_id)
+    counts = store.batches.batch_counts(batch_id)
     left = counts["pending"] + counts["running"]
     return (f"batch {batch_id}: interrupted; {counts['done']} of {sum(counts.values())} work items done, "
             f"{counts['failed']} failed, {left} left; resume with: moa batch --resume {batch_id}")
@@ -402,8 +402,8 @@ def handle_batches(args: argparse.Namespace) -> int:
         raise UserError(f"--limit must be at least 1, not {args.limit}")
     store = open_store()
     rows = []
-    for b in store.list_batches(limit=args.limit):
-        counts = store.batch_counts(b.id)
+    for b in store.batches.list_batches(limit=args.limit):
+        counts = store.batches.batch_counts(b.id)
         judged = judge_progress(store, b.id)
         rows.append({"batch_id": b.id, "status": b.status, "items": sum(counts.values()), "done": counts["done"],
                      "failed": counts["failed"], **batch_cost(b), "eval_set_id": b.eval_set_id,
@@ -424,10 +424,10 @@ def handle_batches(args: argparse.Namespace) -> int:
 def handle_cache(args: argparse.Namespace) -> int:
     store = open_store()
     if args.action == "clear":
-        print(f"cleared {store.cache_clear()} cached response(s)")
+        print(f"cleared {store.cache.clear()} cached response(s)")
     else:
         from ..providers.prices import format_cost
 
-        s = store.cache_stats()
+        s = store.cache.stats()
         print(f"{s['entries']} cached response(s), {s['hits']} hit(s), saved {format_cost(s['saved_usd'])}")
     return 0

@@ -1,5 +1,5 @@
-"""The store's verbs for batches (claimed item by item, by several workers at once),
-judge votes and the response cache. A mixin of `RunStore`: same engine, same short transactions.
+"""The store's verbs for batches: their rows and work items, claimed item by item by several
+workers at once. A repository of `RunStore` (`store.batches`); the response cache is `cache.py`.
 
 Claiming is the one place concurrency matters: on PostgreSQL `SELECT ... FOR UPDATE SKIP LOCKED`
 hands each pending item to exactly one worker; on SQLite the writer's `BEGIN IMMEDIATE` makes
@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sqlalchemy import and_, case, delete, func, select, update
 
 from ..records import utcnow
 from .busy import retry_when_locked
+from .database import Database, Repository
 from .liveness import owner_gone
 from .rows import as_utc
-from .schema import Batch, BatchItem, CachedResponse, Call, Document, EvalItem, Run
-from .upsert import upsert
+from .schema import Batch, BatchItem, Call, Run
 
-_BLANK = func.trim(func.coalesce(CachedResponse.text, "")) == ""  # a cached answer that is no answer
+if TYPE_CHECKING:
+    from .votes import Votes
 
 JUDGE_PREFIX = "judge:"  # a judge work item's system: "judge:" + the compared system's name
 DONE_RUNS = ("ok", "partial", "fallback")
@@ -49,10 +50,12 @@ class BatchAnswer:
     priced_now: tuple[str, ...] = ()  # models whose unknown cost is shown at today's prices (batch.report)
 
 
-class BatchStore:
-    """Batches and their items, judge votes, cached responses; needs `_read()`/`_write()`."""
+class Batches(Repository):
+    """Batches and their items; a judge item's vote is stored through `votes`, in the item's transaction."""
 
-    # ---- batches -------------------------------------------------------------------------------
+    def __init__(self, database: Database, votes: "Votes"):
+        super().__init__(database)
+        self.votes = votes
 
     def create_batch(self, batch_id: str, eval_set_id: int, config: dict,
                      work: Iterable[tuple[int, str, str]]) -> None:
@@ -271,54 +274,6 @@ class BatchStore:
              .where(BatchItem.batch_id == batch_id, BatchItem.system.startswith(JUDGE_PREFIX)).order_by(BatchItem.id))
         with self.engine.connect() as conn:
             return [dict(m) for m in conn.execute(q).mappings()]
-
-    # ---- response cache ------------------------------------------------------------------------
-
-    def answered_before(self, config_keys: Iterable[str]) -> set[tuple[str, str, str | None]]:
-        """(config key, query, document sha256) of every eval item a system of that configuration answered in a
-        batch that used the cache: a re-run of those items comes from the cache (the projection leaves them
-        out). Nothing when the cache is empty (cleared)."""
-        keys = sorted(set(config_keys))
-        with self._read() as s:
-            if not keys or not s.execute(select(func.count()).select_from(CachedResponse)).scalar_one():
-                return set()
-            rows = s.execute(select(BatchItem.config_key, EvalItem.query, Document.sha256, Batch.config)
-                             .join(EvalItem, EvalItem.id == BatchItem.eval_item_id)
-                             .join(Batch, Batch.id == BatchItem.batch_id)
-                             .outerjoin(Document, Document.id == EvalItem.document_id)
-                             .where(BatchItem.config_key.in_(keys), BatchItem.status == "done")).all()
-        return {(k, q, sha) for k, q, sha, config in rows if (config or {}).get("cache", True)}
-
-    def cache_lookup(self, key: str) -> CachedResponse | None:
-        """The cached answer for this request key (a read: hits are counted with `cache_count_hits`)."""
-        with self._read() as s:
-            return s.get(CachedResponse, key)
-
-    def cache_count_hits(self, counts: dict[str, int]) -> None:
-        with self._write() as s:
-            for key, n in counts.items():
-                s.execute(update(CachedResponse).where(CachedResponse.key == key)
-                          .values(hits=CachedResponse.hits + n))
-
-    def cache_save(self, key: str, model: str, text: str, prompt_tokens: int | None,
-                   completion_tokens: int | None, cost_usd: float | None, *, replace: bool = False) -> None:
-        """A key another worker kept a moment earlier stays; a blank (corrupted) one is replaced, and so is
-        any entry with `replace` (the cache found it is no answer by its own rule: `ResponseCache.accept`)."""
-        entry = CachedResponse(key=key, model=model, text=text, prompt_tokens=prompt_tokens,
-                               completion_tokens=completion_tokens, cost_usd=cost_usd).model_dump()
-        with self._write() as s:
-            upsert(s, CachedResponse, [entry], only_if=None if replace else _BLANK)
-
-    def cache_stats(self) -> dict[str, Any]:
-        with self._read() as s:
-            n, hits = s.execute(select(func.count(), func.coalesce(func.sum(CachedResponse.hits), 0))).one()
-            saved = s.execute(select(func.coalesce(func.sum(CachedResponse.hits * CachedResponse.cost_usd), 0.0))
-                              ).scalar_one()
-        return {"entries": n, "hits": int(hits), "saved_usd": float(saved or 0.0)}
-
-    def cache_clear(self) -> int:
-        with self._write() as s:
-            return s.execute(delete(CachedResponse)).rowcount
 
 
 def _cost_added(cost_usd: float | None) -> dict[str, Any]:

@@ -5,8 +5,9 @@ call the moment it ends, the totals at the end. A process killed mid-run leaves 
 row with its finished calls; the next `open` marks it `interrupted` and keeps those calls.
 The other concepts are repositories wired here as attributes, sharing one `Database`:
 `store.catalog` (lineups, eval sets, settings, prices, documents), `store.ratings` (stars, blind
-pairs), `store.votes` (blind A/B votes), `store.queues` (review queues), `store.analytics` (column
-reads for figures), `store.jobs` (the job queue).
+pairs), `store.votes` (blind A/B votes), `store.queues` (review queues), `store.batches` (batch
+rows, items, claims), `store.cache` (the response cache), `store.analytics` (column reads for
+figures) and `store.jobs` (the job queue). A caller that needs one concept takes that one.
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from . import db, unsaved
 from .upsert import upsert
 from .writer import Writer
 from .analytics_reads import AnalyticsReads
-from .batches import BatchStore
+from .batches import Batches
+from .cache import Cache
 from .catalog import Catalog
 from .database import Database
 from .jobs import Jobs
@@ -54,7 +56,7 @@ def _locked(exc: Exception) -> bool:
     return "locked" in text or "busy" in text
 
 
-class RunStore(BatchStore):
+class RunStore:
     """One database (SQLite file or PostgreSQL), migrated on open. Safe to share between threads."""
 
     def __init__(self, engine):
@@ -64,6 +66,8 @@ class RunStore(BatchStore):
         self.ratings = Ratings(self.database)
         self.votes = Votes(self.database, self.catalog)
         self.queues = Queues(self.database, self.votes, self.get_run)
+        self.batches = Batches(self.database, self.votes)
+        self.cache = Cache(self.database)
         self.analytics = AnalyticsReads(self.database)
         self.jobs = Jobs(self.database, close_run=self.close_interrupted)
         self._owner = owner_token()
@@ -89,7 +93,7 @@ class RunStore(BatchStore):
                 db.migrate(engine)
                 store = cls(engine)
                 store.mark_interrupted()
-                store.mark_batches_interrupted()  # after the runs: a killed item's run is interrupted by now
+                store.batches.mark_batches_interrupted()  # after the runs: a killed item's run is interrupted by now
                 break
             except (db.StorageError, SQLAlchemyError) as exc:
                 if not _locked(exc):

@@ -25,7 +25,7 @@ def test_key_is_the_exact_request():
 def test_hit_miss_and_the_cached_call_record(store, lineup_for, llm):
     store.catalog.set_price("p1", 0.001, 0.002)
     lineup = lineup_for(["p1"], "agg")
-    cache = ResponseCache(store)
+    cache = ResponseCache(store.cache)
     first = asyncio.run(run_and_record("What is MoA?", lineup, store=store, cache=cache))
     assert (cache.hits, cache.misses) == (0, 2) and len(llm.requests) == 2
     second = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
@@ -36,19 +36,19 @@ def test_hit_miss_and_the_cached_call_record(store, lineup_for, llm):
     stored = store.get_run(second.run_id).calls[0]
     assert stored.cached and stored.saved_usd == p1.saved_usd  # the column round-trips
     assert not store.get_run(first.run_id).calls[0].cached
-    assert store.cache_stats()["hits"] == 0  # hits are counted in memory, written once
+    assert store.cache.stats()["hits"] == 0  # hits are counted in memory, written once
     cache.flush_hits()
-    stats = store.cache_stats()
+    stats = store.cache.stats()
     assert stats["entries"] == 2 and stats["hits"] == 2 and stats["saved_usd"] > 0
-    assert store.cache_clear() == 2 and store.cache_stats()["entries"] == 0
+    assert store.cache.clear() == 2 and store.cache.stats()["entries"] == 0
 
 
 def test_errors_are_never_cached(store, lineup_for, llm):
     llm.set("p1", fail_times=1, fail_status=400)
-    cache = ResponseCache(store)
+    cache = ResponseCache(store.cache)
     bad = asyncio.run(run_and_record("q", lineup_for(["p1"], "agg", max_retries=0), store=store, cache=cache))
     assert bad.calls[0].status == "failed"
-    assert store.cache_stats()["entries"] == 0  # the aggregator never ran: the run fell short
+    assert store.cache.stats()["entries"] == 0  # the aggregator never ran: the run fell short
     good = asyncio.run(run_and_record("q", lineup_for(["p1"], "agg", max_retries=0), store=store, cache=cache))
     assert good.status == "ok" and not good.calls[0].cached
     assert llm.request_count("p1") == 2
@@ -82,7 +82,7 @@ def _sqlite(store, sql: str) -> None:
 
 
 def test_a_blank_cached_answer_is_a_miss_and_is_replaced(store, lineup_for, llm):
-    cache = ResponseCache(store)
+    cache = ResponseCache(store.cache)
     asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
     _sqlite(store, "UPDATE cachedresponse SET text = '   '")  # a corrupted entry
     again = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
@@ -94,7 +94,7 @@ def test_a_blank_cached_answer_is_a_miss_and_is_replaced(store, lineup_for, llm)
 
 
 def test_a_cache_that_cannot_be_read_never_fails_a_call(store, lineup_for, llm):
-    cache = ResponseCache(store)
+    cache = ResponseCache(store.cache)
     _sqlite(store, "DROP TABLE cachedresponse")  # lookups and saves now raise OperationalError
     run = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1"], "agg"), store=store, cache=cache))
     assert run.status == "ok" and [c.status for c in run.calls] == ["ok", "ok"]
@@ -113,7 +113,7 @@ def test_each_seat_keeps_its_own_sample_on_a_rerun(store, lineup_for, llm):
     """Self-MoA: one model at one temperature in three seats. The request is the same for all three, but
     each seat sampled its own answer; a re-run must give each seat back its own, not one answer three times."""
     _numbered_samples(llm, "p1")
-    cache = ResponseCache(store)
+    cache = ResponseCache(store.cache)
     first = asyncio.run(run_and_record("What is MoA?", lineup_for(["p1", "p1", "p1"], "agg"), store=store,
                                        cache=cache))
     proposals = {c.index: c.text for c in first.calls_for("proposer")}
@@ -124,7 +124,7 @@ def test_each_seat_keeps_its_own_sample_on_a_rerun(store, lineup_for, llm):
     assert {c.index: c.text for c in again.calls_for("proposer")} == proposals
     assert cache.hits == 4  # three proposers and the aggregator, each from its own entry
     cache.flush_hits()
-    assert store.cache_stats() | {"saved_usd": None} == {"entries": 4, "hits": 4, "saved_usd": None}
+    assert store.cache.stats() | {"saved_usd": None} == {"entries": 4, "hits": 4, "saved_usd": None}
 
 
 def test_a_single_model_never_gets_a_proposers_answer(store, lineup_for, llm):
@@ -133,7 +133,7 @@ def test_a_single_model_never_gets_a_proposers_answer(store, lineup_for, llm):
     from moa_core.batch.single import answer_alone
 
     _numbered_samples(llm, "p1")
-    cache = ResponseCache(store)
+    cache = ResponseCache(store.cache)
     lineup = lineup_for(["p1", "p2"], "agg")
     moa = asyncio.run(run_and_record("What is MoA?", lineup, store=store, cache=cache))
     alone = asyncio.run(answer_alone(lineup.proposers[0], "What is MoA?", store=store, cache=cache))
@@ -179,7 +179,7 @@ def test_a_batch_rerun_from_the_cache_moves_only_paid_and_saved(store, make_set,
 
     # what the single model costs per item, worked out from its stored calls: tokens at 1e-6 / 2e-6
     single = next(s.name for s in systems() if s.kind == "single")
-    calls = [c for r in store.batch_runs(first) if r.system == single for c in store.get_run(r.run_id).calls]
+    calls = [c for r in store.batches.batch_runs(first) if r.system == single for c in store.get_run(r.run_id).calls]
     by_hand = sum(c.prompt_tokens * 1e-6 + c.completion_tokens * 2e-6 for c in calls) / 3
     s1 = {s["name"]: s for s in batch_summary(store, [first], style_bootstrap=0)["systems"]}
     s2 = {s["name"]: s for s in batch_summary(store, [again], style_bootstrap=0)["systems"]}
@@ -208,10 +208,10 @@ def test_a_judge_reply_cached_without_a_verdict_is_replaced_by_one_with_a_verdic
     from moa_core.batch.judge import has_verdict, judge_pair, judge_spec
 
     judge = judge_spec("judge", llm.base_url)
-    cache = ResponseCache(store, accept=has_verdict)
+    cache = ResponseCache(store.cache, accept=has_verdict)
     llm.set("judge", text="A is better. [[A]]")
     asyncio.run(judge_pair(judge, "Q?", "one", "two", cache=cache))
-    assert llm.request_count("judge") == 2 and store.cache_stats()["entries"] == 2
+    assert llm.request_count("judge") == 2 and store.cache.stats()["entries"] == 2
     _sqlite(store, "UPDATE cachedresponse SET text = 'I cannot decide.'")  # what older versions kept
     llm.set("judge", text="B is better. [[B]]")
     again = asyncio.run(judge_pair(judge, "Q?", "one", "two", cache=cache))
@@ -219,7 +219,7 @@ def test_a_judge_reply_cached_without_a_verdict_is_replaced_by_one_with_a_verdic
     third = asyncio.run(judge_pair(judge, "Q?", "one", "two", cache=cache))
     assert llm.request_count("judge") == 4 and third.cached  # the entries were replaced
     assert (third.first, third.second, third.winner) == ("b", "a", "tie")
-    assert store.cache_stats()["entries"] == 2
+    assert store.cache.stats()["entries"] == 2
 
 
 def test_the_projection_leaves_out_answers_the_cache_already_holds(store, make_set, systems, llm):
@@ -235,13 +235,13 @@ def test_the_projection_leaves_out_answers_the_cache_already_holds(store, make_s
     items = [{"query": "question 0?"}, {"query": "question 1?"}, {"query": "a new question?"}]
     fresh = project(items, systems(), store.catalog.price_book())
     assert fresh.calls == 15 and fresh.cached_calls == 0  # 3 items x (3 proposers + aggregator + single)
-    answered = store.answered_before([s.config_key for s in systems()])
+    answered = store.cache.answered_before([s.config_key for s in systems()])
     again = project(items, systems(), store.catalog.price_book(), answered=answered)
     assert again.calls == 15 and again.cached_calls == 10  # two items x 5 calls already answered
     assert again.estimate_usd == pytest.approx(project(items[2:], systems(), store.catalog.price_book()).estimate_usd)
     assert "10 of 15 calls were answered before" in again.describe()
     other = systems(proposers=("p1", "p2"))  # another configuration: nothing of it was answered
-    assert project(items, other, store.catalog.price_book(), answered=store.answered_before(
+    assert project(items, other, store.catalog.price_book(), answered=store.cache.answered_before(
         [s.config_key for s in other])).cached_calls == 2  # only the single model (same configuration), 2 items
-    store.cache_clear()  # an emptied cache answers nothing
-    assert store.answered_before([s.config_key for s in systems()]) == set()
+    store.cache.clear()  # an emptied cache answers nothing
+    assert store.cache.answered_before([s.config_key for s in systems()]) == set()

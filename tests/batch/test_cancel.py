@@ -36,11 +36,11 @@ def test_a_cancelled_batch_leaves_no_run_or_call_running_and_links_them_all(stor
     job = _start(store, batch_id, Worker())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (
-            store.batch_counts(batch_id)["done"] >= 3 and any(r.status == "running" for r in _runs(store)[0])):
+            store.batches.batch_counts(batch_id)["done"] >= 3 and any(r.status == "running" for r in _runs(store)[0])):
         time.sleep(0.05)  # some items done, others mid-flight (proposals answered, synthesis asked)
     job.cancel()
     assert job.wait(30)
-    assert store.get_batch(batch_id).status == "cancelled"
+    assert store.batches.get_batch(batch_id).status == "cancelled"
     runs, calls = _runs(store)
     assert runs and len({r.id for r in runs}) > 3
     stopped = [r for r in runs if r.status not in ("ok", "partial", "fallback")]
@@ -49,7 +49,7 @@ def test_a_cancelled_batch_leaves_no_run_or_call_running_and_links_them_all(stor
     assert [r for r in runs if r.batch_id != batch_id] == []
     assert [c for c in calls if c.status == "running"] == []
     # finished items stay done; the rest is pending for a resume, which finishes the batch
-    counts = store.batch_counts(batch_id)
+    counts = store.batches.batch_counts(batch_id)
     assert counts["running"] == 0 and counts["pending"] > 0
     for m in ("p1", "p2", "p3", "agg", "base"):
         llm.set(m, latency_s=0.0)
@@ -71,7 +71,7 @@ def test_after_a_kill_the_batch_runs_are_interrupted_linked_and_no_call_runs(sto
 
     batch_id = create_batch(store, make_set(1), systems(baseline=None), concurrency=1, cache=False)
     dead = _dead_owner()
-    [item] = store.claim_items(batch_id, dead, 1)
+    [item] = store.batches.claim_items(batch_id, dead, 1)
     run = RunRecord(query="question 0?", lineup={"name": "moa"}, calls=[
         CallRecord(role="proposer", round=1, index=0, model="p1", label="p1", status="ok", text="p1 says", started_s=0.0,
                    ended_s=1.0),
@@ -83,7 +83,7 @@ def test_after_a_kill_the_batch_runs_are_interrupted_linked_and_no_call_runs(sto
 
     reopened = RunStore.open(str(store.engine.url))
     try:
-        assert reopened.get_batch(batch_id).status == "interrupted"
+        assert reopened.batches.get_batch(batch_id).status == "interrupted"
         runs, calls = _runs(reopened)
         assert [(r.status, r.batch_id) for r in runs] == [("interrupted", batch_id)]
         assert sorted(c.status for c in calls) == ["failed", "ok"]  # no call left running

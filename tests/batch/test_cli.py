@@ -122,7 +122,7 @@ def test_workers_share_one_batch_without_running_an_item_twice(tmp_path, lineup_
     for model in ("p1", "p2", "agg", "base"):
         assert llm.request_count(model) == items, model
     store = RunStore.open(default_url())
-    rows = store.batch_items(out["batch_id"])
+    rows = store.batches.batch_items(out["batch_id"])
     assert all(r.status == "done" and r.attempts == 1 for r in rows)
     assert len({r.claimed_by for r in rows}) == 2  # the helper process did its share
     store.close()
@@ -208,14 +208,14 @@ def test_ctrl_c_says_how_to_resume_and_what_is_left(set_file, lineup_file, llm):
     store = open_store()
     try:
         def in_flight() -> bool:
-            batches = store.list_batches()
-            return bool(batches) and store.batch_counts(batches[0].id)["done"] >= 3 and llm.request_count("base") >= 1
+            batches = store.batches.list_batches()
+            return bool(batches) and store.batches.batch_counts(batches[0].id)["done"] >= 3 and llm.request_count("base") >= 1
         assert eventually(in_flight, 60), proc.poll()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-        batch_id = store.list_batches()[0].id
-        counts = store.batch_counts(batch_id)
-        status = store.get_batch(batch_id).status
+        batch_id = store.batches.list_batches()[0].id
+        counts = store.batches.batch_counts(batch_id)
+        status = store.batches.get_batch(batch_id).status
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -41,7 +41,7 @@ def test_a_batch_whose_worker_died_is_interrupted_on_open(store, make_set, syste
     """Storage level: claims of a dead process of this host; one of them had its run finish."""
     batch_id = create_batch(store, make_set(3), systems(baseline=None), concurrency=1, cache=False)
     dead = _dead_owner()
-    first, second = store.claim_items(batch_id, dead, 2)
+    first, second = store.batches.claim_items(batch_id, dead, 2)
     from tests.review.samples import moa_run
 
     finished = moa_run(query="question 0?")
@@ -53,27 +53,27 @@ def test_a_batch_whose_worker_died_is_interrupted_on_open(store, make_set, syste
 
     reopened = RunStore.open(url)  # what the restarted app (or `moa batches`) does
     try:
-        batch = reopened.get_batch(batch_id)
+        batch = reopened.batches.get_batch(batch_id)
         assert batch.status == "interrupted"
         assert "worker" in (batch.error or "") and "resume" in batch.error
-        items = {i.id: i for i in reopened.batch_items(batch_id)}
+        items = {i.id: i for i in reopened.batches.batch_items(batch_id)}
         assert items[first.id].status == "done" and items[first.id].run_id == finished.run_id
         assert items[second.id].status == "pending" and items[second.id].claimed_by is None
-        assert reopened.batch_counts(batch_id) == {"pending": 2, "running": 0, "done": 1, "failed": 0}
+        assert reopened.batches.batch_counts(batch_id) == {"pending": 2, "running": 0, "done": 1, "failed": 0}
     finally:
         reopened.close()
 
 
 def test_a_live_workers_batch_is_left_running(store, make_set, systems):
     batch_id = create_batch(store, make_set(2), systems(baseline=None), concurrency=1, cache=False)
-    store.claim_items(batch_id, "other-host:1:1", 1)  # another host, claimed just now: maybe alive
+    store.batches.claim_items(batch_id, "other-host:1:1", 1)  # another host, claimed just now: maybe alive
     from moa_core.storage.liveness import owner_token
 
-    store.claim_items(batch_id, owner_token(), 1)  # this very process: alive
+    store.batches.claim_items(batch_id, owner_token(), 1)  # this very process: alive
     reopened = RunStore.open(str(store.engine.url))
     try:
-        assert reopened.get_batch(batch_id).status == "running"
-        assert reopened.batch_counts(batch_id)["running"] == 2
+        assert reopened.batches.get_batch(batch_id).status == "running"
+        assert reopened.batches.batch_counts(batch_id)["running"] == 2
     finally:
         reopened.close()
 
@@ -100,9 +100,9 @@ def test_sigkill_of_a_batch_worker_then_resume_redoes_nothing(store, make_set, s
                               stdout=log, stderr=subprocess.STDOUT)
     try:
         def fast_ones_done():
-            return store.batch_counts(batch_id)["done"] >= 2 * (N - len(GATED))
+            return store.batches.batch_counts(batch_id)["done"] >= 2 * (N - len(GATED))
         assert _eventually(fast_ones_done), (tmp_path / "worker.log").read_text()[-2000:]
-        assert _eventually(lambda: store.batch_counts(batch_id)["running"] >= 1)
+        assert _eventually(lambda: store.batches.batch_counts(batch_id)["running"] >= 1)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
@@ -110,9 +110,9 @@ def test_sigkill_of_a_batch_worker_then_resume_redoes_nothing(store, make_set, s
             worker.kill()
         log.close()
         gate.set()
-    assert store.get_batch(batch_id).status == "running"  # nobody closed it: the process died
+    assert store.batches.get_batch(batch_id).status == "running"  # nobody closed it: the process died
 
-    done_before = {i.id: i.run_id for i in store.batch_items(batch_id) if i.status == "done"}
+    done_before = {i.id: i.run_id for i in store.batches.batch_items(batch_id) if i.status == "done"}
     listed = subprocess.run([sys.executable, "-m", "moa_core.cli", "batches", "--json"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
@@ -127,7 +127,7 @@ def test_sigkill_of_a_batch_worker_then_resume_redoes_nothing(store, make_set, s
     later = llm.requests[seen:]
     asked = Counter(q for r in later for q in (f"question {i}?" for i in range(N)) if q in str(r.messages))
     assert set(asked) == set(GATED), asked  # only the unfinished items were asked again
-    items = store.batch_items(batch_id)
+    items = store.batches.batch_items(batch_id)
     assert Counter(i.status for i in items) == {"done": 2 * N}
     assert {i.id: i.run_id for i in items if i.id in done_before} == done_before  # finished runs kept as they were
     runs = [store.get_run(i.run_id) for i in items]
@@ -143,13 +143,13 @@ def test_sigkill_of_a_batch_worker_then_resume_redoes_nothing(store, make_set, s
 # before the close is stored. A vote stored in a transaction of its own was then stored again by the resume.
 _DIE_AT_JUDGE_CLOSE = """
 import os, sys
-from moa_core.storage import RunStore
-finish = RunStore.finish_item
+from moa_core.storage.batches import Batches
+finish = Batches.finish_item
 def finish_item(self, item_id, worker, status, **kw):
     if status == "done" and kw.get("run_id") is None:
         os._exit(9)  # killed here: nothing after this point is written
     return finish(self, item_id, worker, status, **kw)
-RunStore.finish_item = finish_item
+Batches.finish_item = finish_item
 from moa_core.cli import main
 sys.exit(main(["batch-worker", sys.argv[1]]))
 """
@@ -166,7 +166,7 @@ def test_a_kill_between_the_judges_answer_and_its_items_close_never_counts_a_vot
                           capture_output=True, text=True, timeout=120)
     assert died.returncode == 9, died.stderr[-2000:]
     assert llm.request_count("judge") == 2  # the judge answered both orders before the kill
-    [judge_item] = [i for i in store.batch_items(batch_id) if i.system.startswith("judge:")]
+    [judge_item] = [i for i in store.batches.batch_items(batch_id) if i.system.startswith("judge:")]
     assert judge_item.status == "running"  # its close was never stored
 
     from moa_core.batch.runner import run_batch

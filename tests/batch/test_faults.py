@@ -57,7 +57,7 @@ def test_judge_fault(fault_name, store, make_set, systems, llm, short_timeouts):
                             **short_timeouts)
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done"
-    [item] = [i for i in store.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
+    [item] = [i for i in store.batches.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
     votes = store.votes.batch_votes([batch_id])
     if fault.recovers:
         assert item.status == "done" and item.error is None
@@ -73,7 +73,7 @@ def test_judge_fault(fault_name, store, make_set, systems, llm, short_timeouts):
         assert llm.request_count("judge") <= 2  # order 2 is not asked once order 1 failed (1 retry)
         summary = batch_summary(store, [batch_id])
         assert summary["judge"]["judged"] == 0
-    answers = [i for i in store.batch_items(batch_id) if not i.system.startswith(JUDGE_PREFIX)]
+    answers = [i for i in store.batches.batch_items(batch_id) if not i.system.startswith(JUDGE_PREFIX)]
     assert {i.status for i in answers} == {"done"}  # the answers were never at risk
     assert llm.requests and not any(r.stream for r in llm.requests)  # batch calls are not streamed
 
@@ -84,7 +84,7 @@ def test_a_judge_without_a_verdict_in_either_order_fails_the_item_and_one_missin
     batch_id = create_batch(store, make_set(1), systems(), judge={"model": "judge", "api_base": llm.base_url},
                             cache=False)
     asyncio.run(run_batch(store, batch_id))
-    [item] = [i for i in store.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
+    [item] = [i for i in store.batches.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
     assert item.status == "failed" and store.votes.batch_votes([batch_id]) == []
     assert item.error == ("the judge judge gave no verdict ([[A]], [[B]] or [[C]]) in either order; it said: "
                           "'Both answers are fine, I cannot decide.'")
@@ -135,8 +135,8 @@ def test_batch_worker_fault(role, fault_name, store, make_set, llm, short_timeou
     batch_id = create_batch(store, make_set(2), built, concurrency=4, cache=False, **short_timeouts)
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done"
-    items = store.batch_items(batch_id)
-    rows = {(r.eval_item_id, r.system): r for r in store.batch_runs(batch_id)}
+    items = store.batches.batch_items(batch_id)
+    rows = {(r.eval_item_id, r.system): r for r in store.batches.batch_runs(batch_id)}
     mine = [i for i in items if i.system == (built[1].name if role == "single" else built[0].name)]
     others = [i for i in items if i not in mine]
     assert {i.status for i in others} == {"done"}  # the other system is unaffected
@@ -163,7 +163,7 @@ def test_a_429_storm_is_waited_out_honouring_retry_after(store, make_set, llm):
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done" and out.counts == {"pending": 0, "running": 0, "done": n, "failed": 0}
     assert llm.request_count("base") >= 3 * n  # 12 refused, then each item answered
-    runs = [store.get_run(r.run_id) for r in store.batch_runs(batch_id)]
+    runs = [store.get_run(r.run_id) for r in store.batches.batch_runs(batch_id)]
     assert all(r.status == "ok" and r.final == "Thirty days." for r in runs)
     assert sum(c.attempts - 1 for r in runs for c in r.calls) == 2 * n  # every 429 was retried, none dropped
     assert all("RateLimit" in e for r in runs for c in r.calls for e in c.retry_errors)

@@ -27,7 +27,7 @@ def test_a_judge_with_no_verdict_on_every_pair_is_said_everywhere(store, make_se
     batch_id = _batch(store, make_set, systems, llm)
     out = asyncio.run(run_batch(store, batch_id))
     assert out.counts == {"pending": 0, "running": 0, "done": 6, "failed": 3}
-    batch = store.get_batch(batch_id)
+    batch = store.batches.get_batch(batch_id)
     # done (every answer is in) but not silently: the batch says its judge judged nothing
     assert batch.status == "done"
     assert batch.error.startswith("the judge failed on every pair (3 of 3): no win rates.")
@@ -65,7 +65,7 @@ def test_a_judges_non_answer_is_never_cached(store, make_set, systems, llm):
     out = asyncio.run(run_batch(store, batch_id, resume=True))
     assert llm.request_count("judge") == asked + 4  # not answered from the cache
     assert out.counts["failed"] == 0 and len(store.votes.batch_votes([batch_id])) == 2
-    assert store.get_batch(batch_id).error is None
+    assert store.batches.get_batch(batch_id).error is None
     assert progress(store, batch_id)["judge_failed"] == 0
 
 

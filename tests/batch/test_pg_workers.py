@@ -31,8 +31,8 @@ def test_two_processes_no_duplicates_no_losses(postgres_url, systems, llm):
     outs = [w.communicate(timeout=240) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], [o[1][-500:] for o in outs]
     assert all(o[1].splitlines()[0] == f"batch {batch_id}: joining as a worker" for o in outs)
-    assert store.get_batch(batch_id).status == "done"
-    items = store.batch_items(batch_id)
+    assert store.batches.get_batch(batch_id).status == "done"
+    items = store.batches.batch_items(batch_id)
     assert Counter(i.status for i in items) == {"done": 2 * N}
     assert all(i.attempts == 1 for i in items)  # no item was claimed twice
     assert len({i.claimed_by for i in items}) == 2  # both workers took a share

@@ -29,7 +29,7 @@ def test_batch_runs_every_system_and_links_runs(store, make_set, systems, llm):
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done" and out.counts == {"pending": 0, "running": 0, "done": 6, "failed": 0}
     assert len(llm.requests) == 3 * 4 + 3  # 3 items x (3 proposers + aggregator) + 3 baseline answers
-    rows = store.batch_runs(batch_id)
+    rows = store.batches.batch_runs(batch_id)
     assert {r.run_status for r in rows} == {"ok"} and all(r.final for r in rows)
     run = store.get_run(rows[0].run_id)
     assert store.list_runs(limit=10)[0].run_id.startswith(batch_id)
@@ -64,11 +64,11 @@ def test_resume_never_redoes_a_finished_item(store, make_set, systems, llm):
         await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(partial())
-    assert store.get_batch(batch_id).status == "interrupted"
-    done_before = {(i.eval_item_id, i.system) for i in store.batch_items(batch_id) if i.status == "done"}
+    assert store.batches.get_batch(batch_id).status == "interrupted"
+    done_before = {(i.eval_item_id, i.system) for i in store.batches.batch_items(batch_id) if i.status == "done"}
     assert len(done_before) >= 5
-    assert store.batch_counts(batch_id)["running"] == 0  # claims were given back
-    queries = {i.id: i.query for i in store.catalog.eval_set_items(store.get_batch(batch_id).eval_set_id)}
+    assert store.batches.batch_counts(batch_id)["running"] == 0  # claims were given back
+    queries = {i.id: i.query for i in store.catalog.eval_set_items(store.batches.get_batch(batch_id).eval_set_id)}
     seen_before = len(llm.requests)
     out = asyncio.run(run_batch(store, batch_id, resume=True))
     assert out.status == "done" and out.counts["done"] == 16
@@ -76,7 +76,7 @@ def test_resume_never_redoes_a_finished_item(store, make_set, systems, llm):
     for eval_item_id, system in done_before:
         asked = [r for r in later if r.model in models[system] and queries[eval_item_id] in str(r.messages)]
         assert asked == [], f"{system} on item {eval_item_id} was asked again"
-    runs = {r.run_id for r in store.batch_runs(batch_id)}
+    runs = {r.run_id for r in store.batches.batch_runs(batch_id)}
     assert len(runs) == 16
 
 
@@ -85,15 +85,15 @@ def test_budget_cap_stops_cleanly_and_resumes_with_a_larger_one(store, make_set,
         store.catalog.set_price(m, 0.001, 0.001)  # every call costs a few cents here
     batch_id = create_batch(store, make_set(6), systems(), concurrency=1, budget_usd=0.05, cache=False)
     out = asyncio.run(run_batch(store, batch_id))
-    batch = store.get_batch(batch_id)
+    batch = store.batches.get_batch(batch_id)
     assert out.status == "budget reached" == batch.status
-    counts = store.batch_counts(batch_id)
+    counts = store.batches.batch_counts(batch_id)
     assert counts["pending"] > 0 and counts["running"] == 0 and counts["done"] >= 1
     assert batch.cost_usd >= 0.05
-    spent_runs = sum(r.cost_usd for r in store.batch_runs(batch_id) if r.status == "done")
+    spent_runs = sum(r.cost_usd for r in store.batches.batch_runs(batch_id) if r.status == "done")
     assert abs(spent_runs - batch.cost_usd) < 1e-9
     out = asyncio.run(run_batch(store, batch_id, resume=True, budget_usd=100.0))
-    assert out.status == "done" and store.batch_counts(batch_id)["done"] == 12
+    assert out.status == "done" and store.batches.batch_counts(batch_id)["done"] == 12
 
 
 def test_failed_items_are_retried_on_resume(store, make_set, systems, llm):
@@ -102,7 +102,7 @@ def test_failed_items_are_retried_on_resume(store, make_set, systems, llm):
     out = asyncio.run(run_batch(store, batch_id))
     assert out.status == "done" and out.counts["failed"] == 2
     assert all("400" in (i.error or "") or "Bad" in (i.error or "") or i.error
-               for i in store.batch_items(batch_id) if i.status == "failed")
+               for i in store.batches.batch_items(batch_id) if i.status == "failed")
     llm.set("base", Behaviour())
     out = asyncio.run(run_batch(store, batch_id, resume=True))
     assert out.counts == {"pending": 0, "running": 0, "done": 4, "failed": 0}
@@ -111,7 +111,7 @@ def test_failed_items_are_retried_on_resume(store, make_set, systems, llm):
 def test_a_dead_workers_claim_is_recovered_and_a_finished_run_kept(store, make_set, systems, llm):
     batch_id = create_batch(store, make_set(1), systems(baseline=None), concurrency=1, cache=False)
     dead = "otherhost-not-here:1:1"
-    [item] = store.claim_items(batch_id, dead, 1)
+    [item] = store.batches.claim_items(batch_id, dead, 1)
     from datetime import timedelta
 
     from sqlalchemy import update
@@ -121,5 +121,5 @@ def test_a_dead_workers_claim_is_recovered_and_a_finished_run_kept(store, make_s
     with store._write() as s:  # claimed two hours ago by a host that never came back
         s.execute(update(BatchItem).where(BatchItem.id == item.id)
                   .values(claimed_at=item.claimed_at - timedelta(hours=2)))
-    assert store.recover_batch(batch_id) == 1
-    assert store.batch_counts(batch_id)["pending"] == 1
+    assert store.batches.recover_batch(batch_id) == 1
+    assert store.batches.batch_counts(batch_id)["pending"] == 1

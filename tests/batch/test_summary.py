@@ -9,7 +9,7 @@ from moa_core.storage.batches import BatchAnswer
 
 
 def typed(rows):
-    """Answers written as dicts for reading, typed as `store.batch_runs` returns them (a wrong key fails)."""
+    """Answers written as dicts for reading, typed as `store.batches.batch_runs` returns them (a wrong key fails)."""
     return [BatchAnswer(**r) for r in rows]
 
 

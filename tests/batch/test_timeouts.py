@@ -38,7 +38,7 @@ def test_a_hanging_single_model_takes_the_lineups_timeout_and_retries(store, mak
         ModelSpec(model="base", api_base=llm.base_url))], concurrency=4, cache=False)
     out, wall = _run(store, batch_id)
     assert out.status == "done" and out.counts["failed"] == 1
-    [single] = [i for i in store.batch_items(batch_id) if i.system == "base"]
+    [single] = [i for i in store.batches.batch_items(batch_id) if i.system == "base"]
     assert single.status == "failed" and "timed out" in (single.error or "")
     run = store.get_run(single.run_id)
     assert run.calls[0].attempts == 2  # one try and the lineup's one retry, not 4
@@ -55,7 +55,7 @@ def test_a_hanging_judge_takes_the_batch_timeout_and_retries(store, make_set, ll
         ModelSpec(model="base", api_base=llm.base_url))], judge={"model": "judge", "api_base": llm.base_url},
         concurrency=4, cache=False)
     out, wall = _run(store, batch_id)
-    [item] = [i for i in store.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
+    [item] = [i for i in store.batches.batch_items(batch_id) if i.system.startswith(JUDGE_PREFIX)]
     assert item.status == "failed" and item.error.startswith("the judge judge failed (order 1): ")
     assert llm.request_count("judge") == 1  # no retry: the lineup said max_retries = 0
     assert store.votes.batch_votes([batch_id]) == []
@@ -95,7 +95,7 @@ def test_moa_batch_timeout_and_retries_flags_reach_every_call(hangs, tmp_path, l
 
     store = open_store()
     try:
-        config = store.get_batch(out["batch_id"]).config
+        config = store.batches.get_batch(out["batch_id"]).config
     finally:
         store.close()
     assert (config["timeout_s"], config["max_retries"]) == (1.0, 0)

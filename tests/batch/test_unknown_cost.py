@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow  # out of the quick tier: whole batches (~4 s)
 def _by_hand(store, batch_id: str, system_kind_of, kind: str) -> float:
     """The known part, worked out from the stored calls' tokens at the prices set in the test."""
     total = 0.0
-    for row in store.batch_runs(batch_id):
+    for row in store.batches.batch_runs(batch_id):
         if system_kind_of[row.system] != kind:
             continue
         for call in store.get_run(row.run_id).calls:
@@ -28,7 +28,7 @@ def test_a_batch_without_prices_is_unknown_not_zero(store, make_set, systems):
     set_id = make_set(2)
     batch_id = create_batch(store, set_id, systems(), concurrency=2)
     asyncio.run(run_batch(store, batch_id))
-    batch = store.get_batch(batch_id)
+    batch = store.batches.get_batch(batch_id)
     assert batch.unknown_cost_items == 4  # 2 items x (MoA + single), none priced
     p = progress(store, batch_id)
     assert p["cost_usd"] is None and p["known_cost_usd"] == 0 and p["unknown_cost_items"] == 4
@@ -45,7 +45,7 @@ def test_a_partly_priced_batch_says_the_known_part_and_how_many_are_unknown(stor
     kinds = {s.name: s.kind for s in built}
     moa_by_hand = _by_hand(store, batch_id, kinds, "moa")
     assert moa_by_hand > 0
-    batch = store.get_batch(batch_id)
+    batch = store.batches.get_batch(batch_id)
     assert batch.cost_usd == pytest.approx(moa_by_hand) and batch.unknown_cost_items == 3
     p = progress(store, batch_id)
     assert p["cost_usd"] is None and p["known_cost_usd"] == pytest.approx(moa_by_hand)
@@ -59,13 +59,13 @@ def test_a_resumed_claim_whose_run_finished_counts_its_unknown_cost(store, make_
 
     set_id = make_set(1)
     batch_id = create_batch(store, set_id, systems(baseline="base")[1:], concurrency=1)  # the single model alone
-    item = store.claim_items(batch_id, "dead-worker")[0]
+    item = store.batches.claim_items(batch_id, "dead-worker")[0]
     from moa_core.batch.single import answer_alone
     spec = systems()[1].single
     asyncio.run(answer_alone(spec, "question 0?", store=store, run_id=item_run_id(batch_id, item.id, item.attempts)))
-    store.release_claims(batch_id, "dead-worker")
-    batch = store.get_batch(batch_id)
-    assert store.batch_counts(batch_id)["done"] == 1
+    store.batches.release_claims(batch_id, "dead-worker")
+    batch = store.batches.get_batch(batch_id)
+    assert store.batches.batch_counts(batch_id)["done"] == 1
     assert batch.unknown_cost_items == 1 and batch.cost_usd == 0
 
 
@@ -116,7 +116,7 @@ def test_a_price_saved_after_the_batch_reaches_its_table_at_current_prices(store
         assert after[system.name]["paid_usd"] == pytest.approx(2 * by_hand)
     assert after[built[1].name]["priced_now"] == "base"
     assert set(after[built[0].name]["priced_now"].split(", ")) == {"p1", "p2", "p3", "agg"}
-    assert all(store.get_run(r.run_id).cost_usd is None for r in store.batch_runs(batch_id))  # stored: unknown
+    assert all(store.get_run(r.run_id).cost_usd is None for r in store.batches.batch_runs(batch_id))  # stored: unknown
     table = _table(summary["systems"])
     assert table["cost/item"].str.endswith("(at current prices)").all()
     assert "at current prices (unknown when the batch ran): agg, base, p1, p2, p3" in summary_table(

@@ -72,7 +72,7 @@ def test_a_baseline_a_batch_single_and_a_single_model_run_are_one_system(store, 
     rows = store.votes.list_votes()
     judge_vote = next(v for v in rows if v.batch_id == world["batch_id"])
     baseline_pair = next(p for p in pairs_for_run(store.get_run(world["run_page"].run_id)) if p.kind == "baseline")
-    batch_single = next(r for r in store.batch_runs(world["batch_id"]) if r.system == "base")
+    batch_single = next(r for r in store.batches.batch_runs(world["batch_id"]) if r.system == "base")
     alone = next(p for p in pairs_between_runs([store.get_run(world["alone"].run_id),
                                                 store.get_run(world["run_page"].run_id)]))
     alone_id = alone.system_a_id if alone.system_a == "base" else alone.system_b_id

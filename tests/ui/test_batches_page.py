@@ -70,7 +70,7 @@ def test_start_a_batch_and_read_its_summary(data_dir, llm):
     assert list(summary["failed"]) == [0, 0]
     assert not any(b.label == "Resume" for b in at.button)  # a finished batch has nothing to resume
     store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
-    assert store.get_batch(batch_id).status == "done"
+    assert store.batches.get_batch(batch_id).status == "done"
 
 
 def test_a_stopped_batch_offers_resume(data_dir, llm):
@@ -80,7 +80,7 @@ def test_a_stopped_batch_offers_resume(data_dir, llm):
 
     set_id = store.catalog.save_eval_set("two", [{"query": "A?"}, {"query": "B?"}])
     batch_id = create_batch(store, set_id, [single_system(ModelSpec(model="base", api_base=llm.base_url))])
-    store.set_batch_status(batch_id, "budget reached")
+    store.batches.set_batch_status(batch_id, "budget reached")
     store.close()
     at = page()
     assert any(b.label == "Resume" for b in at.button)
@@ -89,4 +89,4 @@ def test_a_stopped_batch_offers_resume(data_dir, llm):
     job = WORKER.get(batch_id)
     assert job is not None and job.wait(60) and job.state == "done", job.error
     store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
-    assert store.get_batch(batch_id).status == "done" and store.batch_counts(batch_id)["done"] == 2
+    assert store.batches.get_batch(batch_id).status == "done" and store.batches.batch_counts(batch_id)["done"] == 2

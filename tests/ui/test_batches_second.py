@@ -22,7 +22,7 @@ def _start(at: AppTest, data_dir) -> str:
     at.run()
     assert not at.exception, at.exception
     store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
-    batch_id = store.list_batches(limit=1)[0].id  # the newest
+    batch_id = store.batches.list_batches(limit=1)[0].id  # the newest
     store.close()
     job = WORKER.get(batch_id)
     assert job is not None and job.wait(60) and job.state == "done", job.error

@@ -59,7 +59,7 @@ def _start(page, data_dir, eval_set: str) -> str:
 def _newest(data_dir) -> str | None:
     store = bs.open_store(data_dir)
     try:
-        newest = store.list_batches(limit=1)
+        newest = store.batches.list_batches(limit=1)
         return newest[0].id if newest else None
     finally:
         store.close()
@@ -103,7 +103,7 @@ def test_a_cancelled_batch_leaves_no_running_run(app, browser, data_dir, llm, tm
         store = bs.open_store(data_dir)
         try:
             runs = [r for r in store.list_runs(limit=100) if r.run_id.startswith(batch_id)]
-            return store.batch_counts(batch_id)["done"] >= 1 and any(r.status == "running" for r in runs)
+            return store.batches.batch_counts(batch_id)["done"] >= 1 and any(r.status == "running" for r in runs)
         finally:
             store.close()
 
@@ -124,7 +124,7 @@ def test_a_cancelled_batch_leaves_no_running_run(app, browser, data_dir, llm, tm
             runs = list(s.execute(select(Run.id, Run.status, Run.batch_id).where(Run.id.startswith(batch_id))))
             running_calls = list(s.execute(select(Call.call_id).join(Run, Run.id == Call.run_id).where(
                 Run.id.startswith(batch_id), Call.status == "running")))
-        assert store.get_batch(batch_id).status == "cancelled"
+        assert store.batches.get_batch(batch_id).status == "cancelled"
     finally:
         store.close()
     assert runs and [r for r in runs if r.status == "running"] == []
@@ -157,7 +157,7 @@ def test_a_judge_no_server_lists_can_be_typed(app, browser, data_dir, llm):
     assert bs.eventually(lambda: _newest(data_dir) != before, 30)
     store = bs.open_store(data_dir)
     try:
-        config = store.list_batches(limit=1)[0].config
+        config = store.batches.list_batches(limit=1)[0].config
     finally:
         store.close()
     assert config["judge"]["model"] == "typed-judge"

@@ -146,10 +146,10 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
             bs.expect(page.get_by_text("4 items × 2 systems")).to_be_visible()
             page.get_by_role("button", name="Start batch").click()
             bs.wait_for_app(page)
-            [batch] = _eventually(lambda: store.list_batches())
-            assert _eventually(lambda: store.batch_counts(batch.id)["done"] == 4, 90), store.batch_counts(batch.id)
-            assert _eventually(lambda: store.batch_counts(batch.id)["running"] >= 1)
-            rated_run = next(r.run_id for r in store.batch_runs(batch.id)
+            [batch] = _eventually(lambda: store.batches.list_batches())
+            assert _eventually(lambda: store.batches.batch_counts(batch.id)["done"] == 4, 90), store.batches.batch_counts(batch.id)
+            assert _eventually(lambda: store.batches.batch_counts(batch.id)["running"] >= 1)
+            rated_run = next(r.run_id for r in store.batches.batch_runs(batch.id)
                              if r.status == "done" and store.get_run(r.run_id).lineup.get("proposers"))
             rater = browser.new_page(viewport={"width": 1400, "height": 1000})
             bs.open_page(rater, f"{app.url}/history?run={rated_run}&reviewer=crash-test", timeout_ms=90_000)
@@ -162,8 +162,8 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
             app.proc.wait(timeout=10)
             app.proc = None
             gate.set()
-            assert store.get_batch(batch.id).status == "running"  # nobody closed it: the process died
-            done_before = {i.id: i.run_id for i in store.batch_items(batch.id) if i.status == "done"}
+            assert store.batches.get_batch(batch.id).status == "running"  # nobody closed it: the process died
+            done_before = {i.id: i.run_id for i in store.batches.batch_items(batch.id) if i.status == "done"}
             seen = len(llm.requests)
 
             app.start()
@@ -173,13 +173,13 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
             bs.expect(page.get_by_text(re.compile(r"interrupted: 4/8 work items")).first).to_be_visible()
             bs.expect(page.get_by_text("its worker stopped").first).to_be_visible()
             page.get_by_role("button", name="Resume").click()
-            assert _eventually(lambda: store.get_batch(batch.id).status == "done", 120), store.batch_counts(batch.id)
+            assert _eventually(lambda: store.batches.get_batch(batch.id).status == "done", 120), store.batches.batch_counts(batch.id)
             bs.expect(page.get_by_text(re.compile(r"done: 8/8 work items")).first).to_be_visible(timeout=30_000)
 
             later = llm.requests[seen:]
             asked = Counter(q for r in later for q in (f"question {i}?" for i in range(4)) if q in str(r.messages))
             assert set(asked) == set(gated), asked  # nothing that had finished was asked again
-            items = store.batch_items(batch.id)
+            items = store.batches.batch_items(batch.id)
             assert Counter(i.status for i in items) == {"done": 8}
             assert {i.id: i.run_id for i in items if i.id in done_before} == done_before
             assert all(store.get_run(i.run_id).status == "ok" for i in items)

@@ -15,7 +15,7 @@ def test_history_shows_all_interactive_only_or_one_batch(tmp_path, monkeypatch):
     store = RunStore.open(f"sqlite:///{tmp_path}/moa.db")
     set_id = store.catalog.save_eval_set("set", [{"query": "Q?"}])
     for batch in ("batch-one", "batch-two"):
-        store.create_batch(batch, set_id, {"systems": []}, [])
+        store.batches.create_batch(batch, set_id, {"systems": []}, [])
     runs = {"typed 1": None, "typed 2": None, "one a": "batch-one", "one b": "batch-one", "two a": "batch-two"}
     for query, batch in runs.items():
         store.save_run(moa_run(query=query))
