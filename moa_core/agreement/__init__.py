@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 from typing import Sequence
 
+from moa_core.evidence import answer_list, check_answers
+
 from .align import analyze_offline, build_result, similarity_matrix
 from .semantic import analyze_semantic
 from .claims import Claim, known_entities, make_claims
@@ -52,7 +54,7 @@ def analyze(proposals: Sequence[str], final: str = "", method: str = "semantic",
     except RuntimeError:
         return asyncio.run(coro)
     # Called from inside an event loop (a notebook): run ours in a worker thread.
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor  # only a notebook's running loop needs a thread
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
 
@@ -81,7 +83,6 @@ def _with_documents(result: AgreementResult, proposals: Sequence[str], final: st
         final_claims = make_claims(final or "", -1, entities)
         add_document_voice(result, claims, final_claims, documents, entities, prevails=prevails)
     if documents is not None:
-        from moa_core.evidence import answer_list, check_answers
         checks = check_answers(answer_list(proposals, final), list(documents))
         result.quotes, result.references = list(checks.quotes), list(checks.references)
     return result

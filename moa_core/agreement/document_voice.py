@@ -27,13 +27,14 @@ from typing import Sequence
 
 from moa_core.documents.defined_terms import name_parties
 from moa_core.evidence.amendments import Unit
+from moa_core.evidence.references import check_references, find_references
 
 from .align import LEXICAL, Thresholds, claim_similarity, coverage
 from .binding import differing_kinds
 from .claims import Claim, make_claims
 from .document_record import DocSentence, DocumentRecord, build_record, clause_pieces, index_words
 from .result import AgreementResult, ClauseRef, DocumentLink, DocumentSide
-from .slots import slot_conflicts
+from .slots import _AMOUNT, _DURATION, _PERCENT, slot_conflicts
 from .verdict_checks import (NOT_WITHOUT, SAME_MEASURED, VALUE_KINDS, anchored, figure_of_another_period,
                              figures_written, only_roles_differ, other_subject, predicate_stated,
                              qualified_alike, qualifiers_stated, real_words, same_subject, share,
@@ -186,7 +187,6 @@ def _clause_ref(unit: Unit | None, passage=None, clause: str = "", text: str = "
 
 def _values(text: str) -> str:
     """The figures of a clause as a reader names them: "ninety (90) days'" -> "90 days"."""
-    from .slots import _AMOUNT, _DURATION, _PERCENT
     found = []
     for pattern in (_DURATION, _AMOUNT, _PERCENT):
         for m in pattern.finditer(text):
@@ -242,7 +242,6 @@ def _link(status: str, j: _Judged, matches: _Judged | None = None, note: str = "
 
 def _missing_reference(text: str, record: DocumentRecord) -> str:
     """The first clause the sentence cites that no document of the record has ("" when all are found)."""
-    from moa_core.evidence.references import check_references, find_references
     if not find_references(text):
         return ""
     if text not in record.missing:

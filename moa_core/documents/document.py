@@ -132,7 +132,7 @@ def _pdf_text(name: str, data: bytes) -> str:
 def _pdf_pages(name: str, data: bytes) -> list[str]:
     """Page texts. A PDF a viewer opens without asking (empty user password) opens here too; pypdf's
     own warnings about a damaged file are silenced: the one-line DocumentError says it."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # start-up speed: only a PDF upload needs pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     pypdf_log = logging.getLogger("pypdf")
@@ -162,7 +162,7 @@ def _docx_text(name: str, data: bytes) -> str:
 
 
 def _docx_paragraphs(name: str, data: bytes) -> list[str]:
-    import docx
+    import docx  # start-up speed: only a DOCX upload needs python-docx
 
     try:
         document = docx.Document(io.BytesIO(data))

@@ -15,7 +15,7 @@ MIME = {"md": "text/markdown", "html": "text/html",
 def render(report: Report, fmt: str) -> bytes:
     """The report in one format as bytes (UTF-8 for md and html)."""
     if fmt == "md":
-        from .markdown import render_markdown
+        from .markdown import render_markdown  # each renderer loads only when its format is asked for
         return render_markdown(report).encode("utf-8")
     if fmt == "html":
         from .html import render_html
