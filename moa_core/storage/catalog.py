@@ -31,27 +31,11 @@ class Catalog(Repository):
     def save_document(self, name: str, type: str, data_text: str, size: int) -> Document:
         """Store a document's extracted text once: the same text again returns the stored row."""
         with self._write() as s:
-            return self._document(s, name, data_text, type=type, size=size)
+            return stored_document(s, name, data_text, type=type, size=size)
 
     def get_document(self, document_id: int) -> Document | None:
         with self._read() as s:
             return s.get(Document, document_id)
-
-    @staticmethod
-    def _document(s: Session, name: str | None, text: str, type: str | None = None,
-                  size: int | None = None) -> Document:
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        found = s.execute(select(Document).where(Document.sha256 == digest)).scalar_one_or_none()
-        if found is not None:
-            return found
-        doc = Document(name=name or "document", type=type or document_type(name), sha256=digest, text=text,
-                       size_bytes=len(text.encode("utf-8")) if size is None else size)
-        try:
-            with s.begin_nested():  # another process may store the same text at the same moment
-                s.add(doc)
-        except IntegrityError:
-            return s.execute(select(Document).where(Document.sha256 == digest)).scalar_one()
-        return doc
 
     # ---- saved lineups -----------------------------------------------------------------------
 
@@ -106,7 +90,7 @@ class Catalog(Repository):
             for i, item in enumerate(items):
                 doc_id = item.get("document_id")
                 if doc_id is None and item.get("document_text"):  # stored once per text, in this transaction
-                    doc_id = self._document(s, item.get("document_name"), item["document_text"]).id
+                    doc_id = stored_document(s, item.get("document_name"), item["document_text"]).id
                 s.add(EvalItem(eval_set_id=eval_set.id, position=i, query=item["query"], document_id=doc_id,
                                reference=item.get("reference"), tags=list(item.get("tags") or [])))
             return eval_set.id
@@ -189,3 +173,21 @@ class Catalog(Repository):
         from ..providers.prices import PriceBook
 
         return PriceBook(overrides=self.prices())
+
+
+def stored_document(s: Session, name: str | None, text: str, type: str | None = None,
+                    size: int | None = None) -> Document:
+    """This text's document row inside the caller's transaction: stored once, found again by its digest
+    (a run's documents are linked in the run's own write, `RunStore._store`)."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    found = s.execute(select(Document).where(Document.sha256 == digest)).scalar_one_or_none()
+    if found is not None:
+        return found
+    doc = Document(name=name or "document", type=type or document_type(name), sha256=digest, text=text,
+                   size_bytes=len(text.encode("utf-8")) if size is None else size)
+    try:
+        with s.begin_nested():  # another process may store the same text at the same moment
+            s.add(doc)
+    except IntegrityError:
+        return s.execute(select(Document).where(Document.sha256 == digest)).scalar_one()
+    return doc

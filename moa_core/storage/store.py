@@ -32,7 +32,7 @@ from .writer import Writer
 from .analytics_reads import AnalyticsReads
 from .batches import Batches
 from .cache import Cache
-from .catalog import Catalog
+from .catalog import Catalog, stored_document
 from .database import Database
 from .jobs import Jobs
 from .queues import Queues
@@ -267,7 +267,7 @@ class RunStore:
                 for key, value in columns.items():
                     setattr(row, key, value)
             row.owner = owner
-            link_documents(s, row, snapshot["documents"], Catalog._document)
+            link_documents(s, row, snapshot["documents"], stored_document)
             s.flush()  # the run row before its calls (their foreign key)
             upsert(s, Call, [call.model_dump() for call in snapshot["calls"]])
 
