@@ -14,8 +14,9 @@ draws nothing, which is the point: the app's pages no longer share a GIL with th
 - **Idle polling**: a cheap read every `poll_s`, a claim (a write) only when something is queued.
 - **Database down** (a restart, a network cut): claims and heartbeats fail and are tried again at their next
   turn; the worker says so in one line when the first fails and one when the database answers again, not a
-  line per poll. Running jobs go on (their writes are retried by the store's writer) and keep their lease
-  unless the outage outlasts it (`lease_s`).
+  line per poll. Running jobs go on (their writes are retried by the store's writer). An outage longer than
+  `lease_s` lapses every worker's leases, not only a dead one's: a worker that saw the database come back
+  settles nobody's jobs for `lease_s`, so the live workers renew theirs first.
 """
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ class JobRunner:
         self._stopping = False
         self._stops = 0
         self._down_since: float | None = None  # monotonic time of the first failed database call of an outage
+        self._back_at: float | None = None  # when the database last answered again after an outage
 
     # ---- control, from any thread ---------------------------------------------------------------
 
@@ -158,8 +160,15 @@ class JobRunner:
 
     def _database_ok(self) -> None:
         if self._down_since is not None:
-            self.say(f"database reachable again after {time.monotonic() - self._down_since:.1f} s")
+            self._back_at = time.monotonic()
+            self.say(f"database reachable again after {self._back_at - self._down_since:.1f} s")
             self._down_since = None
+
+    def _may_sweep(self) -> bool:
+        """Not during an outage, nor for a lease after one: a lease that lapsed then says nothing of its worker."""
+        if self._down_since is not None:
+            return False
+        return self._back_at is None or time.monotonic() - self._back_at >= self.lease_s
 
     def _start(self, job: JobView) -> None:
         running = self._running[job.id] = _Running(job)
@@ -225,7 +234,7 @@ class JobRunner:
         last_sweep = 0.0
         while True:
             await self._beat()
-            if time.monotonic() - last_sweep >= self.sweep_s:
+            if time.monotonic() - last_sweep >= self.sweep_s and self._may_sweep():
                 last_sweep = time.monotonic()
                 try:
                     settled = await asyncio.to_thread(self.store.jobs.take_over_expired)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from moa_core.jobs.runner import JobRunner
 from moa_core.jobs.runs import submit_run
 from moa_core.storage import RunStore
 from tests.browser_support import eventually
@@ -145,3 +146,46 @@ def test_another_process_holding_sqlites_write_lock_mid_run_delays_the_run_witho
     print(said)
     assert code == 0 and "Traceback" not in said, said
     assert len([line for line in worker.lines if "database unreachable" in line]) <= 1, said
+
+
+@pytest.mark.postgres
+def test_after_an_outage_longer_than_the_lease_no_worker_takes_over_a_run_its_worker_still_runs(
+        postgres_server, postgres_url, llm, lineup_for):
+    """Every lease lapses during a long outage, not only a dead worker's. A worker that saw the database come back
+    must give the others a lease's time to renew before it settles their jobs; it used to sweep at once and close
+    a live worker's run as interrupted (that worker then dropped it as lost)."""
+    llm.set("slow", text=" ".join(f"w{i}" for i in range(300)), ttft_s=0.2, latency_s=12)
+    stores = [RunStore.open(postgres_url) for _ in range(3)]
+    lease = 3.0  # short, so a 5 s outage outlasts it; the real one is 30 s
+    holder = JobRunner(stores[1], owner="pg-holder:1:1", lease_s=lease, heartbeat_s=1.5, poll_s=0.05, sweep_s=60)
+    sweeper = JobRunner(stores[2], owner="pg-sweeper:1:1", lease_s=lease, heartbeat_s=0.1, poll_s=0.05,
+                        sweep_s=0.1)  # on another host (no pid to check): judged by its lease alone
+    threads = []
+    try:
+        run_id = submit_run(stores[0], "Through a long outage", lineup_for(["slow"], timeout_s=60))
+        threads.append(holder.start_thread())
+        assert eventually(lambda: stores[0].jobs.get_job(run_id).lease_owner == "pg-holder:1:1"
+                          and streaming_one(stores[0], run_id), timeout_s=60)
+        threads.append(sweeper.start_thread())
+        time.sleep(0.5)
+        postgres_server.stop_postmaster("fast")
+        time.sleep(lease + 2)
+        postgres_server.start_postmaster()
+        assert eventually(lambda: not stores[0].jobs.get_job(run_id).active, timeout_s=60)
+        job, run = stores[0].jobs.get_job(run_id), stores[0].get_run(run_id)
+        assert (job.status, run.status) == ("done", "ok"), (job.status, job.error, run.status, run.note)
+        assert holder.finished == {run_id: "done"} and sweeper.finished == {}
+        assert run.calls[0].text.split() == [f"w{i}" for i in range(300)]
+    finally:
+        for runner in (holder, sweeper):
+            runner.stop()
+            runner.stop()  # no grace: a run left behind is cancelled
+        for thread in threads:
+            thread.join(30)
+        for store in stores:
+            store.close()
+
+
+def streaming_one(store, run_id) -> bool:
+    run = store.get_run(run_id)
+    return run is not None and len(run.calls) == 1 and bool(run.calls[0].text)
