@@ -1,5 +1,5 @@
-"""In-process background threads, for the work not on the database's job queue yet: the Compare page's demo run
-and the Batches page's batches. (Run-page runs and follow-ups are jobs `moa worker` processes run: `jobs/`.)
+"""In-process background threads, for the work not on the database's job queue yet: the Batches page's batches.
+(Runs from the Run page, follow-ups and the Compare page's demo are jobs `moa worker` processes run: `jobs/`.)
 
 A Streamlit script run ends when the user leaves the page or reloads; a job started here keeps
 going, and any later script run of this process finds it again by id to show it live or finished.
@@ -14,12 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from .documents import Document
 from .engine import RunInputError
-from .lineup import Lineup
-from .records import CallRetrying, Event, RunRecord, RunStarted, new_id
-
-STOPPED_NOTE = "stopped by the user; the finished calls are kept"
 
 
 @dataclass
@@ -58,26 +53,6 @@ class Job:
         return self._done.wait(timeout)
 
 
-@dataclass
-class RunJob(Job):
-    """A MoA run in the background: `record` is the live record the engine fills as it goes."""
-
-    query: str = ""
-    record: RunRecord | None = None
-    retrying: dict[str, tuple[str, float]] = field(default_factory=dict)  # call_id -> (error, retry at)
-
-    def observe(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
-            self.record = event.run
-        if isinstance(event, CallRetrying):
-            self.retrying[event.call.call_id] = (event.error, time.monotonic() + event.wait_s)
-        else:
-            call = getattr(event, "call", None)
-            if call is not None:
-                self.retrying.pop(call.call_id, None)
-        self.version += 1
-
-
 class Worker:
     """The process's registry of background jobs, found by id from any script run."""
 
@@ -102,26 +77,6 @@ class Worker:
         threading.Thread(target=self._run, args=(job, work), name=f"moa-{job.kind}-{job.job_id}",
                          daemon=True).start()
         return job
-
-    def start_run(self, query: str, lineup: Lineup, *, store, document: Document | None = None,
-                  documents: list[Document] | None = None, on_overflow: str = "refuse",
-                  run_id: str | None = None, thread=None) -> RunJob:
-        """Start a MoA run recorded in `store`; the job id is the run id."""
-        from .service import run_and_record
-
-        job = RunJob(job_id=run_id or new_id(), kind="run", query=query)
-
-        def stop_status() -> tuple[str, str]:
-            if job.cancel_requested:
-                return "cancelled", STOPPED_NOTE
-            return "interrupted", "interrupted before it finished"
-
-        async def work(j: RunJob) -> RunRecord:
-            return await run_and_record(query, lineup, store=store, document=document, documents=documents,
-                                        on_overflow=on_overflow, run_id=j.job_id,
-                                        thread=thread, observers=[j.observe], on_stop=stop_status)
-
-        return self.start(job, work)
 
     def _run(self, job: Job, work: Callable[[Job], Awaitable[Any]]) -> None:
         loop = asyncio.new_event_loop()

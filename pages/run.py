@@ -8,8 +8,6 @@ from ui.page import ensure_app_navigation
 
 ensure_app_navigation()
 
-import time
-
 import streamlit as st
 
 from moa_core.documents import SUPPORTED, DocumentError, read_document
@@ -96,9 +94,7 @@ if st.button("Run", type="primary", disabled=running or lineup is None):
             st.rerun()
 
 
-from ui.live import REFRESH_S, render_live  # noqa: E402 - after the query box: start-up speed
-
-STOP_WAIT_S = 3.0  # after Stop, how long the page waits for the worker to close the run before redrawing
+from ui.live import REFRESH_S, render_live, stop_button  # noqa: E402 - after the query box: start-up speed
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -107,13 +103,7 @@ def live(run_id: str) -> None:
     job = store.jobs.job_for_run(run_id)
     if job is None or not job.active:
         st.rerun()  # finished: the whole page redraws with the stored run
-    if st.button("Stop", icon=":material/stop_circle:", help="Stop the run: finished calls are kept and "
-                 "the run is stored as cancelled"):
-        store.jobs.request_cancel(job.id)
-        deadline = time.monotonic() + STOP_WAIT_S
-        while time.monotonic() < deadline and (store.jobs.get_job(job.id) or job).active:
-            time.sleep(0.2)
-        st.rerun()
+    stop_button(store, job)
     render_live(job, store.get_run(run_id, documents=False))
 
 

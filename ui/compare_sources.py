@@ -1,18 +1,24 @@
 """Where the Compare page's pairs come from: recent stored runs (the next one this reviewer has not
-voted on or skipped), and the demo (a MoA lineup with one model as its baseline, run now)."""
+voted on or skipped), and the demo (a MoA lineup with one model as its baseline, run now).
+
+The demo is one queued run (`jobs.runs.submit_run`) that a `moa worker` process runs, like the Run page's:
+its id is kept in the session and in the address (`?demo=ID`), so a reload or another app process finds it,
+and its progress and pair are read from the store."""
 from __future__ import annotations
 
 import streamlit as st
 
 from moa_core.lineup import Lineup, LineupError, ModelSpec
+from moa_core.records import RunRecord
 from moa_core.review.pairs import KIND_LABELS, KINDS, Pair, pairs_between_runs, pairs_for_run
-from moa_core.worker import WORKER, RunJob
 
 from . import resources
 
 RECENT_RUNS = 100
 SKIPPED = "compare-skipped"
 CURRENT = "compare-current"
+DEMO = "demo-run"  # the session's demo run id
+DEMO_PARAM = "demo"  # ... and the address's (`?demo=ID`), so a reload or another app process finds it
 
 
 def recent_pairs(kinds: list[str]) -> list[Pair]:
@@ -75,9 +81,8 @@ def demo_lineup(lineup_name: str, single_model: str) -> Lineup:
     return lineup
 
 
-def demo_progress(job: RunJob) -> str:
-    """"proposals 2 of 3 · synthesis running · single model done" from the live record."""
-    record = job.record
+def demo_progress(record: RunRecord | None) -> str:
+    """"proposals 2 of 3 · synthesis running · single model done" from the stored run (None: not started)."""
     if record is None:
         return "starting…"
     proposals = record.calls_for("proposer")
@@ -89,9 +94,14 @@ def demo_progress(job: RunJob) -> str:
     return " · ".join(parts)
 
 
-def demo_job() -> RunJob | None:
-    job = WORKER.get(st.session_state.get("demo-run"))
-    return job if isinstance(job, RunJob) else None
+def demo_run_id() -> str | None:
+    """The demo on show: the address's (a reload, a link) before the session's."""
+    return st.query_params.get(DEMO_PARAM) or st.session_state.get(DEMO)
+
+
+def remember_demo(run_id: str) -> None:
+    st.session_state[DEMO] = run_id
+    st.query_params[DEMO_PARAM] = run_id
 
 
 def demo_pair(run_id: str) -> Pair | None:

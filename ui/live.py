@@ -6,6 +6,7 @@ reloading or restarting the app does not touch it.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import streamlit as st
@@ -20,6 +21,7 @@ from .safe_text import model_markdown, plain
 REFRESH_S = 0.6  # how often the live view redraws: often enough to watch, rare enough to cost little
 PER_ROW = 4
 NO_WORKER_AFTER_S = 10.0  # a job queued this long: say that a worker may be missing
+STOP_WAIT_S = 3.0  # after Stop, how long the page waits for the worker to close the run before redrawing
 
 
 def call_status(call: CallRecord, now_s: float | None = None) -> str:
@@ -41,7 +43,7 @@ def call_status(call: CallRecord, now_s: float | None = None) -> str:
     return f"{icon} {call.status}: {plain(call.error or '')}{partial}"
 
 
-def _seconds_since(when: datetime | None) -> float:
+def seconds_since(when: datetime | None) -> float:
     return max(0.0, (utcnow() - when).total_seconds()) if when is not None else 0.0
 
 
@@ -54,17 +56,35 @@ def _box(title: str, call: CallRecord | None) -> None:
     st.markdown(model_markdown(call.text) or " ")
 
 
+def queued_notice(job: JobView) -> None:
+    """A job no worker has claimed yet; after NO_WORKER_AFTER_S, say that none may be running (the app
+    itself never runs it)."""
+    waited = seconds_since(job.created_at)
+    hint = (" · no worker has taken it yet: is one running? (`moa worker`; `scripts/app.sh` starts one)"
+            if waited > NO_WORKER_AFTER_S else "")
+    st.info(f":material/hourglass_top: Queued for a worker… {waited:.0f} s{hint}")
+
+
+def stop_button(store, job: JobView, *, key: str | None = None) -> None:
+    """Stop: flag the job for its worker (a queued one is cancelled at once), wait up to STOP_WAIT_S for the
+    worker to close the run, then redraw the whole page."""
+    if st.button("Stop", key=key, icon=":material/stop_circle:", help="Stop the run: finished calls are kept "
+                 "and the run is stored as cancelled"):
+        store.jobs.request_cancel(job.id)
+        deadline = time.monotonic() + STOP_WAIT_S
+        while time.monotonic() < deadline and (store.jobs.get_job(job.id) or job).active:
+            time.sleep(0.2)
+        st.rerun()
+
+
 def render_live(job: JobView, record: RunRecord | None) -> None:
     """Queued or starting, then the proposers' latest round side by side and the synthesis and baseline as
     they stream, from the stored run (`record`, None until the worker has written it)."""
     if job.status == "queued":
-        waited = _seconds_since(job.created_at)
-        hint = (" · no worker has taken it yet: is one running? (`moa worker`; `scripts/app.sh` starts one)"
-                if waited > NO_WORKER_AFTER_S else "")
-        st.info(f":material/hourglass_top: Queued for a worker… {waited:.0f} s{hint}")
+        queued_notice(job)
         return
     if record is None:
-        st.info(f":material/hourglass_top: Starting… {_seconds_since(job.started_at):.0f} s")
+        st.info(f":material/hourglass_top: Starting… {seconds_since(job.started_at):.0f} s")
         return
     lineup = record.lineup_snapshot
     calls = list(record.calls)
@@ -72,7 +92,7 @@ def render_live(job: JobView, record: RunRecord | None) -> None:
     seats = lineup.proposers
     rounds = f"up to {count(lineup.max_rounds, 'round')} (auto)" if lineup.adaptive else count(lineup.rounds, 'round')
     st.info(f":material/timer: Running {count(len(seats), 'proposer')} × {rounds} · "
-            f"{_seconds_since(record.started_at):.1f} s · {done} of {count(len(calls), 'call')} done · "
+            f"{seconds_since(record.started_at):.1f} s · {done} of {count(len(calls), 'call')} done · "
             "you can leave this page: the run goes on in a worker and is shown here when you come back")
     latest: dict[int, CallRecord] = {}
     for call in calls:
