@@ -1,7 +1,12 @@
 """Compare in headless Chromium with a stored pair waiting and the demo run: the demo pair is voted on
 with the keyboard, and the vote is stored on that pair (issue 23: the page crashed on key 'vote-1',
-and the 1-4 keys voted on the hidden stored pair)."""
+and the 1-4 keys voted on the hidden stored pair). The demo is a queued run that the `moa worker` beside
+Streamlit runs (issue 26): without one, nothing calls a model; a reload mid-run finds it by its address."""
 from __future__ import annotations
+
+import json
+import re
+import uuid
 
 import pytest
 
@@ -14,7 +19,8 @@ pytestmark = pytest.mark.browser
 
 BEHAVIOURS = {"alpha": dict(text="Alpha proposes thirty days."),
               "agg": dict(text="DEMO synthesis: thirty days."),
-              "single": dict(text="DEMO single model: a month.")}
+              "single": dict(text="DEMO single model: a month."),
+              "slowpoke": dict(text="Slowpoke proposes a week.", ttft_s=0.5, latency_s=12)}
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +90,55 @@ def test_demo_vote_with_the_keyboard_lands_on_the_pair_on_screen(app, browser, d
     assert vote.reviewer == "Dee" and vote.winner == "both_bad"
     assert {vote.run_a_id, vote.run_b_id} == {demo.run_id}  # the pair on screen, not the stored one
     assert vote.query == "What is the DEMO question?"
+
+
+def test_the_demo_waits_for_a_worker_and_a_reload_mid_run_finds_it(browser, llm, tmp_path):
+    """Streamlit alone: Run both queues the demo, the page says no worker took it and no request reaches the
+    model server; a worker started then runs it; a reload mid-run shows its progress again, then the pair."""
+    spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
+    bs.save_lineup(tmp_path, "slow", Lineup(proposers=[spec("slowpoke")], aggregator=spec("agg"), timeout_s=60,
+                                            max_retries=0))
+    store = bs.open_store(tmp_path)
+    store.catalog.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])
+    query = f"Does the demo wait for a worker? [{uuid.uuid4().hex[:6]}]"
+    asked = lambda: sum(query in json.dumps(r.messages) for r in llm.requests)  # noqa: E731
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    context.set_default_timeout(30_000)
+    app = bs.StreamlitApp(tmp_path, worker=False).start()
+    try:
+        page = context.new_page()
+        bs.open_page(page, f"{app.url}/compare")
+        main = page.get_by_test_id("stMain")
+        name = main.get_by_label("Your name (stored with your ratings and votes)", exact=True)
+        name.fill("Eve")
+        name.press("Enter")
+        bs.wait_for_app(page)
+        main.get_by_role("tab", name="Demo: MoA against one model").click()
+        bs.wait_for_app(page)
+        main.get_by_test_id("stTextArea").filter(has_text="Query").locator("textarea").fill(query)
+        bs.pick_option(page, "Single model", "openai/single")
+        main.get_by_role("button", name="Run both").click()
+        bs.expect(main.get_by_text("no worker has taken it yet", exact=False)).to_be_visible(timeout=40_000)
+        run_id = re.search(r"[?&]demo=([\w-]+)", page.url)[1]
+        assert store.jobs.get_job(run_id).status == "queued"
+        assert asked() == 0, "the app process called a model"
+
+        app.start_worker()
+        progress = main.get_by_text(re.compile(r"Running both… proposals 0 of 1"))
+        progress.wait_for(state="visible", timeout=40_000)
+        page.reload()  # a new session: the address holds the reviewer and the demo
+        bs.wait_for_app(page)
+        main.get_by_text(re.compile(r"Running both… proposals \d of 1")).wait_for(state="visible", timeout=30_000)
+        assert main.get_by_text("Slowpoke proposes").count() == 0  # blind while running
+        bs.expect(main.get_by_text("DEMO synthesis: thirty days.")).to_be_visible(timeout=60_000)
+        bs.expect(main.get_by_text("DEMO single model: a month.")).to_be_visible()
+        assert main.get_by_role("button", name="A is better").count() == 1
+
+        job, run = store.jobs.get_job(run_id), store.get_run(run_id)
+        assert job.status == "done" and job.attempts == 1 and run.status == "ok"
+        assert sorted(c.role for c in run.calls) == ["aggregator", "baseline", "proposer"]
+        assert asked() == 3  # the worker's three calls, and none before it started
+    finally:
+        store.close()
+        context.close()
+        app.stop()
