@@ -2,7 +2,7 @@
 none lost; the bench reports wall time, throughput, queue wait and how long a live view's store read takes.
 
     .venv/bin/python bench/scale.py [--sessions 20] [--workers 2 4] [--concurrency 4 | --slots 8] [--words 60]
-                                    [--postgres | --database URL] [--json]
+                                    [--postgres | --database URL] [--browser [--watch-s 30]] [--json]
 
 Each session is a thread doing what the Run page does, through the same store API: `effective_lineup`,
 `preflight`, `submit_run` (no browser: Streamlit's drawing is not what is measured here), then the live
@@ -21,6 +21,11 @@ each N (n workers run n*N at once).
   queue wait   job claimed - job submitted (both stamped by the database's clients, same machine)
   run time     job finished - job claimed
   throughput   runs / (last job finished - first submitted), per minute
+
+`--browser` (bench/scale_browser.py) adds a real `streamlit run app.py` on the round's database and headless
+Chromium holding `?run=ID` of one more run, submitted before the 20 (a proposer streaming for `--watch-s`), so
+its live view redraws all through the load: "page gap" is the time between two changes of the page's text,
+the fragment's 0.6 s plus what a redraw costs end to end. That run takes one of the workers' slots.
 """
 from __future__ import annotations
 
@@ -44,13 +49,17 @@ sys.path.insert(0, str(ROOT))
 from moa_core.lineup import Lineup, ModelSpec  # noqa: E402
 
 PROPOSERS = {"p1": 0.6, "p2": 1.0, "p3": 1.4}  # model -> the server's latency for it, seconds
+WATCHED = "long"  # the proposer of the run the browser watches (--browser): it streams for --watch-s
+QUIET_S = 6.0  # --browser: seconds the watched page redraws before the sessions start
 AGGREGATOR = ("agg", 0.8)
 REFRESH_S = 0.6  # ui.live.REFRESH_S, copied so the bench does not import the UI
 
 
-def start_llm_server(folder: Path, words: int) -> tuple[subprocess.Popen, str]:
+def start_llm_server(folder: Path, words: int, watch_s: float) -> tuple[subprocess.Popen, str]:
     text = " ".join(f"w{i}" for i in range(words))
     config = {m: {"text": text, "ttft_s": 0.2, "latency_s": s} for m, s in [*PROPOSERS.items(), AGGREGATOR]}
+    config[WATCHED] = {"text": " ".join(f"long{i}" for i in range(int(watch_s * 20))), "ttft_s": 0.2,
+                       "latency_s": watch_s}
     path = folder / "llm.json"
     path.write_text(json.dumps(config))
     proc = subprocess.Popen([sys.executable, "-m", "moa_core.testing.llm_server", "--config", str(path)],
@@ -152,18 +161,36 @@ def one_round(url: str, workers: int, args, lineup: Lineup) -> dict:
     env |= {"DATABASE_URL": url, "MOA_DATA_DIR": args.data_dir}
     concurrency = max(1, args.slots // workers) if args.slots else args.concurrency
     pool = Workers(workers, concurrency, env)
+    watcher, watched, page = None, None, {}
     try:
         pool.wait_ready()
+        if args.browser:
+            from bench.scale_browser import Watcher
+            from moa_core.jobs.runs import submit_run
+
+            watched = submit_run(store, "the watched run", args.watch_lineup)
+            watcher = Watcher(Path(args.data_dir).parent / f"app-{workers}", url)
+            watcher.start(watched, f"{WATCHED}3")
+            quiet = time.monotonic()
+            time.sleep(QUIET_S)  # the page's redraws with nothing else going on, to compare with
+            page["quiet"] = watcher.gaps(quiet, time.monotonic())
         sessions = [Session(i) for i in range(args.sessions)]
         start = threading.Barrier(args.sessions)
         threads = [threading.Thread(target=session, args=(store, lineup, s, start, args.timeout)) for s in sessions]
-        load_before = os.getloadavg()[0]
+        load_before, began = os.getloadavg()[0], time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        load_after = os.getloadavg()[0]
+        load_after, ended = os.getloadavg()[0], time.monotonic()
+        if watcher is not None:
+            deadline = time.monotonic() + args.watch_s + 60
+            while store.jobs.get_job(watched).active and time.monotonic() < deadline:
+                time.sleep(0.2)
+            page = page_figures(watcher, watched, store, began, ended, page["quiet"])
     finally:
+        if watcher is not None:
+            watcher.stop()
         codes = pool.stop()
     try:
         jobs = {s.run_id: store.jobs.get_job(s.run_id) for s in sessions if s.run_id}
@@ -188,8 +215,19 @@ def one_round(url: str, workers: int, args, lineup: Lineup) -> dict:
         "submit_p50_ms": round(1000 * pct([s.submit_s for s in sessions if s.run_id], 0.5), 1),
         "read_p50_ms": round(1000 * pct(reads, 0.5), 1), "read_p95_ms": round(1000 * pct(reads, 0.95), 1),
         "read_max_ms": round(1000 * max(reads), 1) if reads else float("nan"), "reads": len(reads),
-        "load_before": round(load_before, 1), "load_after": round(load_after, 1), "worker_exit": codes,
+        "load_before": round(load_before, 1), "load_after": round(load_after, 1), "worker_exit": codes, **page,
     }
+
+
+def page_figures(watcher, run_id: str, store, began: float, ended: float, quiet: list[float]) -> dict:
+    """The watched page's gaps between redraws while the 20 sessions' runs went on (and before, quiet), and how
+    its run ended."""
+    gaps = watcher.gaps(began, ended)
+    run = store.get_run(run_id, documents=False)
+    return {"quiet_gap_p50_s": round(pct(quiet, 0.5), 2), "quiet_gap_max_s": round(max(quiet), 2) if quiet else None,
+            "page_gaps": len(gaps), "page_gap_p50_s": round(pct(gaps, 0.5), 2),
+            "page_gap_p95_s": round(pct(gaps, 0.95), 2), "page_gap_max_s": round(max(gaps), 2) if gaps else None,
+            "watched_run": run.status if run else None, "page_error": watcher.error}
 
 
 def main() -> int:
@@ -204,6 +242,9 @@ def main() -> int:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database", metavar="URL", help="a PostgreSQL URL (each round reuses it)")
     where.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL server (tests/pg.py)")
+    parser.add_argument("--browser", action="store_true",
+                        help="also watch one long run live in Chromium on a real Streamlit app (page gaps)")
+    parser.add_argument("--watch-s", type=float, default=30.0, help="how long the watched run streams (default 30)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if min(args.sessions, args.concurrency, *args.workers, args.slots or 1) < 1:
@@ -213,7 +254,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="moa-scale-") as tmp:
         folder = Path(tmp)
         args.data_dir = str(folder / "data")
-        llm, base_url = start_llm_server(folder, args.words)
+        llm, base_url = start_llm_server(folder, args.words, args.watch_s)
         try:
             if args.postgres:
                 from tests.pg import start_server
@@ -222,6 +263,8 @@ def main() -> int:
             spec = lambda name: ModelSpec(model=name, api_base=base_url)  # noqa: E731
             lineup = Lineup(proposers=[spec(p) for p in PROPOSERS], aggregator=spec(AGGREGATOR[0]), timeout_s=60,
                             max_retries=0, name="scale")
+            args.watch_lineup = Lineup(proposers=[spec(WATCHED)], aggregator=spec(AGGREGATOR[0]),
+                                       timeout_s=args.watch_s + 60, max_retries=0, name="watched")
             for n in args.workers:
                 if args.database:
                     url = args.database
@@ -251,6 +294,12 @@ def main() -> int:
               f"{r['wait_p50_s']:>7.2f}/{r['wait_p95_s']:<7.2f} {r['run_p50_s']:>6.2f}/{r['run_p95_s']:<7.2f} "
               f"{r['read_p50_ms']:>11.1f}/{r['read_p95_ms']:.1f}/{r['read_max_ms']:<8.1f} "
               f"{r['load_before']:>4.1f}->{r['load_after']:.1f}")
+        if "page_gaps" in r:
+            print(f"    page (Chromium on ?run=, live view): {r['page_gaps']} gaps between redraws during the load, "
+                  f"p50 {r['page_gap_p50_s']} s, p95 {r['page_gap_p95_s']} s, max {r['page_gap_max_s']} s "
+                  f"(0.6 s of it is the refresh interval); before the load p50 {r['quiet_gap_p50_s']} s, max "
+                  f"{r['quiet_gap_max_s']} s; watched run {r['watched_run']}"
+                  + (f"; error: {r['page_error']}" if r["page_error"] else ""))
         for error in r["errors"][:5]:
             print(f"    error: {error}")
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; a run's server time "
