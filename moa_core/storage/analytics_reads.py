@@ -27,7 +27,7 @@ class AnalyticsReads(Repository):
     def analytics_runs(self) -> tuple[list[RunRecord], list[dict[str, Any]]]:
         """Every run, oldest first, as records without prompt or answer text, and every star rating.
 
-        Enough for the run and call tables of `metrics.analytics` (cost, latency, lineup, stars).
+        Enough for the run and call tables of `metrics.run_tables` (cost, latency, lineup, stars).
         """
         run_q = select(Run.id, Run.started_at, Run.status, Run.query, Run.lineup, Run.wall_s,
                        Run.synthesized_from, Run.proposers_total).order_by(Run.started_at, Run.id)
