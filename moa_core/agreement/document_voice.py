@@ -34,7 +34,8 @@ from .binding import differing_kinds
 from .claims import Claim, make_claims
 from .document_record import DocSentence, DocumentRecord, build_record, clause_pieces, index_words
 from .result import AgreementResult, ClauseRef, DocumentLink, DocumentSide
-from .slots import _AMOUNT, _DURATION, _PERCENT, slot_conflicts
+from .slots import slot_conflicts
+from .value_patterns import AMOUNT, DURATION, PERCENT
 from .verdict_checks import (NOT_WITHOUT, SAME_MEASURED, VALUE_KINDS, anchored, figure_of_another_period,
                              figures_written, only_roles_differ, other_subject, predicate_stated,
                              qualified_alike, qualifiers_stated, real_words, same_subject, share,
@@ -188,7 +189,7 @@ def _clause_ref(unit: Unit | None, passage=None, clause: str = "", text: str = "
 def _values(text: str) -> str:
     """The figures of a clause as a reader names them: "ninety (90) days'" -> "90 days"."""
     found = []
-    for pattern in (_DURATION, _AMOUNT, _PERCENT):
+    for pattern in (DURATION, AMOUNT, PERCENT):
         for m in pattern.finditer(text):
             v = re.sub(r"\b[\w-]+(?:\s+and\s+[\w-]+)*\s*\((\d+)\)", r"\1", m.group(0)).strip(" '")
             if v not in found and not any(v in f for f in found):

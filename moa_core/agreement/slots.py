@@ -8,55 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .value_patterns import (AMOUNT, BARE_NUM, BIGO, DATE_PATTERNS, DURATION, EVERY, PERCENT, RATE,
+                             VERSION)
 from .lexicon import (CURRENCY, FREQUENCIES, MONTHS, NEGATION_CUES, NEGATION_IDIOMS, NUMBER_WORDS, ORDINALS, PLACES,
                       POLAR_WORDS, ROLES, SCALE, STOPWORDS, UNITS, WEEKDAYS, canon)
 
 
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_WORDNUM = "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True))
-_AMOUNT = re.compile(
-    r"(?P<pre>us\$|\$|\u20ac|\u00a3|\u00a5|\u20b9|\b(?:usd|eur|gbp|jpy|chf|inr|cad|aud)\b)\s?"
-    rf"(?P<n1>{_NUM})\s?(?P<s1>thousand|million|billion|trillion|bn|mn|k|m|b)?\b|"
-    rf"(?<![\w.])(?P<n2>{_NUM}|{_WORDNUM})\s?(?P<s2>thousand|million|billion|trillion|bn|mn|k|m)?\s?"
-    r"(?P<post>usd|eur|gbp|jpy|chf|inr|cad|aud|dollars?|euros?|pounds?|yen|rupees|pence|(?<=\d)p)\b", re.I)
-# "150 basis points" = "1.5 percentage points" = 1.5 (percentage points are kept with percentages).
-_PERCENT = re.compile(rf"(?<![\w.])({_NUM}|{_WORDNUM})\s?(%|percent\b|per cent\b|pc\b|percentage points?\b|"
-                      r"basis points?\b|bps\b|bp\b)", re.I)
-_UNIT_RE = (r"milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|"
-            r"fortnights?|months?|years?|yrs?|decades?")
-_DURATION = re.compile(
-    rf"(?<![\w.])(?P<n>{_NUM}|{_WORDNUM})(?:\s*\((?P<paren>\d+)\))?[\s-]?"
-    r"(?P<kind>business|working|calendar|banking)?\s?"
-    rf"(?P<unit>{_UNIT_RE})(?:'s|s'|')?(?![\w])"
-    r"|\b(?:within|for|after|in|than|of)\s(?:a|an|one)\s(?P<unit1>day|week|fortnight|month|year|decade)\b",
-    re.I)
-_EVERY = re.compile(rf"\b(?:every|each|once\s+(?:in\s+)?(?:every|each|any|a))\s+(?P<n>{_NUM}|{_WORDNUM})"
-                    rf"(?:\s*\((?P<paren>\d+)\))?[\s-]?(?P<unit>{_UNIT_RE})(?:\s+period)?(?![\w])", re.I)
-_RATE = re.compile(r"\b(?:per|a|an|each|every)\s(?P<unit>second|minute|hour|day|week|month|year|quarter|annum)\b"
-                   rf"|\b(?P<freq>{'|'.join(FREQUENCIES)})\b", re.I)
-_MONTH_RE = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_DATE_PATTERNS = [
-    re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
-    re.compile(r"\b(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4}|\d{2})\b"),
-    re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y>\d{{4}}))?", re.I),
-    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<mon>{_MONTH_RE})\b\.?(?:,?\s(?P<y>\d{{4}}))?", re.I),
-    re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?,?\s(?P<y>\d{{4}})\b", re.I),
-    re.compile(r"\b(?:q(?P<q>[1-4])|(?P<qw>first|second|third|fourth)[\s-]quarter)"
-               r"(?:\s(?:of\s)?(?:fy\s?)?(?P<y>\d{4}))?\b", re.I),
-    re.compile(r"\b(?:the\s)?(?P<d>\d{1,2})(?:st|nd|rd|th)\b|\bthe\s(?P<dw>first|second|third|fourth|fifth|"
-               r"sixth|seventh|eighth|ninth|tenth)\s(?:day|of)\b", re.I),
-    re.compile(r"\b(?:fy\s?|fiscal\s)?(?P<y>(?:19|20)\d{2})\b", re.I),
-    re.compile(rf"\b(?:in|by|from|until|since|during|of|before|after)\s(?P<mon>{_MONTH_RE.replace('may|', '')})\b", re.I),
-    re.compile(r"\b(?P<h>\d{1,2})(?::(?P<min>\d{2}))?\s?(?P<ampm>am|pm|a\.m\.|p\.m\.)", re.I),
-    re.compile(r"\b(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b", re.I),
-]
-_BIGO = re.compile(r"\bO\(\s*([^)]{1,20})\)")
-# A bare figure with its scale word: "1.2 million" = "1.2m" = "1,200,000", "3k" = "3,000", "2.5bn"; a
-# multiple keeps its figure ("1.6x" = "1.6 times"), and "1.6x" is never read as 1.
-_SCALE_WORD = r"(?:(?P<{0}>k|bn|mn|m|b)\b|\s?(?P<{1}>thousand|million|billion|trillion)\b)?"
-_BARE_NUM = re.compile(rf"(?<![\w.$\u20ac\u00a3])(?P<n>{_NUM}){_SCALE_WORD.format('sa', 'sw')}(?:x\b)?(?![\w%]|\.\d)|"
-                       rf"\b(?P<w>{_WORDNUM})(?:\s(?P<ws>thousand|million|billion|trillion)\b)?\b", re.I)
-_VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+\.\d+(?:\.\d+)*)(?![\w.]*\d)", re.I)
 # Capitalised runs ("Rio de Janeiro", "U.S.", "New York City") looked up in the gazetteer, longest name first:
 # one pass over the words instead of a pattern of thousands of names.
 _CAPITAL_RUN = re.compile(r"(?<![\w.])[A-Z][\w.'\u00c0-\u017f-]*(?:\s(?:(?:of|de|del|da|do|la|le|las|los|am|upon|on)\s)?"
@@ -139,23 +96,23 @@ def extract_slots(text: str, known_entities: frozenset = frozenset(),
         if spans is not None and kind:
             spans.append((kind, value, m.start(), m.end()))
 
-    for m in list(_AMOUNT.finditer(work)):
+    for m in list(AMOUNT.finditer(work)):
         n, sc = (m["n1"], m["s1"]) if m["n1"] else (m["n2"], m["s2"])
         cur = CURRENCY[(m["pre"] or m["post"]).lower()]
         value = (cur, round(_to_number(n) * SCALE.get((sc or "").lower(), 1), 2))
         amounts.add(value)
         blank(m, "amount", value)
-    for m in list(_PERCENT.finditer(work)):
+    for m in list(PERCENT.finditer(work)):
         basis = m[2].lower().startswith("b")
         value = round(_to_number(m[1]) / (100 if basis else 1), 4)
         percents.add(value)
         blank(m, "percentage", value)
-    for m in list(_EVERY.finditer(work)):  # "every two years", "once in any twelve-month period": a rate
+    for m in list(EVERY.finditer(work)):  # "every two years", "once in any twelve-month period": a rate
         n = float(m["paren"]) if m["paren"] else _to_number(m["n"])
         value = ("per", round(n * UNITS[_unit(m["unit"])], 6))
         durations.add(value)
         blank(m, "duration", value)
-    for m in list(_DURATION.finditer(work)):
+    for m in list(DURATION.finditer(work)):
         if m["unit1"]:
             unit, n, kind = m["unit1"].lower(), 1.0, ""
         else:
@@ -169,16 +126,16 @@ def extract_slots(text: str, known_entities: frozenset = frozenset(),
         value = (kind, round(n * UNITS[unit], 6))
         durations.add(value)
         blank(m, "duration", value)
-    for m in list(_RATE.finditer(work)):
+    for m in list(RATE.finditer(work)):
         unit = m["unit"].lower() if m["unit"] else FREQUENCIES[m["freq"].lower()]
         value = ("per", round(UNITS[unit], 6))  # in days: "quarterly" = "every quarter" = per 91 days
         durations.add(value)
         blank(m, "duration", value)
-    for m in list(_BIGO.finditer(work)):
+    for m in list(BIGO.finditer(work)):
         value = "O(" + re.sub(r"\s+", "", m[1].lower()).replace("**", "^") + ")"
         numbers.add(value)
         blank(m, "number", value)
-    for pat in _DATE_PATTERNS:
+    for pat in DATE_PATTERNS:
         for m in list(pat.finditer(work)):
             g = m.groupdict()
             if g.get("mon") and m["mon"].lower() == "may" and not m["mon"][0].isupper():
@@ -202,11 +159,11 @@ def extract_slots(text: str, known_entities: frozenset = frozenset(),
                 t = h * 60 + int(g["min"] or 0)
             dates.add((y, mon, d, q, wd, t))
             blank(m, "date", (y, mon, d, q, wd, t))
-    for m in list(_VERSION.finditer(work)):  # "2.5.1": one version, not the figure 2.5
+    for m in list(VERSION.finditer(work)):  # "2.5.1": one version, not the figure 2.5
         value = "v" + m[1]
         numbers.add(value)
         blank(m, "number", value)
-    for m in list(_BARE_NUM.finditer(work)):
+    for m in list(BARE_NUM.finditer(work)):
         tok = m["n"] or m["w"]
         scale = (m["sa"] or m["sw"] or m["ws"] or "").lower()
         if tok.lower() == "one" and not scale:

@@ -1,6 +1,6 @@
 """Per-model figures from plain call rows: pure functions, so analytics test them with lists of dicts.
 
-Rows are what `RunStore.call_rows()` returns. Latency counts successful calls only (a timeout's
+Rows are what `store.analytics.call_rows()` returns. Latency counts successful calls only (a timeout's
 duration says nothing about the model's speed); unknown prices stay unknown, never 0.
 """
 from __future__ import annotations
