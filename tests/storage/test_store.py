@@ -354,3 +354,15 @@ def test_concurrent_writers_do_not_lose_runs(store):
     for t in threads:
         t.join()
     assert errors == [] and len(store.list_runs(limit=100)) == 40
+
+
+def test_the_head_revision_is_read_from_the_files_as_alembic_reads_it(tmp_path):
+    """`moa runs` learns the head without importing alembic; the answer must be alembic's own."""
+    from alembic.script import ScriptDirectory
+
+    from moa_core.storage import db
+    assert db.head_revision() == ScriptDirectory.from_config(db.alembic_config()).get_current_head()
+    engine = db.create(f"sqlite:///{tmp_path / 'new.db'}")
+    assert db.current_revision(engine) is None
+    db.migrate(engine)
+    assert db.current_revision(engine) == db.head_revision()
