@@ -12,9 +12,11 @@ from moa_core.batch.report import (answers_csv, batch_summary, cost_text, progre
                                    summary_json)
 from moa_core.providers.prices import format_cost, price_note
 from ui.batch_jobs import cancel_batch, live_job, start_batch
+from ui.live import queued_notice
 from ui.safe_text import plain
 
 RESUMABLE = ("interrupted", "cancelled", "budget reached", "failed", "cancelling")
+LIVE = ("running", "cancelling")
 REFRESH_S = 2.0
 PICK = "batch_pick"
 STARTED = "batch_started"  # set by the New batch tab: the batch to open on the next run
@@ -50,22 +52,27 @@ def batches(store) -> None:
         st.session_state[PICK] = ids[0]
     batch_id = st.selectbox("Open batch", ids, key=PICK)
     st.session_state["batch_open"] = batch_id
-    if store.batches.get_batch(batch_id).status in ("running", "cancelling"):
+    if store.batches.get_batch(batch_id).status in LIVE or live_job(store, batch_id) is not None:
         _live(store, batch_id)
     else:
-        _progress(store, batch_id)
+        _progress(store, batch_id, None)
     _summary(store, batch_id)
     _cache_controls(store)
 
 
 @st.fragment(run_every=REFRESH_S)
 def _live(store, batch_id: str) -> None:
-    if store.batches.get_batch(batch_id).status not in ("running", "cancelling"):
+    """Redrawn from the database while a worker runs the batch or its job waits for one."""
+    job = live_job(store, batch_id)
+    if store.batches.get_batch(batch_id).status not in LIVE and job is None:
         st.rerun()
-    _progress(store, batch_id)
+    _progress(store, batch_id, job)
 
 
-def _progress(store, batch_id: str) -> None:
+def _progress(store, batch_id: str, job) -> None:
+    """`job`: the batch's queued or running job, None when no worker of the queue has it."""
+    if job is not None and job.status == "queued":
+        queued_notice(job)
     p = progress(store, batch_id)
     finished = p["done"] + p["failed"]
     eta = f" · ETA {p['eta_s']:.0f} s" if p["eta_s"] is not None else ""
@@ -77,15 +84,15 @@ def _progress(store, batch_id: str) -> None:
         st.error(plain(p["error"]))
     if p["judge_failed"]:
         _judge_failures(p)
-    running = p["status"] in ("running", "cancelling")
-    here = live_job(batch_id) is not None
+    running = p["status"] in LIVE
     left, right, _ = st.columns([1, 1, 4])
-    if running and left.button("Cancel", icon=":material/stop_circle:", key=f"cancel-{batch_id}",
-                               help="Stop after the calls in flight; finished items are kept, the rest resumable"):
+    if (running or job is not None) and left.button(
+            "Cancel", icon=":material/stop_circle:", key=f"cancel-{batch_id}",
+            help="Stop the batch: the calls in flight are cancelled, finished items kept, the rest resumable"):
         cancel_batch(store, batch_id)
         st.rerun()
     retry = p["status"] in RESUMABLE or (p["status"] == "done" and p["judge_failed"])  # the judge may answer now
-    if (retry or (running and not here and p["running"] == 0)) and p["pending"] + p["failed"]:
+    if job is None and (retry or (running and p["running"] == 0)) and p["pending"] + p["failed"]:
         if right.button("Resume", icon=":material/play_arrow:", key=f"resume-{batch_id}",
                         help="Finish the remaining items; nothing that finished is asked again"):
             start_batch(store, batch_id, resume=True)

@@ -1,4 +1,5 @@
-"""`moa worker`: run the jobs the app queues (runs, follow-ups) until stopped; SIGTERM lets it finish or hand back.
+"""`moa worker`: run the jobs the app queues (runs, follow-ups, batches) until stopped; SIGTERM lets it finish or
+hand back.
 
 Start one beside the app (`scripts/app.sh` does), or several on any machine that reaches the same database
 (`DATABASE_URL`). Each line it prints says what it claimed and how each job ended.
@@ -15,7 +16,7 @@ from .storage import open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("worker", help="run queued runs and follow-ups (the app's jobs) until stopped")
+    p = sub.add_parser("worker", help="run queued runs, follow-ups and batches (the app's jobs) until stopped")
     p.add_argument("--concurrency", type=int, default=4, metavar="N", help="jobs at once in this process (default 4)")
     p.add_argument("--grace", type=float, default=30.0, metavar="S",
                    help="on SIGTERM, seconds running jobs may take to finish before they are handed back (default 30)")

@@ -31,6 +31,7 @@ from ..logs import log_traceback
 from ..records import CallStarted, Event
 from ..storage.jobs import LEASE_S, JobView
 from ..storage.liveness import owner_token
+from .batches import BATCH_KIND, execute_batch
 from .runs import RUN_KINDS, STOPPED_NOTE, execute_run
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ POLL_S = 0.5  # an idle worker looks for queued jobs this often
 SWEEP_S = 5.0  # how often a worker settles the jobs of dead workers
 GRACE_S = 30.0  # on SIGTERM, how long running jobs may take to finish before they are handed back
 WORKER_STOPPED = "interrupted: its worker stopped before it finished"
+EXECUTORS = {**{kind: execute_run for kind in RUN_KINDS}, BATCH_KIND: execute_batch}  # job kind -> how it is run
 
 
 @dataclass
@@ -136,10 +138,10 @@ class JobRunner:
 
     async def _claim(self) -> JobView | None:
         try:
-            if not await asyncio.to_thread(self.store.jobs.has_queued_jobs, RUN_KINDS):
+            if not await asyncio.to_thread(self.store.jobs.has_queued_jobs, tuple(EXECUTORS)):
                 self._database_ok()
                 return None
-            job = await asyncio.to_thread(self.store.jobs.claim_job, self.owner, self.lease_s, RUN_KINDS)
+            job = await asyncio.to_thread(self.store.jobs.claim_job, self.owner, self.lease_s, tuple(EXECUTORS))
         except Exception as exc:  # the database is down or busy: say so once, try again at the next poll
             self._database_failed("could not claim a job", exc)
             return None
@@ -200,7 +202,7 @@ class JobRunner:
         status, error = "done", None
         try:
             try:
-                await execute_run(self.store, r.job, on_stop=on_stop, observers=[count_calls])
+                await EXECUTORS[r.job.kind](self.store, r.job, on_stop=on_stop, observers=[count_calls])
             except asyncio.CancelledError:
                 if r.lost:
                     self.say(f"{r.job.kind} {r.job.id} lost its lease (taken over): dropped")

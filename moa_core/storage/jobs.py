@@ -14,7 +14,9 @@ shape of procrastinate's and Oban's queues):
   renews both every second and reads `cancel_requested` in the same statement (Stop is obeyed within a second).
 - **Takeover**: a `running` job whose lease ran out, or whose owner process on this host is gone, is settled
   by whoever looks next: a run that recorded a call is closed as `interrupted` with those calls kept (runs do
-  not resume mid-call); one that recorded none goes back to the queue, up to `MAX_ATTEMPTS` claims.
+  not resume mid-call); one that recorded none goes back to the queue, up to `MAX_ATTEMPTS` claims. A job with
+  no run (a batch, whose items keep their progress) always goes back, Stop pressed or not, with the dead owner
+  noted in its payload (`lapsed_owners`): its next holder gives that owner's claims back and resumes or closes it.
 - **Payload**: what the worker needs (the lineup with its real base URLs); cleared when the job ends, since
   the run row keeps everything else, with its URLs masked.
 """
@@ -205,9 +207,13 @@ class Jobs(Repository):
             row = s.get(Job, job_id)
             if row is None or row.status != "running" or not _lapsed(row, now):  # renewed meanwhile
                 return None
-            calls = 0
-            if row.run_id:
-                calls = s.execute(select(func.count()).select_from(Call).where(Call.run_id == row.run_id)).scalar()
+            if not row.run_id:  # a batch: its items keep their progress, so it always goes back to the queue,
+                # the dead owner noted for its next holder to give that owner's claims back
+                payload = dict(row.payload or {})
+                row.payload = {**payload, "lapsed_owners": [*payload.get("lapsed_owners", []), row.lease_owner]}
+                _requeue(s, row)
+                return "queued"
+            calls = s.execute(select(func.count()).select_from(Call).where(Call.run_id == row.run_id)).scalar()
             if row.cancel_requested or calls:
                 status = "cancelled" if row.cancel_requested else "interrupted"
                 row.status, row.finished_at, row.payload = status, now, {}

@@ -1,5 +1,5 @@
-"""Cancelling a batch the way the app does (its background job cancelled mid-flight): every run the
-batch started ends finished, cancelled or interrupted, with no call left running, and linked to it."""
+"""Cancelling a batch the way the app does (its job's Stop flag, obeyed by the worker running it mid-flight):
+every run the batch started ends finished, cancelled or interrupted, with no call left running, and linked to it."""
 import time
 
 from sqlalchemy import select
@@ -7,19 +7,11 @@ from sqlalchemy import select
 import pytest
 
 from moa_core.batch.runner import create_batch, run_batch
+from moa_core.jobs.batches import submit_batch
+from moa_core.jobs.runner import JobRunner
 from moa_core.storage.schema import Call, Run
-from moa_core.worker import Worker, Job
 
 pytestmark = pytest.mark.slow  # out of the quick tier: waits on running batches (~12 s)
-
-
-def _start(store, batch_id, worker):
-    job = Job(job_id=batch_id, kind="batch")
-
-    async def work(j: Job):
-        return await run_batch(store, batch_id, cancel_requested=lambda: j.cancel_requested)
-
-    return worker.start(job, work)
 
 
 def _runs(store):
@@ -33,13 +25,22 @@ def test_a_cancelled_batch_leaves_no_run_or_call_running_and_links_them_all(stor
     for m in ("p1", "p2", "p3", "agg", "base"):
         llm.set(m, latency_s=0.4)
     batch_id = create_batch(store, make_set(20), systems(), concurrency=8, cache=False)
-    job = _start(store, batch_id, Worker())
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (
-            store.batches.batch_counts(batch_id)["done"] >= 3 and any(r.status == "running" for r in _runs(store)[0])):
-        time.sleep(0.05)  # some items done, others mid-flight (proposals answered, synthesis asked)
-    job.cancel()
-    assert job.wait(30)
+    job_id = submit_batch(store, batch_id)
+    worker = JobRunner(store, heartbeat_s=0.2, poll_s=0.05)
+    thread = worker.start_thread()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (store.batches.batch_counts(batch_id)["done"] >= 3
+                                                   and any(r.status == "running" for r in _runs(store)[0])):
+            time.sleep(0.05)  # some items done, others mid-flight (proposals answered, synthesis asked)
+        store.jobs.request_cancel(job_id)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and store.jobs.get_job(job_id).active:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        thread.join(30)
+    assert store.jobs.get_job(job_id).status == "cancelled"
     assert store.batches.get_batch(batch_id).status == "cancelled"
     runs, calls = _runs(store)
     assert runs and len({r.id for r in runs}) > 3

@@ -188,7 +188,7 @@ def test_a_bug_in_a_job_fails_it_with_one_line_and_logs_the_traceback(store, llm
 
     async def broken(*args, **kwargs):
         raise RuntimeError(f"provider echoed key {secret}")
-    monkeypatch.setattr(runner_module, "execute_run", broken)  # a bug outside the engine, in the job's own path
+    monkeypatch.setitem(runner_module.EXECUTORS, "run", broken)  # a bug outside the engine, in the job's own path
     monkeypatch.delenv("MOA_DEBUG", raising=False)
     run_id = submit_run(store, "How many?", lineup_for(["a"]))
     serve_until_idle(store)

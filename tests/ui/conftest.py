@@ -26,3 +26,23 @@ def browser(chromium_available):
         browser = bs.launch_chromium(playwright)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def run_queued_jobs():
+    """What `moa worker` does beside the app, here in the test's process: `run_queued_jobs(data_dir)` runs every
+    queued job of that data folder's database to its end; job id -> how it ended."""
+    import asyncio
+
+    from moa_core.jobs.runner import JobRunner
+    from moa_core.storage import RunStore
+
+    def run(data_dir) -> dict[str, str]:
+        store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
+        try:
+            runner = JobRunner(store, heartbeat_s=0.2, poll_s=0.05)
+            asyncio.run(runner.serve(until_idle=True))
+            return runner.finished
+        finally:
+            store.close()
+    return run

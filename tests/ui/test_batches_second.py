@@ -5,7 +5,6 @@ from streamlit.testing.v1 import AppTest
 
 from moa_core.lineup import Lineup, ModelSpec
 from moa_core.storage import RunStore
-from moa_core.worker import WORKER
 
 pytestmark = pytest.mark.slow  # out of the quick tier: AppTest page
 
@@ -17,21 +16,20 @@ def data_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _start(at: AppTest, data_dir) -> str:
+def _start(at: AppTest, data_dir, run_queued_jobs) -> str:
     next(b for b in at.button if b.label == "Start batch").click()
     at.run()
     assert not at.exception, at.exception
     store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
     batch_id = store.batches.list_batches(limit=1)[0].id  # the newest
     store.close()
-    job = WORKER.get(batch_id)
-    assert job is not None and job.wait(60) and job.state == "done", job.error
+    assert list(run_queued_jobs(data_dir).values()) == ["done"]  # the batch's job, run by a worker
     at.run()
     assert not at.exception, at.exception
     return batch_id
 
 
-def test_the_batches_tab_opens_the_batch_just_started(data_dir, llm):
+def test_the_batches_tab_opens_the_batch_just_started(data_dir, llm, run_queued_jobs):
     store = RunStore.open(f"sqlite:///{data_dir}/moa.db")
     spec = lambda m: ModelSpec(model=m, api_base=llm.base_url)  # noqa: E731
     lineup = Lineup(proposers=[spec("p1"), spec("p2")], aggregator=spec("agg"), baseline=spec("base"),
@@ -46,10 +44,10 @@ def test_the_batches_tab_opens_the_batch_just_started(data_dir, llm):
     at.run()
     at.selectbox(key="batch_lineup").select("loop").run()
     at.selectbox(key="batch_set_pick").select("first set").run()
-    first = _start(at, data_dir)
+    first = _start(at, data_dir, run_queued_jobs)
     assert at.selectbox(key="batch_pick").value == first
     at.selectbox(key="batch_set_pick").select("second set").run()
-    second = _start(at, data_dir)
+    second = _start(at, data_dir, run_queued_jobs)
     assert second != first
     assert at.selectbox(key="batch_pick").value == second
     bar = at.get("progress")[0].proto.text
