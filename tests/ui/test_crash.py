@@ -1,4 +1,5 @@
-"""Crash safety of the app: `streamlit run` killed with SIGKILL mid-run or mid-batch loses nothing already done.
+"""Crash safety of the app: `streamlit run` (or its worker) killed with SIGKILL mid-run or mid-batch loses nothing
+already done.
 
 A first run finishes and is rated in the browser; a second run is killed while its aggregator
 streams (both proposals done). After a restart the ratings and the finished calls are there, and
@@ -13,6 +14,7 @@ import uuid
 
 import pytest
 
+from moa_core.jobs.batches import batch_job
 from moa_core.lineup import Lineup, ModelSpec
 from moa_core.testing.llm_server import LLMServer
 from tests import browser_support as bs
@@ -105,10 +107,12 @@ def test_sigkill_mid_run_keeps_finished_calls_and_ratings(tmp_path):
             browser.close()
 
 
-def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_rest(tmp_path):
-    """A batch started on the Batches page; `streamlit run` is killed while items 2 and 3 wait at the
-    server. After a restart the page says interrupted and offers Resume; the finished items, their
-    calls and a rating given before the crash are there; Resume asks the server only for items 2-3."""
+def test_sigkill_mid_batch_keeps_finished_items_and_the_next_worker_finishes_only_the_rest(tmp_path):
+    """A batch started on the Batches page runs in the `moa worker` beside the app (issue 26). `streamlit run`
+    is killed while items 2 and 3 wait at the server: the batch goes on, and the restarted app shows it running.
+    Then the worker is killed and another started: it takes the batch over and finishes it, asking the server
+    only for items 2-3 again, and the open page shows it done; the finished items, their calls and a rating given
+    before are kept."""
     import threading
     from collections import Counter
 
@@ -158,23 +162,27 @@ def test_sigkill_mid_batch_keeps_finished_items_and_resume_finishes_only_the_res
             bs.expect(rater.get_by_test_id("stToast").filter(has_text="Rating saved for p1").first).to_be_visible()
             assert _eventually(lambda: store.ratings.ratings_for(rated_run))
 
-            os.kill(app.proc.pid, signal.SIGKILL)
-            app.proc.wait(timeout=10)
-            app.proc = None
-            gate.set()
-            assert store.batches.get_batch(batch.id).status == "running"  # nobody closed it: the process died
-            done_before = {i.id: i.run_id for i in store.batches.batch_items(batch.id) if i.status == "done"}
-            seen = len(llm.requests)
-
-            app.start()
+            app.kill_streamlit()  # a crash or a deploy of the web process: the batch goes on in the worker
+            app.start_streamlit()
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             bs.open_page(page, f"{app.url}/batches", timeout_ms=90_000)
             page.get_by_role("tab", name="Batches").click()
-            bs.expect(page.get_by_text(re.compile(r"interrupted: 4/8 work items")).first).to_be_visible()
-            bs.expect(page.get_by_text("its worker stopped").first).to_be_visible()
-            page.get_by_role("button", name="Resume").click()
+            bs.expect(page.get_by_text(re.compile(r"running: 4/8 work items")).first).to_be_visible()
+            assert store.batches.get_batch(batch.id).status == "running"  # the batch did not die with the app
+            job = batch_job(store, batch.id)
+            assert job is not None and job.status == "running" and app.worker.poll() is None
+
+            os.kill(app.worker.pid, signal.SIGKILL)  # now its worker dies, items 2-3 in flight
+            app.worker.wait(timeout=10)
+            app.worker = None
+            gate.set()
+            done_before = {i.id: i.run_id for i in store.batches.batch_items(batch.id) if i.status == "done"}
+            assert len(done_before) == 4
+            seen = len(llm.requests)
+            app.start_worker()  # another worker (here, on this machine) takes the batch over
             assert _eventually(lambda: store.batches.get_batch(batch.id).status == "done", 120), store.batches.batch_counts(batch.id)
             bs.expect(page.get_by_text(re.compile(r"done: 8/8 work items")).first).to_be_visible(timeout=30_000)
+            assert store.jobs.get_job(job.id).status == "done" and store.jobs.get_job(job.id).attempts == 2
 
             later = llm.requests[seen:]
             asked = Counter(q for r in later for q in (f"question {i}?" for i in range(4)) if q in str(r.messages))
