@@ -237,3 +237,36 @@ def test_a_worker_killed_mid_batch_is_taken_over_and_every_item_answered_once(st
     assert all(store.get_run(i.run_id).status == "ok" for i in items)
     runs, running_calls = _runs(store, batch_id)
     assert [r for r in runs if r.status == "running"] == [] and running_calls == []
+
+
+@pytest.mark.slow
+def test_a_worker_stopping_mid_batch_hands_the_job_back_and_the_next_worker_finishes_it(store, make_set, systems,
+                                                                                       llm):
+    """SIGTERM's path (`stop()` after the grace): the calls in flight are cancelled, the claims given back, the
+    job queued again (not closed: the batch started no run of its own); the next worker resumes it."""
+    for model in MODELS:
+        llm.set(model, latency_s=0.3)
+    batch_id = create_batch(store, make_set(8), systems, concurrency=2, cache=False)
+    job_id = submit_batch(store, batch_id)
+    runner = _runner(store, grace_s=0.1)
+    thread = runner.start_thread()
+    try:
+        assert eventually(lambda: store.batches.batch_counts(batch_id)["done"] >= 2
+                          and store.batches.batch_counts(batch_id)["running"] >= 1, timeout_s=60)
+    finally:
+        runner.stop()
+        thread.join(30)
+    assert runner.finished == {job_id: "queued"}
+    job = store.jobs.get_job(job_id)
+    assert job.status == "queued" and job.payload["batch_id"] == batch_id
+    assert store.batches.get_batch(batch_id).status == "interrupted"
+    counts = store.batches.batch_counts(batch_id)
+    assert counts["running"] == 0 and counts["pending"] > 0
+    for model in MODELS:
+        llm.set(model, latency_s=0.0)
+    asyncio.run(_runner(store).serve(until_idle=True))
+    assert store.jobs.get_job(job_id).status == "done" and store.jobs.get_job(job_id).attempts == 2
+    assert store.batches.get_batch(batch_id).status == "done"
+    assert Counter(i.status for i in store.batches.batch_items(batch_id)) == {"done": 16}
+    runs, running_calls = _runs(store, batch_id)
+    assert [r for r in runs if r.status == "running"] == [] and running_calls == []
