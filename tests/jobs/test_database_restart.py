@@ -154,9 +154,9 @@ def test_after_an_outage_longer_than_the_lease_no_worker_takes_over_a_run_its_wo
     """Every lease lapses during a long outage, not only a dead worker's. A worker that saw the database come back
     must give the others a lease's time to renew before it settles their jobs; it used to sweep at once and close
     a live worker's run as interrupted (that worker then dropped it as lost)."""
-    llm.set("slow", text=" ".join(f"w{i}" for i in range(300)), ttft_s=0.2, latency_s=12)
+    llm.set("slow", text=" ".join(f"w{i}" for i in range(300)), ttft_s=0.2, latency_s=20)
     stores = [RunStore.open(postgres_url) for _ in range(3)]
-    lease = 3.0  # short, so a 5 s outage outlasts it; the real one is 30 s
+    lease = 6.0  # short, so an 8 s outage outlasts it (the real one is 30 s); 4 heartbeats of the holder fit in it
     holder = JobRunner(stores[1], owner="pg-holder:1:1", lease_s=lease, heartbeat_s=1.5, poll_s=0.05, sweep_s=60)
     sweeper = JobRunner(stores[2], owner="pg-sweeper:1:1", lease_s=lease, heartbeat_s=0.1, poll_s=0.05,
                         sweep_s=0.1)  # on another host (no pid to check): judged by its lease alone
