@@ -161,7 +161,7 @@ def new_batch(store) -> None:
         start_batch(store, batch_id)
         st.session_state["batch_open"] = batch_id
         open_next(batch_id)
-        st.toast(f"Batch {batch_id} started")
+        st.toast(f"Batch {batch_id} queued for a worker")
         st.rerun()
 
 
