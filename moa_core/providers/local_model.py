@@ -142,6 +142,13 @@ def model_path() -> Path:
     return _model_path
 
 
+def server_env(environ) -> dict:
+    """The server's environment: ours, without HOST and PORT. llama_cpp.server reads those as its settings
+    and they win over its command line, so a shell with PORT set (common on hosting services) moved the
+    server off the port we wait on, and the run failed after 60 s with "cannot be reached"."""
+    return {**{k: v for k, v in environ.items() if k.upper() not in ("HOST", "PORT")}, "PYTHONUNBUFFERED": "1"}
+
+
 def server_command(path: str | Path, port: int, *, n_threads: int | None = None) -> list[str]:
     """The llama_cpp.server command line, run through the patch module (which watches this process)."""
     n = n_threads or threads()
@@ -220,7 +227,7 @@ def _spawn(path: Path) -> tuple[subprocess.Popen, ServerInfo, object]:
         server_command(path, port),
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,  # a terminal's Ctrl-C reaches us; we stop the server in order
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=server_env(os.environ),
     )
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = started + STARTUP_TIMEOUT_S

@@ -277,3 +277,11 @@ def test_server_stops_when_the_process_exits_normally():
     pid = int(proc.stdout.strip().splitlines()[-1])
     time.sleep(0.5)
     assert not _alive(pid)
+
+
+def test_the_local_server_does_not_inherit_host_or_port():
+    """llama_cpp.server takes HOST/PORT from the environment over its --port: a shell with PORT=8611 made the
+    server listen there while the app waited on another port (seen when starting scripts/app.sh that way)."""
+    from moa_core.providers.local_model import server_env
+    env = server_env({"PORT": "8611", "HOST": "0.0.0.0", "PATH": "/bin", "MOA_LOCAL_THREADS": "1"})
+    assert env == {"PATH": "/bin", "MOA_LOCAL_THREADS": "1", "PYTHONUNBUFFERED": "1"}
