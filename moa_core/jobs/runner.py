@@ -11,7 +11,9 @@ draws nothing, which is the point: the app's pages no longer share a GIL with th
 - **Shutdown** (`stop()`, SIGTERM): no more claims; running jobs get `grace_s` to finish, then are cancelled:
   a run that had started a call is closed as `interrupted` with its finished calls, one that had not goes back
   to the queue for another worker. A second `stop()` skips the grace.
-- **Idle polling**: a cheap read every `poll_s`, a claim (a write) only when something is queued.
+- **Wake-up**: on PostgreSQL a listener thread (`storage/notify.py`, LISTEN on its own connection) wakes the loop
+  the moment a job is queued; a poll every `NOTIFY_POLL_S` stays as the safety net. On SQLite (no notices) an idle
+  worker polls every `POLL_S` with a cheap read; either way a claim (a write) only when something is queued.
 - **Database down** (a restart, a network cut): claims and heartbeats fail and are tried again at their next
   turn; the worker says so in one line when the first fails and one when the database answers again, not a
   line per poll. Running jobs go on (their writes are retried by the store's writer). An outage longer than
@@ -31,13 +33,16 @@ from ..logs import log_traceback
 from ..records import CallStarted, Event
 from ..storage.jobs import LEASE_S, JobView
 from ..storage.liveness import owner_token
+from ..storage.notify import JobListener, has_notices
 from .batches import BATCH_KIND, execute_batch
 from .runs import RUN_KINDS, STOPPED_NOTE, execute_run
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 1.0  # Stop is obeyed within this (plus the statement's time)
-POLL_S = 0.5  # an idle worker looks for queued jobs this often
+POLL_S = 0.2  # an idle worker without notices (SQLite) looks for queued jobs this often: ~0.1 s mean queue wait
+NOTIFY_POLL_S = 2.0  # the safety-net poll of a worker woken by notices (PostgreSQL): a lost notice, a reconnection
+LISTEN = True  # PostgreSQL workers LISTEN for job notices (bench/queue_wakeup.py --poll turns it off to compare)
 SWEEP_S = 5.0  # how often a worker settles the jobs of dead workers
 GRACE_S = 30.0  # on SIGTERM, how long running jobs may take to finish before they are handed back
 WORKER_STOPPED = "interrupted: its worker stopped before it finished"
@@ -58,13 +63,19 @@ class JobRunner:
     """A worker: `await serve()` until `stop()`; `until_idle=True` returns once the queue is empty (tests, cron)."""
 
     def __init__(self, store, *, concurrency: int = 1, owner: str | None = None, lease_s: float = LEASE_S,
-                 heartbeat_s: float = HEARTBEAT_S, poll_s: float = POLL_S, sweep_s: float = SWEEP_S,
-                 grace_s: float = GRACE_S, say: Callable[[str], None] | None = None):
+                 heartbeat_s: float = HEARTBEAT_S, poll_s: float | None = None, sweep_s: float = SWEEP_S,
+                 grace_s: float = GRACE_S, say: Callable[[str], None] | None = None, listen: bool | None = None):
+        """`listen` (default: `LISTEN`) takes effect on PostgreSQL only; `poll_s` defaults to `NOTIFY_POLL_S` when
+        listening, else `POLL_S`."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.store, self.concurrency = store, concurrency
         self.owner = owner or owner_token()
+        self.listen = (LISTEN if listen is None else listen) and has_notices(store.jobs.engine)
+        if poll_s is None:
+            poll_s = NOTIFY_POLL_S if self.listen else POLL_S
         self.lease_s, self.heartbeat_s, self.poll_s, self.sweep_s = lease_s, heartbeat_s, poll_s, sweep_s
+        self.listener: JobListener | None = None
         self.grace_s = grace_s
         self.say = say or (lambda line: log.info("%s", line))
         self.finished: dict[str, str] = {}  # job id -> how this worker closed it
@@ -112,9 +123,13 @@ class JobRunner:
         """Claim and run jobs until stopped (or, with `until_idle`, until nothing is queued or running);
         returns how many jobs this worker closed."""
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        if self.listen:
+            self.listener = JobListener(self.store.jobs.engine, self._notice, self.say)
+            self.listener.start()
         beat = asyncio.create_task(self._heartbeat())
         try:
             while not self._stopping:
+                self._wake.clear()  # before the claim: a notice that comes during it is not lost
                 if len(self._running) < self.concurrency:
                     job = await self._claim()
                     if job is not None:
@@ -122,7 +137,6 @@ class JobRunner:
                         continue
                     if until_idle and not self._running:
                         break
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_s)
                 except asyncio.TimeoutError:
@@ -134,7 +148,17 @@ class JobRunner:
                 await beat
             except asyncio.CancelledError:
                 pass
+            if self.listener is not None:
+                await asyncio.to_thread(self.listener.stop)
         return len(self.finished)
+
+    def _notice(self) -> None:
+        """A job was queued (called from the listener's thread): wake the loop to claim it."""
+        loop = self._loop
+        try:
+            loop.call_soon_threadsafe(self._wake.set)
+        except RuntimeError:  # the loop closed: the worker is stopping
+            pass
 
     async def _claim(self) -> JobView | None:
         try:

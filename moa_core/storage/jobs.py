@@ -17,6 +17,8 @@ shape of procrastinate's and Oban's queues):
   not resume mid-call); one that recorded none goes back to the queue, up to `MAX_ATTEMPTS` claims. A job with
   no run (a batch, whose items keep their progress) always goes back, Stop pressed or not, with the dead owner
   noted in its payload (`lapsed_owners`): its next holder gives that owner's claims back and resumes or closes it.
+- **Wake-up**: queueing a job (submit, hand back, re-queue) sends a notice at commit on PostgreSQL
+  (`notify.py`), so an idle worker claims it at once; on SQLite workers poll.
 - **Payload**: what the worker needs (the lineup with its real base URLs); cleared when the job ends, since
   the run row keeps everything else, with its URLs masked.
 """
@@ -32,6 +34,7 @@ from ..records import utcnow
 from .busy import retry_when_locked
 from .database import Database, Repository
 from .liveness import owner_gone
+from .notify import notify_queued
 from .rows import as_utc
 from .schema import Call, Job, Run
 
@@ -80,9 +83,10 @@ class Jobs(Repository):
 
     @retry_when_locked
     def submit_job(self, job_id: str, kind: str, payload: dict[str, Any], run_id: str | None = None) -> str:
-        """Queue a job; a worker picks it up within its poll interval."""
+        """Queue a job; on PostgreSQL a notice wakes an idle worker at commit, on SQLite one finds it at its poll."""
         with self._write() as s:
             s.add(Job(id=job_id, kind=kind, payload=payload, run_id=run_id))
+            notify_queued(s)
         return job_id
 
     def get_job(self, job_id: str | None) -> JobView | None:
@@ -252,3 +256,4 @@ def _requeue(s, row: Job) -> None:
         if has_calls is None:
             s.execute(delete(Run).where(Run.id == row.run_id))
     row.status, row.lease_owner, row.lease_expires_at, row.heartbeat_at = "queued", None, None, None
+    notify_queued(s)  # handed back or taken over: another worker may claim it now
