@@ -1,6 +1,7 @@
 """Process-wide resources (the run store) and per-session settings the pages share."""
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -26,29 +27,58 @@ def _store(url: str) -> "RunStore":
     return RunStore.open(url)
 
 
-def _warm(modules: tuple[str, ...]) -> None:
-    """Import what the pages will need, start litellm's first real call, and load the embedding session:
-    each paid once per process in the background instead of by the first visitor."""
+# Exit during warm-up (issue 26): the warm-up thread is a daemon, and CPython does not join daemon threads; it
+# freezes them at finalisation wherever they are. Frozen mid-import, the thread holds an import lock for ever,
+# and litellm's aiohttp finaliser (http_handler.__del__, run in the main thread during finalisation) imports and
+# waits on it: the app never exits (1 stop in 6 within seconds of the first visit). atexit hooks run before that
+# freeze, so `_wait_at_exit` asks the thread to stop at its next step and waits a bounded time for it.
+_stop = threading.Event()
+EXIT_WAIT_S = 8.0  # one step's worst: importing litellm (~2.5 s quiet) on a loaded machine, or the 10 s-capped call
+
+
+def _warm(modules: tuple[str, ...], stop: threading.Event = _stop) -> None:
+    """Import what the pages will need, make litellm's first real call, and load the embedding session: each
+    paid once per process in the background instead of by the first visitor. Checks `stop` between steps (an
+    exiting process waits for the step in hand, not for the rest), and makes the call in this thread rather
+    than a thread of its own, so the exit hook has one thread to wait for."""
     import importlib
     import logging
 
     log = logging.getLogger(__name__)
     started = time.perf_counter()
     for name in modules:
+        if stop.is_set():
+            return
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - warming must never take the app down; the page will report it
             log.warning("warm-up: importing %s failed: %s", name, exc)
     try:
-        from moa_core.providers.warmup import warm_up_in_background
+        if stop.is_set():
+            return
+        import asyncio
 
-        warm_up_in_background()
+        from moa_core.providers.warmup import warm_up as first_call
+
+        asyncio.run(first_call())
+        if stop.is_set():
+            return
         from moa_core.agreement import embeddings
 
         embeddings.available()  # loads the ONNX session once; False (remembered) when it cannot be loaded
     except Exception as exc:  # noqa: BLE001 - as above
         log.warning("warm-up failed: %s", exc)
-    log.info("warm-up imports done in %.1f s", time.perf_counter() - started)
+    log.info("warm-up done in %.1f s", time.perf_counter() - started)
+
+
+def _wait_at_exit(thread: threading.Thread, stop: threading.Event = _stop, timeout_s: float = EXIT_WAIT_S) -> None:
+    """atexit hook: stop the warm-up at its next step and wait for it (see `_stop` for why)."""
+    stop.set()
+    thread.join(timeout_s)
+    if thread.is_alive():
+        import logging
+
+        logging.getLogger(__name__).warning("warm-up still busy after %.0f s at exit; exiting anyway", timeout_s)
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,6 +87,7 @@ def warm_up() -> threading.Thread:
     server waits, not by the first page that would need them (start-up speed; cache_resource = once)."""
     thread = threading.Thread(target=_warm, args=(WARM_MODULES,), name="moa-warm-imports", daemon=True)
     thread.start()
+    atexit.register(_wait_at_exit, thread)
     return thread
 
 
