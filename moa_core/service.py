@@ -15,7 +15,7 @@ from .documents import Document
 from .engine import stream_run
 from .lineup import Lineup
 from .prompts import AGGREGATOR_PROMPT_SETTING
-from .records import Event, RunFinished, RunRecord, RunStarted
+from .records import CallStarted, Event, RunFinished, RunRecord, RunStarted
 
 Observer = Callable[[Event], None]
 StopStatus = Union[tuple[str, str], Callable[[], tuple[str, str]]]
@@ -42,8 +42,9 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
     Raises `RunInputError` before any call when the run cannot start. If the run stops early
     (task cancelled, page torn down, Ctrl-C), the stored run gets `on_stop`: (status, note), or a
     function asked at that moment (a Stop button means "cancelled", a teardown "interrupted").
-    `limiter`, `cache` and `stream` are handed to the engine (batch runs: shared call limits, response
-    cache, calls not streamed).
+    `store` may be a `storage.deferred.DeferredStore` (`moa run`): it opens once a call has answered, and
+    the run stops at once if it cannot. `limiter`, `cache` and `stream` are handed to the engine (batch runs:
+    shared call limits, response cache, calls not streamed).
     """
     lineup = effective_lineup(lineup, store)
     started: RunRecord | None = None
@@ -58,6 +59,10 @@ async def run_and_record(query: str, lineup: Lineup, *, store=None, document: Do
                 if thread is not None:  # before its first write and first call: the run carries them from the start
                     started.documents[:0] = thread.documents()
             if store is not None:
+                if getattr(store, "open_error", None) is not None:  # a DeferredStore that could not open:
+                    raise store.open_error  # stop at once rather than run on unrecorded
+                if not isinstance(event, (RunStarted, CallStarted)) and hasattr(store, "begin"):
+                    store.begin()  # a call has answered: open the store alongside the rest of the run
                 if isinstance(event, RunFinished):  # durable before we return, without blocking the loop
                     await asyncio.to_thread(store.observe, event)
                 else:

@@ -295,7 +295,7 @@ def handle(args: argparse.Namespace) -> int:
     lineup = build_lineup(args, thread.runs[-1].lineup if thread else None)
     documents = read_documents(args.document)
     if store is None and not args.no_store:
-        store = _open_store()
+        store = _store_alongside()
     observers = [] if args.json else [LiveView()]
     started: list[RunRecord] = []
     observers.append(lambda e: started.append(e.run) if isinstance(e, RunStarted) else None)
@@ -307,6 +307,11 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:
         return _stopped(started[0] if started else None, store)
+    except Exception as exc:
+        if exc is not getattr(store, "open_error", None):
+            raise
+    if getattr(store, "open_error", None) is not None:
+        raise UserError(f"{store.open_error}; the run was stopped and nothing of it was recorded")
     if args.json:
         summary = record.summary()
         if record.documents:
@@ -389,3 +394,22 @@ def _open_store():
     except StorageError as exc:
         raise UserError(str(exc)) from None
 
+
+
+def _store_alongside():
+    """The store, opened alongside the run (issue 26): the template and price overrides are read first with
+    sqlite3 (milliseconds; also the check that the database is usable, so a run that could not be recorded
+    fails before any call), the store itself once a call has answered. A database only the store can read
+    (PostgreSQL, a migration due) is opened first, as before."""
+    from ..prompts import AGGREGATOR_PROMPT_SETTING
+    from ..storage.quick_read import QuickReadError, read_settings
+
+    try:
+        settings = read_settings((AGGREGATOR_PROMPT_SETTING,))
+    except QuickReadError as exc:
+        raise UserError(str(exc)) from None
+    if settings is None:
+        return _open_store()
+    from ..storage.deferred import DeferredStore
+
+    return DeferredStore(settings)

@@ -7,7 +7,6 @@ revisions shipped inside this package and applied on open, so an installed app m
 from __future__ import annotations
 
 import os
-import re
 import threading
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..logs import APP_DIR_NAME, data_dir  # noqa: F401 (re-exported: the data folder is the log's folder too)
+from .revisions import MIGRATIONS, head_revision  # noqa: F401 (re-exported; SQLAlchemy-free for storage.quick_read)
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000  # how long a SQLite write waits for another process's lock before failing
 _MIGRATING = threading.Lock()  # alembic's `context` is process-global: one upgrade at a time per process
 
@@ -115,23 +114,6 @@ def alembic_config(connection=None):
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
     return cfg
-
-
-_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]+)?=\s*['\"]?([\w]+)?['\"]?", re.MULTILINE)
-
-
-def head_revision() -> str | None:
-    """The newest revision, read from the revision files themselves: importing alembic (and every
-    revision module) to learn it cost `moa runs` a third of its start-up; alembic is needed only to upgrade."""
-    revisions, parents = set(), set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict((k, v) for k, v in _REVISION.findall(path.read_text(encoding="utf-8")))
-        if found.get("revision"):
-            revisions.add(found["revision"])
-            if found.get("down_revision") and found["down_revision"] != "None":
-                parents.add(found["down_revision"])
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 def current_revision(engine: Engine) -> str | None:
