@@ -18,36 +18,17 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.support import moa_env, run, start_llm_server, stop, timed  # noqa: E402
+
 MOA = [sys.executable, "-m", "moa_core.cli"]
-
-
-def timed(cmd: list[str], env: dict) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr[-500:]}")
-    return elapsed
-
-
-def start_llm_server(folder: Path) -> tuple[subprocess.Popen, str]:
-    path = folder / "llm.json"
-    path.write_text(json.dumps({}))  # every model: the fast default echo
-    proc = subprocess.Popen([sys.executable, "-m", "moa_core.testing.llm_server", "--config", str(path)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("READY "):
-        proc.kill()
-        raise RuntimeError(f"the loopback server did not start: {line!r}")
-    return proc, line.split(" ", 1)[1]
 
 
 def requests_seen(base_url: str) -> list[dict]:
@@ -62,9 +43,7 @@ def first_request_s(base_url: str, env: dict, i: int) -> float:
     cmd = MOA + ["run", "--proposer", "p1", "--aggregator", "agg", "--api-base", base_url, "--json",
                  f"startup question {i}"]
     start = time.monotonic()
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise RuntimeError(f"moa run failed: {done.stderr[-500:]}")
+    run(cmd, env, timeout_s=120)
     new = requests_seen(base_url)[before:]
     if not new:
         raise RuntimeError("moa run sent no request")
@@ -77,9 +56,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MOA_DEBUG")}
-        env |= {"MOA_DATA_DIR": str(folder / "data"), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-        server, base_url = start_llm_server(folder)
+        env = moa_env(folder / "data", LITELLM_LOCAL_MODEL_COST_MAP="True")
+        server, base_url = start_llm_server({}, folder)  # every model: the fast default echo
         try:
             first_request_s(base_url, env, -1)  # creates the store, warms the disk cache
             figures = {
@@ -89,8 +67,7 @@ def main() -> None:
                 "first request": [first_request_s(base_url, env, i) for i in range(args.runs)],
             }
         finally:
-            server.kill()
-            server.wait()
+            stop(server)
     medians = {name: statistics.median(values) for name, values in figures.items()}
     load = os.getloadavg()[0]
     print(f"{args.runs} runs each, load average {load:.1f} at the end (2 cores)")

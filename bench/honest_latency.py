@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,22 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import moa_env, run, start_llm_server, stop, streamed  # noqa: E402
 from moa_core.lineup import Lineup, ModelSpec  # noqa: E402
 from tests import browser_support as bs  # noqa: E402
 
 PROPOSERS = [f"p{i}" for i in range(1, 6)]
-
-
-def start_llm_server(config: dict, folder: Path) -> tuple[subprocess.Popen, str]:
-    path = folder / "llm.json"
-    path.write_text(json.dumps(config))
-    proc = subprocess.Popen([sys.executable, "-m", "moa_core.testing.llm_server", "--config", str(path)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("READY "):
-        proc.kill()
-        raise RuntimeError(f"the loopback server did not start: {line!r}")
-    return proc, line.split(" ", 1)[1]
 
 
 def durations(run) -> dict[str, list[float]]:
@@ -56,14 +44,11 @@ def durations(run) -> dict[str, list[float]]:
 
 
 def cli_runs(lineup_file: Path, data: Path, runs: int) -> list[dict]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"MOA_DATA_DIR": str(data)}
+    env = moa_env(data)
     out = []
     for i in range(runs):
-        done = subprocess.run([sys.executable, "-m", "moa_core.cli", "run", f"cli question {i}", "--lineup",
-                               str(lineup_file), "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=300)
-        if done.returncode != 0:
-            raise RuntimeError(f"moa run failed: {done.stderr[-500:]}")
+        done = run([sys.executable, "-m", "moa_core.cli", "run", f"cli question {i}", "--lineup", str(lineup_file),
+                    "--json"], env)
         out.append(json.loads(done.stdout)["run_id"])
     store = bs.open_store(data)
     try:
@@ -132,9 +117,7 @@ def main() -> int:
     parser.add_argument("--words", type=int, default=150)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    text = " ".join(f"w{i}" for i in range(args.words))
-    config = {name: {"text": text, "ttft_s": 0.2, "latency_s": args.proposer_s} for name in PROPOSERS}
-    config["agg"] = {"text": text, "ttft_s": 0.2, "latency_s": args.aggregator_s}
+    config = streamed({**{name: args.proposer_s for name in PROPOSERS}, "agg": args.aggregator_s}, args.words)
     server = {"proposer": args.proposer_s, "aggregator": args.aggregator_s}
     rows = []
     with tempfile.TemporaryDirectory(prefix="moa-honest-") as tmp:
@@ -154,8 +137,7 @@ def main() -> int:
                 rows.append(summary("unwatched", unwatched_runs(app, lineup, args.runs), server))
                 rows.append(summary("watched", watched_runs(app, args.runs), server))
         finally:
-            llm.terminate()
-            llm.wait(10)
+            stop(llm)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,17 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import start_llm_server, stop  # noqa: E402
 from moa_core.providers.llm import Target, complete, stream_completion  # noqa: E402
-
-
-def start_server(config: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "moa_core.testing.llm_server", "--port", "0", "--config",
-                             str(config)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline().split()
-    if not line or line[0] != "READY":
-        proc.kill()
-        raise SystemExit("the loopback server did not start")
-    return proc, line[1]
 
 
 async def cpu_per_call(target: Target, streamed: bool, calls: int, concurrency: int) -> float:
@@ -60,9 +49,8 @@ def main() -> int:
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="moa-bench-calls-") as tmp:
-        config = Path(tmp) / "behaviours.json"
-        config.write_text(json.dumps({f"w{n}": {"text": " ".join(f"word{i}" for i in range(n))} for n in args.words}))
-        server, base_url = start_server(config)
+        config = {f"w{n}": {"text": " ".join(f"word{i}" for i in range(n))} for n in args.words}
+        server, base_url = start_llm_server(config, Path(tmp))
         try:
             for n in args.words:
                 target = Target(model=f"openai/w{n}", api_base=base_url, api_key="bench")
@@ -71,7 +59,7 @@ def main() -> int:
                 print(f"{n:>4}-word answers ({n} chunks when streamed): streamed {streamed:6.1f} ms CPU per call, "
                       f"unstreamed {whole:5.1f} ms ({streamed / whole:.1f}x)")
         finally:
-            server.kill()
+            stop(server)
     return 0
 
 

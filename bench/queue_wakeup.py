@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.scale import pct, start_llm_server  # noqa: E402
+from bench.support import new_database, start_postgres, stop  # noqa: E402
 from moa_core.lineup import Lineup, ModelSpec  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -173,17 +174,12 @@ def main() -> int:
             lineup = Lineup(proposers=[spec("quick")], aggregator=spec("quick-agg"), timeout_s=30, max_retries=0,
                             name="wake-up")
             if args.postgres:
-                from tests.pg import start_server
-
-                server = start_server()
-                name = f"wakeup_{uuid.uuid4().hex[:6]}"
-                server.execute(f'CREATE DATABASE "{name}"')
-                row = measure(server.url(name), args, lineup, postmaster_pid(server))
+                server = start_postgres()
+                row = measure(new_database(server, "wakeup"), args, lineup, postmaster_pid(server))
             else:
                 row = measure(f"sqlite:///{folder / 'wakeup.db'}", args, lineup, None)
         finally:
-            llm.terminate()
-            llm.wait(10)
+            stop(llm)
             if server is not None:
                 server.stop()
     if args.json or not row["claimed"]:

@@ -46,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import support  # noqa: E402
+from bench.support import moa_env, new_database, start_postgres, stop, streamed  # noqa: E402
 from moa_core.lineup import Lineup, ModelSpec  # noqa: E402
 
 PROPOSERS = {"p1": 0.6, "p2": 1.0, "p3": 1.4}  # model -> the server's latency for it, seconds
@@ -56,19 +58,11 @@ REFRESH_S = 0.6  # ui.live.REFRESH_S, copied so the bench does not import the UI
 
 
 def start_llm_server(folder: Path, words: int, watch_s: float) -> tuple[subprocess.Popen, str]:
-    text = " ".join(f"w{i}" for i in range(words))
-    config = {m: {"text": text, "ttft_s": 0.2, "latency_s": s} for m, s in [*PROPOSERS.items(), AGGREGATOR]}
+    """The loopback server with this bench's lineup (and the watched run's long proposer)."""
+    config = streamed(dict([*PROPOSERS.items(), AGGREGATOR]), words)
     config[WATCHED] = {"text": " ".join(f"long{i}" for i in range(int(watch_s * 20))), "ttft_s": 0.2,
                        "latency_s": watch_s}
-    path = folder / "llm.json"
-    path.write_text(json.dumps(config))
-    proc = subprocess.Popen([sys.executable, "-m", "moa_core.testing.llm_server", "--config", str(path)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("READY "):
-        proc.kill()
-        raise RuntimeError(f"the loopback server did not start: {line!r}")
-    return proc, line.split(" ", 1)[1]
+    return support.start_llm_server(config, folder)
 
 
 class Workers:
@@ -157,8 +151,7 @@ def one_round(url: str, workers: int, args, lineup: Lineup) -> dict:
     from moa_core.storage import RunStore
 
     store = RunStore.open(url)  # migrates the fresh database before the workers open it
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MOA_DEBUG")}
-    env |= {"DATABASE_URL": url, "MOA_DATA_DIR": args.data_dir}
+    env = moa_env(args.data_dir, DATABASE_URL=url)
     concurrency = max(1, args.slots // workers) if args.slots else args.concurrency
     pool = Workers(workers, concurrency, env)
     watcher, watched, page = None, None, {}
@@ -257,9 +250,7 @@ def main() -> int:
         llm, base_url = start_llm_server(folder, args.words, args.watch_s)
         try:
             if args.postgres:
-                from tests.pg import start_server
-
-                server = start_server()
+                server = start_postgres()
             spec = lambda name: ModelSpec(model=name, api_base=base_url)  # noqa: E731
             lineup = Lineup(proposers=[spec(p) for p in PROPOSERS], aggregator=spec(AGGREGATOR[0]), timeout_s=60,
                             max_retries=0, name="scale")
@@ -269,9 +260,7 @@ def main() -> int:
                 if args.database:
                     url = args.database
                 elif server is not None:
-                    name = f"scale_{n}_{uuid.uuid4().hex[:6]}"
-                    server.execute(f'CREATE DATABASE "{name}"')
-                    url = server.url(name)
+                    url = new_database(server, f"scale_{n}")
                 else:
                     url = f"sqlite:///{folder / f'scale-{n}.db'}"
                 row = one_round(url, n, args, lineup)
@@ -279,8 +268,7 @@ def main() -> int:
                 rows.append(row)
                 print(f"... {n} worker(s): {row['ok']}/{row['sessions']} ok in {row['wall_s']} s", file=sys.stderr)
         finally:
-            llm.terminate()
-            llm.wait(10)
+            stop(llm)
             if server is not None:
                 server.stop()
     if args.json:
