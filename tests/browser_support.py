@@ -54,10 +54,14 @@ def open_store(data_dir: str | Path):
     return RunStore.open(f"sqlite:///{Path(data_dir)}/moa.db")
 
 
-def save_lineup(data_dir: str | Path, name: str, lineup) -> None:
+def save_lineup(data_dir: str | Path, name: str, lineup, base_url: str | None = None) -> None:
+    """Save `lineup` as `name` in the app's store; with `base_url`, also list that OpenAI-compatible server in
+    Settings, so the pages offer its models (the Compare demo's single model, for one)."""
     store = open_store(data_dir)
     try:
         store.catalog.save_lineup(name, lineup.to_toml())
+        if base_url:
+            store.catalog.set_setting("base_urls", [{"url": base_url, "kind": "openai"}])
     finally:
         store.close()
 
@@ -214,6 +218,24 @@ def pick_option(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
     expect(combo).to_have_value(option)
     wait_for_app(page)
+
+
+def sign_in(page, reviewer: str) -> None:
+    """Type the reviewer's name on a review page (Compare, Review) and wait until the page has taken it."""
+    box = page.get_by_test_id("stMain").get_by_label("Your name (stored with your ratings and votes)", exact=True)
+    box.fill(reviewer)
+    box.press("Enter")
+    wait_for_app(page)
+
+
+def start_demo(page, query: str, single_model: str) -> None:
+    """On the Compare page: open the demo tab, ask `query` of the lineup and of `single_model`, press Run both."""
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("tab", name="Demo: MoA against one model").click()
+    wait_for_app(page)
+    main.get_by_test_id("stTextArea").filter(has_text="Query").locator("textarea").fill(query)
+    pick_option(page, "Single model", single_model)
+    main.get_by_role("button", name="Run both").click()
 
 
 def run_query(page, query: str, timeout_ms: float = 30_000) -> None:

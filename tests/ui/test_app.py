@@ -1,12 +1,10 @@
 """App pages through Streamlit's AppTest, against the loopback LLM server and a private SQLite file."""
-import asyncio
 import os
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from moa_core.jobs.runner import JobRunner
 from moa_core.lineup import Lineup, ModelSpec
 from moa_core.storage import RunStore
 
@@ -25,23 +23,13 @@ def _query_box(app):
     return next(t for t in app.text_area if t.label == "Query")
 
 
-def run_queued_jobs() -> dict[str, str]:
-    """What `moa worker` does beside the app: run every queued job of the app's database, here, to the end."""
-    store = RunStore.open(f"sqlite:///{os.environ['MOA_DATA_DIR']}/moa.db")
-    try:
-        runner = JobRunner(store, heartbeat_s=0.2, poll_s=0.05)
-        asyncio.run(runner.serve(until_idle=True))
-        return runner.finished
-    finally:
-        store.close()
-
-
-def _run_to_the_end(app):
-    """Click Run: the page queues the run; a worker runs it; redraw once it has finished."""
+def _run_to_the_end(app, run_queued_jobs):
+    """Click Run: the page queues the run; a worker (conftest's `run_queued_jobs`) runs it; redraw once it has
+    finished."""
     next(b for b in app.button if b.label == "Run").click()
     app.run()
     assert not app.exception and "active_run" in app.session_state, [e.value for e in app.error]
-    assert run_queued_jobs() == {app.session_state["active_run"]: "done"}
+    assert run_queued_jobs(os.environ["MOA_DATA_DIR"]) == {app.session_state["active_run"]: "done"}
     app.run()
 
 
@@ -51,7 +39,7 @@ def loopback_lineup(llm, **kwargs) -> dict:
                   timeout_s=5, max_retries=0, **kwargs).to_dict()
 
 
-def test_run_page_runs_a_lineup_and_shows_every_answer(app, llm, tmp_path):
+def test_run_page_runs_a_lineup_and_shows_every_answer(app, llm, tmp_path, run_queued_jobs):
     llm.set("alpha", text="Alpha thinks **30 days**.")
     llm.set("beta", text="Beta thinks 30 days.")
     llm.set("gamma", fail_times=9, fail_status=500)
@@ -61,7 +49,7 @@ def test_run_page_runs_a_lineup_and_shows_every_answer(app, llm, tmp_path):
     app.run()
     assert not app.exception
     _query_box(app).input("What is the notice period?")
-    _run_to_the_end(app)
+    _run_to_the_end(app, run_queued_jobs)
     assert not app.exception
     text = " ".join(m.value for m in app.markdown)
     assert "Alpha thinks **30 days**." in text and "Beta thinks 30 days." in text
@@ -130,12 +118,12 @@ def test_history_opens_a_run_with_its_agreement_view(app, tmp_path):
     assert "90 days" in html_blocks
 
 
-def test_query_is_kept_after_a_run(app, llm):
+def test_query_is_kept_after_a_run(app, llm, run_queued_jobs):
     app.session_state["lineup_data"] = loopback_lineup(llm)
     app.session_state["editor_version"] = 1
     app.run()
     _query_box(app).input("Keep me")
-    _run_to_the_end(app)
+    _run_to_the_end(app, run_queued_jobs)
     assert not app.exception
     assert _query_box(app).value == "Keep me"
 
@@ -152,7 +140,7 @@ def test_keys_in_the_environment_offer_a_provider_lineup(app, monkeypatch):
     assert models and all(not m.startswith("local/") for m in models)
 
 
-def test_the_editor_keeps_what_its_table_does_not_show(app, llm, monkeypatch):
+def test_the_editor_keeps_what_its_table_does_not_show(app, llm, monkeypatch, run_queued_jobs):
     monkeypatch.setenv("LOOPBACK_KEY", "sk-loopback")  # the seat names a key variable: the run needs it set
     data = loopback_lineup(llm, aggregator_prompt="Merge:\n{proposals}", quorum_deadline_s=9.0)
     data["proposers"][0] |= {"api_key_env": "LOOPBACK_KEY", "input_cost_per_token": 1e-6,
@@ -161,7 +149,7 @@ def test_the_editor_keeps_what_its_table_does_not_show(app, llm, monkeypatch):
     app.session_state["editor_version"] = 1
     app.run()
     _query_box(app).input("q")
-    _run_to_the_end(app)
+    _run_to_the_end(app, run_queued_jobs)
     ran = app.session_state["lineup_data"]
     assert ran["aggregator_prompt"] == "Merge:\n{proposals}" and ran["quorum_deadline_s"] == 9.0
     assert ran["proposers"][0]["api_key_env"] == "LOOPBACK_KEY"
@@ -193,7 +181,7 @@ def test_rating_the_synthesis_shows_its_stars_in_history(app, tmp_path):
     assert summary.avg_stars == 2.0
 
 
-def test_a_follow_up_continues_the_conversation_and_shows_the_thread(app, llm, tmp_path):
+def test_a_follow_up_continues_the_conversation_and_shows_the_thread(app, llm, tmp_path, run_queued_jobs):
     llm.set("alpha", text="Alpha: thirty days.")
     llm.set("beta", text="Beta: thirty days.")
     llm.set("gamma", text="Gamma: thirty days.")
@@ -202,7 +190,7 @@ def test_a_follow_up_continues_the_conversation_and_shows_the_thread(app, llm, t
     app.session_state["editor_version"] = 1
     app.run()
     _query_box(app).input("What is the notice period?")
-    _run_to_the_end(app)
+    _run_to_the_end(app, run_queued_jobs)
     first = app.session_state["active_run"]
     llm.set("agg", text="Renewal is yearly.")
     follow = next(t for t in app.text_input if t.label == "Follow-up question")
@@ -211,7 +199,7 @@ def test_a_follow_up_continues_the_conversation_and_shows_the_thread(app, llm, t
     app.run()
     assert not app.exception, [e.value for e in app.error]
     second = app.session_state["active_run"]
-    assert second != first and run_queued_jobs() == {second: "done"}
+    assert second != first and run_queued_jobs(os.environ["MOA_DATA_DIR"]) == {second: "done"}
     app.run()
     assert not app.exception
     assert any("Conversation: 2 turns" in e.label for e in app.expander)

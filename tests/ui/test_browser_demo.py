@@ -33,11 +33,10 @@ def llm():
 def data_dir(tmp_path_factory, llm):
     path = tmp_path_factory.mktemp("demo-data")
     spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
+    bs.save_lineup(path, "duo", Lineup(proposers=[spec("alpha")], aggregator=spec("agg"), timeout_s=10,
+                                       max_retries=0), base_url=llm.base_url)  # "single" is offered
     store = bs.open_store(path)
     try:
-        store.catalog.save_lineup("duo", Lineup(proposers=[spec("alpha")], aggregator=spec("agg"), timeout_s=10,
-                                        max_retries=0).to_toml())
-        store.catalog.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])  # "single" is offered
         store.save_run(moa_run(query="What is the STORED question?", synthesis="STORED synthesis",
                                baseline="STORED baseline"))  # a stored pair waiting
     finally:
@@ -56,17 +55,10 @@ def test_demo_vote_with_the_keyboard_lands_on_the_pair_on_screen(app, browser, d
     page.set_default_timeout(30_000)
     bs.open_page(page, f"{app.url}/compare")
     main = page.get_by_test_id("stMain")
-    name = main.get_by_label("Your name (stored with your ratings and votes)", exact=True)
-    name.fill("Dee")
-    name.press("Enter")
-    bs.wait_for_app(page)
+    bs.sign_in(page, "Dee")
     bs.expect(main.get_by_text("STORED synthesis")).to_be_visible()  # the stored pair is waiting
 
-    main.get_by_role("tab", name="Demo: MoA against one model").click()
-    bs.wait_for_app(page)
-    main.get_by_test_id("stTextArea").filter(has_text="Query").locator("textarea").fill("What is the DEMO question?")
-    bs.pick_option(page, "Single model", "openai/single")  # as the loopback server lists it
-    main.get_by_role("button", name="Run both").click()
+    bs.start_demo(page, "What is the DEMO question?", "openai/single")  # as the loopback server lists it
     bs.expect(main.get_by_text("DEMO synthesis: thirty days.")).to_be_visible(timeout=60_000)
     bs.expect(main.get_by_text("DEMO single model: a month.")).to_be_visible()
     bs.wait_for_app(page)
@@ -97,9 +89,8 @@ def test_the_demo_waits_for_a_worker_and_a_reload_mid_run_finds_it(browser, llm,
     model server; a worker started then runs it; a reload mid-run shows its progress again, then the pair."""
     spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
     bs.save_lineup(tmp_path, "slow", Lineup(proposers=[spec("slowpoke")], aggregator=spec("agg"), timeout_s=60,
-                                            max_retries=0))
+                                            max_retries=0), base_url=llm.base_url)
     store = bs.open_store(tmp_path)
-    store.catalog.set_setting("base_urls", [{"url": llm.base_url, "kind": "openai"}])
     query = f"Does the demo wait for a worker? [{uuid.uuid4().hex[:6]}]"
     asked = lambda: sum(query in json.dumps(r.messages) for r in llm.requests)  # noqa: E731
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
@@ -109,15 +100,8 @@ def test_the_demo_waits_for_a_worker_and_a_reload_mid_run_finds_it(browser, llm,
         page = context.new_page()
         bs.open_page(page, f"{app.url}/compare")
         main = page.get_by_test_id("stMain")
-        name = main.get_by_label("Your name (stored with your ratings and votes)", exact=True)
-        name.fill("Eve")
-        name.press("Enter")
-        bs.wait_for_app(page)
-        main.get_by_role("tab", name="Demo: MoA against one model").click()
-        bs.wait_for_app(page)
-        main.get_by_test_id("stTextArea").filter(has_text="Query").locator("textarea").fill(query)
-        bs.pick_option(page, "Single model", "openai/single")
-        main.get_by_role("button", name="Run both").click()
+        bs.sign_in(page, "Eve")
+        bs.start_demo(page, query, "openai/single")
         bs.expect(main.get_by_text("no worker has taken it yet", exact=False)).to_be_visible(timeout=40_000)
         run_id = re.search(r"[?&]demo=([\w-]+)", page.url)[1]
         assert store.jobs.get_job(run_id).status == "queued"
