@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import moa_env, run, start_llm_server, stop, timed  # noqa: E402
+from bench.support import ROOT, moa_env, run, start_llm_server, stop, timed  # noqa: E402
 
 MOA = [sys.executable, "-m", "moa_core.cli"]
 
@@ -37,13 +37,14 @@ def requests_seen(base_url: str) -> list[dict]:
         return json.load(answer)
 
 
-def first_request_s(base_url: str, env: dict, i: int) -> float:
-    """Spawn `moa run` and return the seconds until the server received its first chat request."""
+def first_request_s(base_url: str, env: dict, i: int, cwd: Path = ROOT) -> float:
+    """Spawn `moa run` (of the checkout `cwd`) and return the seconds until the server received its first chat
+    request."""
     before = len(requests_seen(base_url))
     cmd = MOA + ["run", "--proposer", "p1", "--aggregator", "agg", "--api-base", base_url, "--json",
                  f"startup question {i}"]
     start = time.monotonic()
-    run(cmd, env, timeout_s=120)
+    run(cmd, env, timeout_s=120, cwd=cwd)
     new = requests_seen(base_url)[before:]
     if not new:
         raise RuntimeError("moa run sent no request")

@@ -11,53 +11,16 @@ compare the medians of the differences, not absolute figures. Load averages are 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _server(folder: Path) -> tuple[subprocess.Popen, str]:
-    config = folder / "llm.json"
-    config.write_text("{}")
-    proc = subprocess.Popen([sys.executable, "-m", "moa_core.testing.llm_server", "--config", str(config)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("READY "):
-        proc.kill()
-        raise SystemExit(f"the loopback server did not start: {line!r}")
-    return proc, line.split(" ", 1)[1]
-
-
-def _seen(base_url: str) -> list[dict]:
-    with urllib.request.urlopen(f"{base_url.removesuffix('/v1')}/_admin/requests", timeout=10) as answer:
-        return json.load(answer)
-
-
-def _first_request(root: Path, base_url: str, env: dict, i: int) -> float:
-    before = len(_seen(base_url))
-    cmd = [sys.executable, "-m", "moa_core.cli", "run", "--proposer", "p1", "--aggregator", "agg",
-           "--api-base", base_url, "--json", f"startup question {i}"]
-    start = time.monotonic()
-    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise SystemExit(f"moa run failed in {root}: {done.stderr[-500:]}")
-    return min(r["arrived"] for r in _seen(base_url)[before:]) - start
-
-
-def _wall(root: Path, cmd: list[str], env: dict) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed in {root}: {done.stderr[-500:]}")
-    return time.perf_counter() - start
+from bench.cli_startup import first_request_s  # noqa: E402
+from bench.support import ROOT, moa_env, start_llm_server, stop, timed  # noqa: E402
 
 
 def main() -> None:
@@ -69,22 +32,20 @@ def main() -> None:
     print(f"load average at the start {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MOA_DEBUG")}
-        env |= {"MOA_DATA_DIR": str(folder / "data"), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-        server, base_url = _server(folder)
+        env = moa_env(folder / "data", LITELLM_LOCAL_MODEL_COST_MAP="True")
+        server, base_url = start_llm_server({}, folder)
         figures = {(side, what): [] for side in sides for what in ("first request", "runs")}
         imports = []
         try:
             for root in sides.values():
-                _first_request(root, base_url, env, -1)  # creates the store, warms the disk cache
+                first_request_s(base_url, env, -1, cwd=root)  # creates the store, warms the disk cache
             for i in range(args.runs):
-                imports.append(_wall(ROOT, [sys.executable, "-c", "import litellm"], env))
+                imports.append(timed([sys.executable, "-c", "import litellm"], env))
                 for side, root in sides.items():
-                    figures[side, "first request"].append(_first_request(root, base_url, env, i))
-                    figures[side, "runs"].append(_wall(root, [sys.executable, "-m", "moa_core.cli", "runs"], env))
+                    figures[side, "first request"].append(first_request_s(base_url, env, i, cwd=root))
+                    figures[side, "runs"].append(timed([sys.executable, "-m", "moa_core.cli", "runs"], env, cwd=root))
         finally:
-            server.kill()
-            server.wait()
+            stop(server)
     print(f"load average at the end {os.getloadavg()}; {args.runs} interleaved rounds")
     imp = statistics.median(imports)
     print(f"  import litellm         median {imp:.3f} s (min {min(imports):.3f}, max {max(imports):.3f})")

@@ -52,18 +52,19 @@ def moa_env(data_dir: str | Path, **extra: str) -> dict[str, str]:
     return env | {"MOA_DATA_DIR": str(data_dir), **extra}
 
 
-def run(cmd: list[str], env: dict[str, str], timeout_s: float = 300) -> subprocess.CompletedProcess:
-    """Run `cmd` from the repo root; a failure raises with the end of its stderr."""
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s)
+def run(cmd: list[str], env: dict[str, str], timeout_s: float = 300, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run `cmd` in `cwd` (a checkout: the repo root unless another is compared); a failure raises with the end
+    of its stderr."""
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr[-500:]}")
+        raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}: {done.stderr[-500:]}")
     return done
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def timed(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> float:
     """Wall seconds of `run(cmd)`, spawn to exit."""
     start = time.perf_counter()
-    run(cmd, env, timeout_s=120)
+    run(cmd, env, timeout_s=120, cwd=cwd)
     return time.perf_counter() - start
 
 
