@@ -29,6 +29,21 @@ def browser(chromium_available):
 
 
 @pytest.fixture
+def start_app():
+    """`start_app(data_dir, worker=True)`: `streamlit run app.py` (and a `moa worker` unless worker=False) on that
+    data folder, healthy; stopped when the test ends, however it ends."""
+    apps = []
+
+    def start(data_dir, worker: bool = True) -> bs.StreamlitApp:
+        app = bs.StreamlitApp(data_dir, worker=worker)
+        apps.append(app)
+        return app.start()
+    yield start
+    for app in apps:
+        app.stop()
+
+
+@pytest.fixture
 def run_queued_jobs():
     """What `moa worker` does beside the app, here in the test's process: `run_queued_jobs(data_dir)` runs every
     queued job of that data folder's database to its end; job id -> how it ended."""

@@ -29,10 +29,9 @@ AFTER_LAST_IMPORT_S = (0.0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2)
 EXIT_WITHIN_S = 10.0
 
 
-def _stop_after_visit(browser, data_dir, delay_s: float) -> tuple[float | None, str]:
-    """Start the app, visit it (that starts the warm-up), SIGTERM it `delay_s` later: seconds to exit (None if
-    it had not exited after EXIT_WITHIN_S, then it is killed) and its log tail."""
-    app = bs.StreamlitApp(data_dir, worker=False).start()
+def _stop_after_visit(app: bs.StreamlitApp, browser, delay_s: float) -> tuple[float | None, str]:
+    """Visit the app (that starts the warm-up), SIGTERM it `delay_s` later: seconds to exit (None if it had not
+    exited after EXIT_WITHIN_S, then it is killed) and its log tail."""
     page = browser.new_page()
     try:
         page.goto(app.url, wait_until="load")
@@ -50,10 +49,10 @@ def _stop_after_visit(browser, data_dir, delay_s: float) -> tuple[float | None, 
         app.stop()  # kills it if it still hangs
 
 
-def test_the_app_exits_when_stopped_during_the_warm_up(browser, tmp_path):
+def test_the_app_exits_when_stopped_during_the_warm_up(browser, tmp_path, start_app):
     results = []
     for i, delay in enumerate(MOMENTS_S):
-        took, log = _stop_after_visit(browser, tmp_path / f"app{i}", delay)
+        took, log = _stop_after_visit(start_app(tmp_path / f"app{i}", worker=False), browser, delay)
         results.append((delay, took, log))
     hung = [(delay, log) for delay, took, log in results if took is None]
     assert not hung, (f"{len(hung)} of {len(results)} stops did not exit within {EXIT_WITHIN_S:.0f} s "

@@ -84,7 +84,7 @@ def test_demo_vote_with_the_keyboard_lands_on_the_pair_on_screen(app, browser, d
     assert vote.query == "What is the DEMO question?"
 
 
-def test_the_demo_waits_for_a_worker_and_a_reload_mid_run_finds_it(browser, llm, tmp_path):
+def test_the_demo_waits_for_a_worker_and_a_reload_mid_run_finds_it(browser, llm, tmp_path, start_app):
     """Streamlit alone: Run both queues the demo, the page says no worker took it and no request reaches the
     model server; a worker started then runs it; a reload mid-run shows its progress again, then the pair."""
     spec = lambda name: ModelSpec(model=name, api_base=llm.base_url)  # noqa: E731
@@ -95,7 +95,7 @@ def test_the_demo_waits_for_a_worker_and_a_reload_mid_run_finds_it(browser, llm,
     asked = lambda: sum(query in json.dumps(r.messages) for r in llm.requests)  # noqa: E731
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     context.set_default_timeout(30_000)
-    app = bs.StreamlitApp(tmp_path, worker=False).start()
+    app = start_app(tmp_path, worker=False)
     try:
         page = context.new_page()
         bs.open_page(page, f"{app.url}/compare")
@@ -125,4 +125,3 @@ def test_the_demo_waits_for_a_worker_and_a_reload_mid_run_finds_it(browser, llm,
     finally:
         store.close()
         context.close()
-        app.stop()
