@@ -4,6 +4,11 @@ State lives in the database, not in this process: each work item (eval item x sy
 judge pair) is claimed, run and closed in its own transactions, so a crash, a cancel or a
 second worker on another machine never loses or repeats a finished item. Calls of the whole
 batch share one limiter (concurrency, rate limits) and the response cache.
+
+Every store call runs off the event loop (a thread, or the batch's writer thread): in a `moa worker` the
+loop is shared with other jobs' streaming calls, whose measured latency a locked SQLite or a slow
+PostgreSQL must not enter. Run as a queue job, a batch claims items under the job's lease owner and its
+writes carry the job as a fence (`storage/batches.py`): a worker that lost the job writes nothing.
 """
 from __future__ import annotations
 
@@ -94,7 +99,10 @@ class BatchRun:
 
     def __init__(self, store, batch_id: str, *, no_cache: bool = False, concurrency: int | None = None,
                  on_progress: Callable[[str], None] | None = None,
-                 cancel_requested: Callable[[], bool] = lambda: False, rate_share: int = 1):
+                 cancel_requested: Callable[[], bool] = lambda: False, rate_share: int = 1,
+                 worker: str | None = None, fence: tuple[str, str] | None = None):
+        """Reads the store: build it off the event loop (`run_batch` does, in a thread). `worker` names the
+        claims (default: this process); `fence` (job id, owner) makes every write a no-op once the job is lost."""
         from ..cache import ResponseCache
 
         batch = store.batches.get_batch(batch_id)
@@ -117,7 +125,8 @@ class BatchRun:
         self._checked = (0.0, False)  # (when, must stop) of the last look at the batch row
         self.items = {i.id: i for i in store.catalog.eval_set_items(batch.eval_set_id)} if batch.eval_set_id else {}
         self.documents: dict[int, Document] = {}
-        self.worker = worker_name()
+        self.worker = worker or worker_name()
+        self.fence = fence
         self.on_progress = on_progress
         self.cancel_requested = cancel_requested
         self.stop_reason: str | None = None
@@ -153,24 +162,31 @@ class BatchRun:
             for lane in lanes:
                 lane.cancel()
             await asyncio.gather(*lanes, *self._closing, return_exceptions=True)
-            self._claims.shutdown(wait=True)  # a claim in flight lands first: the release then gives it back
-            self.store.close()  # every queued write done before the claims are given back
-            self._release()
-            self.store.batches.set_batch_status(self.batch_id, "cancelled" if self.cancel_requested() else "interrupted",
-                                        only_if=("running", CANCELLING))
+            await _off_loop(self._wind_up, True)
             raise
-        finally:
-            self._claims.shutdown(wait=True)
-            self.store.close()
-            self._release()
-            for cache in (self.cache, self.judge_cache):
-                if cache:
-                    cache.flush_hits()
-        status = self._close()
-        batch = self.store.batches.get_batch(self.batch_id)
-        return BatchOutcome(self.batch_id, status, self.store.batches.batch_counts(self.batch_id), loop.time() - started,
+        except BaseException:
+            await _off_loop(self._wind_up, False)
+            raise
+        await _off_loop(self._wind_up, False)
+        status = await asyncio.to_thread(self._close)
+        batch = await asyncio.to_thread(self.store.batches.get_batch, self.batch_id)
+        counts = await asyncio.to_thread(self.store.batches.batch_counts, self.batch_id)
+        return BatchOutcome(self.batch_id, status, counts, loop.time() - started,
                             batch.cost_usd or 0.0, sum(c.hits for c in (self.cache, self.judge_cache) if c),
                             self.limiter.max_in_flight)
+
+    def _wind_up(self, stopped: bool) -> None:
+        """In a thread, once the lanes are over: a claim in flight lands first, then every queued write, then the
+        claims left are given back (so the release sees them all); a stopped batch is marked so."""
+        self._claims.shutdown(wait=True)
+        self.store.close()
+        self._release()
+        if stopped:
+            status = "cancelled" if self.cancel_requested() else "interrupted"
+            self.store.batches.set_batch_status(self.batch_id, status, only_if=("running", CANCELLING), fence=self.fence)
+        for cache in (self.cache, self.judge_cache):
+            if cache:
+                cache.flush_hits()
 
     async def _lane(self) -> None:
         while self.stop_reason is None:
@@ -210,11 +226,12 @@ class BatchRun:
     def _finish(self, item, status: str, run_id: str | None, error: str | None, cost: float | None,
                 vote: dict | None) -> bool:
         try:
-            return self.store.batches.finish_item(item.id, self.worker, status, run_id=run_id, error=error, cost_usd=cost,
-                                          eval_item_id=item.eval_item_id, vote=vote)
+            return self.store.batches.finish_item(item.id, self.worker, status, run_id=run_id, error=error,
+                                                  cost_usd=cost, eval_item_id=item.eval_item_id, vote=vote,
+                                                  fence=self.fence)
         except StalePair as exc:  # an answer's run was deleted while the judge read it: no vote, the item fails
             return self.store.batches.finish_item(item.id, self.worker, "failed", error=str(exc), cost_usd=cost,
-                                          eval_item_id=item.eval_item_id)
+                                                  eval_item_id=item.eval_item_id, fence=self.fence)
 
     async def _next_item(self):
         """The next item for a lane: from this worker's claimed chunk, else a new claim. With nothing to
@@ -226,7 +243,7 @@ class BatchRun:
                 self._progress.clear()
                 claimed = await asyncio.get_running_loop().run_in_executor(
                     self._claims, self.store.batches.claim_items, self.batch_id, self.worker,
-                    max(1, self._lanes // CLAIM_SHARE), self.primary)
+                    max(1, self._lanes // CLAIM_SHARE), self.primary, self.fence)
                 if claimed:
                     self.held.update(i.id for i in claimed)
                     self._claimed.extend(claimed)
@@ -255,7 +272,7 @@ class BatchRun:
         """After a cancel or a crash of a lane: every claim of this worker goes back (lanes never leave
         claims behind when they end normally, so a clean finish has nothing to release)."""
         if self.held or self._cancelled:
-            self.store.batches.release_claims(self.batch_id, self.worker, self._stopped()[0])
+            self.store.batches.release_claims(self.batch_id, self.worker, self._stopped()[0], fence=self.fence)
             self.held.clear()
 
     def _stopped(self) -> tuple[str, str]:
@@ -265,7 +282,8 @@ class BatchRun:
         return "interrupted", "interrupted before it finished"
 
     def _close(self) -> str:
-        """The batch's status once this worker is out of work (others may still be running items)."""
+        """The batch's status once this worker is out of work (others may still be running items). Blocking:
+        called in a thread."""
         counts = self.store.batches.batch_counts(self.batch_id)
         if self.stop_reason in ("cancelled", "budget reached", "failed"):
             status = self.stop_reason
@@ -276,7 +294,8 @@ class BatchRun:
         error = self.error
         if status == "done" and error is None:  # done, but a judge that judged nothing must say so
             error = judge_failed_note(judge_failures(self.store.batches.judge_items(self.batch_id)))
-        self.store.batches.set_batch_status(self.batch_id, status, error, only_if=("running", CANCELLING))
+        self.store.batches.set_batch_status(self.batch_id, status, error, only_if=("running", CANCELLING),
+                                            fence=self.fence)
         return self.store.batches.get_batch(self.batch_id).status
 
     # ---- one item ------------------------------------------------------------------------------
@@ -301,7 +320,7 @@ class BatchRun:
         if system is None:
             return "failed", None, f"unknown system {item.system}", 0.0
         run_id = item_run_id(self.batch_id, item.id, item.attempts)
-        document = self._document(eval_item.document_id)
+        document = await asyncio.to_thread(self._document, eval_item.document_id)
         if system.kind == "single":
             record = await answer_alone(system.single, eval_item.query, store=self.store, document=document,
                                         run_id=run_id, name=system.name, limiter=self.limiter, cache=self.cache,
@@ -340,17 +359,35 @@ async def run_batch(store, batch_id: str, *, resume: bool = False, budget_usd: f
                     **kwargs) -> BatchOutcome:
     """Work on a batch until it is done or must stop. With `resume`, first take back the claims of
     dead workers (keeping any answer that finished) and retry failed items; `budget_usd` replaces
-    the batch's budget (a batch stopped at its budget goes on with a larger one)."""
+    the batch's budget (a batch stopped at its budget goes on with a larger one). The store is read and
+    written in threads, never on the caller's loop."""
+    await asyncio.to_thread(_prepare, store, batch_id, resume, budget_usd, kwargs.get("fence"))
+    batch_run = await asyncio.to_thread(BatchRun, store, batch_id, **kwargs)
+    return await batch_run.run()
+
+
+def _prepare(store, batch_id: str, resume: bool, budget_usd: float | None, fence) -> None:
+    """run_batch's store work before the lanes start (blocking: called in a thread)."""
     if budget_usd is not None:
         batch = store.batches.get_batch(batch_id)
-        store.batches.set_batch_status(batch_id, batch.status, batch.error, budget_usd=budget_usd)
+        store.batches.set_batch_status(batch_id, batch.status, batch.error, budget_usd=budget_usd, fence=fence)
     if resume:
         batch = store.batches.get_batch(batch_id)
         if batch is None:
             raise ValueError(f"no batch {batch_id}")
-        changed = store.batches.recover_batch(batch_id)
+        changed = store.batches.recover_batch(batch_id, fence=fence)
         if batch.status != "running" or changed:
             counts = store.batches.batch_counts(batch_id)
             store.batches.set_batch_status(batch_id, "running", None, session_started_at=utcnow().isoformat(),
-                                   session_done=counts["done"])
-    return await BatchRun(store, batch_id, **kwargs).run()
+                                           session_done=counts["done"], fence=fence)
+
+
+async def _off_loop(fn: Callable, *args):
+    """`fn` in a thread, seen through to its end even if the caller is cancelled meanwhile (a wind-up that
+    gives claims back must not be cut off half-way); the cancel then goes on."""
+    task = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task})
+        raise

@@ -4,6 +4,13 @@ workers at once. A repository of `RunStore` (`store.batches`); the response cach
 Claiming is the one place concurrency matters: on PostgreSQL `SELECT ... FOR UPDATE SKIP LOCKED`
 hands each pending item to exactly one worker; on SQLite the writer's `BEGIN IMMEDIATE` makes
 the select-and-update one serialised step (SQLAlchemy renders no FOR UPDATE there).
+
+Fencing: a batch run as a queue job passes `fence=(job id, owner)` to every write (claim, finish, release,
+status, recover). The write checks, in its own transaction, that the job is still `running` under that owner
+(the job row read FOR SHARE on PostgreSQL, so a takeover's settle waits for the write, or the write sees the
+takeover); when it is not, nothing is written. A worker frozen past its lease (SIGSTOP, a long pause) that
+wakes after another worker took its job over therefore cannot mark the batch interrupted, give claims back,
+claim items or close one: the new holder decides.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from .busy import retry_when_locked
 from .database import Database, Repository
 from .liveness import owner_gone
 from .rows import as_utc
-from .schema import Batch, BatchItem, Call, Run
+from .schema import Batch, BatchItem, Call, Job, Run
 
 if TYPE_CHECKING:
     from .votes import Votes
@@ -26,6 +33,18 @@ if TYPE_CHECKING:
 JUDGE_PREFIX = "judge:"  # a judge work item's system: "judge:" + the compared system's name
 DONE_RUNS = ("ok", "partial", "fallback")
 STALE_CLAIM_S = 3600.0  # a claim from another host with no finish for this long is abandoned
+Fence = tuple[str, str] | None  # (job id, lease owner) of a batch run as a job; None: not run as a job
+
+
+def holds_job(s, fence: Fence) -> bool:
+    """Inside a write: is the job still running under this owner? (True without a fence.) Read FOR SHARE so
+    a concurrent takeover (an UPDATE of the job row) waits for this transaction on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serialises the two."""
+    if fence is None:
+        return True
+    job_id, owner = fence
+    return s.execute(select(Job.id).where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
+                     .with_for_update(read=True)).first() is not None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,9 +110,12 @@ class Batches(Repository):
                                   .order_by(BatchItem.id)).scalars())
 
     def set_batch_status(self, batch_id: str, status: str, error: str | None = None, *,
-                         only_if: tuple[str, ...] | None = None, **config: Any) -> bool:
-        """Change the status (and merge keys into config); with `only_if`, only from those statuses."""
+                         only_if: tuple[str, ...] | None = None, fence: Fence = None, **config: Any) -> bool:
+        """Change the status (and merge keys into config); with `only_if`, only from those statuses; with
+        `fence`, only while that job is still held by its owner."""
         with self._write() as s:
+            if not holds_job(s, fence):
+                return False
             row = s.get(Batch, batch_id)
             if row is None or (only_if is not None and row.status not in only_if):
                 return False
@@ -108,11 +130,14 @@ class Batches(Repository):
             row = s.execute(select(Batch.cost_usd, Batch.unknown_cost_items).where(Batch.id == batch_id)).first()
         return (float(row[0] or 0.0), int(row[1] or 0)) if row else (0.0, 0)
 
-    def recover_batch(self, batch_id: str, stale_after_s: float = STALE_CLAIM_S, retry_failed: bool = True) -> int:
+    def recover_batch(self, batch_id: str, stale_after_s: float = STALE_CLAIM_S, retry_failed: bool = True,
+                      fence: Fence = None) -> int:
         """Before resuming: claims of dead workers go back to pending, unless their run finished (then
         the item is done: a finished answer is never asked again); failed items are retried."""
         now, changed = utcnow(), 0
         with self._write() as s:
+            if not holds_job(s, fence):
+                return 0
             for item in s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id,
                                                           BatchItem.status == "running")).scalars():
                 if not _claim_abandoned(item, now, stale_after_s):
@@ -148,10 +173,14 @@ class Batches(Repository):
         return closed
 
     @retry_when_locked  # one transaction: a retry never claims twice
-    def claim_items(self, batch_id: str, worker: str, limit: int = 1, primary: str | None = None) -> list[BatchItem]:
+    def claim_items(self, batch_id: str, worker: str, limit: int = 1, primary: str | None = None,
+                    fence: Fence = None) -> list[BatchItem]:
         """Hand up to `limit` pending items to `worker`: answers first, then judge items whose two
-        answers are done (a judge item whose answer failed fails too, saying which)."""
+        answers are done (a judge item whose answer failed fails too, saying which). None with a fence
+        whose job was lost."""
         with self._write() as s:
+            if not holds_job(s, fence):
+                return []
             base = (select(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.status == "pending")
                     .order_by(BatchItem.id).with_for_update(skip_locked=True))
             rows = list(s.execute(base.where(~BatchItem.system.startswith(JUDGE_PREFIX)).limit(limit)).scalars())
@@ -186,14 +215,17 @@ class Batches(Repository):
     @retry_when_locked
     def finish_item(self, item_id: int, worker: str, status: str, *, run_id: str | None = None,
                     error: str | None = None, cost_usd: float | None = None,
-                    eval_item_id: int | None = None, vote: dict[str, Any] | None = None) -> bool:
+                    eval_item_id: int | None = None, vote: dict[str, Any] | None = None,
+                    fence: Fence = None) -> bool:
         """Close a claimed item, tie its run to the batch and add its cost, in one transaction: a known
         cost to `cost_usd`, an unknown one (None: tokens at no known price) to `unknown_cost_items`.
         A judge item's `vote` (`Votes.add_vote`'s fields) is stored in that same transaction: stored in
         one of its own, a crash between the two left a vote whose item a resume judged again (the pair
         counted twice in every win rate). False, and nothing stored, when the claim is no longer this
-        worker's (it was recovered meanwhile)."""
+        worker's (it was recovered meanwhile), or `fence`'s job is no longer held."""
         with self._write() as s:  # plain statements: this runs once per item, a thousand times a batch
+            if not holds_job(s, fence):
+                return False
             stored = run_id is not None and s.execute(select(Run.id).where(Run.id == run_id)).first() is not None
             batch_id = s.execute(
                 update(BatchItem)
@@ -213,12 +245,15 @@ class Batches(Repository):
                           .execution_options(synchronize_session=False))
             return True
 
-    def release_claims(self, batch_id: str, worker: str, stopped: str = "interrupted") -> None:
+    def release_claims(self, batch_id: str, worker: str, stopped: str = "interrupted", fence: Fence = None) -> None:
         """Give back every unfinished claim of `worker` (cancel, Ctrl-C): pending again for a resume,
         unless its run did finish (then done). By worker, not by id: a claim whose answer the
         cancelled worker never received is given back too. A run it stopped mid-way is stored as
-        `stopped` ("cancelled" when a person asked) and stays linked to the batch."""
+        `stopped` ("cancelled" when a person asked) and stays linked to the batch. Nothing with a fence
+        whose job was lost (its new holder gives the claims back)."""
         with self._write() as s:
+            if not holds_job(s, fence):
+                return
             for item in s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id,
                                                           BatchItem.claimed_by == worker,
                                                           BatchItem.status == "running")).scalars():

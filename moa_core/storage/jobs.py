@@ -15,8 +15,12 @@ shape of procrastinate's and Oban's queues):
 - **Takeover**: a `running` job whose lease ran out, or whose owner process on this host is gone, is settled
   by whoever looks next: a run that recorded a call is closed as `interrupted` with those calls kept (runs do
   not resume mid-call); one that recorded none goes back to the queue, up to `MAX_ATTEMPTS` claims. A job with
-  no run (a batch, whose items keep their progress) always goes back, Stop pressed or not, with the dead owner
-  noted in its payload (`lapsed_owners`): its next holder gives that owner's claims back and resumes or closes it.
+  no run (a batch, whose items keep their progress) goes back, Stop pressed or not, with the dead owner noted in
+  its payload (`lapsed_owners`): its next holder gives that owner's claims back and resumes or closes it. Only
+  takeovers without progress count: after `MAX_STALLED_TAKEOVERS` in a row with no item newly done (a poison
+  item that kills its worker, OOM) the job fails, the dead owners' claims are given back and the batch row is
+  `failed` saying why (finished items kept, resumable). The done count at the last takeover (or at submit) is
+  in the payload (`done_at_takeover`), the stalled count too (`stalled_takeovers`).
 - **Wake-up**: queueing a job (submit, hand back, re-queue) sends a notice at commit on PostgreSQL
   (`notify.py`), so an idle worker claims it at once; on SQLite workers poll.
 - **Payload**: what the worker needs (the lineup with its real base URLs); cleared when the job ends, since
@@ -31,15 +35,17 @@ from typing import Any, Callable, Iterable
 from sqlalchemy import delete, func, select, update
 
 from ..records import utcnow
+from .batches import Batches
 from .busy import retry_when_locked
 from .database import Database, Repository
 from .liveness import owner_gone
 from .notify import notify_queued
 from .rows import as_utc
-from .schema import Call, Job, Run
+from .schema import Batch, BatchItem, Call, Job, Run
 
 LEASE_S = 30.0  # a claim lives this long without a heartbeat (another host's worker is judged by this alone)
 MAX_ATTEMPTS = 3  # claims of one job whose workers all died before it recorded a call: then it fails
+MAX_STALLED_TAKEOVERS = 3  # takeovers in a row of a batch job with no item newly done: then it fails
 ACTIVE = ("queued", "running")
 FINAL = ("done", "failed", "cancelled", "interrupted")
 
@@ -208,15 +214,13 @@ class Jobs(Repository):
     @retry_when_locked
     def _settle_lapsed(self, job_id: str, now: datetime) -> str | None:
         with self._write() as s:
-            row = s.get(Job, job_id)
+            # the job row locked first, as a fenced batch write locks it first (storage/batches.py): one order
+            row = s.get(Job, job_id, with_for_update=True)
             if row is None or row.status != "running" or not _lapsed(row, now):  # renewed meanwhile
                 return None
-            if not row.run_id:  # a batch: its items keep their progress, so it always goes back to the queue,
+            if not row.run_id:  # a batch: its items keep their progress, so it goes back to the queue,
                 # the dead owner noted for its next holder to give that owner's claims back
-                payload = dict(row.payload or {})
-                row.payload = {**payload, "lapsed_owners": [*payload.get("lapsed_owners", []), row.lease_owner]}
-                _requeue(s, row)
-                return "queued"
+                return _settle_lapsed_batch(s, row, now)
             calls = s.execute(select(func.count()).select_from(Call).where(Call.run_id == row.run_id)).scalar()
             if row.cancel_requested or calls:
                 status = "cancelled" if row.cancel_requested else "interrupted"
@@ -248,6 +252,42 @@ def _lapsed(row: Job, now: datetime) -> bool:
     """The lease ran out, or the owner is a process of this host that is gone (no need to wait the lease)."""
     expires = as_utc(row.lease_expires_at)
     return (expires is not None and expires < now) or owner_gone(row.lease_owner) is True
+
+
+def batch_done_count(s, batch_id: str | None) -> int:
+    """Items of a batch that are done: the progress a takeover is judged by."""
+    if not batch_id:
+        return 0
+    return s.execute(select(func.count()).select_from(BatchItem)
+                     .where(BatchItem.batch_id == batch_id, BatchItem.status == "done")).scalar() or 0
+
+
+def _settle_lapsed_batch(s, row: Job, now: datetime) -> str:
+    """A batch job whose worker stopped: queued again for the next holder, unless its workers stopped
+    `MAX_STALLED_TAKEOVERS` times in a row without an item newly done (then it fails, the batch saying why).
+    Stop pressed: always queued, its next holder closes it without asking anything."""
+    payload = dict(row.payload or {})
+    owners = [*payload.get("lapsed_owners", []), row.lease_owner]
+    batch_id = payload.get("batch_id")
+    done = batch_done_count(s, batch_id)
+    before = payload.get("done_at_takeover")
+    progressed = before is not None and done > before
+    stalled = 0 if progressed else int(payload.get("stalled_takeovers", 0)) + 1
+    if stalled >= MAX_STALLED_TAKEOVERS and not row.cancel_requested:
+        error = f"its worker stopped {stalled} times without finishing an item"
+        for item in s.execute(select(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.status == "running",
+                                                      BatchItem.claimed_by.in_(owners))).scalars():
+            Batches._settle(s, item)  # the dead workers' claims go back (a finished run makes its item done)
+        batch = s.get(Batch, batch_id) if batch_id else None
+        if batch is not None and batch.status in ("running", "cancelling", "interrupted"):
+            batch.status, batch.updated_at = "failed", now
+            batch.error = f"{error}; finished items are kept: resume to try the rest again"
+        row.status, row.finished_at, row.payload, row.error = "failed", now, {}, error
+        row.lease_owner = row.lease_expires_at = None
+        return "failed"
+    row.payload = {**payload, "lapsed_owners": owners, "done_at_takeover": done, "stalled_takeovers": stalled}
+    _requeue(s, row)
+    return "queued"
 
 
 def _requeue(s, row: Job) -> None:

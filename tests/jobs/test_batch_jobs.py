@@ -23,7 +23,7 @@ from moa_core.jobs.runner import JobRunner
 from moa_core.records import utcnow
 from moa_core.storage import RunStore
 from moa_core.storage.batches import item_run_id
-from moa_core.storage.jobs import MAX_ATTEMPTS
+from moa_core.storage.jobs import MAX_STALLED_TAKEOVERS
 from moa_core.storage.schema import Call, Run
 from tests.browser_support import eventually
 
@@ -77,18 +77,53 @@ def _runs(store, batch_id):
     return runs, calls
 
 
-def test_a_lapsed_job_without_a_run_goes_back_to_the_queue_noting_its_owner_however_often(store):
-    """The queue's rule for a batch job: its items keep their progress, so it is re-queued (never failed after
-    MAX_ATTEMPTS as a run that never started), and the owners whose leases lapsed are in its payload for the
-    next holder to give their item claims back."""
-    job_id = submit_batch(store, "b1")
-    for n in range(MAX_ATTEMPTS + 1):
-        assert store.jobs.claim_job(f"{OTHER_HOST}{n}").id == job_id
-        assert store.jobs.take_over_expired(now=utcnow() + timedelta(minutes=5)) == {job_id: "queued"}
+def _take_over(store, job_id: str, owner: str, finish: int = 0, batch_id: str | None = None) -> str:
+    """`owner` claims the job and one item, finishes `finish` other items, then dies: what the takeover made of it."""
+    assert store.jobs.claim_job(owner).id == job_id
+    if batch_id:
+        for item in store.batches.claim_items(batch_id, owner, finish):
+            assert store.batches.finish_item(item.id, owner, "done")
+        store.batches.claim_items(batch_id, owner, 1)  # in flight when it died
+    return store.jobs.take_over_expired(now=utcnow() + timedelta(minutes=5))[job_id]
+
+
+def test_a_lapsed_batch_job_that_made_progress_goes_back_to_the_queue_noting_its_owner_however_often(
+        store, make_set, systems):
+    """The queue's rule for a batch job: its items keep their progress, so a takeover after an item was newly done
+    re-queues it (never failed after MAX_ATTEMPTS as a run that never started), and the owners whose leases lapsed
+    are in its payload for the next holder to give their item claims back."""
+    batch_id = create_batch(store, make_set(6), systems)
+    job_id = submit_batch(store, batch_id)
+    owners = [f"{OTHER_HOST}{n}" for n in range(MAX_STALLED_TAKEOVERS + 2)]
+    for n, owner in enumerate(owners):
+        assert _take_over(store, job_id, owner, finish=1, batch_id=batch_id) == "queued"
+        store.batches.release_claims(batch_id, owner)  # what the next holder does first
     job = store.jobs.get_job(job_id)
     assert job.status == "queued" and job.lease_owner is None
-    assert job.payload == {"batch_id": "b1", "resume": False,
-                           "lapsed_owners": [f"{OTHER_HOST}{n}" for n in range(MAX_ATTEMPTS + 1)]}
+    assert job.payload == {"batch_id": batch_id, "resume": False, "lapsed_owners": owners,
+                           "done_at_takeover": len(owners), "stalled_takeovers": 0}
+
+
+def test_a_batch_job_whose_workers_keep_dying_without_finishing_an_item_fails_saying_so(store, make_set, systems):
+    """A poison item (or OOM) kills every worker that takes the batch: without a limit the job went back to the
+    queue for ever. Takeovers without an item newly done are counted (one with progress starts the count again);
+    at MAX_STALLED_TAKEOVERS the job fails, the dead owners' claims are given back, the batch row says why and
+    keeps its finished items."""
+    batch_id = create_batch(store, make_set(3), systems)
+    job_id = submit_batch(store, batch_id)
+    assert _take_over(store, job_id, "w0", finish=2, batch_id=batch_id) == "queued"  # progress: not counted
+    for n in range(1, MAX_STALLED_TAKEOVERS):
+        assert _take_over(store, job_id, f"w{n}", batch_id=batch_id) == "queued"
+        assert store.jobs.get_job(job_id).payload["stalled_takeovers"] == n
+    last = f"w{MAX_STALLED_TAKEOVERS}"
+    assert _take_over(store, job_id, last, batch_id=batch_id) == "failed"
+    job = store.jobs.get_job(job_id)
+    error = f"its worker stopped {MAX_STALLED_TAKEOVERS} times without finishing an item"
+    assert job.status == "failed" and job.error == error and job.payload == {} and job.lease_owner is None
+    batch = store.batches.get_batch(batch_id)
+    assert batch.status == "failed" and batch.error.startswith(error)
+    assert store.batches.batch_counts(batch_id) == {"pending": 4, "running": 0, "done": 2, "failed": 0}
+    assert store.jobs.take_over_expired(now=utcnow() + timedelta(minutes=10)) == {}  # settled for good
 
 
 @pytest.mark.slow
@@ -268,5 +303,50 @@ def test_a_worker_stopping_mid_batch_hands_the_job_back_and_the_next_worker_fini
     assert store.jobs.get_job(job_id).status == "done" and store.jobs.get_job(job_id).attempts == 2
     assert store.batches.get_batch(batch_id).status == "done"
     assert Counter(i.status for i in store.batches.batch_items(batch_id)) == {"done": 16}
+    runs, running_calls = _runs(store, batch_id)
+    assert [r for r in runs if r.status == "running"] == [] and running_calls == []
+
+
+@pytest.mark.slow
+def test_a_poison_item_that_kills_every_worker_fails_the_batch_job_instead_of_looping(store, make_set, systems, llm,
+                                                                                     tmp_path):
+    """Real `moa worker` processes: asking one item's question SIGKILLs the worker that asked (a poison item, an
+    OOM kill). Each new worker takes the job over and dies on it again; before the limit this went on for ever.
+    Now the takeover after the third death without an item done fails the job and the batch says why."""
+    workers: list[subprocess.Popen] = []
+    hold = threading.Event()
+
+    def reply(messages):
+        if "question 1?" in str(messages):
+            os.kill(workers[-1].pid, signal.SIGKILL)
+        hold.wait(60)  # the other items are in flight when the worker dies: none is ever done
+        return "An answer."
+
+    llm.set("base", reply=reply)
+    # concurrency 3: the three items' calls go at once, so the poison is asked whatever the lanes' order
+    batch_id = create_batch(store, make_set(3), systems[1:], concurrency=3, cache=False)
+    job_id = submit_batch(store, batch_id)
+    env = {**os.environ, "DATABASE_URL": str(store.engine.url), "PYTHONPATH": str(ROOT)}
+    log = open(tmp_path / "workers.log", "w")
+    try:
+        while store.jobs.get_job(job_id).status != "failed" and len(workers) < MAX_STALLED_TAKEOVERS + 2:
+            workers.append(subprocess.Popen([sys.executable, "-m", "moa_core.cli", "worker"], cwd=ROOT, env=env,
+                                            stdout=log, stderr=subprocess.STDOUT))
+            assert eventually(lambda: workers[-1].poll() is not None or store.jobs.get_job(job_id).status == "failed",
+                              timeout_s=60), (tmp_path / "workers.log").read_text()[-2000:]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(30)
+        log.close()
+        hold.set()
+    assert len(workers) == MAX_STALLED_TAKEOVERS + 1  # three killed, the fourth settled the job and lived
+    job = store.jobs.get_job(job_id)
+    assert job.status == "failed" and job.error == \
+        f"its worker stopped {MAX_STALLED_TAKEOVERS} times without finishing an item"
+    batch = store.batches.get_batch(batch_id)
+    assert batch.status == "failed" and "without finishing an item" in batch.error
+    assert store.batches.batch_counts(batch_id) == {"pending": 3, "running": 0, "done": 0, "failed": 0}
     runs, running_calls = _runs(store, batch_id)
     assert [r for r in runs if r.status == "running"] == [] and running_calls == []
