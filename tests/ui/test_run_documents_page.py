@@ -29,7 +29,7 @@ def _start(app, llm):
     assert not app.exception
 
 
-def test_two_uploaded_documents_are_both_named_in_the_prompt_and_the_run_view(app, llm, tmp_path):
+def test_two_uploaded_documents_are_both_named_in_the_prompt_and_the_run_view(app, llm, tmp_path, run_queued_jobs):
     _start(app, llm)
     app.file_uploader[0].set_value([LEASE, ANNEX])
     app.run()
@@ -38,7 +38,7 @@ def test_two_uploaded_documents_are_both_named_in_the_prompt_and_the_run_view(ap
         f"Extracted text of lease.txt · {len(LEASE[1])} characters",
         f"Extracted text of annex.md · {len(ANNEX[1])} characters"]
     _query_box(app).input("Notice and keys?")
-    _run_to_the_end(app)
+    _run_to_the_end(app, run_queued_jobs)
     assert not app.exception
     labels = [e.label.replace("\\", "") for e in app.expander if e.label.startswith("Document ")]  # markdown-escaped
     assert labels == [f"Document 1: lease.txt · {len(LEASE[1])} characters, 1 passage",
@@ -53,7 +53,7 @@ def test_two_uploaded_documents_are_both_named_in_the_prompt_and_the_run_view(ap
         store.close()
 
 
-def test_too_long_documents_offer_to_fit_and_the_run_view_lists_what_was_left_out(app, llm, monkeypatch, tmp_path):
+def test_too_long_documents_offer_to_fit_and_the_run_view_lists_what_was_left_out(app, llm, monkeypatch, tmp_path, run_queued_jobs):
     from moa_core.providers import endpoints
 
     monkeypatch.setattr(endpoints, "context_window", lambda spec: 8000)
@@ -71,7 +71,7 @@ def test_too_long_documents_offer_to_fit_and_the_run_view_lists_what_was_left_ou
     assert any("The run could not start: the prompt is" in e.value for e in app.error)
     [choice] = [r for r in app.radio if r.label == "When the documents are too long"]  # this run's widget
     choice.set_value(next(o for o in choice.options if o.startswith("Fit")))
-    _run_to_the_end(app)
+    _run_to_the_end(app, run_queued_jobs)
     assert not app.exception
     warning = next(w.value for w in app.warning if "fitted to the context window" in w.value).replace("\\", "")
     # the shorter of the two lists: what was kept or what was left out (issue 24)
