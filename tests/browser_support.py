@@ -292,6 +292,32 @@ def click_table_row(page, table, cell_text: str) -> None:
     raise AssertionError(f"the table holding {cell_text!r} never stayed on the page long enough to click")
 
 
+def open_cell_editor(page, grid, row: int, moves: int, editor, opened=None, x: int = 70) -> None:
+    """Open the editor of a data-editor cell: the grid is a canvas (header and rows 35 px high), so the
+    cell `moves` columns right of the one at `x` px is reached by a click on row `row` and the keyboard;
+    Enter opens its editor in the grid's portal. `grid()` finds the grid again on each attempt.
+
+    Each step can miss on a busy machine: a rerun scrolls the page or the grid between them, so the click
+    lands beside the cell or the editor opens on the wrong cell. An attempt counts once `editor` shows and
+    `opened()` (a check that it is the right cell's editor) returns; otherwise Escape and again."""
+    for _ in range(5):
+        wait_for_app(page)
+        found = grid()
+        found.locator(".dvn-scroller").evaluate_all("scrollers => scrollers.forEach(s => { s.scrollLeft = 0; })")
+        found.click(position={"x": x, "y": 35 * (row + 1) + 17})  # scrolls into view, waits until still
+        for _ in range(moves):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        try:
+            editor.wait_for(state="visible", timeout=4_000)
+            if opened is not None:
+                opened()
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: no editor, or the wrong cell's
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the editor of row {row}, {moves} column(s) right of x={x}, never opened")
+
+
 def fit_viewport_to_content(page, width: int, margin: int = 48) -> None:
     """Streamlit scrolls inside its main container, so a full-page screenshot only shows the
     viewport: grow the viewport to the content's height instead (without the block

@@ -60,21 +60,10 @@ def _metric(page, label: str):
 
 
 def _type_in_cell(page, grid, row: int, column: int, text: str) -> None:
-    """Type into a data-editor cell: the grid is a canvas; rows and the header are 35 px high, and the
-    keyboard moves between cells (Enter opens the cell's editor, an <input> in the grid's portal)."""
+    """Type into a data-editor cell `column` cells right of the model column (its editor is an <input>
+    in the grid's portal)."""
     editor = page.locator("#portal").locator("input, textarea").first
-    for _ in range(3):  # a rerun can redraw the grid under the click: try again from a settled page
-        bs.wait_for_app(page)
-        box = grid.bounding_box()
-        page.mouse.click(box["x"] + 60, box["y"] + 35 * (row + 1) + 17)  # the model column of that row
-        for _ in range(column):
-            page.keyboard.press("ArrowRight")
-        page.keyboard.press("Enter")
-        try:
-            editor.wait_for(state="visible", timeout=4_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: the editor did not open
-            page.keyboard.press("Escape")
+    bs.open_cell_editor(page, lambda: grid, row, column, editor, x=60)
     editor.fill(text)
     page.keyboard.press("Enter")
     editor.wait_for(state="hidden", timeout=10_000)

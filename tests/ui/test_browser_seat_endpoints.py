@@ -135,23 +135,18 @@ def _grid(page):
 
 
 def _choose_model(page, row: int, model: str) -> None:
-    """Pick `model` in the Model cell of `row`: the grid is a canvas (rows and header 35 px high); the
-    keyboard moves from the Role cell to the Model cell, Enter opens its selectbox (a react-select in the
-    grid's portal), typing filters the options."""
-    editor = page.locator("#portal").get_by_role("combobox")
-    for _ in range(3):  # a rerun can redraw the grid under the click: try again from a settled page
-        grid = _grid(page)
-        box = grid.bounding_box()
-        page.mouse.click(box["x"] + 70, box["y"] + 35 * (row + 1) + 17)
-        page.keyboard.press("ArrowRight")
-        page.keyboard.press("Enter")
-        try:
-            editor.wait_for(state="visible", timeout=4_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: the editor did not open
-            page.keyboard.press("Escape")
-    editor.fill(model)
-    page.locator("#portal").get_by_role("option", name=model, exact=True).click()
+    """Pick `model` in the Model cell of `row`: from the Role cell the keyboard moves to the Model cell,
+    Enter opens its selectbox (a react-select in the grid's portal), typing filters the options. The Role
+    cell's selectbox does not offer `model`, so an editor that opened there is tried again."""
+    portal = page.locator("#portal")
+    editor, option = portal.get_by_role("combobox"), portal.get_by_role("option", name=model, exact=True)
+
+    def offers_the_model():
+        editor.fill(model)
+        option.wait_for(state="visible", timeout=4_000)
+
+    bs.open_cell_editor(page, lambda: _grid(page), row, 1, editor, opened=offers_the_model)
+    option.click()
     editor.wait_for(state="hidden", timeout=10_000)
     bs.expect(_grid(page).get_by_test_id(f"glide-cell-2-{row}")).to_have_text(model)
 
