@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -69,12 +68,7 @@ class Worker:
     def stop(self) -> tuple[int, float]:
         """SIGTERM; the exit code and how long the exit took."""
         began = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
+        code = stop(self.proc, grace_s=30)
         return code, time.monotonic() - began
 
 

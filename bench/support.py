@@ -11,6 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
+from moa_core.testing.processes import stop_process as stop  # noqa: F401 - the bench scripts' `stop`
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,16 +35,6 @@ def start_llm_server(config: dict, folder: Path) -> tuple[subprocess.Popen, str]
         proc.wait()
         raise RuntimeError(f"the loopback server did not start: {line!r}")
     return proc, line.split(" ", 1)[1]
-
-
-def stop(proc: subprocess.Popen, timeout_s: float = 10) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within `timeout_s`."""
-    proc.terminate()
-    try:
-        proc.wait(timeout_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def moa_env(data_dir: str | Path, **extra: str) -> dict[str, str]:

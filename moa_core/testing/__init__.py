@@ -1,4 +1,5 @@
-"""A loopback OpenAI-compatible LLM server, for tests, benchmarks and trying a lineup offline.
+"""A loopback OpenAI-compatible LLM server, for tests, benchmarks and trying a lineup offline (and stopping the
+subprocesses they start: `processes.stop_process`).
 
     from moa_core.testing import LLMServer, Behaviour
     with LLMServer() as server:                     # real HTTP and SSE on 127.0.0.1

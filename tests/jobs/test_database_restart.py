@@ -10,7 +10,6 @@ like of it is another process holding the write lock for seconds (a big import, 
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from moa_core.jobs.runner import JobRunner
 from moa_core.jobs.runs import submit_run
 from moa_core.storage import RunStore
+from moa_core.testing.processes import stop_process
 from tests.browser_support import eventually
 
 pytestmark = pytest.mark.slow  # a worker subprocess and real runs (~20 s each)
@@ -52,13 +52,7 @@ class Worker:
             self.lines.append(line.rstrip("\n"))
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
+        code = stop_process(self.proc, grace_s=30)
         self._reader.join(5)
         return code
 
