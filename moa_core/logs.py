@@ -16,6 +16,7 @@ from .redact import redact
 
 APP_DIR_NAME = "moa-workbench"
 LOG_NAME = "moa.log"
+UNSAVED_RUNS_NAME = "unsaved-runs.jsonl"  # runs the database refused (`storage.unsaved`), named here for light readers
 
 
 def data_dir() -> Path:

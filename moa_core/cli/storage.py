@@ -57,15 +57,27 @@ def open_store():
 def handle_runs(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UserError(f"--limit must be at least 1, not {args.limit}")
-    store = open_store()
-    runs = store.list_runs(limit=args.limit, status=args.status, model=args.model, search=args.search)
+    url, runs = _listing(args)
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
     elif not runs:
-        print(f"no runs found in {store.url}")
+        print(f"no runs found in {url}")
     else:
         print(format_table(runs))
     return 0
+
+
+def _listing(args: argparse.Namespace) -> tuple[str, list]:
+    """The database's URL and the listing: read with stdlib sqlite3 when the default SQLite file can answer as
+    the store would (no SQLAlchemy to import: `moa runs` starts at once, issue 26), else from the store, which
+    migrates, settles dead runs and says in one line what is wrong."""
+    from ..storage.quick_read import list_runs
+
+    quick = list_runs(limit=args.limit, status=args.status, model=args.model, search=args.search)
+    if quick is not None:
+        return quick
+    store = open_store()
+    return store.url, store.list_runs(limit=args.limit, status=args.status, model=args.model, search=args.search)
 
 
 def format_table(runs) -> str:

@@ -10,7 +10,7 @@ The names below are loaded on first use (PEP 562): `moa run` reads its settings 
 import importlib
 
 _WHERE = {"ModelStats": "..metrics.model_stats", "model_stats": "..metrics.model_stats", "RunStore": ".store",
-          "RunSummary": ".rows", "StorageError": ".db", "data_dir": ".db", "default_url": ".db"}
+          "RunSummary": ".run_summary", "StorageError": ".db", "data_dir": ".db", "default_url": ".db"}
 
 __all__ = ["ModelStats", "RunStore", "RunSummary", "StorageError", "data_dir", "default_url", "model_stats"]
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import datetime, timedelta
 from pathlib import Path
+
+STALE_AFTER_S = 3600.0  # a `running` run of another host with no write for this long is dead
 
 
 def owner_token(pid: int | None = None) -> str:
@@ -31,6 +34,14 @@ def owner_gone(owner: str | None) -> bool | None:
         pass
     state, ticks = _proc_stat(int(pid))
     return state == "Z" or ticks != start  # a zombie is dead; other ticks mean the pid was reused
+
+
+def run_is_dead(owner: str | None, updated_at: datetime, now: datetime, stale_after_s: float = STALE_AFTER_S) -> bool:
+    """Whether a `running` run is over without having said so: its process is gone, or it runs on another host
+    and has written nothing for `stale_after_s` (the store closes such runs on open; `moa runs`' quick read
+    leaves the listing to the store when there is one)."""
+    gone = owner_gone(owner)
+    return gone is True or (gone is None and now - updated_at >= timedelta(seconds=stale_after_s))
 
 
 def _start_ticks(pid: int) -> str:

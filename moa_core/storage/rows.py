@@ -1,63 +1,19 @@
-"""Pure conversions between the engine's records and table rows, and the summary a listing shows.
+"""Pure conversions between the engine's records and table rows (the summary a listing shows: `run_summary`).
 
 No I/O here: the store does the sessions, these functions only map fields, so they are tested
 with plain objects and the record <-> row mapping lives in one place.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..records import CallRecord, RunRecord, utcnow
 from ..redact import mask_seat_urls, mask_url_credentials, redact, redact_values, secret_values
+from .run_summary import RunSummary, as_utc  # noqa: F401 (their home is light: `moa runs` reads them)
 from .schema import Call, Run
 
 _CALL_FIELDS = [f for f in CallRecord.__dataclass_fields__]
-
-
-@dataclass
-class RunSummary:
-    """One line of a run listing: what ran, how it went, its totals and its average rating."""
-
-    run_id: str
-    started_at: datetime
-    status: str
-    query: str
-    note: str
-    models: list[str] = field(default_factory=list)
-    calls: int = 0
-    failed_calls: int = 0
-    cost_usd: float | None = None
-    wall_s: float | None = None
-    critical_path_s: float | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    avg_stars: float | None = None
-    ratings: int = 0  # raters of the final answer
-    unrated_answers: int = 0  # answers (calls that succeeded) nobody has given stars yet
-    lineup_name: str | None = None
-    document_name: str | None = None
-    thread_id: str | None = None  # the conversation the run is a turn of (None: a single question)
-    parent_run_id: str | None = None  # the turn it follows up on
-    turn: int | None = None  # its turn in the conversation (1 = the first question); None: no follow-ups
-    # What pricing an unknown cost later needs (`providers.prices.summaries_at_current_prices`): the known
-    # part of the cost, and model -> [prompt, completion] tokens of the calls whose price was unknown.
-    known_cost_usd: float = 0.0
-    unpriced_tokens: dict[str, list[int]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
-        data["started_at"] = self.started_at.isoformat()
-        return data
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back naive; they were written in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
 
 
 def run_columns(record: RunRecord) -> dict[str, Any]:

@@ -40,14 +40,13 @@ from .run_listing import list_runs
 from .ratings import Ratings
 from .schema import Call, Rating, Run
 from .votes import Votes
-from .liveness import owner_gone, owner_token
+from .liveness import STALE_AFTER_S, owner_token, run_is_dead
 from .rows import (RunSummary, as_utc, call_record, call_row, interrupted_note, run_columns,
                    run_record)
 
 log = logging.getLogger(__name__)
 
 PARTIAL_WRITE_S = 0.25  # a streaming call's text is written at most this often: any process can show it live
-STALE_AFTER_S = 3600.0  # a `running` run of another host with no write for this long is dead
 OPEN_ATTEMPTS = 3  # opening a locked database: tries, each waiting SQLite's busy timeout
 
 
@@ -322,8 +321,7 @@ class RunStore:
                 with self._lock:
                     if run.id in self._active or run.id in self._unstored:  # ours, finished, waiting for room
                         continue
-                gone = owner_gone(run.owner)
-                if gone is False or (gone is None and now - as_utc(run.updated_at) < timedelta(seconds=stale_after_s)):
+                if not run_is_dead(run.owner, as_utc(run.updated_at), now, stale_after_s):
                     continue
                 _close_interrupted(s, run)
                 closed.append(run.id)

@@ -13,13 +13,14 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from ..logs import UNSAVED_RUNS_NAME
 from ..records import RunRecord
 from ..redact import redact_all
 from .db import data_dir
 
 log = logging.getLogger(__name__)
 
-FILE_NAME = "unsaved-runs.jsonl"
+FILE_NAME = UNSAVED_RUNS_NAME
 _LOCK = threading.Lock()
 
 
