@@ -115,6 +115,8 @@ def main() -> int:
     parser.add_argument("--proposer-s", type=float, default=2.0)
     parser.add_argument("--aggregator-s", type=float, default=1.2)
     parser.add_argument("--words", type=int, default=150)
+    parser.add_argument("--nice", type=int, default=bs.WORKER_NICE,
+                        help=f"the app's worker's `--nice` (default {bs.WORKER_NICE}, as scripts/app.sh)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     config = streamed({**{name: args.proposer_s for name in PROPOSERS}, "agg": args.aggregator_s}, args.words)
@@ -132,7 +134,7 @@ def main() -> int:
             rows.append(summary("cli", cli_runs(lineup_file, folder / "cli", args.runs), server))
             app_dir = folder / "app"
             bs.save_lineup(app_dir, "bench", lineup)
-            with bs.StreamlitApp(app_dir) as app:
+            with bs.StreamlitApp(app_dir, worker_nice=args.nice) as app:
                 time.sleep(5)  # the worker has imported the engine
                 rows.append(summary("unwatched", unwatched_runs(app, lineup, args.runs), server))
                 rows.append(summary("watched", watched_runs(app, args.runs), server))
@@ -147,7 +149,7 @@ def main() -> int:
         print(f"{r['mode']:<10} {p['median_s']:>14.3f} s ({p['max_s']:.3f}) {p['excess_pct']:>6.1f}% "
               f"{a['median_s']:>16.3f} s ({a['max_s']:.3f}) {a['excess_pct']:>6.1f}%")
     print(f"server: proposer {server['proposer']:.3f} s, aggregator {server['aggregator']:.3f} s; "
-          f"{args.runs} run(s) per mode, load {os.getloadavg()[0]:.1f}")
+          f"{args.runs} run(s) per mode, the app's worker at nice {args.nice}, load {os.getloadavg()[0]:.1f}")
     return 0
 
 

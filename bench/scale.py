@@ -68,10 +68,10 @@ def start_llm_server(folder: Path, words: int, watch_s: float) -> tuple[subproce
 class Workers:
     """`count` `moa worker` subprocesses on one database; their stderr lines are kept (and drained)."""
 
-    def __init__(self, count: int, concurrency: int, env: dict[str, str]):
+    def __init__(self, count: int, concurrency: int, env: dict[str, str], nice: int = 0):
         self.lines: list[str] = []
         self.procs = [subprocess.Popen([sys.executable, "-m", "moa_core.cli", "worker", "--concurrency",
-                                        str(concurrency), "--grace", "5"], cwd=ROOT, env=env,
+                                        str(concurrency), "--grace", "5", "--nice", str(nice)], cwd=ROOT, env=env,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                       for _ in range(count)]
         self.ready = threading.Semaphore(0)
@@ -153,7 +153,7 @@ def one_round(url: str, workers: int, args, lineup: Lineup) -> dict:
     store = RunStore.open(url)  # migrates the fresh database before the workers open it
     env = moa_env(args.data_dir, DATABASE_URL=url)
     concurrency = max(1, args.slots // workers) if args.slots else args.concurrency
-    pool = Workers(workers, concurrency, env)
+    pool = Workers(workers, concurrency, env, args.nice)
     watcher, watched, page = None, None, {}
     try:
         pool.wait_ready()
@@ -200,7 +200,7 @@ def one_round(url: str, workers: int, args, lineup: Lineup) -> dict:
         if claimed else float("nan")
     reads = [r for s in sessions for r in s.reads_s]
     return {
-        "workers": workers, "concurrency": concurrency, "sessions": args.sessions, "ok": ok, "lost": lost,
+        "workers": workers, "concurrency": concurrency, "nice": args.nice, "sessions": args.sessions, "ok": ok, "lost": lost,
         "errors": [s.error for s in sessions if s.error] + [j.error for j in jobs.values() if j.error],
         "wall_s": round(wall, 2), "runs_per_min": round(60 * len(claimed) / wall, 1) if claimed else 0.0,
         "wait_p50_s": round(pct(waits, 0.5), 2), "wait_p95_s": round(pct(waits, 0.95), 2),
@@ -238,6 +238,8 @@ def main() -> int:
     parser.add_argument("--browser", action="store_true",
                         help="also watch one long run live in Chromium on a real Streamlit app (page gaps)")
     parser.add_argument("--watch-s", type=float, default=30.0, help="how long the watched run streams (default 30)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="the workers' `--nice` (default 0, as scripts/app.sh)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if min(args.sessions, args.concurrency, *args.workers, args.slots or 1) < 1:
@@ -290,7 +292,8 @@ def main() -> int:
                   + (f"; error: {r['page_error']}" if r["page_error"] else ""))
         for error in r["errors"][:5]:
             print(f"    error: {error}")
-    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; a run's server time "
+    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; workers at nice {args.nice}; "
+          f"a run's server time "
           f"{max(PROPOSERS.values()) + AGGREGATOR[1]:.1f} s; submit (preflight + submit_run) p50 "
           + ", ".join(f"{r['submit_p50_ms']:.0f} ms" for r in rows))
     return 0 if all(r["ok"] == r["sessions"] for r in rows) else 1

@@ -30,6 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 START_TIMEOUT_S = 60.0
+WORKER_NICE = 0  # scripts/app.sh's worker beside Streamlit (docs/performance.md: why not lower)
 
 
 def chromium_problem() -> str | None:
@@ -71,8 +72,10 @@ def save_lineup(data_dir: str | Path, name: str, lineup, base_url: str | None = 
 class StreamlitApp:
     """`streamlit run app.py` headless on 127.0.0.1:<free port>; a context manager."""
 
-    def __init__(self, data_dir: str | Path, env: dict[str, str] | None = None, worker: bool = True):
+    def __init__(self, data_dir: str | Path, env: dict[str, str] | None = None, worker: bool = True,
+                 worker_nice: int = WORKER_NICE):
         self.data_dir = Path(data_dir)
+        self.worker_nice = worker_nice
         self.extra_env = env or {}
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
@@ -101,7 +104,8 @@ class StreamlitApp:
         """`moa worker` on the app's database, as `scripts/app.sh` starts it."""
         log = open(self.worker_log_path, "ab")
         try:
-            self.worker = subprocess.Popen([sys.executable, "-m", "moa_core.cli", "worker", "--grace", "2"],
+            self.worker = subprocess.Popen([sys.executable, "-m", "moa_core.cli", "worker", "--grace", "2",
+                                            "--nice", str(self.worker_nice)],
                                            cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL)
         finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 
@@ -22,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="on SIGTERM, seconds running jobs may take to finish before they are handed back (default 30)")
     p.add_argument("--until-idle", action="store_true", help="exit once nothing is queued or running")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--nice", type=int, default=0, metavar="N",
+                   help="lower this worker's CPU priority by N (0-19): on a machine that also serves the app, its "
+                        "pages draw first, but the calls' recorded latencies grow while a page draws (default 0)")
     p.set_defaults(handler=handle_worker)
 
 
@@ -30,6 +34,9 @@ def handle_worker(args: argparse.Namespace) -> int:
         raise UserError(f"--concurrency must be at least 1, not {args.concurrency}")
     if args.grace < 0:
         raise UserError(f"--grace cannot be negative ({args.grace:g})")
+    if not 0 <= args.nice <= 19:
+        raise UserError(f"--nice must be between 0 and 19, not {args.nice}")
+    os.nice(args.nice)  # an increment: a worker can only give CPU away
     from ..jobs.runner import JobRunner
     from ..providers.warmup import warm_up  # loads litellm and the engine now, not inside the first run's wait
 

@@ -198,3 +198,28 @@ def test_a_bug_in_a_job_fails_it_with_one_line_and_logs_the_traceback(store, llm
     log = (private_data_dir / "moa.log").read_text()
     assert f"run job {run_id} failed" in log and "Traceback" in log and "in broken" in log
     assert "RuntimeError: provider echoed key [REDACTED]" in log and secret not in log
+
+
+def _nice_of(pid: int) -> int:
+    """A process's nice value (field 19 of /proc/PID/stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_nice_lowers_the_workers_priority_and_a_bad_value_is_one_line(store, private_data_dir):
+    """`--nice N`: the app process on the same cores draws its pages first (docs/performance.md weighs it)."""
+    proc = _worker(private_data_dir, "--nice", "5")
+    try:
+        assert eventually(lambda: proc.poll() is None and _nice_of(proc.pid) == min(19, os.nice(0) + 5),
+                          timeout_s=30), f"the worker's nice value never changed (exit {proc.poll()})"
+        assert any(" ready on " in line for line in proc.stderr)  # its SIGTERM handler is in place from here
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    bad = subprocess.run([sys.executable, "-m", "moa_core.cli", "worker", "--nice", "25"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60,
+                         env=os.environ | {"MOA_DATA_DIR": str(private_data_dir)})
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "--nice must be between 0 and 19, not 25" in bad.stderr
