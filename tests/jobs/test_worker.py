@@ -98,6 +98,17 @@ def _worker(data_dir: Path, *args: str) -> subprocess.Popen:
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _sigterm(proc: subprocess.Popen, timeout_s: float = 60) -> str:
+    """SIGTERM the worker and wait for its exit (SIGKILL if it hangs); its stderr."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=timeout_s)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[1]
+
+
 def _ok_calls(store, run_id) -> int:
     run = store.get_run(run_id)
     return 0 if run is None else sum(c.status == "ok" for c in run.calls)
@@ -112,11 +123,8 @@ def test_sigterm_closes_a_started_run_as_interrupted_and_leaves_queued_jobs_queu
         assert eventually(lambda: _ok_calls(store, run_id) >= 1, timeout_s=60), "the fast call never finished"
         later = submit_run(store, "Queued behind", lineup_for(["fast"]))
         time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        err = _sigterm(proc)
     assert proc.returncode == 0, err
     job, run = store.jobs.get_job(run_id), store.get_run(run_id)
     assert job.status == "interrupted" and run.status == "interrupted", err
@@ -212,11 +220,8 @@ def test_nice_lowers_the_workers_priority_and_a_bad_value_is_one_line(store, pri
         assert eventually(lambda: proc.poll() is None and _nice_of(proc.pid) == min(19, os.nice(0) + 5),
                           timeout_s=30), f"the worker's nice value never changed (exit {proc.poll()})"
         assert any(" ready on " in line for line in proc.stderr)  # its SIGTERM handler is in place from here
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        err = _sigterm(proc)
     assert proc.returncode == 0, err
     bad = subprocess.run([sys.executable, "-m", "moa_core.cli", "worker", "--nice", "25"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60,
